@@ -1,0 +1,112 @@
+#include "bindings/lua_state.hpp"
+
+#include <lua.hpp>
+
+#include <cstdlib>
+#include <cstring>
+
+namespace seam {
+namespace {
+
+constexpr int kHookEvery = 1000;  // instructions between budget checks
+
+void* counting_alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
+  return static_cast<LuaState*>(ud)->allocate(ptr, osize, nsize);
+}
+
+void budget_hook(lua_State* L, lua_Debug* ar) {
+  LuaState* self = LuaState::from(L);
+  if (!self->over_budget(kHookEvery)) return;
+  // From here the hook fires on every instruction and raises each time, so a script's
+  // own pcall cannot swallow the stop and carry on (the Redis habit).
+  lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+  lua_getinfo(L, "Sl", ar);
+  const char* src = ar->source && ar->source[0] == '@' ? ar->source + 1 : ar->short_src;
+  // lua_error, not luaL_error: the message already names the running line.
+  lua_pushfstring(L, "%s:%d: rule stopped: instruction budget of %d exceeded (endless loop?)", src, ar->currentline,
+                  static_cast<int>(self->limits().instructions_per_call));
+  lua_error(L);
+}
+
+// Message handler: keeps the error's own chunk:line and appends a traceback for logs.
+int message_handler(lua_State* L) {
+  const char* msg = lua_tostring(L, 1);
+  if (msg == nullptr) {
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+    msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  }
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+}  // namespace
+
+LuaState::LuaState(LuaLimits limits) : limits_(limits) {
+  L_ = lua_newstate(counting_alloc, this);
+  if (!L_) throw ScriptError("cannot create a Lua state");
+  *static_cast<LuaState**>(lua_getextraspace(L_)) = this;
+}
+
+LuaState::~LuaState() {
+  if (L_) lua_close(L_);
+}
+
+LuaState* LuaState::from(lua_State* L) { return *static_cast<LuaState**>(lua_getextraspace(L)); }
+
+void* LuaState::allocate(void* ptr, size_t old_size, size_t new_size) {
+  if (ptr == nullptr) old_size = 0;  // old_size is then a type tag, not a size
+  if (new_size == 0) {
+    std::free(ptr);
+    used_ -= old_size;
+    return nullptr;
+  }
+  if (new_size > old_size && used_ + (new_size - old_size) > limits_.memory_bytes) return nullptr;
+  void* p = std::realloc(ptr, new_size);
+  if (p) used_ = used_ - old_size + new_size;
+  return p;
+}
+
+bool LuaState::over_budget(uint64_t step) {
+  spent_ += step;
+  if (spent_ > limits_.instructions_per_call) budget_tripped_ = true;
+  return budget_tripped_;
+}
+
+void LuaState::load(std::string_view source, const std::string& name) {
+  std::string chunk = "@" + name;
+  int rc = luaL_loadbufferx(L_, source.data(), source.size(), chunk.c_str(), "t");
+  if (rc != LUA_OK) {
+    std::string msg = lua_tostring(L_, -1) ? lua_tostring(L_, -1) : "cannot load chunk";
+    lua_pop(L_, 1);
+    throw ScriptError(msg);
+  }
+}
+
+void LuaState::pcall(int nargs, int nresults) {
+  int base = lua_gettop(L_) - nargs;  // the function's slot
+  lua_pushcfunction(L_, message_handler);
+  lua_insert(L_, base);
+  spent_ = 0;
+  budget_tripped_ = false;
+  lua_sethook(L_, budget_hook, LUA_MASKCOUNT, kHookEvery);
+  int rc = lua_pcall(L_, nargs, nresults, base);
+  lua_sethook(L_, nullptr, 0, 0);
+  if (rc == LUA_OK) {
+    lua_remove(L_, base);
+    return;
+  }
+  std::string msg;
+  if (rc == LUA_ERRMEM) {
+    msg = "rule stopped: Lua memory limit of " + std::to_string(limits_.memory_bytes >> 20) + " MiB exceeded";
+  } else {
+    size_t len = 0;
+    const char* s = lua_tolstring(L_, -1, &len);
+    msg = s ? std::string(s, len) : "unknown Lua error";
+    // The handler appended a traceback; the message a person reads is the first part.
+    if (auto tb = msg.find("\nstack traceback:"); tb != std::string::npos) msg.resize(tb);
+  }
+  lua_settop(L_, base - 1);
+  throw ScriptError(msg);
+}
+
+}  // namespace seam

@@ -1,0 +1,437 @@
+-- The stack DSL. Runs once, before the stack file, with privileged helpers that user
+-- code never sees. Each constructor checks the shape of what it is given and records
+-- where it was declared, so every mistake is reported at the user's file:line.
+-- The result is a plain table of declarations that bindings/stack_loader.cpp turns
+-- into C++ structs; nothing here runs per record.
+local privileged = ...
+local getinfo = privileged.getinfo
+local load_chunk = privileged.load_chunk
+local connector_kinds = privileged.connectors
+
+local PRELUDE = getinfo(1, "S").source
+local TAG = {}
+local decls = { params = {}, systems = {}, reconciles = {} }
+local param_names, system_names, reconcile_names = {}, {}, {}
+local pending = {}   -- `system "x"` / `reconcile "y"` still waiting for their { ... } body
+
+-- file and line of the nearest caller outside this prelude
+local function where()
+  for level = 2, 50 do
+    local info = getinfo(level, "Sl")
+    if not info then break end
+    if info.source ~= PRELUDE and info.what ~= "C" then
+      return (info.source:gsub("^@", "")), info.currentline
+    end
+  end
+  return "?", 0
+end
+
+local function user_error(msg)
+  local file, line = where()
+  error(file .. ":" .. line .. ": " .. msg, 0)
+end
+
+local function tagged(kind, t) t[TAG] = kind; return t end
+local function tag_of(v) return type(v) == "table" and rawget(v, TAG) or nil end
+
+local function sorted_keys(t)
+  local keys = {}
+  for k in pairs(t) do if k ~= TAG then keys[#keys + 1] = tostring(k) end end
+  table.sort(keys)
+  return keys
+end
+
+local function check_table(v, what)
+  if type(v) ~= "table" or tag_of(v) then
+    user_error(what .. " expects a table { ... }, found " .. (tag_of(v) or type(v)))
+  end
+end
+
+local function check_string(v, what)
+  if type(v) ~= "string" or v == "" then
+    user_error(what .. " expects a non-empty string, found " .. type(v))
+  end
+end
+
+local function check_options(t, allowed, what)
+  local ok = {}
+  for _, k in ipairs(allowed) do ok[k] = true end
+  for k in pairs(t) do
+    if type(k) == "string" and not ok[k] then
+      user_error(what .. " has no option '" .. k .. "' (options: " .. table.concat(allowed, ", ") .. ")")
+    end
+  end
+end
+
+local function string_map(t, what)
+  check_table(t, what)
+  local out = {}
+  for k, v in pairs(t) do
+    if type(v) ~= "string" and type(v) ~= "number" and type(v) ~= "boolean" then
+      user_error(what .. ": value for '" .. tostring(k) .. "' must be text, found " .. type(v))
+    end
+    out[tostring(k)] = tostring(v)
+  end
+  return out
+end
+
+-- A threshold: a literal or `param "name"`.
+local function number_ref(v, what)
+  if v == nil then return nil end
+  if tag_of(v) == "param" then return { param = v.name } end
+  if type(v) == "number" or type(v) == "string" then return { literal = tostring(v) } end
+  user_error(what .. " must be a number or param \"name\", found " .. type(v))
+end
+
+---------------------------------------------------------------------------- stack, params
+
+function stack(name)
+  check_string(name, "stack")
+  decls.name = name
+  decls.file, decls.line = where()
+end
+
+local PARAM_TYPES = { integer = true, number = true, money = true, text = true, boolean = true }
+
+function param(name, opts)
+  check_string(name, "param")
+  if opts == nil then return tagged("param", { name = name }) end   -- a reference: param "name"
+  check_table(opts, 'param("' .. name .. '", ...)')
+  check_options(opts, { "type", "default", "min", "max", "unit", "doc" }, 'param("' .. name .. '")')
+  if opts.default == nil then user_error("param '" .. name .. "' needs a default") end
+  local ty = opts.type
+  if ty == nil then
+    if math.type(opts.default) == "integer" then ty = "integer"
+    elseif type(opts.default) == "number" then ty = "number"
+    elseif type(opts.default) == "boolean" then ty = "boolean"
+    else ty = "text" end
+  end
+  if not PARAM_TYPES[ty] then
+    user_error("param '" .. name .. "' has unknown type '" .. tostring(ty) .. "' (integer, number, money, text, boolean)")
+  end
+  local file, line = where()
+  if param_names[name] then
+    user_error("param '" .. name .. "' is declared twice (first at " .. param_names[name] .. ")")
+  end
+  param_names[name] = file .. ":" .. line
+  decls.params[#decls.params + 1] = {
+    name = name, type = ty, default = tostring(opts.default),
+    min = opts.min ~= nil and tostring(opts.min) or nil, max = opts.max ~= nil and tostring(opts.max) or nil,
+    unit = opts.unit or "", doc = opts.doc or "", file = file, line = line,
+  }
+end
+
+-- Values of params at run time, for Lua rules; set by the engine after loading.
+params = setmetatable({}, { __index = function(_, k)
+  error("params." .. tostring(k) .. " is known only when rules run; in declarations write param \"" .. tostring(k) .. "\"", 2)
+end })
+
+---------------------------------------------------------------------------- sources
+
+for _, kind in ipairs(connector_kinds) do
+  _ENV[kind.name] = function(opts)
+    check_table(opts, kind.name)
+    local allowed = { "path" }
+    for _, o in ipairs(kind.options) do allowed[#allowed + 1] = o end
+    check_options(opts, allowed, kind.name .. " { ... }")
+    check_string(opts.path, kind.name .. " { path = ... }")
+    local options = {}
+    for k, v in pairs(opts) do if k ~= "path" then options[k] = tostring(v) end end
+    local file, line = where()
+    return tagged("source", { kind = kind.name, path = opts.path, options = options, file = file, line = line })
+  end
+end
+
+---------------------------------------------------------------------------- field mappings
+
+local function field_decl(kind, opts, allowed)
+  check_table(opts, kind)
+  check_options(opts, allowed, kind .. " { ... }")
+  check_string(opts.column, kind .. " { column = ... }")
+  local file, line = where()
+  local t = { kind = kind, file = file, line = line, required = opts.required == true }
+  for k, v in pairs(opts) do if t[k] == nil then t[k] = v end end
+  return tagged("field", t)
+end
+
+function text(opts) return field_decl("column", opts, { "column", "required" }) end
+function integer(opts) return field_decl("integer", opts, { "column", "required" }) end
+
+function money(opts)
+  local f = field_decl("money", opts, { "column", "currency", "currency_column", "decimal", "minor_units", "required" })
+  if f.decimal ~= nil and f.decimal ~= "." and f.decimal ~= "," then
+    user_error("money { decimal = ... } must be '.' or ','")
+  end
+  return f
+end
+
+function time(opts)
+  local f = field_decl("time", opts, { "column", "format", "zone", "required" })
+  if f.format ~= nil then check_string(f.format, "time { format = ... }") end
+  if f.zone ~= nil then check_string(f.zone, "time { zone = ... }") end
+  return f
+end
+
+function map_values(opts)
+  local f = field_decl("map_values", opts, { "column", "map", "default", "required" })
+  f.map = string_map(opts.map, "map_values { map = ... }")
+  if f.default ~= nil then f.default = tostring(f.default) end
+  return f
+end
+
+function extract(opts)
+  local f = field_decl("extract", opts, { "column", "regex", "required" })
+  check_string(opts.regex, "extract { regex = ... }")
+  return f
+end
+
+function constant(value)
+  if type(value) ~= "string" and type(value) ~= "number" and type(value) ~= "boolean" then
+    user_error("constant(...) expects text or a number, found " .. type(value))
+  end
+  local file, line = where()
+  return tagged("field", { kind = "constant", value = tostring(value), file = file, line = line })
+end
+
+---------------------------------------------------------------------------- systems
+
+function system(name)
+  check_string(name, "system")
+  local file, line = where()
+  if system_names[name] then user_error("system '" .. name .. "' is declared twice (first at " .. system_names[name] .. ")") end
+  system_names[name] = file .. ":" .. line
+  pending["system " .. name] = file .. ":" .. line
+  return function(body)
+    pending["system " .. name] = nil
+    check_table(body, 'system "' .. name .. '"')
+    check_options(body, { "source", "fields", "id", "doc" }, 'system "' .. name .. '"')
+    if tag_of(body.source) ~= "source" then
+      user_error('system "' .. name .. '" needs source = csv { path = ... } (or another connector)')
+    end
+    check_table(body.fields, 'system "' .. name .. '" fields')
+    local fields = {}
+    for _, fname in ipairs(sorted_keys(body.fields)) do
+      local v = body.fields[fname]
+      local f
+      if type(v) == "string" then
+        f = { kind = "column", column = v, file = file, line = line }
+      elseif type(v) == "function" then
+        local info = getinfo(v, "S")
+        f = { kind = "lua", fn = v, file = (info.source:gsub("^@", "")), line = info.linedefined }
+      elseif tag_of(v) == "field" then
+        f = v
+      else
+        user_error('system "' .. name .. '": field ' .. fname .. ' must be a column name, a mapping such as money { ... }, or a function(row), found ' .. (tag_of(v) or type(v)))
+      end
+      f.name = fname
+      fields[#fields + 1] = f
+    end
+    if body.id ~= nil then check_string(body.id, 'system "' .. name .. '" id') end
+    decls.systems[#decls.systems + 1] = {
+      name = name, source = body.source, fields = fields, id = body.id, file = file, line = line,
+    }
+  end
+end
+
+---------------------------------------------------------------------------- rules
+
+local COMMON = { "name", "severity", "doc" }
+local function with_common(list)
+  local out = {}
+  for _, v in ipairs(COMMON) do out[#out + 1] = v end
+  for _, v in ipairs(list) do out[#out + 1] = v end
+  return out
+end
+
+local function rule_decl(kind, opts, default_name, extra)
+  local file, line = where()
+  local t = { kind = kind, name = opts.name or default_name, severity = opts.severity, doc = opts.doc,
+              file = file, line = line }
+  for k, v in pairs(extra or {}) do t[k] = v end
+  if t.name ~= nil then check_string(t.name, kind .. " { name = ... }") end
+  return tagged("rule", t)
+end
+
+-- "right" / "right.field" or { "right.field", name = ... }
+local function side_field(arg, what, need_field)
+  local opts = arg
+  if type(arg) == "string" then opts = { arg } end
+  check_table(opts, what)
+  local target = opts[1]
+  check_string(target, what)
+  local side, field = target:match("^(%a+)%.([%w_]+)$")
+  if not side then side = target end
+  if side ~= "left" and side ~= "right" then
+    user_error(what .. ' expects "left" or "right" (optionally ".field"), found "' .. target .. '"')
+  end
+  if need_field and not field then user_error(what .. ' expects "' .. side .. '.field"') end
+  return opts, side, field
+end
+
+function exists_in(arg)
+  local opts, side = side_field(arg, "exists_in", false)
+  check_options(opts, with_common({ "grace_minutes", "since" }), "exists_in")
+  return rule_decl("exists_in", opts, "exists in " .. side, {
+    side = side, since = opts.since, grace = number_ref(opts.grace_minutes, "exists_in grace_minutes"),
+  })
+end
+
+local function two_fields(kind, opts, extra_options)
+  check_table(opts, kind)
+  check_options(opts, with_common(extra_options), kind)
+  local left, right = opts.left or opts.field, opts.right or opts.field
+  check_string(left, kind .. " { left = ... } (or field = ...)")
+  check_string(right, kind .. " { right = ... } (or field = ...)")
+  return left, right
+end
+
+function amount_equal(opts)
+  local left, right = two_fields("amount_equal", opts or {}, { "field", "left", "right", "tolerance", "tolerance_pct", "sum_left", "sum_right" })
+  for _, k in ipairs({ "sum_left", "sum_right" }) do
+    if opts[k] ~= nil and type(opts[k]) ~= "boolean" then user_error("amount_equal { " .. k .. " = ... } must be true or false") end
+  end
+  return rule_decl("amount_equal", opts, left == right and ("amount equal " .. left) or ("amount equal " .. left .. " = " .. right), {
+    left = left, right = right, tolerance = number_ref(opts.tolerance, "amount_equal tolerance"),
+    tolerance_pct = number_ref(opts.tolerance_pct, "amount_equal tolerance_pct"),
+    sum_left = opts.sum_left, sum_right = opts.sum_right,
+  })
+end
+
+function value_map(opts)
+  local left, right = two_fields("value_map", opts or {}, { "field", "left", "right", "map" })
+  return rule_decl("value_map", opts, "value map " .. left .. " -> " .. right, {
+    left = left, right = right, map = string_map(opts.map, "value_map { map = ... }"),
+  })
+end
+
+function equal(opts)
+  local left, right = two_fields("equal", opts or {}, { "field", "left", "right" })
+  return rule_decl("equal", opts, left == right and ("equal " .. left) or ("equal " .. left .. " = " .. right), { left = left, right = right })
+end
+
+function within(opts)
+  local left, right = two_fields("within", opts or {}, { "left", "right", "minutes" })
+  if opts.minutes == nil then user_error("within { minutes = ... } is required") end
+  return rule_decl("within", opts, "within " .. left .. " -> " .. right, {
+    left = left, right = right, minutes = number_ref(opts.minutes, "within minutes"),
+  })
+end
+
+function unique(arg)
+  local opts, side, field = side_field(arg, "unique", false)
+  check_options(opts, COMMON, "unique")
+  return rule_decl("unique", opts, "unique " .. side .. (field and ("." .. field) or " key"), { side = side, field = field })
+end
+
+function present(arg)
+  local opts, side, field = side_field(arg, "present", true)
+  check_options(opts, COMMON, "present")
+  return rule_decl("present", opts, "present " .. side .. "." .. field, { side = side, field = field })
+end
+
+-- A custom rule: function(g) gets the match group and returns pass(), fail(...), warn(...) or skip(...).
+function rule(name, fn, opts)
+  check_string(name, "rule")
+  if type(fn) ~= "function" then user_error('rule("' .. name .. '", fn) expects a function, found ' .. type(fn)) end
+  opts = opts or {}
+  check_table(opts, 'rule("' .. name .. '", fn, opts)')
+  check_options(opts, { "severity", "doc" }, 'rule("' .. name .. '")')
+  local info = getinfo(fn, "S")
+  return rule_decl("lua", { name = name, severity = opts.severity, doc = opts.doc }, name, {
+    fn = fn, fn_source = (info.source:gsub("^@", "")), fn_first = info.linedefined, fn_last = info.lastlinedefined,
+  })
+end
+
+---------------------------------------------------------------------------- verdicts for Lua rules
+
+local function verdict(outcome, message, details)
+  if message ~= nil and type(message) ~= "string" then message = tostring(message) end
+  local v = { outcome = outcome, message = message or "" }
+  if details ~= nil then
+    if type(details) ~= "table" then error(outcome .. "(message, details): details must be a table", 3) end
+    -- Converted here, inside the rule's protected call, so the engine only ever reads strings.
+    local function text(x) if x ~= nil then return tostring(x) end end
+    v.expected, v.actual, v.delta = text(details.expected), text(details.actual), text(details.delta)
+  end
+  return tagged("verdict", v)
+end
+function pass(message) return verdict("pass", message) end
+function fail(message, details) return verdict("fail", message, details) end
+function warn(message, details) return verdict("warn", message, details) end
+function skip(message) return verdict("skip", message) end
+
+---------------------------------------------------------------------------- reconciliations
+
+local CARDINALITIES = { one_to_one = true, one_to_many = true, many_to_one = true, many_to_many = true }
+
+local function key_list(v, what)
+  if type(v) == "string" then return { v } end
+  check_table(v, what)
+  if #v == 0 then user_error(what .. " needs at least one field") end
+  local out = {}
+  for i, f in ipairs(v) do check_string(f, what .. "[" .. i .. "]"); out[i] = f end
+  return out
+end
+
+function reconcile(name)
+  check_string(name, "reconcile")
+  local file, line = where()
+  if reconcile_names[name] then user_error("reconcile '" .. name .. "' is declared twice (first at " .. reconcile_names[name] .. ")") end
+  reconcile_names[name] = file .. ":" .. line
+  pending["reconcile " .. name] = file .. ":" .. line
+  return function(body)
+    pending["reconcile " .. name] = nil
+    local what = 'reconcile "' .. name .. '"'
+    check_table(body, what)
+    check_options(body, { "left", "right", "match", "rules", "doc" }, what)
+    check_string(body.left, what .. " left")
+    check_string(body.right, what .. " right")
+    check_table(body.match, what .. " match")
+    check_options(body.match, { "left", "right", "cardinality" }, what .. " match")
+    local cardinality = body.match.cardinality or "one_to_one"
+    if not CARDINALITIES[cardinality] then
+      user_error(what .. ": cardinality must be one_to_one, one_to_many, many_to_one or many_to_many, found '" .. tostring(cardinality) .. "'")
+    end
+    check_table(body.rules, what .. " rules")
+    local rules, names = {}, {}
+    for i, r in ipairs(body.rules) do
+      if tag_of(r) ~= "rule" then
+        user_error(what .. ": rules[" .. i .. "] is not a rule (found " .. (tag_of(r) or type(r)) .. "); use rule(\"name\", function(g) ... end) for custom rules")
+      end
+      if names[r.name] then
+        error(r.file .. ":" .. r.line .. ": rule name '" .. r.name .. "' is used twice in " .. what .. " (first at " .. names[r.name] .. "); give one a name = \"...\"", 0)
+      end
+      names[r.name] = r.file .. ":" .. r.line
+      rules[#rules + 1] = r
+    end
+    decls.reconciles[#decls.reconciles + 1] = {
+      name = name, left = body.left, right = body.right,
+      left_key = key_list(body.match.left, what .. " match.left"),
+      right_key = key_list(body.match.right, what .. " match.right"),
+      cardinality = cardinality, rules = rules, file = file, line = line,
+    }
+  end
+end
+
+---------------------------------------------------------------------------- libraries
+
+-- include "periods" loads rules/periods.lua shipped with seam; include "lib/x.lua" loads a
+-- file inside the stack folder. Both run in this same sandbox.
+function include(name)
+  check_string(name, "include")
+  local chunk, err = load_chunk(name)
+  if not chunk then user_error(err) end
+  return chunk()
+end
+
+return {
+  decls = decls,
+  finish = function()
+    local open = {}
+    for what, at in pairs(pending) do open[#open + 1] = at .. ": " .. what .. " has no { ... } body" end
+    table.sort(open)
+    if #open > 0 then error(open[1], 0) end
+    if not decls.name then error("the stack never calls stack \"name\"", 0) end
+    return decls
+  end,
+}

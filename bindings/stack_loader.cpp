@@ -1,0 +1,473 @@
+#include "bindings/stack_loader.hpp"
+
+#include <lua.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "bindings/embedded.hpp"
+#include "bindings/lua_values.hpp"
+#include "bindings/sandbox.hpp"
+#include "connectors/connector.hpp"
+#include "engine/util/digest.hpp"
+#include "engine/util/result.hpp"
+
+namespace fs = std::filesystem;
+
+namespace seam {
+namespace {
+
+// What include() and the loader share while a stack loads.
+struct LoadContext {
+  std::string dir;                              // the stack folder, as the user named it
+  std::vector<std::pair<std::string, std::string>> sources;  // chunk name → text, in load order
+  std::set<std::string> included;
+  LuaState* lua = nullptr;
+};
+
+std::optional<std::string> read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return std::move(ss).str();
+}
+
+const embedded::File* find_embedded(std::string_view path) {
+  for (const auto& f : embedded::files())
+    if (f.path == path) return &f;
+  return nullptr;
+}
+
+std::string join_path(const std::string& dir, const std::string& name) {
+  if (dir.empty() || dir == ".") return name;
+  return (fs::path(dir) / name).lexically_normal().string();
+}
+
+// include(name): privileged; returns the loaded chunk, or nil and a message.
+int load_chunk(lua_State* L) {
+  auto* ctx = static_cast<LoadContext*>(lua_touserdata(L, lua_upvalueindex(1)));
+  const char* name = luaL_checkstring(L, 1);
+  char problem[512] = "";
+  int status = LUA_OK;
+  bool already = false;
+  {
+    std::string chunk_name, text;
+    std::string n = name;
+    bool library = n.find('/') == std::string::npos && n.find(".lua") == std::string::npos;
+    const embedded::File* lib = library ? find_embedded("rules/" + n + ".lua") : nullptr;
+    if (lib) {
+      chunk_name = std::string(lib->path);
+      text = std::string(lib->text);
+    } else {
+      std::string file = library ? n + ".lua" : n;
+      fs::path p(file);
+      bool escapes = p.is_absolute();
+      for (const auto& part : p) escapes = escapes || part == "..";
+      if (escapes) {
+        std::snprintf(problem, sizeof problem, "include \"%s\": only files inside the stack folder can be included", name);
+      } else if (auto t = read_text(join_path(ctx->dir, file))) {
+        chunk_name = join_path(ctx->dir, file);
+        text = *t;
+      } else {
+        std::string libs;
+        for (const auto& l : rule_library_names()) libs += (libs.empty() ? "" : ", ") + l;
+        std::snprintf(problem, sizeof problem, "include \"%s\": no rule library of that name (seam ships: %s) and no file %s",
+                      name, libs.c_str(), join_path(ctx->dir, file).c_str());
+      }
+    }
+    if (!problem[0]) {
+      already = !ctx->included.insert(chunk_name).second;
+      if (!already) {
+        ctx->sources.emplace_back(chunk_name, text);
+        std::string at = "@" + chunk_name;
+        status = luaL_loadbufferx(L, text.data(), text.size(), at.c_str(), "t");
+      }
+    }
+  }
+  if (problem[0]) {
+    lua_pushnil(L);
+    lua_pushstring(L, problem);
+    return 2;
+  }
+  if (already) {  // a second include of the same file does nothing
+    luaL_loadstring(L, "return");
+    return 1;
+  }
+  if (status != LUA_OK) {
+    lua_pushnil(L);
+    lua_insert(L, -2);
+    return 2;
+  }
+  return 1;
+}
+
+// ---- reading the declarations table -------------------------------------------------------
+
+class DeclReader {
+ public:
+  explicit DeclReader(lua_State* L) : L_(L) {}
+  // All getters read the table on top of the stack.
+  std::string str(const char* key) {
+    lua_getfield(L_, -1, key);
+    std::string out = lua_type(L_, -1) == LUA_TSTRING ? lua_tostring(L_, -1) : "";
+    lua_pop(L_, 1);
+    return out;
+  }
+  std::optional<std::string> opt_str(const char* key) {
+    lua_getfield(L_, -1, key);
+    std::optional<std::string> out;
+    if (lua_type(L_, -1) == LUA_TSTRING) out = lua_tostring(L_, -1);
+    lua_pop(L_, 1);
+    return out;
+  }
+  int integer(const char* key) {
+    lua_getfield(L_, -1, key);
+    int out = static_cast<int>(lua_tointeger(L_, -1));
+    lua_pop(L_, 1);
+    return out;
+  }
+  std::optional<bool> opt_bool(const char* key) {
+    lua_getfield(L_, -1, key);
+    std::optional<bool> out;
+    if (lua_isboolean(L_, -1)) out = lua_toboolean(L_, -1);
+    lua_pop(L_, 1);
+    return out;
+  }
+  SourceLoc loc() { return {str("file"), integer("line")}; }
+  std::map<std::string, std::string> string_map(const char* key) {
+    std::map<std::string, std::string> out;
+    lua_getfield(L_, -1, key);
+    if (lua_istable(L_, -1)) {
+      lua_pushnil(L_);
+      while (lua_next(L_, -2)) {
+        if (lua_type(L_, -2) == LUA_TSTRING && lua_type(L_, -1) == LUA_TSTRING)
+          out[lua_tostring(L_, -2)] = lua_tostring(L_, -1);
+        lua_pop(L_, 1);
+      }
+    }
+    lua_pop(L_, 1);
+    return out;
+  }
+  std::vector<std::string> string_list(const char* key) {
+    std::vector<std::string> out;
+    lua_getfield(L_, -1, key);
+    if (lua_istable(L_, -1)) {
+      for (lua_Integer i = 1; lua_rawgeti(L_, -1, i) == LUA_TSTRING; ++i) {
+        out.emplace_back(lua_tostring(L_, -1));
+        lua_pop(L_, 1);
+      }
+      lua_pop(L_, 1);  // the value that ended the loop
+    }
+    lua_pop(L_, 1);
+    return out;
+  }
+  NumberRef number_ref(const char* key, const SourceLoc& loc) {
+    NumberRef ref;
+    lua_getfield(L_, -1, key);
+    if (lua_istable(L_, -1)) {
+      ref.set = true;
+      std::string param = str("param"), literal = str("literal");
+      if (!param.empty()) ref.param = param;
+      else {
+        auto d = parse_decimal(literal);
+        if (!d) {
+          lua_pop(L_, 1);
+          throw UserError(loc.str() + ": " + key + ": " + d.error());
+        }
+        ref.literal = *d;
+      }
+    }
+    lua_pop(L_, 1);
+    return ref;
+  }
+  // Calls f for each element of the array at `key`, with the element on top.
+  template <typename F>
+  void each(const char* key, F f) {
+    lua_getfield(L_, -1, key);
+    if (lua_istable(L_, -1)) {
+      for (lua_Integer i = 1; lua_rawgeti(L_, -1, i) == LUA_TTABLE; ++i) {
+        f();
+        lua_pop(L_, 1);
+      }
+      lua_pop(L_, 1);  // the nil that ended the loop
+    }
+    lua_pop(L_, 1);
+  }
+  // Runs f with the sub-table at `key` on top, when it is a table.
+  template <typename F>
+  void with(const char* key, F f) {
+    lua_getfield(L_, -1, key);
+    if (lua_istable(L_, -1)) f();
+    lua_pop(L_, 1);
+  }
+  bool has_function(const char* key) {
+    lua_getfield(L_, -1, key);
+    bool yes = lua_isfunction(L_, -1);
+    lua_pop(L_, 1);
+    return yes;
+  }
+
+ private:
+  lua_State* L_;
+};
+
+std::string source_lines(const LoadContext& ctx, const std::string& chunk, int first, int last) {
+  for (const auto& [name, text] : ctx.sources) {
+    if (name != chunk) continue;
+    std::string out;
+    int line = 1;
+    size_t start = 0;
+    while (start <= text.size() && line <= last) {
+      size_t nl = text.find('\n', start);
+      size_t end = nl == std::string::npos ? text.size() : nl;
+      if (line >= first) out.append(text, start, end - start).push_back('\n');
+      if (nl == std::string::npos) break;
+      start = nl + 1;
+      ++line;
+    }
+    return out;
+  }
+  return {};
+}
+
+std::string rule_definition(const RuleSpec& r, const std::string& lua_source) {
+  std::ostringstream d;
+  d << rule_kind_name(r.kind) << "\nseverity=" << severity_name(r.severity);
+  if (r.kind == RuleKind::Lua) {
+    d << "\n" << lua_source;
+    return d.str();
+  }
+  d << "\nside=" << side_name(r.side) << "\nfield=" << r.field << "\nleft=" << r.left_field
+    << "\nright=" << r.right_field << "\nsince=" << r.since_field << "\ngrace_minutes=" << r.grace_minutes.str()
+    << "\ntolerance=" << r.tolerance.str() << "\ntolerance_pct=" << r.tolerance_pct.str()
+    << "\nminutes=" << r.minutes.str() << "\nsum_left=" << (r.sum_left ? (*r.sum_left ? "true" : "false") : "default")
+    << "\nsum_right=" << (r.sum_right ? (*r.sum_right ? "true" : "false") : "default") << "\nmap=";
+  for (const auto& [k, v] : r.map) d << k << "=>" << v << ";";
+  return d.str();
+}
+
+FieldKind field_kind(const std::string& k) {
+  static const std::map<std::string, FieldKind> kinds = {
+      {"column", FieldKind::Column},   {"money", FieldKind::Money},       {"time", FieldKind::Time},
+      {"map_values", FieldKind::MapValues}, {"constant", FieldKind::Constant}, {"extract", FieldKind::Extract},
+      {"integer", FieldKind::Integer}, {"lua", FieldKind::Lua}};
+  return kinds.at(k);
+}
+
+RuleKind rule_kind(const std::string& k) {
+  static const std::map<std::string, RuleKind> kinds = {
+      {"exists_in", RuleKind::ExistsIn}, {"amount_equal", RuleKind::AmountEqual}, {"value_map", RuleKind::ValueMap},
+      {"equal", RuleKind::Equal},        {"within", RuleKind::Within},            {"unique", RuleKind::Unique},
+      {"present", RuleKind::Present},    {"lua", RuleKind::Lua}};
+  return kinds.at(k);
+}
+
+StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
+  DeclReader d(L);
+  StackSpec spec;
+  spec.name = d.str("name");
+  d.each("params", [&] {
+    ParamSpec p;
+    p.name = d.str("name");
+    p.loc = d.loc();
+    std::string type = d.str("type");
+    for (auto t : {ParamType::Integer, ParamType::Number, ParamType::Money, ParamType::Text, ParamType::Boolean})
+      if (type == param_type_name(t)) p.type = t;
+    p.default_text = d.str("default");
+    for (auto [key, slot] : {std::pair{"min", &p.min}, std::pair{"max", &p.max}}) {
+      if (auto v = d.opt_str(key)) {
+        auto dec = parse_decimal(*v);
+        if (!dec) throw UserError(p.loc.str() + ": param '" + p.name + "' " + key + ": " + dec.error());
+        *slot = *dec;
+      }
+    }
+    p.unit = d.str("unit");
+    p.doc = d.str("doc");
+    spec.params.push_back(std::move(p));
+  });
+  d.each("systems", [&] {
+    SystemSpec s;
+    s.name = d.str("name");
+    s.loc = d.loc();
+    s.id_field = d.str("id");
+    d.with("source", [&] {
+      s.source.kind = d.str("kind");
+      s.source.loc = d.loc();
+      std::string path = d.str("path");
+      s.source.path = fs::path(path).is_absolute() ? path : join_path(ctx.dir, path);
+      s.source.options = d.string_map("options");
+    });
+    d.each("fields", [&] {
+      FieldSpec f;
+      f.name = d.str("name");
+      f.kind = field_kind(d.str("kind"));
+      f.loc = d.loc();
+      f.column = d.str("column");
+      f.currency = d.str("currency");
+      f.currency_column = d.str("currency_column");
+      if (d.str("decimal") == ",") f.money_format.decimal = ',';
+      f.money_format.minor_units = d.opt_bool("minor_units").value_or(false);
+      f.time_format = d.str("format");
+      f.zone = d.str("zone");
+      f.map = d.string_map("map");
+      f.map_default = d.opt_str("default");
+      f.constant = d.str("value");
+      f.regex = d.str("regex");
+      f.required = d.opt_bool("required").value_or(false);
+      if (f.kind == FieldKind::Lua) {
+        lua_getfield(L, -1, "fn");
+        f.lua_fn = host.keep_function();
+      }
+      s.fields.push_back(std::move(f));
+    });
+    spec.systems.push_back(std::move(s));
+  });
+  d.each("reconciles", [&] {
+    ReconcileSpec r;
+    r.name = d.str("name");
+    r.loc = d.loc();
+    r.left = d.str("left");
+    r.right = d.str("right");
+    r.left_key = d.string_list("left_key");
+    r.right_key = d.string_list("right_key");
+    std::string card = d.str("cardinality");
+    for (auto c : {Cardinality::OneToOne, Cardinality::OneToMany, Cardinality::ManyToOne, Cardinality::ManyToMany})
+      if (card == cardinality_name(c)) r.cardinality = c;
+    d.each("rules", [&] {
+      RuleSpec rule;
+      rule.kind = rule_kind(d.str("kind"));
+      rule.name = d.str("name");
+      rule.loc = d.loc();
+      rule.doc = d.str("doc");
+      if (auto sev = d.opt_str("severity")) {
+        auto parsed = parse_severity(*sev);
+        if (!parsed)
+          throw UserError(rule.loc.str() + ": rule '" + rule.name + "' has severity '" + *sev +
+                          "' (expected info, low, medium, high or critical)");
+        rule.severity = *parsed;
+      }
+      rule.side = d.str("side") == "left" ? Side::Left : Side::Right;
+      rule.field = d.str("field");
+      rule.left_field = d.str("left");
+      rule.right_field = d.str("right");
+      rule.since_field = d.str("since");
+      rule.grace_minutes = d.number_ref("grace", rule.loc);
+      rule.tolerance = d.number_ref("tolerance", rule.loc);
+      rule.tolerance_pct = d.number_ref("tolerance_pct", rule.loc);
+      rule.minutes = d.number_ref("minutes", rule.loc);
+      rule.sum_left = d.opt_bool("sum_left");
+      rule.sum_right = d.opt_bool("sum_right");
+      rule.map = d.string_map("map");
+      std::string lua_source;
+      if (rule.kind == RuleKind::Lua) {
+        lua_source = source_lines(ctx, d.str("fn_source"), d.integer("fn_first"), d.integer("fn_last"));
+        lua_getfield(L, -1, "fn");
+        rule.lua_fn = host.keep_function();
+      }
+      // unique/present without ".field" mean the side's match key.
+      if ((rule.kind == RuleKind::Unique || rule.kind == RuleKind::Present) && rule.field.empty()) {
+        const auto& key = rule.side == Side::Left ? r.left_key : r.right_key;
+        rule.field = key.empty() ? "" : key[0];
+      }
+      rule.definition = rule_definition(rule, lua_source);
+      rule.version = sha256_hex(rule.definition).substr(0, 16);
+      r.rules.push_back(std::move(rule));
+    });
+    spec.reconciles.push_back(std::move(r));
+  });
+  return spec;
+}
+
+std::string with_hint(const std::string& msg) {
+  if (msg.find(" near ") != std::string::npos || msg.find("expected") != std::string::npos)
+    return msg + "\n  hint: a missing comma between table entries, or an unclosed { or ( on this line or the one before, is the usual cause";
+  return msg;
+}
+
+}  // namespace
+
+std::vector<std::string> rule_library_names() {
+  std::vector<std::string> out;
+  for (const auto& f : embedded::files())
+    if (f.path.substr(0, 6) == "rules/") out.emplace_back(f.path.substr(6, f.path.size() - 10));
+  return out;
+}
+
+LoadedStack load_stack(const std::string& path, LuaLimits limits) {
+  std::string file = path;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) file = join_path(path, "stack.lua");
+  auto text = read_text(file);
+  if (!text) throw UserError("no stack file: " + file + " (a stack is a folder holding stack.lua)");
+
+  LoadContext ctx;
+  ctx.dir = fs::path(file).parent_path().string();
+  if (ctx.dir.empty()) ctx.dir = ".";
+  ctx.sources.emplace_back(file, *text);
+  ctx.included.insert(file);
+
+  LoadedStack out;
+  out.host = std::make_unique<LuaScriptHost>(limits);
+  LuaState& lua = out.host->lua();
+  ctx.lua = &lua;
+  lua_State* L = lua.L();
+  open_sandbox(lua);
+  register_value_types(L);
+
+  // The prelude, with its privileged helpers.
+  const embedded::File* prelude = find_embedded("bindings/prelude.lua");
+  lua.load(prelude->text, "bindings/prelude.lua");
+  lua_createtable(L, 0, 3);
+  lua_getglobal(L, "debug");
+  lua_getfield(L, -1, "getinfo");
+  lua_setfield(L, -3, "getinfo");
+  lua_pop(L, 1);
+  lua_pushlightuserdata(L, &ctx);
+  lua_pushcclosure(L, load_chunk, 1);
+  lua_setfield(L, -2, "load_chunk");
+  lua_newtable(L);
+  int i = 1;
+  for (const auto& kind : connector_kinds()) {
+    lua_newtable(L);
+    lua_pushstring(L, kind.name.c_str());
+    lua_setfield(L, -2, "name");
+    lua_newtable(L);
+    int j = 1;
+    for (const auto& o : kind.options) {
+      lua_pushstring(L, o.c_str());
+      lua_rawseti(L, -2, j++);
+    }
+    lua_setfield(L, -2, "options");
+    lua_rawseti(L, -2, i++);
+  }
+  lua_setfield(L, -2, "connectors");
+  lua.pcall(1, 1);
+  int dsl = lua_gettop(L);
+  lock_sandbox(lua);
+
+  try {
+    lua.load(*text, file);
+    lua.pcall(0, 0);
+    lua_getfield(L, dsl, "finish");
+    lua.pcall(0, 1);
+  } catch (const ScriptError& e) {
+    throw UserError(with_hint(e.what()));
+  }
+  out.spec = read_decls(L, *out.host, ctx);
+  lua_settop(L, 0);
+  out.spec.dir = ctx.dir;
+  out.spec.file = file;
+  Sha256 digest;
+  for (const auto& [name, src] : ctx.sources) {
+    digest.field(name);
+    digest.field(src);
+  }
+  out.spec.digest = digest.hex_final();
+  return out;
+}
+
+}  // namespace seam

@@ -1,0 +1,96 @@
+#include "cli/commands.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "engine/audit/schema.hpp"
+#include "engine/audit/verify.hpp"
+#include "engine/report/summary.hpp"
+#include "engine/report/trace.hpp"
+#include "engine/run/runner.hpp"
+#include "engine/util/json.hpp"
+#include "engine/util/result.hpp"
+
+namespace seam::cli {
+namespace {
+
+std::vector<std::pair<std::string, std::string>> parse_sets(const std::vector<std::string>& sets) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& s : sets) {
+    auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw UserError("--set expects name=value, found '" + s + "'");
+    out.emplace_back(s.substr(0, eq), s.substr(eq + 1));
+  }
+  return out;
+}
+
+// trace and verify read an existing log: never create an empty one by accident.
+std::string existing_db(const std::string& db, const std::string& stack) {
+  std::string path = !db.empty() ? db : !stack.empty() ? (std::filesystem::path(stack) / "seam.db").string() : "seam.db";
+  if (!std::filesystem::exists(path))
+    throw UserError("no audit log at " + path + " (run `seam run STACK_DIR` first, or pass --db FILE / --stack DIR)");
+  return path;
+}
+
+}  // namespace
+
+int cmd_run(const std::string& stack, const std::string& db, const std::vector<std::string>& sets,
+            const std::string& as_of, const Common& common) {
+  RunOptions options;
+  options.stack_path = stack;
+  options.db_path = db;
+  options.sets = parse_sets(sets);
+  options.progress = isatty(STDERR_FILENO);
+  if (!as_of.empty()) {
+    auto t = parse_time(as_of, *make_time_format("iso8601", "UTC"));
+    if (!t) throw UserError("--as-of: " + t.error());
+    options.as_of = *t;
+  }
+  RunReport report = run_stack(options);
+  std::cout << (common.format == "json" ? render_run_json(report) : render_run_text(report, isatty(STDOUT_FILENO)));
+  return report.exit_code();
+}
+
+int cmd_check(const std::string& stack, const std::vector<std::string>& sets) {
+  CheckReport r = check_stack(stack, parse_sets(sets));
+  std::cout << "stack " << r.stack_name << " is valid: " << r.params << " params, " << r.systems << " systems, "
+            << r.reconciles << " reconciliations, " << r.rules << " rules\n";
+  return kExitOk;
+}
+
+int cmd_trace(const std::string& key, const std::string& db, const std::string& stack, const Common& common) {
+  Db handle(existing_db(db, stack), false);
+  migrate_audit_schema(handle);
+  auto rows = trace_key(handle, key);
+  std::cout << (common.format == "json" ? render_trace_json(key, rows) : render_trace_text(key, rows));
+  return kExitOk;
+}
+
+int cmd_audit_verify(const std::string& db, const std::string& stack, const Common& common) {
+  Db handle(existing_db(db, stack), false);
+  migrate_audit_schema(handle);
+  VerifyReport report = verify_audit_log(handle);
+  if (common.format == "json") {
+    JsonWriter j;
+    j.begin_object().key("ok").value(report.ok()).key("head_seal").value(report.head_seal).key("runs").begin_array();
+    for (const auto& r : report.runs)
+      j.begin_object().key("run_id").value(r.run_id).key("status").value(r.status).key("ok").value(r.ok)
+          .key("problem").optional(!r.problem.empty(), r.problem).end_object();
+    j.end_array().end_object();
+    std::cout << j.str() << "\n";
+  } else {
+    for (const auto& r : report.runs) {
+      if (r.status != "complete") std::cout << "run " << r.run_id << ": " << r.status << ", not sealed\n";
+      else if (r.ok) std::cout << "run " << r.run_id << ": ok\n";
+      else std::cout << "run " << r.run_id << ": TAMPERED: " << r.problem << "\n";
+    }
+    std::cout << (report.ok() ? "audit log verifies" : "audit log does NOT verify") << "; head seal "
+              << (report.head_seal.empty() ? "(none)" : report.head_seal) << "\n";
+  }
+  return report.ok() ? kExitOk : kExitExceptions;
+}
+
+}  // namespace seam::cli

@@ -1,0 +1,25 @@
+#pragma once
+// Thin subcommands over the engine. Exit codes: 0 nothing to look at, 1 exceptions found
+// (or, for audit verify, the log does not verify), 2 usage, configuration or input error.
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace seam::cli {
+
+constexpr int kExitOk = 0;
+constexpr int kExitExceptions = 1;
+constexpr int kExitUsage = 2;
+
+struct Common {
+  std::string format = "text";
+};
+
+int cmd_run(const std::string& stack, const std::string& db, const std::vector<std::string>& sets,
+            const std::string& as_of, const Common& common);
+int cmd_check(const std::string& stack, const std::vector<std::string>& sets);
+int cmd_trace(const std::string& key, const std::string& db, const std::string& stack, const Common& common);
+int cmd_audit_verify(const std::string& db, const std::string& stack, const Common& common);
+
+}  // namespace seam::cli

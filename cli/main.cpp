@@ -1,0 +1,89 @@
+// seam: reconcile what your systems say happened, and keep the evidence.
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "engine/audit/db.hpp"
+#include "engine/script/script_host.hpp"
+#include "engine/util/result.hpp"
+
+int main(int argc, char** argv) {
+  using namespace seam::cli;
+  CLI::App app{"seam: a reconciliation rule engine. Exit codes: 0 all clear, 1 exceptions found, "
+               "2 usage, configuration or input error."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", SEAM_VERSION);
+  std::string log_level = "warn";
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  Common common;
+  auto add_format = [&](CLI::App* sub) {
+    sub->add_option("--format", common.format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  };
+
+  std::string stack, db, as_of, key, stack_dir;
+  std::vector<std::string> sets;
+
+  auto* run = app.add_subcommand("run", "reconcile a stack's inputs and record every verdict");
+  run->add_option("STACK_DIR", stack, "folder holding stack.lua")->required();
+  run->add_option("--db", db, "audit log file (default: seam.db in the stack folder)");
+  run->add_option("--set", sets, "override a param: name=value (repeatable)");
+  run->add_option("--as-of", as_of, "the time lag windows are measured to (ISO 8601; default: latest time in the inputs)");
+  add_format(run);
+
+  auto* check = app.add_subcommand("check", "load and validate a stack without reading data");
+  check->add_option("STACK_DIR", stack, "folder holding stack.lua")->required();
+  check->add_option("--set", sets, "param values to validate: name=value (repeatable)");
+
+  auto* trace = app.add_subcommand("trace", "every verdict about a key or record id, newest run first");
+  trace->add_option("KEY", key, "match key or record id")->required();
+  trace->add_option("--db", db, "audit log file (default: ./seam.db)");
+  trace->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
+  add_format(trace);
+
+  auto* audit = app.add_subcommand("audit", "audit log integrity");
+  audit->require_subcommand(1);
+  auto* verify = audit->add_subcommand("verify", "recompute every sealed run and check the chain");
+  verify->add_option("--db", db, "audit log file (default: ./seam.db)");
+  verify->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
+  add_format(verify);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+
+  auto logger = spdlog::stderr_color_mt("seam");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("seam: %l: %v");
+  spdlog::set_level(spdlog::level::from_str(log_level));
+
+  try {
+    if (*run) return cmd_run(stack, db, sets, as_of, common);
+    if (*check) return cmd_check(stack, sets);
+    if (*trace) return cmd_trace(key, db, stack_dir, common);
+    if (*verify) return cmd_audit_verify(db, stack_dir, common);
+  } catch (const seam::UserError& e) {
+    std::cerr << "seam: error: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const seam::AuditError& e) {
+    std::cerr << "seam: audit log error: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const seam::ScriptError& e) {
+    std::cerr << "seam: error: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "seam: internal error: " << e.what() << "\n";
+    return 3;
+  }
+  return kExitUsage;
+}

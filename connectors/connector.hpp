@@ -1,0 +1,64 @@
+#pragma once
+// A connector reads one source (a file today; an API or a database later) and hands
+// out raw rows one at a time. It knows nothing of fields, types or rules: mapping
+// turns raw text into typed values. To add a source kind: one file implementing
+// Connector, plus one line in connectors/connector.cpp's registry.
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/spec/stack_spec.hpp"
+
+namespace seam {
+
+class Connector {
+ public:
+  virtual ~Connector() = default;
+
+  // A handle for a column (CSV header name) or path (NDJSON "a.b[0].c"), resolved once
+  // before reading. Returns nullopt and fills `why` when the source can never have it.
+  virtual std::optional<int> resolve(const std::string& column, std::string& why) = 0;
+
+  // Advances to the next row; false at the end. A row that cannot be read at all has a
+  // non-empty malformed() reason and is rejected whole: it still counts as read.
+  virtual bool next() = 0;
+  virtual uint64_t line() const = 0;           // where the row starts, 1-based
+  virtual std::string_view raw() const = 0;    // the row's source text, for rejects
+  virtual const std::string& malformed() const = 0;
+
+  // The cell's text, or nullopt when the row has no such column/key (or JSON null).
+  // Valid until the next call to next().
+  virtual std::optional<std::string_view> get(int handle) = 0;
+
+  const std::string& path() const { return path_; }
+  // SHA-256 of the bytes read, recorded with the run so a later replay can tell whether
+  // the input changed.
+  const std::string& digest() const { return digest_; }
+
+ protected:
+  // Reads the whole input file and records its digest; throws UserError naming the file,
+  // the system and the stack line when it is missing or empty (an empty input is an
+  // error, never a silent zero).
+  std::string load_file(const ConnectorSpec& spec, const std::string& system);
+
+  std::string path_;
+  std::string digest_;
+};
+
+using ConnectorFactory = std::function<std::unique_ptr<Connector>(const ConnectorSpec&, const std::string& system)>;
+
+struct ConnectorKind {
+  std::string name;
+  std::vector<std::string> options;  // accepted option names besides `path`
+  ConnectorFactory make;
+};
+
+const std::vector<ConnectorKind>& connector_kinds();
+const ConnectorKind* find_connector_kind(const std::string& name);
+// Throws UserError for an unknown kind or option.
+std::unique_ptr<Connector> open_connector(const ConnectorSpec& spec, const std::string& system);
+
+}  // namespace seam

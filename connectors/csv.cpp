@@ -1,0 +1,176 @@
+// CSV per RFC 4180: quoted fields with embedded delimiters, quotes ("") and newlines,
+// CRLF or LF, an optional UTF-8 BOM, a configurable delimiter. A row that breaks the
+// format is rejected alone; reading resumes on the next line so nothing after it is lost.
+#include <unordered_map>
+
+#include "connectors/connector.hpp"
+#include "engine/util/result.hpp"
+#include "engine/util/text.hpp"
+
+namespace seam {
+namespace {
+
+class CsvConnector final : public Connector {
+ public:
+  CsvConnector(const ConnectorSpec& spec, const std::string& system) : system_(system) {
+    path_ = spec.path;
+    if (auto it = spec.options.find("delimiter"); it != spec.options.end()) {
+      std::string d = it->second == "\\t" ? "\t" : it->second;
+      if (d.size() != 1 || d == "\"" || d == "\n" || d == "\r")
+        throw UserError(spec.loc.str() + ": csv delimiter must be one character other than a quote or newline, found " +
+                        quote_for_message(it->second));
+      delim_ = d[0];
+    }
+    allow_empty_ = spec.options.count("allow_empty") > 0;
+    data_ = load_file(spec, system);
+    if (data_.compare(0, 3, "\xEF\xBB\xBF") == 0) pos_ = 3;
+    read_header();
+  }
+
+  std::optional<int> resolve(const std::string& column, std::string& why) override {
+    auto it = index_.find(column);
+    if (it != index_.end()) return it->second;
+    why = "column '" + column + "' is not in the header of " + path_;
+    std::string hint = did_you_mean(column, header_);
+    if (!hint.empty()) why += " (did you mean '" + hint + "'?)";
+    else {
+      why += " (columns:";
+      for (const auto& h : header_) why += " '" + h + "'";
+      why += ")";
+    }
+    return std::nullopt;
+  }
+
+  bool next() override {
+    while (pos_ < data_.size()) {
+      if (parse_record()) {
+        ++rows_;
+        return true;
+      }
+    }
+    if (rows_ == 0 && !allow_empty_)
+      throw UserError("input file has a header but no rows: " + path_ + " (system '" + system_ +
+                      "'); set allow_empty = true on the source if that is expected");
+    return false;
+  }
+
+  uint64_t line() const override { return row_line_; }
+  std::string_view raw() const override { return raw_; }
+  const std::string& malformed() const override { return malformed_; }
+
+  std::optional<std::string_view> get(int handle) override {
+    if (handle < 0 || static_cast<size_t>(handle) >= cells_.size()) return std::nullopt;
+    const Cell& c = cells_[static_cast<size_t>(handle)];
+    return std::string_view(c.quoted ? scratch_.data() + c.off : data_.data() + c.off, c.len);
+  }
+
+ private:
+  struct Cell {
+    bool quoted;
+    size_t off, len;
+  };
+
+  void read_header() {
+    if (!parse_record() || !malformed_.empty())
+      throw UserError("cannot read the header of " + path_ + (malformed_.empty() ? "" : ": " + malformed_));
+    for (size_t i = 0; i < cells_.size(); ++i) {
+      std::string name(*get(static_cast<int>(i)));
+      if (index_.count(name))
+        throw UserError("the header of " + path_ + " names column '" + name + "' twice");
+      index_[name] = static_cast<int>(i);
+      header_.push_back(name);
+    }
+  }
+
+  // Skips to just past the next newline; used to resume after a malformed row.
+  void skip_rest_of_line(size_t from) {
+    size_t nl = data_.find('\n', from);
+    size_t end = nl == std::string::npos ? data_.size() : nl;
+    raw_ = std::string_view(data_).substr(record_start_, end - record_start_);
+    if (!raw_.empty() && raw_.back() == '\r') raw_.remove_suffix(1);
+    pos_ = nl == std::string::npos ? data_.size() : nl + 1;
+    line_ = row_line_;
+    for (size_t k = record_start_; k < pos_; ++k) line_ += data_[k] == '\n';
+  }
+
+  // Parses one record at pos_. Returns false for a blank line (not a row).
+  bool parse_record() {
+    cells_.clear();
+    scratch_.clear();
+    malformed_.clear();
+    record_start_ = pos_;
+    row_line_ = line_;
+    const size_t n = data_.size();
+    for (;;) {
+      if (pos_ < n && data_[pos_] == '"') {
+        size_t quote_line = line_;
+        size_t off = scratch_.size();
+        ++pos_;
+        for (;;) {
+          size_t q = data_.find('"', pos_);
+          if (q == std::string::npos) {
+            malformed_ = "unterminated quoted field (opened on line " + std::to_string(quote_line) + ")";
+            skip_rest_of_line(record_start_);
+            return true;
+          }
+          for (size_t k = pos_; k < q; ++k) line_ += data_[k] == '\n';
+          scratch_.append(data_, pos_, q - pos_);
+          pos_ = q + 1;
+          if (pos_ < n && data_[pos_] == '"') {
+            scratch_.push_back('"');
+            ++pos_;
+            continue;
+          }
+          break;
+        }
+        cells_.push_back({true, off, scratch_.size() - off});
+        if (pos_ < n && data_[pos_] != delim_ && data_[pos_] != '\n' && data_[pos_] != '\r') {
+          malformed_ = std::string("unexpected character '") + data_[pos_] + "' after a closing quote in field " +
+                       std::to_string(cells_.size());
+          skip_rest_of_line(pos_);
+          return true;
+        }
+      } else {
+        size_t start = pos_;
+        while (pos_ < n && data_[pos_] != delim_ && data_[pos_] != '\n' && data_[pos_] != '\r') ++pos_;
+        cells_.push_back({false, start, pos_ - start});
+      }
+      if (pos_ < n && data_[pos_] == delim_) {
+        ++pos_;
+        continue;
+      }
+      break;  // end of record
+    }
+    size_t end = pos_;
+    if (pos_ < n && data_[pos_] == '\r') ++pos_;
+    if (pos_ < n && data_[pos_] == '\n') ++pos_;
+    ++line_;
+    raw_ = std::string_view(data_).substr(record_start_, end - record_start_);
+    if (cells_.size() == 1 && !cells_[0].quoted && cells_[0].len == 0) return false;  // blank line
+    if (!header_.empty() && cells_.size() != header_.size())
+      malformed_ = "expected " + std::to_string(header_.size()) + " fields as in the header, found " +
+                   std::to_string(cells_.size());
+    return true;
+  }
+
+  std::string system_;
+  std::string data_;
+  char delim_ = ',';
+  bool allow_empty_ = false;
+  size_t pos_ = 0, record_start_ = 0;
+  uint64_t line_ = 1, row_line_ = 1, rows_ = 0;
+  std::vector<std::string> header_;
+  std::unordered_map<std::string, int> index_;
+  std::vector<Cell> cells_;
+  std::string scratch_;
+  std::string_view raw_;
+  std::string malformed_;
+};
+
+}  // namespace
+
+std::unique_ptr<Connector> make_csv_connector(const ConnectorSpec& spec, const std::string& system) {
+  return std::make_unique<CsvConnector>(spec, system);
+}
+
+}  // namespace seam

@@ -1,0 +1,149 @@
+// NDJSON: one JSON object per line. Fields are addressed by path ("customer.id",
+// "lines[0].amount"); a missing key or JSON null reads as missing, not as empty.
+#include <simdjson.h>
+
+#include <charconv>
+
+#include "connectors/connector.hpp"
+#include "engine/util/result.hpp"
+#include "engine/util/text.hpp"
+
+namespace seam {
+namespace {
+
+// "a.b[0].c" → "/a/b/0/c" (RFC 6901, with ~ and / escaped).
+std::optional<std::string> to_json_pointer(const std::string& path) {
+  std::string out;
+  std::string segment;
+  auto flush = [&] {
+    out.push_back('/');
+    for (char c : segment) {
+      if (c == '~') out += "~0";
+      else if (c == '/') out += "~1";
+      else out.push_back(c);
+    }
+    segment.clear();
+  };
+  for (size_t i = 0; i < path.size(); ++i) {
+    char c = path[i];
+    if (c == '.') {
+      if (segment.empty() && (i == 0 || path[i - 1] != ']')) return std::nullopt;
+      if (!segment.empty()) flush();
+    } else if (c == '[') {
+      if (!segment.empty()) flush();
+      size_t close = path.find(']', i);
+      if (close == std::string::npos || close == i + 1) return std::nullopt;
+      segment = path.substr(i + 1, close - i - 1);
+      for (char d : segment)
+        if (!std::isdigit(static_cast<unsigned char>(d))) return std::nullopt;
+      flush();
+      i = close;
+    } else {
+      segment.push_back(c);
+    }
+  }
+  if (!segment.empty()) flush();
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
+class NdjsonConnector final : public Connector {
+ public:
+  NdjsonConnector(const ConnectorSpec& spec, const std::string& system) : system_(system) {
+    path_ = spec.path;
+    allow_empty_ = spec.options.count("allow_empty") > 0;
+    data_ = simdjson::padded_string(load_file(spec, system));
+  }
+
+  std::optional<int> resolve(const std::string& column, std::string& why) override {
+    auto ptr = to_json_pointer(column);
+    if (!ptr) {
+      why = "path " + quote_for_message(column) + " is not a valid field path (expected names joined by '.', "
+            "with [N] for array positions, e.g. 'lines[0].amount')";
+      return std::nullopt;
+    }
+    pointers_.push_back(*ptr);
+    scratch_.emplace_back();
+    return static_cast<int>(pointers_.size() - 1);
+  }
+
+  bool next() override {
+    const char* base = data_.data();
+    const size_t n = data_.size();
+    while (pos_ < n) {
+      size_t nl = std::string_view(base, n).find('\n', pos_);
+      size_t end = nl == std::string_view::npos ? n : nl;
+      size_t start = pos_;
+      pos_ = end == n ? n : end + 1;
+      line_no_ = next_line_++;
+      std::string_view text(base + start, end - start);
+      if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+      if (trim(text).empty()) continue;  // blank lines are not rows
+      raw_ = text;
+      malformed_.clear();
+      // The file sits in one padded buffer, so every line has the padding simdjson needs after it.
+      auto result = parser_.parse(reinterpret_cast<const uint8_t*>(text.data()), text.size(), false);
+      if (result.error()) {
+        malformed_ = std::string("invalid JSON: ") + simdjson::error_message(result.error());
+      } else if (!result.value_unsafe().is_object()) {
+        malformed_ = "expected a JSON object on each line";
+      } else {
+        doc_ = result.value_unsafe();
+      }
+      ++rows_;
+      return true;
+    }
+    if (rows_ == 0 && !allow_empty_)
+      throw UserError("input file has no JSON rows: " + path_ + " (system '" + system_ +
+                      "'); set allow_empty = true on the source if that is expected");
+    return false;
+  }
+
+  uint64_t line() const override { return line_no_; }
+  std::string_view raw() const override { return raw_; }
+  const std::string& malformed() const override { return malformed_; }
+
+  std::optional<std::string_view> get(int handle) override {
+    auto h = static_cast<size_t>(handle);
+    auto found = doc_.at_pointer(pointers_[h]);
+    if (found.error()) return std::nullopt;
+    simdjson::dom::element e = found.value_unsafe();
+    std::string& buf = scratch_[h];
+    switch (e.type()) {
+      case simdjson::dom::element_type::NULL_VALUE: return std::nullopt;
+      case simdjson::dom::element_type::STRING: return std::string_view(e.get_string().value_unsafe());
+      case simdjson::dom::element_type::BOOL: return e.get_bool().value_unsafe() ? "true" : "false";
+      case simdjson::dom::element_type::INT64: buf = std::to_string(e.get_int64().value_unsafe()); return buf;
+      case simdjson::dom::element_type::UINT64: buf = std::to_string(e.get_uint64().value_unsafe()); return buf;
+      case simdjson::dom::element_type::DOUBLE: {
+        // Shortest text that reads back as the same double: 12.5 stays "12.5", never "12.4999…".
+        char tmp[64];
+        auto r = std::to_chars(tmp, tmp + sizeof tmp, e.get_double().value_unsafe());
+        buf.assign(tmp, r.ptr);
+        return buf;
+      }
+      default: buf = simdjson::minify(e); return buf;
+    }
+  }
+
+ private:
+  std::string system_;
+  bool allow_empty_ = false;
+  simdjson::padded_string data_;
+  simdjson::dom::parser parser_;
+  simdjson::dom::element doc_;
+  size_t pos_ = 0;
+  uint64_t next_line_ = 1, line_no_ = 0, rows_ = 0;
+  std::string_view raw_;
+  std::string malformed_;
+  std::vector<std::string> pointers_;
+  std::vector<std::string> scratch_;
+};
+
+}  // namespace
+
+std::unique_ptr<Connector> make_ndjson_connector(const ConnectorSpec& spec, const std::string& system) {
+  return std::make_unique<NdjsonConnector>(spec, system);
+}
+
+}  // namespace seam

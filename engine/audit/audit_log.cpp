@@ -1,0 +1,259 @@
+#include "engine/audit/audit_log.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "engine/audit/schema.hpp"
+#include "engine/spec/stack_spec.hpp"
+#include "engine/value/time.hpp"
+
+namespace seam {
+
+namespace {
+
+std::string host_name() {
+  char buf[256] = {0};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+bool process_alive(int64_t pid) { return pid > 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
+
+}  // namespace
+
+void RunDigest::group(int64_t group_no, int64_t reconcile_no, std::string_view key, std::string_view left_ids,
+                      std::string_view right_ids, std::string_view outcomes) {
+  verdicts_.field(group_no);
+  verdicts_.field(reconcile_no);
+  verdicts_.field(key);
+  verdicts_.field(left_ids);
+  verdicts_.field(right_ids);
+  verdicts_.field(outcomes);
+}
+
+void RunDigest::detail(int64_t position, std::string_view expected, std::string_view actual, std::string_view delta,
+                       std::string_view message) {
+  verdicts_.field(position);
+  verdicts_.field(expected);
+  verdicts_.field(actual);
+  verdicts_.field(delta);
+  verdicts_.field(message);
+}
+
+void RunDigest::reject(int64_t seq, std::string_view system, std::string_view path, int64_t line,
+                       std::string_view reason, std::string_view raw) {
+  rejects_.field(seq);
+  rejects_.field(system);
+  rejects_.field(path);
+  rejects_.field(line);
+  rejects_.field(reason);
+  rejects_.field(raw);
+}
+
+std::string compute_seal(Db& db, int64_t run_id, const std::string& prev_seal, const std::string& rejects_digest,
+                         const std::string& verdicts_digest) {
+  Sha256 h;
+  h.field(prev_seal);
+  h.field(run_id);
+  {
+    Statement s(db,
+                "SELECT stack_name, stack_dir, stack_digest, seam_version, started_at, as_of, groups_count, "
+                "pass_count, fail_count, warn_count, skip_count, error_count, pending_count, rejects_count "
+                "FROM runs WHERE id = ?1");
+    s.bind(1, run_id);
+    if (!s.step()) throw AuditError("run " + std::to_string(run_id) + " is not in the audit log");
+    for (int c = 0; c < 6; ++c) h.field(s.text_at(c));
+    for (int c = 6; c < 14; ++c) h.field(s.int_at(c));
+  }
+  {
+    Statement s(db, "SELECT name, value, source FROM run_params WHERE run_id = ?1 ORDER BY name");
+    s.bind(1, run_id);
+    while (s.step())
+      for (int c = 0; c < 3; ++c) h.field(s.text_at(c));
+  }
+  {
+    Statement s(db,
+                "SELECT system, path, digest, rows_read, rows_accepted, rows_rejected FROM run_inputs "
+                "WHERE run_id = ?1 ORDER BY system");
+    s.bind(1, run_id);
+    while (s.step()) {
+      for (int c = 0; c < 3; ++c) h.field(s.text_at(c));
+      for (int c = 3; c < 6; ++c) h.field(s.int_at(c));
+    }
+  }
+  {
+    Statement s(db,
+                "SELECT rc.reconcile_no, rc.name, rr.position, r.name, r.kind, r.version, r.source, r.severity "
+                "FROM run_reconciles rc JOIN run_rules rr ON rr.run_id = rc.run_id AND rr.reconcile_no = rc.reconcile_no "
+                "JOIN rules r ON r.id = rr.rule_id WHERE rc.run_id = ?1 ORDER BY rc.reconcile_no, rr.position");
+    s.bind(1, run_id);
+    while (s.step()) {
+      h.field(s.int_at(0));
+      h.field(s.text_at(1));
+      h.field(s.int_at(2));
+      for (int c = 3; c < 8; ++c) h.field(s.text_at(c));
+    }
+  }
+  h.field(rejects_digest);
+  h.field(verdicts_digest);
+  return h.hex_final();
+}
+
+AuditLog::AuditLog(const std::string& path) : db_(path, true) { migrate_audit_schema(db_); }
+
+AuditLog::~AuditLog() {
+  if (batch_open_) try {
+      db_.exec("ROLLBACK");
+    } catch (...) {
+    }
+}
+
+int64_t AuditLog::begin_run(const RunHeader& h, const ParamValues& params) {
+  Transaction tx(db_, "BEGIN IMMEDIATE");
+  const std::string host = host_name();
+  {
+    // A run left 'running' by a process that no longer exists was killed: say so.
+    Statement stale(db_, "SELECT id, pid FROM runs WHERE status = 'running' AND host = ?1");
+    stale.bind(1, host);
+    std::vector<int64_t> dead;
+    while (stale.step())
+      if (!process_alive(stale.int_at(1))) dead.push_back(stale.int_at(0));
+    Statement mark(db_, "UPDATE runs SET status = 'incomplete' WHERE id = ?1");
+    for (int64_t id : dead) mark.bind(1, id).run();
+  }
+  Statement ins(db_,
+                "INSERT INTO runs (stack_name, stack_dir, stack_digest, seam_version, started_at, as_of, status, pid, host) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7, ?8)");
+  ins.bind(1, h.stack_name).bind(2, h.stack_dir).bind(3, h.stack_digest).bind(4, SEAM_VERSION);
+  ins.bind(5, h.started_at).bind(6, h.as_of).bind(7, static_cast<int64_t>(getpid())).bind(8, host);
+  ins.run();
+  run_id_ = db_.last_insert_id();
+  Statement p(db_, "INSERT INTO run_params (run_id, name, value, source) VALUES (?1, ?2, ?3, ?4)");
+  for (const auto& [name, v] : params.all()) p.bind(1, run_id_).bind(2, name).bind(3, v.text).bind(4, v.source).run();
+  tx.commit();
+
+  insert_group_ = std::make_unique<Statement>(
+      db_, "INSERT INTO groups (run_id, group_no, reconcile_no, group_key, left_ids, right_ids, outcomes) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  insert_detail_ = std::make_unique<Statement>(
+      db_, "INSERT INTO verdict_details (run_id, group_no, position, expected, actual, delta, message) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  insert_reject_ = std::make_unique<Statement>(
+      db_, "INSERT INTO rejects (run_id, seq, system, path, line, reason, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  return run_id_;
+}
+
+int64_t AuditLog::rule_id(const std::string& stack, const std::string& reconcile, const RuleSpec& rule) {
+  Statement find(db_,
+                 "SELECT id FROM rules WHERE stack_name = ?1 AND reconcile = ?2 AND name = ?3 AND version = ?4 AND source = ?5");
+  find.bind(1, stack).bind(2, reconcile).bind(3, rule.name).bind(4, rule.version).bind(5, rule.loc.str());
+  if (find.step()) return find.int_at(0);
+  Statement ins(db_,
+                "INSERT INTO rules (stack_name, reconcile, name, kind, version, source, severity, doc, definition) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  ins.bind(1, stack).bind(2, reconcile).bind(3, rule.name).bind(4, rule_kind_name(rule.kind)).bind(5, rule.version);
+  ins.bind(6, rule.loc.str()).bind(7, severity_name(rule.severity)).bind(8, rule.doc).bind(9, rule.definition);
+  ins.run();
+  return db_.last_insert_id();
+}
+
+void AuditLog::add_reconcile(int reconcile_no, const std::string& name, const std::string& left,
+                             const std::string& right, const std::vector<int64_t>& rule_ids) {
+  ensure_batch();
+  Statement rc(db_,
+               "INSERT INTO run_reconciles (run_id, reconcile_no, name, left_system, right_system) VALUES (?1, ?2, ?3, ?4, ?5)");
+  rc.bind(1, run_id_).bind(2, reconcile_no).bind(3, name).bind(4, left).bind(5, right).run();
+  Statement rr(db_, "INSERT INTO run_rules (run_id, reconcile_no, position, rule_id) VALUES (?1, ?2, ?3, ?4)");
+  for (size_t i = 0; i < rule_ids.size(); ++i)
+    rr.bind(1, run_id_).bind(2, reconcile_no).bind(3, static_cast<int64_t>(i)).bind(4, rule_ids[i]).run();
+}
+
+void AuditLog::add_input(const InputStats& stats, const std::vector<Reject>& rejects) {
+  ensure_batch();
+  Statement in(db_,
+               "INSERT INTO run_inputs (run_id, system, path, digest, rows_read, rows_accepted, rows_rejected) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  in.bind(1, run_id_).bind(2, stats.system).bind(3, stats.path).bind(4, stats.digest);
+  in.bind(5, stats.read).bind(6, stats.accepted).bind(7, stats.rejected).run();
+  for (const auto& r : rejects) {
+    int64_t seq = reject_seq_++;
+    insert_reject_->bind(1, run_id_).bind(2, seq).bind(3, r.system).bind(4, r.path);
+    insert_reject_->bind(5, static_cast<int64_t>(r.line)).bind(6, r.reason).bind(7, r.raw).run();
+    digest_.reject(seq, r.system, r.path, static_cast<int64_t>(r.line), r.reason, r.raw);
+    ++counts_.rejects;
+  }
+}
+
+void AuditLog::add_group(int reconcile_no, std::string_view key, std::string_view left_ids,
+                         std::string_view right_ids, const std::vector<Verdict>& verdicts) {
+  ensure_batch();
+  int64_t g = group_no_++;
+  outcomes_buf_.clear();
+  for (const auto& v : verdicts) {
+    outcomes_buf_.push_back(outcome_code(v.outcome));
+    ++counts_.outcomes[static_cast<size_t>(v.outcome)];
+  }
+  ++counts_.groups;
+  insert_group_->bind(1, run_id_).bind(2, g).bind(3, reconcile_no).bind(4, key).bind(5, left_ids).bind(6, right_ids);
+  insert_group_->bind(7, outcomes_buf_).run();
+  digest_.group(g, reconcile_no, key, left_ids, right_ids, outcomes_buf_);
+  for (size_t i = 0; i < verdicts.size(); ++i) {
+    const Verdict& v = verdicts[i];
+    if (v.outcome == Outcome::Pass) continue;
+    insert_detail_->bind(1, run_id_).bind(2, g).bind(3, static_cast<int64_t>(i));
+    insert_detail_->bind_optional(4, v.expected).bind_optional(5, v.actual).bind_optional(6, v.delta);
+    insert_detail_->bind(7, v.message).run();
+    digest_.detail(static_cast<int64_t>(i), v.expected, v.actual, v.delta, v.message);
+  }
+  if (++in_batch_ >= kBatchGroups) commit_batch();
+}
+
+void AuditLog::ensure_batch() {
+  if (batch_open_) return;
+  db_.exec("BEGIN IMMEDIATE");
+  batch_open_ = true;
+}
+
+void AuditLog::commit_batch() {
+  if (!batch_open_) return;
+  db_.exec("COMMIT");
+  batch_open_ = false;
+  in_batch_ = 0;
+}
+
+std::string AuditLog::complete_run(const std::string& ended_at) {
+  ensure_batch();
+  Statement counts(db_,
+                   "UPDATE runs SET ended_at = ?2, groups_count = ?3, pass_count = ?4, fail_count = ?5, warn_count = ?6, "
+                   "skip_count = ?7, error_count = ?8, pending_count = ?9, rejects_count = ?10 WHERE id = ?1");
+  counts.bind(1, run_id_).bind(2, ended_at).bind(3, counts_.groups);
+  for (int o = 0; o < kOutcomeCount; ++o) counts.bind(4 + o, counts_.outcomes[static_cast<size_t>(o)]);
+  counts.bind(10, counts_.rejects).run();
+
+  std::string prev;
+  {
+    Statement last(db_, "SELECT seal FROM runs WHERE seal IS NOT NULL AND id < ?1 ORDER BY id DESC LIMIT 1");
+    last.bind(1, run_id_);
+    if (last.step()) prev = last.text_at(0);
+  }
+  std::string rejects_digest = digest_.rejects_hex(), verdicts_digest = digest_.verdicts_hex();
+  std::string seal = compute_seal(db_, run_id_, prev, rejects_digest, verdicts_digest);
+  Statement fin(db_,
+                "UPDATE runs SET status = 'complete', rejects_digest = ?2, verdicts_digest = ?3, prev_seal = ?4, "
+                "seal = ?5 WHERE id = ?1");
+  fin.bind(1, run_id_).bind(2, rejects_digest).bind(3, verdicts_digest).bind(4, prev).bind(5, seal).run();
+  commit_batch();
+  return seal;
+}
+
+void AuditLog::fail_run(const std::string& ended_at) {
+  if (run_id_ == 0) return;
+  ensure_batch();
+  Statement s(db_, "UPDATE runs SET status = 'failed', ended_at = ?2 WHERE id = ?1");
+  s.bind(1, run_id_).bind(2, ended_at).run();
+  commit_batch();
+}
+
+}  // namespace seam

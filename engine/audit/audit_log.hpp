@@ -1,0 +1,97 @@
+#pragma once
+// The audit log: every run, its parameters and inputs, every reject and every verdict,
+// appended to SQLite and sealed. Each complete run's seal is a SHA-256 over its own rows
+// and the previous sealed run's seal, so `seam audit verify` can show that nothing was
+// altered afterwards. Writes go in transactions of kBatchGroups groups; a killed run
+// leaves a consistent database whose run is later marked incomplete.
+#include <array>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/audit/db.hpp"
+#include "engine/mapping/records.hpp"
+#include "engine/rules/verdict.hpp"
+#include "engine/run/params.hpp"
+#include "engine/util/digest.hpp"
+
+namespace seam {
+
+struct RunHeader {
+  std::string stack_name, stack_dir, stack_digest, started_at, as_of;
+};
+
+struct RunCounts {
+  uint64_t groups = 0, rejects = 0;
+  std::array<uint64_t, kOutcomeCount> outcomes{};
+  uint64_t of(Outcome o) const { return outcomes[static_cast<size_t>(o)]; }
+};
+
+// The canonical byte stream a run's rows hash to; the writer and the verifier both use
+// it, so they cannot drift apart.
+class RunDigest {
+ public:
+  void group(int64_t group_no, int64_t reconcile_no, std::string_view key, std::string_view left_ids,
+             std::string_view right_ids, std::string_view outcomes);
+  void detail(int64_t position, std::string_view expected, std::string_view actual, std::string_view delta,
+              std::string_view message);
+  void reject(int64_t seq, std::string_view system, std::string_view path, int64_t line, std::string_view reason,
+              std::string_view raw);
+  std::string verdicts_hex() { return verdicts_.hex_final(); }
+  std::string rejects_hex() { return rejects_.hex_final(); }
+
+ private:
+  Sha256 verdicts_, rejects_;
+};
+
+// Seal of a run from its stored header, params, inputs, rule versions and the two digests.
+std::string compute_seal(Db& db, int64_t run_id, const std::string& prev_seal, const std::string& rejects_digest,
+                         const std::string& verdicts_digest);
+
+class AuditLog {
+ public:
+  static constexpr size_t kBatchGroups = 20'000;
+
+  // Opens or creates the database and migrates it to the current schema.
+  explicit AuditLog(const std::string& path);
+  ~AuditLog();
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+
+  Db& db() { return db_; }
+
+  // Marks runs whose process died as incomplete, then inserts and commits a 'running' run.
+  int64_t begin_run(const RunHeader& header, const ParamValues& params);
+  // The catalog id of a rule version, added on first sight.
+  int64_t rule_id(const std::string& stack, const std::string& reconcile, const struct RuleSpec& rule);
+  void add_reconcile(int reconcile_no, const std::string& name, const std::string& left, const std::string& right,
+                     const std::vector<int64_t>& rule_ids);
+  void add_input(const InputStats& stats, const std::vector<Reject>& rejects);
+  // One match group and the verdicts of its rules, in rule order.
+  void add_group(int reconcile_no, std::string_view key, std::string_view left_ids, std::string_view right_ids,
+                 const std::vector<Verdict>& verdicts);
+  // Commits what is pending and seals the run; returns the seal.
+  std::string complete_run(const std::string& ended_at);
+  // Commits what is pending and marks the run failed (not sealed).
+  void fail_run(const std::string& ended_at);
+
+  int64_t run_id() const { return run_id_; }
+  const RunCounts& counts() const { return counts_; }
+
+ private:
+  void ensure_batch();
+  void commit_batch();
+
+  Db db_;
+  int64_t run_id_ = 0;
+  int64_t group_no_ = 0, reject_seq_ = 0;
+  size_t in_batch_ = 0;
+  bool batch_open_ = false;
+  RunCounts counts_;
+  RunDigest digest_;
+  std::string outcomes_buf_;
+  std::unique_ptr<Statement> insert_group_, insert_detail_, insert_reject_;
+};
+
+}  // namespace seam

@@ -1,0 +1,90 @@
+#pragma once
+// RAII owners for an SQLite connection and its prepared statements. Every return code
+// other than OK/ROW/DONE becomes an AuditError carrying sqlite3_errmsg and the SQL.
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace seam {
+
+struct AuditError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class Db;
+
+class Statement {
+ public:
+  Statement(Db& db, std::string_view sql);
+  ~Statement();
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  Statement(Statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_) { o.stmt_ = nullptr; }
+
+  // Binding by position, 1-based (?1, ?2, ...). Text is copied by SQLite.
+  Statement& bind(int i, int64_t v);
+  Statement& bind(int i, int v) { return bind(i, static_cast<int64_t>(v)); }
+  Statement& bind(int i, uint64_t v) { return bind(i, static_cast<int64_t>(v)); }
+  Statement& bind(int i, std::string_view v);
+  Statement& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
+  Statement& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
+  Statement& bind_null(int i);
+  Statement& bind_optional(int i, std::string_view v) { return v.empty() ? bind_null(i) : bind(i, v); }
+
+  bool step();  // true while a row is available
+  void run() { step(); reset(); }
+  void reset();
+
+  int64_t int_at(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::string text_at(int col) const;
+  bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+ private:
+  Db& db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class Db {
+ public:
+  // Opens (creating when `create` is true) the database file; throws AuditError.
+  Db(const std::string& path, bool create);
+  ~Db();
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  void exec(std::string_view sql);
+  sqlite3* handle() { return db_; }
+  int64_t last_insert_id() { return sqlite3_last_insert_rowid(db_); }
+  [[noreturn]] void fail(const std::string& what);
+  const std::string& path() const { return path_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::string path_;
+};
+
+// Commits on commit(); rolls back if destroyed before (an exception on the way out).
+class Transaction {
+ public:
+  explicit Transaction(Db& db, const char* begin = "BEGIN") : db_(db) { db_.exec(begin); }
+  ~Transaction() {
+    if (!done_) try {
+        db_.exec("ROLLBACK");
+      } catch (...) {
+      }
+  }
+  void commit() {
+    db_.exec("COMMIT");
+    done_ = true;
+  }
+
+ private:
+  Db& db_;
+  bool done_ = false;
+};
+
+}  // namespace seam

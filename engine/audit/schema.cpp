@@ -1,0 +1,188 @@
+#include "engine/audit/schema.hpp"
+
+#include <functional>
+#include <vector>
+
+namespace seam {
+namespace {
+
+// Storage is compact on purpose: one `groups` row per match group carries the outcome of
+// every rule as one letter each (P pass, F fail, W warn, S skip, E error, N pending), and
+// only non-pass verdicts get a `verdict_details` row. The `verdicts` view expands this to
+// one row per verdict for people and tools.
+void migrate_v0_to_v1(Db& db) {
+  db.exec(R"SQL(
+CREATE TABLE runs (
+  id              INTEGER PRIMARY KEY,
+  stack_name      TEXT NOT NULL,
+  stack_dir       TEXT NOT NULL,
+  stack_digest    TEXT NOT NULL,
+  seam_version    TEXT NOT NULL,
+  started_at      TEXT NOT NULL,
+  ended_at        TEXT,
+  as_of           TEXT NOT NULL,
+  status          TEXT NOT NULL CHECK (status IN ('running', 'complete', 'incomplete', 'failed')),
+  pid             INTEGER NOT NULL,
+  host            TEXT NOT NULL,
+  groups_count    INTEGER,
+  pass_count      INTEGER, fail_count INTEGER, warn_count INTEGER,
+  skip_count      INTEGER, error_count INTEGER, pending_count INTEGER,
+  rejects_count   INTEGER,
+  rejects_digest  TEXT,
+  verdicts_digest TEXT,
+  prev_seal       TEXT,
+  seal            TEXT
+);
+CREATE TABLE run_params (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  name   TEXT NOT NULL,
+  value  TEXT NOT NULL,
+  source TEXT NOT NULL,
+  PRIMARY KEY (run_id, name)
+) WITHOUT ROWID;
+CREATE TABLE run_inputs (
+  run_id        INTEGER NOT NULL REFERENCES runs(id),
+  system        TEXT NOT NULL,
+  path          TEXT NOT NULL,
+  digest        TEXT NOT NULL,
+  rows_read     INTEGER NOT NULL,
+  rows_accepted INTEGER NOT NULL,
+  rows_rejected INTEGER NOT NULL,
+  PRIMARY KEY (run_id, system),
+  CHECK (rows_read = rows_accepted + rows_rejected)
+) WITHOUT ROWID;
+CREATE TABLE rejects (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  seq    INTEGER NOT NULL,
+  system TEXT NOT NULL,
+  path   TEXT NOT NULL,
+  line   INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  raw    TEXT NOT NULL,
+  PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE rules (
+  id         INTEGER PRIMARY KEY,
+  stack_name TEXT NOT NULL,
+  reconcile  TEXT NOT NULL,
+  name       TEXT NOT NULL,
+  kind       TEXT NOT NULL,
+  version    TEXT NOT NULL,
+  source     TEXT NOT NULL,
+  severity   TEXT NOT NULL,
+  doc        TEXT NOT NULL,
+  definition TEXT NOT NULL,
+  UNIQUE (stack_name, reconcile, name, version, source)
+);
+CREATE TABLE run_reconciles (
+  run_id       INTEGER NOT NULL REFERENCES runs(id),
+  reconcile_no INTEGER NOT NULL,
+  name         TEXT NOT NULL,
+  left_system  TEXT NOT NULL,
+  right_system TEXT NOT NULL,
+  PRIMARY KEY (run_id, reconcile_no)
+) WITHOUT ROWID;
+CREATE TABLE run_rules (
+  run_id       INTEGER NOT NULL REFERENCES runs(id),
+  reconcile_no INTEGER NOT NULL,
+  position     INTEGER NOT NULL,
+  rule_id      INTEGER NOT NULL REFERENCES rules(id),
+  PRIMARY KEY (run_id, reconcile_no, position)
+) WITHOUT ROWID;
+CREATE TABLE groups (
+  run_id       INTEGER NOT NULL REFERENCES runs(id),
+  group_no     INTEGER NOT NULL,
+  reconcile_no INTEGER NOT NULL,
+  group_key    TEXT NOT NULL,
+  left_ids     TEXT NOT NULL,
+  right_ids    TEXT NOT NULL,
+  outcomes     TEXT NOT NULL,
+  PRIMARY KEY (run_id, group_no)
+) WITHOUT ROWID;
+CREATE TABLE verdict_details (
+  run_id   INTEGER NOT NULL,
+  group_no INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  expected TEXT,
+  actual   TEXT,
+  delta    TEXT,
+  message  TEXT NOT NULL,
+  PRIMARY KEY (run_id, group_no, position)
+) WITHOUT ROWID;
+
+-- Append-only: sealed history cannot be edited by accident. (A determined editor can
+-- drop these triggers; `seam audit verify` then finds the broken seal.)
+CREATE TRIGGER groups_no_update BEFORE UPDATE ON groups BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER groups_no_delete BEFORE DELETE ON groups BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER details_no_update BEFORE UPDATE ON verdict_details BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER details_no_delete BEFORE DELETE ON verdict_details BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER rejects_no_update BEFORE UPDATE ON rejects BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER rejects_no_delete BEFORE DELETE ON rejects BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER runs_no_delete BEFORE DELETE ON runs BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER runs_sealed BEFORE UPDATE ON runs WHEN OLD.seal IS NOT NULL
+  BEGIN SELECT RAISE(ABORT, 'a sealed run cannot change'); END;
+
+CREATE VIEW verdicts AS
+SELECT g.run_id,
+       rc.name AS reconcile,
+       g.group_key,
+       g.left_ids,
+       g.right_ids,
+       r.name AS rule,
+       r.kind AS rule_kind,
+       r.version AS rule_version,
+       r.source AS rule_source,
+       CASE substr(g.outcomes, rr.position + 1, 1)
+         WHEN 'P' THEN 'pass' WHEN 'F' THEN 'fail' WHEN 'W' THEN 'warn'
+         WHEN 'S' THEN 'skip' WHEN 'E' THEN 'error' WHEN 'N' THEN 'pending' END AS outcome,
+       r.severity,
+       d.expected,
+       d.actual,
+       d.delta,
+       d.message,
+       g.group_no,
+       rr.position
+FROM groups g
+JOIN run_reconciles rc ON rc.run_id = g.run_id AND rc.reconcile_no = g.reconcile_no
+JOIN run_rules rr ON rr.run_id = g.run_id AND rr.reconcile_no = g.reconcile_no
+JOIN rules r ON r.id = rr.rule_id
+LEFT JOIN verdict_details d ON d.run_id = g.run_id AND d.group_no = g.group_no AND d.position = rr.position;
+
+CREATE VIEW failures AS
+SELECT * FROM verdicts WHERE outcome IN ('fail', 'error');
+
+CREATE VIEW run_summary AS
+SELECT id AS run_id, stack_name, status, started_at, ended_at, as_of, groups_count,
+       pass_count, fail_count, warn_count, skip_count, error_count, pending_count, rejects_count, seal
+FROM runs;
+)SQL");
+}
+
+}  // namespace
+
+void migrate_audit_schema(Db& db) {
+  static const std::vector<std::function<void(Db&)>> steps = {migrate_v0_to_v1};
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = NORMAL");
+  db.exec("PRAGMA foreign_keys = ON");
+  for (;;) {
+    Transaction tx(db, "BEGIN IMMEDIATE");  // two seams migrating at once: one waits
+    Statement version(db, "PRAGMA user_version");
+    version.step();
+    int v = static_cast<int>(version.int_at(0));
+    version.reset();
+    if (v > kAuditSchemaVersion)
+      throw AuditError("audit log " + db.path() + " has schema version " + std::to_string(v) +
+                       ", newer than this seam understands (" + std::to_string(kAuditSchemaVersion) +
+                       "); upgrade seam");
+    if (v == kAuditSchemaVersion) {
+      tx.commit();
+      return;
+    }
+    steps[static_cast<size_t>(v)](db);
+    db.exec("PRAGMA user_version = " + std::to_string(v + 1));
+    tx.commit();
+  }
+}
+
+}  // namespace seam

@@ -1,0 +1,242 @@
+#include "engine/mapping/mapper.hpp"
+
+#include <regex.h>
+
+#include <charconv>
+#include <memory>
+#include <unordered_map>
+
+#include "connectors/connector.hpp"
+#include "engine/util/result.hpp"
+
+namespace seam {
+namespace {
+
+// RAII owner of a compiled POSIX extended regex (glibc's; no extra dependency).
+class Regex {
+ public:
+  Regex(const std::string& pattern, const SourceLoc& loc) {
+    int rc = regcomp(&re_, pattern.c_str(), REG_EXTENDED);
+    if (rc != 0) {
+      char buf[256];
+      regerror(rc, &re_, buf, sizeof buf);
+      throw UserError(loc.str() + ": invalid regex " + quote_for_message(pattern) + ": " + buf);
+    }
+    groups_ = re_.re_nsub;
+  }
+  ~Regex() { regfree(&re_); }
+  Regex(const Regex&) = delete;
+  Regex& operator=(const Regex&) = delete;
+
+  // The first capture group (or the whole match); nullopt when it does not match.
+  std::optional<std::string_view> first_group(std::string_view text, std::string& buf) const {
+    buf.assign(text);
+    regmatch_t m[2];
+    if (regexec(&re_, buf.c_str(), 2, m, 0) != 0) return std::nullopt;
+    const regmatch_t& g = groups_ > 0 ? m[1] : m[0];
+    if (g.rm_so < 0) return std::nullopt;
+    return std::string_view(text).substr(static_cast<size_t>(g.rm_so), static_cast<size_t>(g.rm_eo - g.rm_so));
+  }
+
+ private:
+  regex_t re_{};
+  size_t groups_ = 0;
+};
+
+struct FieldPlan {
+  const FieldSpec* spec = nullptr;
+  int column = -1;           // connector handle
+  int currency_column = -1;  // money
+  CurrencyCode currency = 0; // money, declared constant
+  TimeFormat time;
+  std::unique_ptr<Regex> regex;
+};
+
+// Lets a Lua mapping function read any column by name; handles are resolved once per name.
+class ConnectorRowAccess final : public RowAccess {
+ public:
+  explicit ConnectorRowAccess(Connector& c) : c_(c) {}
+  std::optional<std::string_view> column(const std::string& name) override {
+    auto it = handles_.find(name);
+    if (it == handles_.end()) {
+      std::string why;
+      it = handles_.emplace(name, c_.resolve(name, why).value_or(-1)).first;
+    }
+    return it->second < 0 ? std::nullopt : c_.get(it->second);
+  }
+
+ private:
+  Connector& c_;
+  std::unordered_map<std::string, int> handles_;
+};
+
+int resolve_column(Connector& c, const std::string& column, const FieldSpec& f, const SystemSpec& sys) {
+  std::string why;
+  auto h = c.resolve(column, why);
+  if (!h) throw UserError(f.loc.str() + ": field '" + f.name + "' of system '" + sys.name + "': " + why);
+  return *h;
+}
+
+std::vector<FieldPlan> compile(const SystemSpec& sys, Connector& c) {
+  std::vector<FieldPlan> plans;
+  for (const auto& f : sys.fields) {
+    FieldPlan p;
+    p.spec = &f;
+    if (!f.column.empty()) p.column = resolve_column(c, f.column, f, sys);
+    switch (f.kind) {
+      case FieldKind::Money:
+        if (!f.currency_column.empty()) p.currency_column = resolve_column(c, f.currency_column, f, sys);
+        if (!f.currency.empty()) {
+          p.currency = pack_currency(f.currency);
+          if (!p.currency) throw UserError(f.loc.str() + ": currency must be an ISO 4217 code such as USD, found " +
+                                           quote_for_message(f.currency));
+        }
+        break;
+      case FieldKind::Time: {
+        auto tf = make_time_format(f.time_format, f.zone);
+        if (!tf) throw UserError(f.loc.str() + ": field '" + f.name + "': " + tf.error());
+        p.time = *tf;
+        break;
+      }
+      case FieldKind::Extract: p.regex = std::make_unique<Regex>(f.regex, f.loc); break;
+      default: break;
+    }
+    plans.push_back(std::move(p));
+  }
+  return plans;
+}
+
+// Maps one field; returns an error reason for the row, or empty on success.
+std::string map_field(FieldPlan& p, Connector& c, RecordSet& out, Value& v, ScriptHost* host,
+                      ConnectorRowAccess& row, std::string& buf) {
+  const FieldSpec& f = *p.spec;
+  std::optional<std::string_view> cell;
+  if (p.column >= 0) {
+    cell = c.get(p.column);
+    if (!cell) {
+      v = Value::missing();
+      return {};
+    }
+    if (cell->empty()) {
+      v = Value::empty();
+      return {};
+    }
+  }
+  auto where = [&] { return " (field '" + f.name + "', column '" + f.column + "')"; };
+  switch (f.kind) {
+    case FieldKind::Column: v = Value::of_text(out.arena().store(*cell)); break;
+    case FieldKind::Constant: v = Value::of_text(f.constant); break;
+    case FieldKind::Integer: {
+      std::string_view t = trim(*cell);
+      int64_t n = 0;
+      auto r = std::from_chars(t.data() + (!t.empty() && t[0] == '+'), t.data() + t.size(), n);
+      if (r.ec != std::errc() || r.ptr != t.data() + t.size())
+        return "cannot read " + quote_for_message(*cell) + " as a whole number" + where();
+      v = Value::of_int(n);
+      break;
+    }
+    case FieldKind::Money: {
+      CurrencyCode cur = p.currency;
+      if (p.currency_column >= 0) {
+        auto ct = c.get(p.currency_column);
+        if (!ct || trim(*ct).empty()) return "no currency in column '" + f.currency_column + "'" + where();
+        cur = pack_currency(trim(*ct));
+        if (!cur) return "currency " + quote_for_message(*ct) + " is not an ISO 4217 code" + where();
+      }
+      auto parsed = parse_amount(*cell, cur ? currency_scale(cur) : 2, f.money_format);
+      if (!parsed) return parsed.error() + where();
+      if (parsed->currency) {
+        CurrencyCode in_text = pack_currency(*parsed->currency);
+        if (cur && in_text != cur)
+          return "amount " + quote_for_message(*cell) + " is in " + *parsed->currency + " but the field says " +
+                 currency_name(cur) + where();
+        if (!cur) {
+          cur = in_text;
+          parsed = parse_amount(*cell, currency_scale(cur), f.money_format);
+          if (!parsed) return parsed.error() + where();
+        }
+      }
+      if (!cur) return "amount " + quote_for_message(*cell) + " has no currency: declare currency or currency_column" + where();
+      v = Value::of_money(parsed->minor, cur);
+      break;
+    }
+    case FieldKind::Time: {
+      auto t = parse_time(*cell, p.time);
+      if (!t) return t.error() + where();
+      v = Value::of_time(*t);
+      break;
+    }
+    case FieldKind::MapValues: {
+      auto it = f.map.find(std::string(*cell));
+      if (it != f.map.end()) v = Value::of_text(it->second);
+      else if (f.map_default) v = Value::of_text(*f.map_default);
+      else v = Value::of_text(out.arena().store(*cell));  // unmapped values keep their source text
+      break;
+    }
+    case FieldKind::Extract: {
+      auto g = p.regex->first_group(*cell, buf);
+      v = g ? Value::of_text(out.arena().store(*g)) : Value::missing();
+      break;
+    }
+    case FieldKind::Lua:
+      try {
+        v = host->map_field(f.lua_fn, row, out.arena());
+      } catch (const ScriptError& e) {
+        return std::string("mapping function for field '") + f.name + "' failed: " + e.what();
+      }
+      break;
+  }
+  return {};
+}
+
+}  // namespace
+
+MappedInput map_system(const SystemSpec& sys, ScriptHost* host) {
+  auto connector = open_connector(sys.source, sys.name);
+  MappedInput in{RecordSet(sys), InputStats{sys.name, sys.source.path, "", 0, 0, 0}, {}};
+  std::vector<FieldPlan> plans = compile(sys, *connector);
+  in.stats.digest = connector->digest();
+  const int id_field = sys.id_field.empty() ? -1 : sys.field_index(sys.id_field);
+  ConnectorRowAccess row(*connector);
+  std::string buf, line_id;
+
+  auto reject = [&](std::string reason) {
+    in.rejects.push_back({sys.name, connector->path(), connector->line(), std::move(reason),
+                          std::string(connector->raw())});
+    ++in.stats.rejected;
+  };
+
+  while (connector->next()) {
+    ++in.stats.read;
+    if (!connector->malformed().empty()) {
+      reject(connector->malformed());
+      continue;
+    }
+    Value* values = in.records.begin_record();
+    std::string reason;
+    for (size_t i = 0; i < plans.size() && reason.empty(); ++i) {
+      reason = map_field(plans[i], *connector, in.records, values[i], host, row, buf);
+      if (reason.empty() && plans[i].spec->required && !values[i].has_content())
+        reason = "required field '" + plans[i].spec->name + "' is " + (values[i].is_missing() ? "missing" : "empty") +
+                 (plans[i].spec->column.empty() ? "" : " (column '" + plans[i].spec->column + "')");
+    }
+    if (!reason.empty()) {
+      in.records.drop_record();
+      reject(std::move(reason));
+      continue;
+    }
+    std::string_view id;
+    if (id_field >= 0) {
+      const Value& v = values[id_field];
+      id = v.kind == ValueKind::Text ? v.text : in.records.arena().store(key_text(v));
+    } else {
+      line_id = "line " + std::to_string(connector->line());
+      id = in.records.arena().store(line_id);
+    }
+    in.records.commit_record(connector->line(), id);
+    ++in.stats.accepted;
+  }
+  return in;
+}
+
+}  // namespace seam

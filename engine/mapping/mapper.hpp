@@ -1,0 +1,22 @@
+#pragma once
+// Mapping: raw connector rows → typed records of one system, by a plan compiled once
+// from the declared field mappings. Rows that cannot be mapped are quarantined as
+// rejects with file, line, reason and raw text; read = accepted + rejected, always.
+#include <vector>
+
+#include "engine/mapping/records.hpp"
+#include "engine/script/script_host.hpp"
+
+namespace seam {
+
+struct MappedInput {
+  RecordSet records;
+  InputStats stats;
+  std::vector<Reject> rejects;
+};
+
+// Throws UserError when the source is missing or empty, or a declared column does not
+// exist in it (with the field's stack file:line).
+MappedInput map_system(const SystemSpec& system, ScriptHost* host);
+
+}  // namespace seam

@@ -1,0 +1,66 @@
+#pragma once
+// Normalized records of one system: a row-major table of typed Values whose text lives
+// in one arena, so a million records cost a few large allocations, not millions.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/spec/stack_spec.hpp"
+#include "engine/util/text.hpp"
+#include "engine/value/value.hpp"
+
+namespace seam {
+
+struct Reject {
+  std::string system, path;
+  uint64_t line = 0;
+  std::string reason, raw;
+};
+
+struct InputStats {
+  std::string system, path, digest;
+  uint64_t read = 0, accepted = 0, rejected = 0;
+};
+
+class RecordSet {
+ public:
+  explicit RecordSet(const SystemSpec& system) : system_(&system), width_(system.fields.size()) {}
+  RecordSet(RecordSet&&) = default;
+  RecordSet& operator=(RecordSet&&) = default;
+
+  const SystemSpec& system() const { return *system_; }
+  size_t size() const { return lines_.size(); }
+  size_t width() const { return width_; }
+  const Value& get(size_t rec, size_t field) const { return values_[rec * width_ + field]; }
+  // The record's id (its declared id field, else "line N"), as verdicts name it.
+  std::string_view id(size_t rec) const { return ids_[rec]; }
+  uint64_t line(size_t rec) const { return lines_[rec]; }
+
+  // Building: begin a record, fill its values, then commit or drop it.
+  Value* begin_record() {
+    values_.resize(values_.size() + width_);
+    return &values_[values_.size() - width_];
+  }
+  void commit_record(uint64_t line, std::string_view id) {
+    lines_.push_back(line);
+    ids_.push_back(id);
+  }
+  void drop_record() { values_.resize(values_.size() - width_); }
+  StringArena& arena() { return arena_; }
+  void reserve(size_t n) {
+    values_.reserve(n * width_);
+    lines_.reserve(n);
+    ids_.reserve(n);
+  }
+
+ private:
+  const SystemSpec* system_;
+  size_t width_;
+  std::vector<Value> values_;
+  std::vector<uint64_t> lines_;
+  std::vector<std::string_view> ids_;
+  StringArena arena_;
+};
+
+}  // namespace seam

@@ -1,0 +1,70 @@
+#include "engine/match/matcher.hpp"
+
+#include <unordered_map>
+
+namespace seam {
+namespace {
+
+std::string_view key_of(const RecordSet& rs, size_t rec, const std::vector<int>& fields, StringArena& arena,
+                        std::string& buf) {
+  if (fields.size() == 1) {
+    const Value& v = rs.get(rec, static_cast<size_t>(fields[0]));
+    if (v.kind == ValueKind::Text) return v.text;
+    return arena.store(key_text(v));
+  }
+  buf.clear();
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i) buf += " | ";
+    buf += key_text(rs.get(rec, static_cast<size_t>(fields[i])));
+  }
+  return arena.store(buf);
+}
+
+}  // namespace
+
+MatchResult match(const RecordSet& left, const std::vector<int>& left_key, const RecordSet& right,
+                  const std::vector<int>& right_key) {
+  MatchResult out;
+  std::unordered_map<std::string_view, uint32_t> index;
+  index.reserve(left.size() + right.size());
+  std::vector<uint32_t> left_group(left.size()), right_group(right.size());
+  std::string buf;
+
+  auto group_for = [&](std::string_view key) {
+    auto [it, inserted] = index.try_emplace(key, static_cast<uint32_t>(out.groups.size()));
+    if (inserted) out.groups.push_back(MatchGroup{key});
+    return it->second;
+  };
+  for (size_t r = 0; r < left.size(); ++r) {
+    uint32_t g = group_for(key_of(left, r, left_key, out.keys, buf));
+    left_group[r] = g;
+    ++out.groups[g].left_count;
+  }
+  for (size_t r = 0; r < right.size(); ++r) {
+    uint32_t g = group_for(key_of(right, r, right_key, out.keys, buf));
+    right_group[r] = g;
+    ++out.groups[g].right_count;
+  }
+  // Counting sort of record indices by group keeps each side's source order inside a group.
+  uint32_t lpos = 0, rpos = 0;
+  for (auto& g : out.groups) {
+    g.left_begin = lpos;
+    g.right_begin = rpos;
+    lpos += g.left_count;
+    rpos += g.right_count;
+  }
+  out.left_rows.resize(left.size());
+  out.right_rows.resize(right.size());
+  std::vector<uint32_t> lfill(out.groups.size(), 0), rfill(out.groups.size(), 0);
+  for (uint32_t r = 0; r < left.size(); ++r) {
+    auto& g = out.groups[left_group[r]];
+    out.left_rows[g.left_begin + lfill[left_group[r]]++] = r;
+  }
+  for (uint32_t r = 0; r < right.size(); ++r) {
+    auto& g = out.groups[right_group[r]];
+    out.right_rows[g.right_begin + rfill[right_group[r]]++] = r;
+  }
+  return out;
+}
+
+}  // namespace seam

@@ -1,0 +1,40 @@
+#pragma once
+// Matching: a hash join of two record sets on their declared keys. Every record lands in
+// exactly one group; records with no counterpart form one-sided groups. Groups come out
+// in a deterministic order: by first appearance on the left, then right-only groups in
+// right source order.
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "engine/mapping/records.hpp"
+
+namespace seam {
+
+struct MatchGroup {
+  std::string_view key;
+  uint32_t left_begin = 0, left_count = 0;
+  uint32_t right_begin = 0, right_count = 0;
+};
+
+class MatchResult {
+ public:
+  std::vector<MatchGroup> groups;
+  std::vector<uint32_t> left_rows, right_rows;  // record indices, grouped
+  StringArena keys;                             // composite and non-text keys
+
+  std::span<const uint32_t> left_of(const MatchGroup& g) const {
+    return {left_rows.data() + g.left_begin, g.left_count};
+  }
+  std::span<const uint32_t> right_of(const MatchGroup& g) const {
+    return {right_rows.data() + g.right_begin, g.right_count};
+  }
+};
+
+// Key fields must exist in each system (the stack loader checks); keys are compared as
+// exact text, composite keys joined with " | ".
+MatchResult match(const RecordSet& left, const std::vector<int>& left_key, const RecordSet& right,
+                  const std::vector<int>& right_key);
+
+}  // namespace seam

@@ -1,0 +1,135 @@
+#include "engine/match/nearest.hpp"
+
+#include <cstdlib>
+#include <set>
+
+namespace seam {
+namespace {
+
+std::string amount_key(const Value& v) { return std::to_string(v.i) + ":" + std::to_string(v.currency); }
+
+// The key and each string obtained by deleting one character ("symmetric delete"):
+// two keys within one substitution, insertion, deletion or adjacent swap share a variant.
+std::vector<std::string> variants(std::string_view key) {
+  std::vector<std::string> out{std::string(key)};
+  if (key.size() > 64) return out;
+  for (size_t i = 0; i < key.size(); ++i) {
+    std::string v(key);
+    v.erase(i, 1);
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+std::string describe_gap(int64_t us) {
+  int64_t minutes = std::llabs(us) / 60'000'000;
+  std::string when = us >= 0 ? " later" : " earlier";
+  if (minutes < 120) return std::to_string(minutes) + " min" + when;
+  return std::to_string(minutes / 60) + " h" + when;
+}
+
+}  // namespace
+
+NearestFinder::NearestFinder(const MatchResult& m, const RecordSet& left, const RecordSet& right, NearestFields f)
+    : m_(m), left_(left), right_(right), f_(f) {
+  index_side(true, left_only_);
+  index_side(false, right_only_);
+}
+
+void NearestFinder::index_side(bool left_only, SideIndex& idx) {
+  const RecordSet& rs = left_only ? left_ : right_;
+  int amount = left_only ? f_.left_amount : f_.right_amount;
+  for (uint32_t gi = 0; gi < m_.groups.size(); ++gi) {
+    const MatchGroup& g = m_.groups[gi];
+    bool one_sided = left_only ? (g.left_count > 0 && g.right_count == 0) : (g.right_count > 0 && g.left_count == 0);
+    if (!one_sided) continue;
+    for (auto& v : variants(g.key)) idx.by_variant[v].push_back(gi);
+    if (amount >= 0) {
+      uint32_t rec = left_only ? m_.left_of(g)[0] : m_.right_of(g)[0];
+      const Value& a = rs.get(rec, static_cast<size_t>(amount));
+      if (a.kind == ValueKind::Money) idx.by_amount[amount_key(a)].push_back(gi);
+    }
+  }
+}
+
+std::string NearestFinder::describe(const MatchGroup& g) const {
+  if (g.left_count > 0 && g.right_count == 0) return describe_against(g, true);
+  if (g.right_count > 0 && g.left_count == 0) return describe_against(g, false);
+  return {};
+}
+
+std::string NearestFinder::describe_against(const MatchGroup& g, bool from_left) const {
+  const RecordSet& mine = from_left ? left_ : right_;
+  const RecordSet& theirs = from_left ? right_ : left_;
+  const SideIndex& idx = from_left ? right_only_ : left_only_;
+  int my_amount = from_left ? f_.left_amount : f_.right_amount;
+  int my_time = from_left ? f_.left_time : f_.right_time;
+  int their_amount = from_left ? f_.right_amount : f_.left_amount;
+  int their_time = from_left ? f_.right_time : f_.left_time;
+  uint32_t me = from_left ? m_.left_of(g)[0] : m_.right_of(g)[0];
+
+  auto first_of = [&](uint32_t gi) {
+    const MatchGroup& o = m_.groups[gi];
+    return from_left ? m_.right_of(o)[0] : m_.left_of(o)[0];
+  };
+  auto gap_of = [&](uint32_t rec) -> std::optional<int64_t> {
+    if (my_time < 0 || their_time < 0) return std::nullopt;
+    const Value& a = mine.get(me, static_cast<size_t>(my_time));
+    const Value& b = theirs.get(rec, static_cast<size_t>(their_time));
+    if (a.kind != ValueKind::Time || b.kind != ValueKind::Time) return std::nullopt;
+    return b.i - a.i;
+  };
+
+  // Same amount with a time inside the window: closest in time first.
+  std::set<uint32_t> same_amount;
+  int by_amount = -1;
+  int64_t by_amount_gap = 0;
+  if (my_amount >= 0 && their_amount >= 0) {
+    const Value& a = mine.get(me, static_cast<size_t>(my_amount));
+    auto it = a.kind == ValueKind::Money ? idx.by_amount.find(amount_key(a)) : idx.by_amount.end();
+    if (it != idx.by_amount.end()) {
+      for (uint32_t gi : it->second) {
+        auto gap = gap_of(first_of(gi));
+        if (gap && std::llabs(*gap) > f_.window_us) continue;
+        same_amount.insert(gi);
+        if (by_amount < 0 || std::llabs(gap.value_or(0)) < std::llabs(by_amount_gap)) {
+          by_amount = static_cast<int>(gi);
+          by_amount_gap = gap.value_or(0);
+        }
+      }
+    }
+  }
+  // A key one edit away (two if the amount agrees too); same amount is the strongest hint.
+  int by_key = -1;
+  size_t by_key_distance = 3;
+  std::set<uint32_t> seen;
+  for (auto& v : variants(g.key)) {
+    auto it = idx.by_variant.find(v);
+    if (it == idx.by_variant.end()) continue;
+    for (uint32_t gi : it->second) {
+      if (!seen.insert(gi).second) continue;
+      size_t d = edit_distance(g.key, m_.groups[gi].key);
+      if (d == 0 || d > (same_amount.count(gi) ? 2u : 1u)) continue;
+      if (!same_amount.count(gi)) {
+        auto gap = gap_of(first_of(gi));
+        if (gap && std::llabs(*gap) > f_.window_us) continue;
+      }
+      bool better = by_key < 0 || (same_amount.count(gi) && !same_amount.count(static_cast<uint32_t>(by_key))) ||
+                    (same_amount.count(gi) == same_amount.count(static_cast<uint32_t>(by_key)) && d < by_key_distance);
+      if (better) {
+        by_key = static_cast<int>(gi);
+        by_key_distance = d;
+      }
+    }
+  }
+  int pick = by_key >= 0 && (same_amount.count(static_cast<uint32_t>(by_key)) || by_amount < 0) ? by_key : by_amount;
+  if (pick < 0) return {};
+  uint32_t rec = first_of(static_cast<uint32_t>(pick));
+  std::string text = std::string(theirs.id(rec)) + " (key " + std::string(m_.groups[static_cast<size_t>(pick)].key);
+  if (same_amount.count(static_cast<uint32_t>(pick)))
+    text += ", same amount " + display(theirs.get(rec, static_cast<size_t>(their_amount)));
+  if (auto gap = gap_of(rec)) text += ", " + describe_gap(*gap);
+  return text + ")";
+}
+
+}  // namespace seam

@@ -1,0 +1,42 @@
+#pragma once
+// For a record with no counterpart, the usual cause is a key typo or a reference written
+// differently on the other side. NearestFinder names the most likely counterpart among
+// the other side's unmatched records: same amount at a close time, or a key one edit
+// away (an adjacent swap counts as one) at a close time. Indexes are built once, over unmatched records only, so the cost stays
+// proportional to the exceptions, not to the input.
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/match/matcher.hpp"
+
+namespace seam {
+
+struct NearestFields {
+  int left_amount = -1, right_amount = -1;  // money fields compared by an amount rule
+  int left_time = -1, right_time = -1;      // time fields compared by a lag rule
+  int64_t window_us = 24LL * 3600 * 1'000'000;
+};
+
+class NearestFinder {
+ public:
+  NearestFinder(const MatchResult& m, const RecordSet& left, const RecordSet& right, NearestFields fields);
+  // "CR-5011 (key R1070, same amount 45.00 USD, 12 min later)", or empty when nothing is close.
+  std::string describe(const MatchGroup& g) const;
+
+ private:
+  struct SideIndex {
+    std::unordered_map<std::string, std::vector<uint32_t>> by_amount;  // "minor:currency" → groups
+    std::unordered_map<std::string, std::vector<uint32_t>> by_variant; // key and its 1-deletions → groups
+  };
+  void index_side(bool left_only, SideIndex& idx);
+  std::string describe_against(const MatchGroup& g, bool from_left) const;
+
+  const MatchResult& m_;
+  const RecordSet& left_;
+  const RecordSet& right_;
+  NearestFields f_;
+  SideIndex left_only_, right_only_;
+};
+
+}  // namespace seam

@@ -1,0 +1,133 @@
+#include "engine/report/summary.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+#include "engine/util/json.hpp"
+
+namespace seam {
+namespace {
+
+std::string pad(std::string s, size_t width) {
+  if (s.size() < width) s.append(width - s.size(), ' ');
+  return s;
+}
+
+const char* paint(Outcome o, bool color) {
+  if (!color) return "";
+  switch (o) {
+    case Outcome::Fail:
+    case Outcome::Error: return "\033[31m";
+    case Outcome::Warn:
+    case Outcome::Pending: return "\033[33m";
+    default: return "\033[32m";
+  }
+}
+
+std::string upper(const char* s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+std::string render_run_text(const RunReport& r, bool color) {
+  std::ostringstream out;
+  const char* reset = color ? "\033[0m" : "";
+  out << "seam run " << r.run_id << " - stack " << r.stack_name << " - as of " << r.as_of << "\n\n";
+  out << "inputs\n";
+  size_t wsys = 6, wpath = 4;
+  for (const auto& in : r.inputs) {
+    wsys = std::max(wsys, in.system.size());
+    wpath = std::max(wpath, in.path.size());
+  }
+  for (const auto& in : r.inputs)
+    out << "  " << pad(in.system, wsys) << "  " << pad(in.path, wpath) << "  read " << in.read << " = accepted "
+        << in.accepted << " + rejected " << in.rejected << "\n";
+  if (!r.rejects.empty()) {
+    out << "\nrejected rows (quarantined in the audit log)\n";
+    for (const auto& rej : r.rejects) out << "  " << rej.path << ":" << rej.line << ": " << rej.reason << "\n";
+  }
+  for (const auto& rec : r.reconciles) {
+    uint64_t verdicts = 0;
+    for (auto n : rec.outcomes) verdicts += n;
+    out << "\nreconcile " << rec.name << " (" << rec.left << " -> " << rec.right << "): " << rec.groups << " groups, "
+        << verdicts << " verdicts:";
+    bool first = true;
+    for (int o = 0; o < kOutcomeCount; ++o) {
+      if (!rec.outcomes[static_cast<size_t>(o)]) continue;
+      out << (first ? " " : ", ") << rec.outcomes[static_cast<size_t>(o)] << " " << outcome_name(static_cast<Outcome>(o));
+      first = false;
+    }
+    out << "\n";
+    size_t wkey = 3, wrule = 4;
+    for (const auto& f : rec.findings) {
+      wkey = std::max(wkey, f.key.size());
+      wrule = std::max(wrule, f.rule.size());
+    }
+    for (const auto& f : rec.findings) {
+      out << "  " << paint(f.outcome, color) << pad(upper(outcome_name(f.outcome)), 7) << reset << " " << pad(f.key, wkey)
+          << "  " << pad(f.rule, wrule) << "  " << f.verdict.message;
+      if (!f.verdict.delta.empty()) out << "  [delta " << f.verdict.delta << "]";
+      out << "\n";
+    }
+  }
+  uint64_t exceptions = r.counts.of(Outcome::Fail) + r.counts.of(Outcome::Error);
+  out << "\n" << exceptions << " exceptions (" << r.counts.of(Outcome::Fail) << " fail, " << r.counts.of(Outcome::Error)
+      << " error), " << r.counts.of(Outcome::Warn) << " warn, " << r.counts.of(Outcome::Pending) << " pending, "
+      << r.counts.rejects << " rejected rows\n";
+  out << "audit log " << r.db_path << ", run " << r.run_id << " sealed " << r.seal.substr(0, 16) << "\n";
+  return out.str();
+}
+
+std::string render_run_json(const RunReport& r) {
+  JsonWriter j;
+  j.begin_object();
+  j.key("run_id").value(r.run_id).key("stack").value(r.stack_name).key("as_of").value(r.as_of);
+  j.key("audit_log").value(r.db_path).key("seal").value(r.seal).key("exit_code").value(r.exit_code());
+  j.key("params").begin_object();
+  for (const auto& [name, p] : r.params) j.key(name).begin_object().key("value").value(p.text).key("source").value(p.source).end_object();
+  j.end_object();
+  j.key("inputs").begin_array();
+  for (const auto& in : r.inputs)
+    j.begin_object()
+        .key("system").value(in.system).key("path").value(in.path).key("digest").value(in.digest)
+        .key("read").value(in.read).key("accepted").value(in.accepted).key("rejected").value(in.rejected)
+        .end_object();
+  j.end_array();
+  j.key("rejects").begin_array();
+  for (const auto& rej : r.rejects)
+    j.begin_object()
+        .key("system").value(rej.system).key("path").value(rej.path).key("line").value(rej.line)
+        .key("reason").value(rej.reason).key("raw").value(rej.raw)
+        .end_object();
+  j.end_array();
+  j.key("reconciles").begin_array();
+  for (const auto& rec : r.reconciles) {
+    j.begin_object().key("name").value(rec.name).key("left").value(rec.left).key("right").value(rec.right);
+    j.key("groups").value(rec.groups).key("outcomes").begin_object();
+    for (int o = 0; o < kOutcomeCount; ++o) j.key(outcome_name(static_cast<Outcome>(o))).value(rec.outcomes[static_cast<size_t>(o)]);
+    j.end_object().key("findings").begin_array();
+    for (const auto& f : rec.findings)
+      j.begin_object()
+          .key("key").value(f.key).key("rule").value(f.rule).key("rule_source").value(f.rule_source)
+          .key("outcome").value(outcome_name(f.outcome)).key("severity").value(severity_name(f.severity))
+          .key("left_ids").value(f.left_ids).key("right_ids").value(f.right_ids)
+          .key("message").value(f.verdict.message)
+          .key("expected").optional(!f.verdict.expected.empty(), f.verdict.expected)
+          .key("actual").optional(!f.verdict.actual.empty(), f.verdict.actual)
+          .key("delta").optional(!f.verdict.delta.empty(), f.verdict.delta)
+          .end_object();
+    j.end_array().end_object();
+  }
+  j.end_array();
+  j.key("totals").begin_object();
+  j.key("groups").value(r.counts.groups).key("rejects").value(r.counts.rejects);
+  for (int o = 0; o < kOutcomeCount; ++o) j.key(outcome_name(static_cast<Outcome>(o))).value(r.counts.outcomes[static_cast<size_t>(o)]);
+  j.end_object();
+  j.end_object();
+  return j.str() + "\n";
+}
+
+}  // namespace seam

@@ -1,0 +1,105 @@
+#include "engine/report/trace.hpp"
+
+#include <map>
+#include <sstream>
+
+#include "engine/util/json.hpp"
+
+namespace seam {
+
+std::vector<TraceRow> trace_key(Db& db, const std::string& key) {
+  // Record ids are stored joined with ", "; match whole ids only.
+  Statement s(db, R"SQL(
+SELECT v.run_id, ru.started_at, ru.status, v.reconcile, v.group_key, v.left_ids, v.right_ids,
+       v.rule, v.rule_kind, v.rule_version, v.rule_source, v.outcome, v.severity,
+       v.expected, v.actual, v.delta, v.message
+FROM verdicts v JOIN runs ru ON ru.id = v.run_id
+WHERE v.group_key = ?1
+   OR instr(', ' || v.left_ids || ', ', ', ' || ?1 || ', ') > 0
+   OR instr(', ' || v.right_ids || ', ', ', ' || ?1 || ', ') > 0
+ORDER BY v.run_id DESC, v.reconcile, v.group_no, v.position)SQL");
+  s.bind(1, key);
+  std::vector<TraceRow> rows;
+  while (s.step()) {
+    TraceRow r;
+    r.run_id = s.int_at(0);
+    r.run_started = s.text_at(1);
+    r.run_status = s.text_at(2);
+    r.reconcile = s.text_at(3);
+    r.group_key = s.text_at(4);
+    r.left_ids = s.text_at(5);
+    r.right_ids = s.text_at(6);
+    r.rule = s.text_at(7);
+    r.rule_kind = s.text_at(8);
+    r.rule_version = s.text_at(9);
+    r.rule_source = s.text_at(10);
+    r.outcome = s.text_at(11);
+    r.severity = s.text_at(12);
+    r.expected = s.text_at(13);
+    r.actual = s.text_at(14);
+    r.delta = s.text_at(15);
+    r.message = s.text_at(16);
+    rows.push_back(std::move(r));
+  }
+  // When a mismatch was first seen: the earliest run where the same rule failed for this group.
+  std::map<std::string, int64_t> first;
+  for (const auto& r : rows)
+    if (r.outcome == "fail" || r.outcome == "error") first[r.reconcile + "\x1f" + r.group_key + "\x1f" + r.rule] = r.run_id;
+  for (auto& r : rows) {
+    auto it = first.find(r.reconcile + "\x1f" + r.group_key + "\x1f" + r.rule);
+    if (it != first.end()) r.first_failed_run = it->second;
+  }
+  return rows;
+}
+
+std::string render_trace_text(const std::string& key, const std::vector<TraceRow>& rows) {
+  std::ostringstream out;
+  if (rows.empty()) {
+    out << "no verdicts about '" << key << "' in the audit log\n";
+    return out.str();
+  }
+  std::string current;
+  for (const auto& r : rows) {
+    std::string head = std::to_string(r.run_id) + r.reconcile + r.group_key;
+    if (head != current) {
+      current = head;
+      out << "\nrun " << r.run_id << " (" << r.run_started << ", " << r.run_status << ") - " << r.reconcile << " - key "
+          << r.group_key << "\n  left: " << (r.left_ids.empty() ? "(none)" : r.left_ids)
+          << "   right: " << (r.right_ids.empty() ? "(none)" : r.right_ids) << "\n";
+    }
+    std::string outcome = r.outcome;
+    for (auto& c : outcome) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    out << "  " << outcome << std::string(outcome.size() < 8 ? 8 - outcome.size() : 1, ' ') << r.rule << "  ["
+        << r.rule_kind << " " << r.rule_version << " " << r.rule_source << ", " << r.severity << "]\n";
+    if (!r.message.empty()) out << "          " << r.message << "\n";
+    if (!r.expected.empty() || !r.actual.empty() || !r.delta.empty())
+      out << "          expected " << (r.expected.empty() ? "-" : r.expected) << ", actual "
+          << (r.actual.empty() ? "-" : r.actual) << ", delta " << (r.delta.empty() ? "-" : r.delta) << "\n";
+    if (r.first_failed_run && (r.outcome == "fail" || r.outcome == "error"))
+      out << "          first failed in run " << r.first_failed_run << "\n";
+  }
+  return out.str();
+}
+
+std::string render_trace_json(const std::string& key, const std::vector<TraceRow>& rows) {
+  JsonWriter j;
+  j.begin_object().key("key").value(key).key("verdicts").begin_array();
+  for (const auto& r : rows) {
+    j.begin_object()
+        .key("run_id").value(r.run_id).key("run_started").value(r.run_started).key("run_status").value(r.run_status)
+        .key("reconcile").value(r.reconcile).key("group_key").value(r.group_key)
+        .key("left_ids").value(r.left_ids).key("right_ids").value(r.right_ids)
+        .key("rule").value(r.rule).key("rule_kind").value(r.rule_kind).key("rule_version").value(r.rule_version)
+        .key("rule_source").value(r.rule_source).key("outcome").value(r.outcome).key("severity").value(r.severity)
+        .key("message").value(r.message)
+        .key("expected").optional(!r.expected.empty(), r.expected)
+        .key("actual").optional(!r.actual.empty(), r.actual)
+        .key("delta").optional(!r.delta.empty(), r.delta);
+    if (r.first_failed_run) j.key("first_failed_run").value(r.first_failed_run);
+    j.end_object();
+  }
+  j.end_array().end_object();
+  return j.str() + "\n";
+}
+
+}  // namespace seam

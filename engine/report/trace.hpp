@@ -1,0 +1,22 @@
+#pragma once
+#include <string>
+#include <vector>
+
+#include "engine/audit/db.hpp"
+
+namespace seam {
+
+struct TraceRow {
+  int64_t run_id = 0;
+  std::string run_started, run_status, reconcile, group_key, left_ids, right_ids;
+  std::string rule, rule_kind, rule_version, rule_source, outcome, severity;
+  std::string expected, actual, delta, message;
+  int64_t first_failed_run = 0;  // earliest run where this rule failed for this key; 0 if never
+};
+
+// Every verdict about `key` (a group key or a record id on either side), newest run first.
+std::vector<TraceRow> trace_key(Db& db, const std::string& key);
+std::string render_trace_text(const std::string& key, const std::vector<TraceRow>& rows);
+std::string render_trace_json(const std::string& key, const std::vector<TraceRow>& rows);
+
+}  // namespace seam

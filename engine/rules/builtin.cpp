@@ -1,0 +1,459 @@
+#include "engine/rules/builtin.hpp"
+
+#include <cstdlib>
+
+#include "engine/util/result.hpp"
+
+namespace seam {
+namespace {
+
+using Rows = std::span<const uint32_t>;
+// 128-bit products keep percentage tolerances exact for any int64 amount.
+__extension__ typedef __int128 Wide;
+
+struct SideRef {
+  const RecordSet* rs;
+  Rows rows;
+  const char* system;
+};
+
+SideRef side_of(Side s, const MatchGroup& g, const RuleContext& c) {
+  return s == Side::Left ? SideRef{c.left, c.match->left_of(g), c.reconcile->left.c_str()}
+                         : SideRef{c.right, c.match->right_of(g), c.reconcile->right.c_str()};
+}
+
+Verdict skip_no(const SideRef& s) { return Verdict::make(Outcome::Skip, std::string("no ") + s.system + " record"); }
+
+std::string ids_of(const SideRef& s) {
+  std::string out;
+  for (size_t i = 0; i < s.rows.size() && i < 5; ++i) {
+    if (i) out += ", ";
+    out += s.rs->id(s.rows[i]);
+  }
+  if (s.rows.size() > 5) out += ", ... (" + std::to_string(s.rows.size()) + " in all)";
+  return out;
+}
+
+std::string minutes_text(int64_t us) {
+  int64_t m = std::llabs(us) / kMicrosPerMinute;
+  int64_t s = (std::llabs(us) / kMicrosPerSecond) % 60;
+  return std::to_string(m) + " min" + (s ? " " + std::to_string(s) + " s" : "");
+}
+
+int field_of(const SystemSpec& sys, const std::string& field, const RuleSpec& rule, const char* role,
+             std::initializer_list<FieldKind> kinds = {}) {
+  int i = sys.field_index(field);
+  if (i < 0) {
+    std::vector<std::string> names;
+    for (const auto& f : sys.fields) names.push_back(f.name);
+    std::string hint = did_you_mean(field, names);
+    throw UserError(rule.loc.str() + ": rule '" + rule.name + "' reads " + role + " field '" + field +
+                    "', which system '" + sys.name + "' does not declare" +
+                    (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+  }
+  const FieldSpec& f = sys.fields[static_cast<size_t>(i)];
+  if (kinds.size() && f.kind != FieldKind::Lua) {
+    bool ok = false;
+    for (auto k : kinds) ok = ok || f.kind == k;
+    if (!ok) {
+      const char* want = *kinds.begin() == FieldKind::Money ? "money { ... }" : "time { ... }";
+      throw UserError(rule.loc.str() + ": rule '" + rule.name + "' needs field '" + field + "' of system '" +
+                      sys.name + "' to be declared as " + want + " (declared at " + f.loc.str() + ")");
+    }
+  }
+  return i;
+}
+
+// ---- exists_in -------------------------------------------------------------------------
+
+class ExistsIn final : public CompiledRule {
+ public:
+  ExistsIn(const RuleSpec& r, int since, int64_t grace_us, int amount)
+      : rule_(r), since_(since), grace_us_(grace_us), amount_(amount) {}
+
+  Verdict evaluate(const MatchGroup& g, const RuleContext& c) const override {
+    Side other_side = rule_.side == Side::Left ? Side::Right : Side::Left;
+    SideRef want = side_of(rule_.side, g, c), have = side_of(other_side, g, c);
+    if (!want.rows.empty()) return Verdict::pass();
+    if (have.rows.empty()) return skip_no(have);
+    std::string subject = std::string(have.system) + " " + ids_of(have);
+    if (since_ >= 0 && grace_us_ >= 0) {
+      TimeUs latest = INT64_MIN;
+      for (uint32_t r : have.rows) {
+        const Value& t = have.rs->get(r, static_cast<size_t>(since_));
+        if (t.kind == ValueKind::Time && t.i > latest) latest = t.i;
+      }
+      if (latest != INT64_MIN && c.as_of - latest < grace_us_) {
+        return Verdict::make(Outcome::Pending,
+                             "no " + std::string(want.system) + " record yet for " + subject + "; expected by " +
+                                 format_time_iso(latest + grace_us_) + " (lag window " + minutes_text(grace_us_) + ")",
+                             "1 " + std::string(want.system) + " record", "none yet");
+      }
+    }
+    std::string message = "no " + std::string(want.system) + " record with key " + std::string(g.key) + " for " + subject;
+    if (grace_us_ >= 0) message += ", past the " + minutes_text(grace_us_) + " lag window";
+    if (c.nearest) {
+      std::string hint = c.nearest->describe(g);
+      if (!hint.empty()) message += "; nearest " + std::string(want.system) + " candidate: " + hint;
+    }
+    std::string delta;
+    if (amount_ >= 0) {
+      int64_t total = 0;
+      CurrencyCode cur = 0;
+      bool ok = true;
+      for (uint32_t r : have.rows) {
+        const Value& v = have.rs->get(r, static_cast<size_t>(amount_));
+        if (v.kind != ValueKind::Money || (cur && v.currency != cur)) ok = false;
+        else {
+          total += v.i;
+          cur = v.currency;
+        }
+      }
+      // delta is right minus left: money missing on the right counts negative.
+      if (ok && cur) delta = format_money(rule_.side == Side::Right ? -total : total, cur);
+    }
+    return Verdict::make(Outcome::Fail, message, "1 " + std::string(want.system) + " record", "none", delta);
+  }
+
+ private:
+  const RuleSpec& rule_;
+  int since_;
+  int64_t grace_us_;
+  int amount_;  // money field on the present side, for the amount at stake
+};
+
+// ---- amount_equal ----------------------------------------------------------------------
+
+struct Total {
+  int64_t minor = 0;
+  CurrencyCode currency = 0;
+  std::string problem;  // non-empty: cannot be compared
+};
+
+Total total_of(const SideRef& s, Rows rows, int field) {
+  Total t;
+  for (uint32_t r : rows) {
+    const Value& v = s.rs->get(r, static_cast<size_t>(field));
+    if (v.kind != ValueKind::Money) {
+      t.problem = std::string(s.system) + " " + std::string(s.rs->id(r)) + " has no amount (" + display(v) + ")";
+      return t;
+    }
+    if (t.currency && v.currency != t.currency) {
+      t.problem = std::string(s.system) + " records mix " + currency_name(t.currency) + " and " + currency_name(v.currency);
+      return t;
+    }
+    t.currency = v.currency;
+    t.minor += v.i;
+  }
+  return t;
+}
+
+class AmountEqual final : public CompiledRule {
+ public:
+  AmountEqual(const RuleSpec& r, int lf, int rf, bool sum_left, bool sum_right, std::optional<Decimal> tol,
+              std::optional<Decimal> pct)
+      : rule_(r), lf_(lf), rf_(rf), sum_left_(sum_left), sum_right_(sum_right), tol_(tol), pct_(pct) {}
+
+  Verdict evaluate(const MatchGroup& g, const RuleContext& c) const override {
+    SideRef l = side_of(Side::Left, g, c), r = side_of(Side::Right, g, c);
+    if (l.rows.empty()) return skip_no(l);
+    if (r.rows.empty()) return skip_no(r);
+    // A summed side compares as one total; otherwise every record must match on its own.
+    auto units = [](const SideRef& s, bool sum) {
+      std::vector<Rows> out;
+      if (sum) out.push_back(s.rows);
+      else
+        for (size_t i = 0; i < s.rows.size(); ++i) out.push_back(s.rows.subspan(i, 1));
+      return out;
+    };
+    for (Rows lr : units(l, sum_left_)) {
+      Total lt = total_of(l, lr, lf_);
+      if (!lt.problem.empty()) return Verdict::make(Outcome::Fail, lt.problem);
+      for (Rows rr : units(r, sum_right_)) {
+        Total rt = total_of(r, rr, rf_);
+        if (!rt.problem.empty()) return Verdict::make(Outcome::Fail, rt.problem);
+        if (lt.currency != rt.currency)
+          return Verdict::make(Outcome::Fail,
+                               std::string(r.system) + " amount is in " + currency_name(rt.currency) + ", " + l.system +
+                                   " in " + currency_name(lt.currency),
+                               format_money(lt.minor, lt.currency), format_money(rt.minor, rt.currency));
+        int64_t delta = rt.minor - lt.minor;
+        if (within_tolerance(delta, lt.minor, lt.currency)) continue;
+        std::string what_r = rr.size() > 1 ? "sum of " + std::to_string(rr.size()) + " " + r.system + " records"
+                                           : std::string(r.system) + " " + std::string(r.rs->id(rr[0]));
+        std::string what_l = lr.size() > 1 ? "sum of " + std::to_string(lr.size()) + " " + l.system + " records"
+                                           : std::string(l.system) + " " + std::string(l.rs->id(lr[0]));
+        return Verdict::make(Outcome::Fail,
+                             what_r + " amount " + format_money(rt.minor, rt.currency) + " differs from " + what_l +
+                                 " amount " + format_money(lt.minor, lt.currency) + " by " +
+                                 format_money(delta, lt.currency) + tolerance_text(),
+                             format_money(lt.minor, lt.currency), format_money(rt.minor, rt.currency),
+                             format_money(delta, lt.currency));
+      }
+    }
+    return Verdict::pass();
+  }
+
+ private:
+  bool within_tolerance(int64_t delta, int64_t expected, CurrencyCode cur) const {
+    int64_t abs_delta = std::llabs(delta);
+    int64_t abs_tol = tol_ ? tol_->to_scale(currency_scale(cur)) : 0;
+    if (abs_delta <= abs_tol) return true;
+    if (pct_) {
+      // |delta| / |expected| <= pct / 100, in integers: |delta| * 100 * 10^s <= pct_units * |expected|
+      Wide lhs = static_cast<Wide>(abs_delta) * 100;
+      for (int s = 0; s < pct_->scale; ++s) lhs *= 10;
+      Wide rhs = static_cast<Wide>(pct_->units) * std::llabs(expected);
+      if (lhs <= rhs) return true;
+    }
+    return false;
+  }
+  std::string tolerance_text() const {
+    std::string t = " (tolerance " + (tol_ ? tol_->str() : std::string("0"));
+    if (pct_) t += " or " + pct_->str() + "%";
+    return t + ")";
+  }
+
+  const RuleSpec& rule_;
+  int lf_, rf_;
+  bool sum_left_, sum_right_;
+  std::optional<Decimal> tol_, pct_;
+};
+
+// ---- value_map / equal -----------------------------------------------------------------
+
+class FieldEqual final : public CompiledRule {
+ public:
+  FieldEqual(const RuleSpec& r, int lf, int rf) : rule_(r), lf_(lf), rf_(rf) {}
+
+  Verdict evaluate(const MatchGroup& g, const RuleContext& c) const override {
+    SideRef l = side_of(Side::Left, g, c), r = side_of(Side::Right, g, c);
+    if (l.rows.empty()) return skip_no(l);
+    if (r.rows.empty()) return skip_no(r);
+    const bool mapped = rule_.kind == RuleKind::ValueMap;
+    for (uint32_t lr : l.rows) {
+      const Value& lv = c.left->get(lr, static_cast<size_t>(lf_));
+      std::string expected = key_text(lv);
+      if (mapped) {
+        auto it = rule_.map.find(expected);
+        if (it == rule_.map.end())
+          return Verdict::make(Outcome::Fail,
+                               std::string(l.system) + " " + rule_.left_field + " " + quote_for_message(expected) +
+                                   " has no mapping to " + r.system + " (map covers: " + covered() + ")",
+                               "", display(lv));
+        expected = it->second;
+      }
+      for (uint32_t rr : r.rows) {
+        const Value& rv = c.right->get(rr, static_cast<size_t>(rf_));
+        std::string actual = key_text(rv);
+        if (actual == expected && rv.has_content() == !expected.empty()) continue;
+        std::string msg = std::string(r.system) + " " + std::string(c.right->id(rr)) + " " + rule_.right_field + " is " +
+                          (rv.has_content() ? quote_for_message(actual) : display(rv)) + ", expected " +
+                          quote_for_message(expected);
+        if (mapped) msg += " for " + std::string(l.system) + " " + rule_.left_field + " " + quote_for_message(key_text(lv));
+        return Verdict::make(Outcome::Fail, msg, expected, rv.has_content() ? actual : display(rv));
+      }
+    }
+    return Verdict::pass();
+  }
+
+ private:
+  std::string covered() const {
+    std::string out;
+    for (const auto& [k, v] : rule_.map) out += (out.empty() ? "" : ", ") + k;
+    return out;
+  }
+  const RuleSpec& rule_;
+  int lf_, rf_;
+};
+
+// ---- within ----------------------------------------------------------------------------
+
+class Within final : public CompiledRule {
+ public:
+  Within(const RuleSpec& r, int lf, int rf, int64_t limit_us) : rule_(r), lf_(lf), rf_(rf), limit_us_(limit_us) {}
+
+  Verdict evaluate(const MatchGroup& g, const RuleContext& c) const override {
+    SideRef l = side_of(Side::Left, g, c), r = side_of(Side::Right, g, c);
+    if (l.rows.empty()) return skip_no(l);
+    if (r.rows.empty()) return skip_no(r);
+    for (uint32_t lr : l.rows) {
+      const Value& lt = c.left->get(lr, static_cast<size_t>(lf_));
+      if (lt.kind != ValueKind::Time)
+        return Verdict::make(Outcome::Fail, std::string(l.system) + " " + std::string(c.left->id(lr)) + " has no " +
+                                                rule_.left_field + " (" + display(lt) + ")");
+      for (uint32_t rr : r.rows) {
+        const Value& rt = c.right->get(rr, static_cast<size_t>(rf_));
+        if (rt.kind != ValueKind::Time)
+          return Verdict::make(Outcome::Fail, std::string(r.system) + " " + std::string(c.right->id(rr)) + " has no " +
+                                                  rule_.right_field + " (" + display(rt) + ")");
+        int64_t lag = rt.i - lt.i;
+        if (std::llabs(lag) <= limit_us_) continue;
+        return Verdict::make(Outcome::Fail,
+                             std::string(r.system) + " " + std::string(c.right->id(rr)) + " " + rule_.right_field + " " +
+                                 format_time_iso(rt.i) + " is " + minutes_text(lag) + (lag >= 0 ? " after " : " before ") +
+                                 l.system + " " + rule_.left_field + " " + format_time_iso(lt.i) + " (limit " +
+                                 minutes_text(limit_us_) + ")",
+                             "<= " + minutes_text(limit_us_), (lag < 0 ? "-" : "") + minutes_text(lag),
+                             (lag < 0 ? "-" : "") + minutes_text(std::llabs(lag) - limit_us_));
+      }
+    }
+    return Verdict::pass();
+  }
+
+ private:
+  const RuleSpec& rule_;
+  int lf_, rf_;
+  int64_t limit_us_;
+};
+
+// ---- unique ----------------------------------------------------------------------------
+
+class Unique final : public CompiledRule {
+ public:
+  Unique(const RuleSpec& r, int field) : rule_(r), field_(field) {}
+
+  void prepare(const RuleContext& c) override {
+    const RecordSet* rs = rule_.side == Side::Left ? c.left : c.right;
+    holders_.reserve(rs->size());
+    for (uint32_t i = 0; i < rs->size(); ++i) {
+      const Value& v = rs->get(i, static_cast<size_t>(field_));
+      if (v.has_content()) holders_[key_text(v)].push_back(i);
+    }
+  }
+
+  Verdict evaluate(const MatchGroup& g, const RuleContext& c) const override {
+    SideRef s = side_of(rule_.side, g, c);
+    if (s.rows.empty()) return skip_no(s);
+    for (uint32_t r : s.rows) {
+      const Value& v = s.rs->get(r, static_cast<size_t>(field_));
+      if (!v.has_content()) continue;
+      auto it = holders_.find(key_text(v));
+      if (it == holders_.end() || it->second.size() < 2) continue;
+      std::string ids;
+      for (size_t i = 0; i < it->second.size(); ++i) ids += (i ? ", " : "") + std::string(s.rs->id(it->second[i]));
+      return Verdict::make(Outcome::Fail,
+                           rule_.field + " " + quote_for_message(key_text(v)) + " appears " +
+                               std::to_string(it->second.size()) + " times in " + s.system + ": " + ids,
+                           "1 record", std::to_string(it->second.size()) + " records");
+    }
+    return Verdict::pass();
+  }
+
+ private:
+  const RuleSpec& rule_;
+  int field_;
+  std::unordered_map<std::string, std::vector<uint32_t>> holders_;
+};
+
+// ---- present ---------------------------------------------------------------------------
+
+class Present final : public CompiledRule {
+ public:
+  Present(const RuleSpec& r, int field) : rule_(r), field_(field) {}
+
+  Verdict evaluate(const MatchGroup& g, const RuleContext& c) const override {
+    SideRef s = side_of(rule_.side, g, c);
+    if (s.rows.empty()) return skip_no(s);
+    for (uint32_t r : s.rows) {
+      const Value& v = s.rs->get(r, static_cast<size_t>(field_));
+      if (v.has_content()) continue;
+      return Verdict::make(Outcome::Fail,
+                           std::string(s.system) + " " + std::string(s.rs->id(r)) + " has no " + rule_.field + " (" +
+                               (v.is_missing() ? "missing" : "empty") + ")",
+                           "a value", v.is_missing() ? "missing" : "empty");
+    }
+    return Verdict::pass();
+  }
+
+ private:
+  const RuleSpec& rule_;
+  int field_;
+};
+
+// ---- lua -------------------------------------------------------------------------------
+
+class LuaRule final : public CompiledRule {
+ public:
+  explicit LuaRule(const RuleSpec& r) : rule_(r) {}
+  Verdict evaluate(const MatchGroup& g, const RuleContext& c) const override {
+    GroupView view{c.reconcile, g.key, c.left, c.match->left_of(g), c.right, c.match->right_of(g)};
+    return c.host->run_rule(rule_.lua_fn, view);
+  }
+
+ private:
+  const RuleSpec& rule_;
+};
+
+std::optional<Decimal> maybe(const NumberRef& ref, const ParamValues& params, const SourceLoc& loc) {
+  if (!ref.set) return std::nullopt;
+  return params.number(ref, loc);
+}
+
+int64_t minutes_us(const Decimal& d) {
+  return d.to_scale(6) * kMicrosPerMinute / 1'000'000;
+}
+
+}  // namespace
+
+std::unique_ptr<CompiledRule> compile_rule(const RuleSpec& rule, const ReconcileSpec& rec, const SystemSpec& left,
+                                           const SystemSpec& right, const ParamValues& params) {
+  switch (rule.kind) {
+    case RuleKind::ExistsIn: {
+      const SystemSpec& present = rule.side == Side::Left ? right : left;
+      int since = rule.since_field.empty() ? -1 : field_of(present, rule.since_field, rule, "since", {FieldKind::Time});
+      auto grace = maybe(rule.grace_minutes, params, rule.loc);
+      if (grace && since < 0)
+        throw UserError(rule.loc.str() + ": rule '" + rule.name + "' has grace_minutes but no since field (the " +
+                        present.name + " time the lag window starts from)");
+      int amount = -1;
+      for (const auto& other : rec.rules)
+        if (other.kind == RuleKind::AmountEqual)
+          amount = present.field_index(rule.side == Side::Left ? other.right_field : other.left_field);
+      return std::make_unique<ExistsIn>(rule, since,
+                                        grace ? minutes_us(*grace) : -1, amount);
+    }
+    case RuleKind::AmountEqual: {
+      int lf = field_of(left, rule.left_field, rule, "left", {FieldKind::Money});
+      int rf = field_of(right, rule.right_field, rule, "right", {FieldKind::Money});
+      return std::make_unique<AmountEqual>(rule, lf, rf, rule.sum_left.value_or(rec.left_many()),
+                                           rule.sum_right.value_or(rec.right_many()),
+                                           maybe(rule.tolerance, params, rule.loc), maybe(rule.tolerance_pct, params, rule.loc));
+    }
+    case RuleKind::ValueMap:
+    case RuleKind::Equal:
+      return std::make_unique<FieldEqual>(rule, field_of(left, rule.left_field, rule, "left"),
+                                          field_of(right, rule.right_field, rule, "right"));
+    case RuleKind::Within: {
+      auto minutes = maybe(rule.minutes, params, rule.loc);
+      if (!minutes) throw UserError(rule.loc.str() + ": rule '" + rule.name + "' needs minutes = N");
+      return std::make_unique<Within>(rule, field_of(left, rule.left_field, rule, "left", {FieldKind::Time}),
+                                      field_of(right, rule.right_field, rule, "right", {FieldKind::Time}),
+                                      minutes_us(*minutes));
+    }
+    case RuleKind::Unique:
+      return std::make_unique<Unique>(rule, field_of(rule.side == Side::Left ? left : right, rule.field, rule, "its"));
+    case RuleKind::Present:
+      return std::make_unique<Present>(rule, field_of(rule.side == Side::Left ? left : right, rule.field, rule, "its"));
+    case RuleKind::Lua: return std::make_unique<LuaRule>(rule);
+  }
+  throw UserError(rule.loc.str() + ": unknown rule kind");
+}
+
+NearestFields nearest_fields(const ReconcileSpec& rec, const SystemSpec& left, const SystemSpec& right,
+                             const ParamValues& params) {
+  NearestFields f;
+  for (const auto& r : rec.rules) {
+    if (r.kind == RuleKind::AmountEqual && f.left_amount < 0) {
+      f.left_amount = left.field_index(r.left_field);
+      f.right_amount = right.field_index(r.right_field);
+    }
+    if (r.kind == RuleKind::Within && f.left_time < 0) {
+      f.left_time = left.field_index(r.left_field);
+      f.right_time = right.field_index(r.right_field);
+    }
+  }
+  return f;
+}
+
+}  // namespace seam

@@ -1,0 +1,241 @@
+#include "engine/run/runner.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "bindings/stack_loader.hpp"
+#include "engine/mapping/mapper.hpp"
+#include "engine/match/matcher.hpp"
+#include "engine/match/nearest.hpp"
+#include "engine/rules/builtin.hpp"
+#include "engine/util/result.hpp"
+
+namespace seam {
+namespace {
+
+TimeUs now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::vector<int> key_fields(const SystemSpec& sys, const std::vector<std::string>& key, const ReconcileSpec& r,
+                            const char* side) {
+  std::vector<int> out;
+  for (const auto& k : key) {
+    int i = sys.field_index(k);
+    if (i < 0) {
+      std::vector<std::string> names;
+      for (const auto& f : sys.fields) names.push_back(f.name);
+      std::string hint = did_you_mean(k, names);
+      throw UserError(r.loc.str() + ": reconcile '" + r.name + "' matches on " + side + " field '" + k +
+                      "', which system '" + sys.name + "' does not declare" +
+                      (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+    }
+    out.push_back(i);
+  }
+  return out;
+}
+
+const SystemSpec& system_named(const StackSpec& spec, const std::string& name, const ReconcileSpec& r) {
+  if (const SystemSpec* s = spec.find_system(name)) return *s;
+  std::vector<std::string> names;
+  for (const auto& s : spec.systems) names.push_back(s.name);
+  std::string hint = did_you_mean(name, names);
+  throw UserError(r.loc.str() + ": reconcile '" + r.name + "' names system '" + name + "', which is not declared" +
+                  (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+}
+
+// Marks ids and match keys required: a record without them cannot be matched or named.
+void mark_required(StackSpec& spec) {
+  for (auto& sys : spec.systems) {
+    if (!sys.id_field.empty()) {
+      int i = sys.field_index(sys.id_field);
+      if (i < 0)
+        throw UserError(sys.loc.str() + ": system '" + sys.name + "' has id = '" + sys.id_field +
+                        "', which is not one of its fields");
+      sys.fields[static_cast<size_t>(i)].required = true;
+    }
+  }
+  for (const auto& r : spec.reconciles) {
+    for (auto [name, key] : {std::pair{&r.left, &r.left_key}, std::pair{&r.right, &r.right_key}}) {
+      auto* sys = const_cast<SystemSpec*>(&system_named(spec, *name, r));
+      for (int i : key_fields(*sys, *key, r, name == &r.left ? "left" : "right"))
+        sys->fields[static_cast<size_t>(i)].required = true;
+    }
+  }
+}
+
+// Everything about a stack that can be wrong before any data is read.
+void validate(StackSpec& spec, const ParamValues& params) {
+  mark_required(spec);
+  for (const auto& sys : spec.systems) {
+    for (const auto& f : sys.fields) {
+      if (f.kind == FieldKind::Time) {
+        auto tf = make_time_format(f.time_format, f.zone);
+        if (!tf) throw UserError(f.loc.str() + ": field '" + f.name + "' of system '" + sys.name + "': " + tf.error());
+      }
+      if (f.kind == FieldKind::Money && !f.currency.empty() && !pack_currency(f.currency))
+        throw UserError(f.loc.str() + ": field '" + f.name + "': currency must be an ISO 4217 code such as USD, found " +
+                        quote_for_message(f.currency));
+    }
+  }
+  for (const auto& r : spec.reconciles) {
+    const SystemSpec& left = system_named(spec, r.left, r);
+    const SystemSpec& right = system_named(spec, r.right, r);
+    if (r.left_key.size() != r.right_key.size())
+      throw UserError(r.loc.str() + ": reconcile '" + r.name + "' matches " + std::to_string(r.left_key.size()) +
+                      " left key fields with " + std::to_string(r.right_key.size()) + " right key fields");
+    for (const auto& rule : r.rules) compile_rule(rule, r, left, right, params);
+  }
+}
+
+const std::string& join_ids(const RecordSet& rs, std::span<const uint32_t> rows, std::string& buf) {
+  buf.clear();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (i) buf += ", ";
+    buf += rs.id(rows[i]);
+  }
+  return buf;
+}
+
+TimeUs latest_time(const std::vector<MappedInput>& inputs) {
+  TimeUs latest = INT64_MIN;
+  for (const auto& in : inputs)
+    for (size_t f = 0; f < in.records.width(); ++f)
+      for (size_t r = 0; r < in.records.size(); ++r) {
+        const Value& v = in.records.get(r, f);
+        if (v.kind == ValueKind::Time && v.i > latest) latest = v.i;
+      }
+  return latest;
+}
+
+}  // namespace
+
+std::string default_db_path(const StackSpec& spec) {
+  return (std::filesystem::path(spec.dir) / "seam.db").lexically_normal().string();
+}
+
+int RunReport::exit_code() const {
+  return counts.of(Outcome::Fail) + counts.of(Outcome::Error) + counts.rejects > 0 ? 1 : 0;
+}
+
+CheckReport check_stack(const std::string& stack_path, const std::vector<std::pair<std::string, std::string>>& sets) {
+  LoadedStack loaded = load_stack(stack_path);
+  ParamValues params = ParamValues::resolve(loaded.spec, sets);
+  validate(loaded.spec, params);
+  CheckReport report{loaded.spec.name, loaded.spec.params.size(), loaded.spec.systems.size(),
+                     loaded.spec.reconciles.size(), 0};
+  for (const auto& r : loaded.spec.reconciles) report.rules += r.rules.size();
+  return report;
+}
+
+RunReport run_stack(const RunOptions& options) {
+  auto started = std::chrono::steady_clock::now();
+  RunReport report;
+  report.started_at = format_time_iso(now_us());
+  LoadedStack loaded = load_stack(options.stack_path);
+  StackSpec& spec = loaded.spec;
+  ParamValues params = ParamValues::resolve(spec, options.sets);
+  validate(spec, params);
+  loaded.host->set_params(params);
+  report.stack_name = spec.name;
+  report.params = params.all();
+
+  // connector → mapping → records, one system at a time; input errors stop here (exit 2)
+  std::vector<MappedInput> inputs;
+  for (const auto& sys : spec.systems) {
+    inputs.push_back(map_system(sys, loaded.host.get()));
+    const auto& st = inputs.back().stats;
+    spdlog::debug("{}: read {} rows, accepted {}, rejected {}", sys.name, st.read, st.accepted, st.rejected);
+  }
+  auto input_of = [&](const std::string& name) -> MappedInput& {
+    for (size_t i = 0; i < spec.systems.size(); ++i)
+      if (spec.systems[i].name == name) return inputs[i];
+    throw UserError("no system " + name);
+  };
+
+  TimeUs as_of = options.as_of ? *options.as_of : latest_time(inputs);
+  if (as_of == INT64_MIN) as_of = now_us();
+  report.as_of = format_time_iso(as_of);
+
+  report.db_path = options.db_path.empty() ? default_db_path(spec) : options.db_path;
+  AuditLog log(report.db_path);
+  report.run_id = log.begin_run({spec.name, spec.dir, spec.digest, report.started_at, report.as_of}, params);
+  try {
+    for (auto& in : inputs) {
+      log.add_input(in.stats, in.rejects);
+      report.inputs.push_back(in.stats);
+      report.rejects.insert(report.rejects.end(), in.rejects.begin(), in.rejects.end());
+    }
+    std::string left_buf, right_buf;
+    bool progress_shown = false;
+    for (size_t rn = 0; rn < spec.reconciles.size(); ++rn) {
+      const ReconcileSpec& rec = spec.reconciles[rn];
+      const RecordSet& left = input_of(rec.left).records;
+      const RecordSet& right = input_of(rec.right).records;
+      std::vector<std::unique_ptr<CompiledRule>> rules;
+      std::vector<int64_t> rule_ids;
+      for (const auto& r : rec.rules) {
+        rules.push_back(compile_rule(r, rec, left.system(), right.system(), params));
+        rule_ids.push_back(log.rule_id(spec.name, rec.name, r));
+      }
+      log.add_reconcile(static_cast<int>(rn), rec.name, rec.left, rec.right, rule_ids);
+
+      MatchResult m = match(left, key_fields(left.system(), rec.left_key, rec, "left"), right,
+                            key_fields(right.system(), rec.right_key, rec, "right"));
+      NearestFinder nearest(m, left, right, nearest_fields(rec, left.system(), right.system(), params));
+      RuleContext ctx{&rec, &left, &right, &m, &nearest, loaded.host.get(), as_of};
+      for (auto& r : rules) r->prepare(ctx);
+
+      ReconcileReport rr;
+      rr.name = rec.name;
+      rr.left = rec.left;
+      rr.right = rec.right;
+      std::vector<Verdict> verdicts(rules.size());
+      for (size_t gi = 0; gi < m.groups.size(); ++gi) {
+        const MatchGroup& g = m.groups[gi];
+        for (size_t k = 0; k < rules.size(); ++k) {
+          try {
+            verdicts[k] = rules[k]->evaluate(g, ctx);
+          } catch (const std::exception& e) {  // a rule must never take the run down
+            verdicts[k] = Verdict::make(Outcome::Error, std::string("rule failed: ") + e.what());
+          }
+        }
+        std::string_view lids = g.left_count == 1 ? left.id(m.left_of(g)[0]) : join_ids(left, m.left_of(g), left_buf);
+        std::string_view rids =
+            g.right_count == 1 ? right.id(m.right_of(g)[0]) : join_ids(right, m.right_of(g), right_buf);
+        log.add_group(static_cast<int>(rn), g.key, lids, rids, verdicts);
+        ++rr.groups;
+        for (size_t k = 0; k < rules.size(); ++k) {
+          Verdict& v = verdicts[k];
+          ++rr.outcomes[static_cast<size_t>(v.outcome)];
+          if (v.outcome != Outcome::Pass && v.outcome != Outcome::Skip)
+            rr.findings.push_back({std::string(g.key), rec.rules[k].name, rec.rules[k].loc.str(), std::string(lids),
+                                   std::string(rids), v.outcome, rec.rules[k].severity, std::move(v)});
+        }
+        if (options.progress && (gi & 0xffff) == 0 &&
+            std::chrono::steady_clock::now() - started > std::chrono::seconds(1)) {
+          std::fprintf(stderr, "\rseam: %s: %zu/%zu groups", rec.name.c_str(), gi, m.groups.size());
+          progress_shown = true;
+        }
+      }
+      report.reconciles.push_back(std::move(rr));
+    }
+    if (progress_shown) std::fprintf(stderr, "\r\033[K");
+    report.seal = log.complete_run(format_time_iso(now_us()));
+  } catch (...) {
+    try {
+      log.fail_run(format_time_iso(now_us()));
+    } catch (const std::exception& e) {
+      spdlog::error("could not mark run {} failed: {}", report.run_id, e.what());
+    }
+    throw;
+  }
+  report.counts = log.counts();
+  return report;
+}
+
+}  // namespace seam

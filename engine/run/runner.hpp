@@ -1,0 +1,65 @@
+#pragma once
+// A run: load the stack, resolve params, map every input, match each reconciliation,
+// evaluate every rule on every group, and append it all to the audit log, sealed.
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/audit/audit_log.hpp"
+#include "engine/mapping/records.hpp"
+#include "engine/rules/verdict.hpp"
+#include "engine/spec/stack_spec.hpp"
+#include "engine/value/time.hpp"
+
+namespace seam {
+
+struct RunOptions {
+  std::string stack_path;
+  std::string db_path;  // empty: seam.db in the stack folder
+  std::vector<std::pair<std::string, std::string>> sets;
+  std::optional<TimeUs> as_of;  // empty: the latest time found in the inputs
+  bool progress = false;        // progress lines on stderr once a run passes one second
+};
+
+// A verdict worth a person's attention: anything but pass and skip.
+struct Finding {
+  std::string key, rule, rule_source, left_ids, right_ids;
+  Outcome outcome;
+  Severity severity;
+  Verdict verdict;
+};
+
+struct ReconcileReport {
+  std::string name, left, right;
+  uint64_t groups = 0;
+  std::array<uint64_t, kOutcomeCount> outcomes{};
+  std::vector<Finding> findings;
+};
+
+struct RunReport {
+  int64_t run_id = 0;
+  std::string stack_name, db_path, seal, as_of, started_at;
+  std::map<std::string, ParamValue> params;
+  std::vector<InputStats> inputs;
+  std::vector<Reject> rejects;
+  std::vector<ReconcileReport> reconciles;
+  RunCounts counts;
+  // 0 nothing to look at, 1 exceptions (fail or error verdicts, or rejected rows).
+  int exit_code() const;
+};
+
+// Throws UserError for configuration and input problems (exit code 2).
+RunReport run_stack(const RunOptions& options);
+
+// Checks everything that can be checked without data: throws UserError with file:line.
+struct CheckReport {
+  std::string stack_name;
+  size_t params = 0, systems = 0, reconciles = 0, rules = 0;
+};
+CheckReport check_stack(const std::string& stack_path, const std::vector<std::pair<std::string, std::string>>& sets);
+
+std::string default_db_path(const StackSpec& spec);
+
+}  // namespace seam

@@ -1,0 +1,77 @@
+#include "engine/spec/stack_spec.hpp"
+
+namespace seam {
+
+const char* param_type_name(ParamType t) {
+  switch (t) {
+    case ParamType::Integer: return "integer";
+    case ParamType::Number: return "number";
+    case ParamType::Money: return "money";
+    case ParamType::Text: return "text";
+    case ParamType::Boolean: return "boolean";
+  }
+  return "?";
+}
+
+const char* side_name(Side s) { return s == Side::Left ? "left" : "right"; }
+
+const char* rule_kind_name(RuleKind k) {
+  switch (k) {
+    case RuleKind::ExistsIn: return "exists_in";
+    case RuleKind::AmountEqual: return "amount_equal";
+    case RuleKind::ValueMap: return "value_map";
+    case RuleKind::Equal: return "equal";
+    case RuleKind::Within: return "within";
+    case RuleKind::Unique: return "unique";
+    case RuleKind::Present: return "present";
+    case RuleKind::Lua: return "lua";
+  }
+  return "?";
+}
+
+const char* severity_name(Severity s) {
+  switch (s) {
+    case Severity::Info: return "info";
+    case Severity::Low: return "low";
+    case Severity::Medium: return "medium";
+    case Severity::High: return "high";
+    case Severity::Critical: return "critical";
+  }
+  return "?";
+}
+
+std::optional<Severity> parse_severity(const std::string& s) {
+  for (auto sev : {Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical})
+    if (s == severity_name(sev)) return sev;
+  return std::nullopt;
+}
+
+const char* cardinality_name(Cardinality c) {
+  switch (c) {
+    case Cardinality::OneToOne: return "one_to_one";
+    case Cardinality::OneToMany: return "one_to_many";
+    case Cardinality::ManyToOne: return "many_to_one";
+    case Cardinality::ManyToMany: return "many_to_many";
+  }
+  return "?";
+}
+
+int SystemSpec::field_index(const std::string& field) const {
+  for (size_t i = 0; i < fields.size(); ++i)
+    if (fields[i].name == field) return static_cast<int>(i);
+  return -1;
+}
+
+const SystemSpec* StackSpec::find_system(const std::string& n) const {
+  for (const auto& s : systems)
+    if (s.name == n) return &s;
+  return nullptr;
+}
+
+const ParamSpec* StackSpec::find_param(const std::string& n) const {
+  for (const auto& p : params)
+    if (p.name == n) return &p;
+  return nullptr;
+}
+
+}  // namespace seam

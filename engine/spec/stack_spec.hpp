@@ -1,0 +1,129 @@
+#pragma once
+// StackSpec: what a client stack declares, as plain C++ structs. bindings/ builds it
+// from stack.lua; nothing here knows about Lua. Lua functions appear as opaque
+// handles (`lua_fn`) that the ScriptHost resolves.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/value/money.hpp"
+
+namespace seam {
+
+struct SourceLoc {
+  std::string file;
+  int line = 0;
+  std::string str() const { return file + ":" + std::to_string(line); }
+};
+
+enum class ParamType { Integer, Number, Money, Text, Boolean };
+const char* param_type_name(ParamType t);
+
+struct ParamSpec {
+  std::string name;
+  ParamType type = ParamType::Number;
+  std::string default_text;  // canonical text of the default value
+  std::optional<Decimal> min, max;
+  std::string unit, doc;
+  SourceLoc loc;
+};
+
+// A threshold written either as a literal or as `param "name"`.
+struct NumberRef {
+  bool set = false;
+  std::string param;  // non-empty when it refers to a param
+  Decimal literal;
+  std::string str() const { return !set ? "" : param.empty() ? literal.str() : "param(" + param + ")"; }
+};
+
+struct ConnectorSpec {
+  std::string kind;  // "csv", "ndjson", ... (see connectors/registry)
+  std::string path;  // resolved against the stack folder
+  std::map<std::string, std::string> options;
+  SourceLoc loc;
+};
+
+enum class FieldKind { Column, Money, Time, MapValues, Constant, Extract, Integer, Lua };
+
+struct FieldSpec {
+  std::string name;
+  FieldKind kind = FieldKind::Column;
+  std::string column;  // source column (CSV header) or path (NDJSON "a.b[0].c")
+  // money
+  std::string currency, currency_column;
+  MoneyFormat money_format;
+  // time
+  std::string time_format, zone;
+  // map_values
+  std::map<std::string, std::string> map;
+  std::optional<std::string> map_default;
+  // constant / extract
+  std::string constant, regex;
+  int lua_fn = -1;
+  bool required = false;  // set for ids and match keys: a row without it is rejected
+  SourceLoc loc;
+};
+
+struct SystemSpec {
+  std::string name;
+  ConnectorSpec source;
+  std::vector<FieldSpec> fields;  // sorted by name: declaration order is not kept by Lua tables
+  std::string id_field;           // field naming a record in verdicts; empty = source line
+  SourceLoc loc;
+  int field_index(const std::string& field) const;  // -1 when undeclared
+};
+
+enum class Side { Left, Right };
+const char* side_name(Side s);
+
+enum class RuleKind { ExistsIn, AmountEqual, ValueMap, Equal, Within, Unique, Present, Lua };
+const char* rule_kind_name(RuleKind k);
+
+enum class Severity { Info, Low, Medium, High, Critical };
+const char* severity_name(Severity s);
+std::optional<Severity> parse_severity(const std::string& s);
+
+struct RuleSpec {
+  std::string name;
+  RuleKind kind = RuleKind::Lua;
+  Severity severity = Severity::Medium;
+  std::string doc;
+  Side side = Side::Right;                     // exists_in, unique, present
+  std::string field, left_field, right_field;  // the fields the rule reads
+  std::string since_field;                     // exists_in: when the record appeared
+  NumberRef grace_minutes, tolerance, tolerance_pct, minutes;
+  std::optional<bool> sum_left, sum_right;     // amount_equal; default follows the cardinality
+  std::map<std::string, std::string> map;      // value_map
+  int lua_fn = -1;
+  std::string definition;  // canonical text of the declaration (Lua rules: their source)
+  std::string version;     // digest of `definition`
+  SourceLoc loc;
+};
+
+enum class Cardinality { OneToOne, OneToMany, ManyToOne, ManyToMany };
+const char* cardinality_name(Cardinality c);
+
+struct ReconcileSpec {
+  std::string name, left, right;
+  std::vector<std::string> left_key, right_key;
+  Cardinality cardinality = Cardinality::OneToOne;
+  std::vector<RuleSpec> rules;
+  SourceLoc loc;
+  bool left_many() const { return cardinality == Cardinality::ManyToOne || cardinality == Cardinality::ManyToMany; }
+  bool right_many() const { return cardinality == Cardinality::OneToMany || cardinality == Cardinality::ManyToMany; }
+};
+
+struct StackSpec {
+  std::string name;
+  std::string dir;     // the stack folder
+  std::string file;    // stack.lua as named in messages
+  std::string digest;  // over every Lua source the stack loaded
+  std::vector<ParamSpec> params;
+  std::vector<SystemSpec> systems;
+  std::vector<ReconcileSpec> reconciles;
+  const SystemSpec* find_system(const std::string& name) const;
+  const ParamSpec* find_param(const std::string& name) const;
+};
+
+}  // namespace seam

@@ -1,0 +1,85 @@
+#include "engine/util/text.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace seam {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+    s.remove_suffix(1);
+  return s;
+}
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+std::string quote_for_message(std::string_view s, size_t max) {
+  std::string out = "'";
+  if (s.size() > max) {
+    out.append(s.substr(0, max));
+    out += "...'";
+  } else {
+    out.append(s);
+    out += "'";
+  }
+  return out;
+}
+
+// Optimal string alignment distance: Levenshtein plus adjacent transpositions, so the
+// most common typo in ids ("R1013" keyed as "R1031") counts as one edit.
+size_t edit_distance(std::string_view a, std::string_view b) {
+  const size_t n = a.size(), m = b.size();
+  std::vector<size_t> d((n + 1) * (m + 1));
+  auto at = [&](size_t i, size_t j) -> size_t& { return d[i * (m + 1) + j]; };
+  for (size_t i = 0; i <= n; ++i) at(i, 0) = i;
+  for (size_t j = 0; j <= m; ++j) at(0, j) = j;
+  for (size_t i = 1; i <= n; ++i)
+    for (size_t j = 1; j <= m; ++j) {
+      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      at(i, j) = std::min({at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) at(i, j) = std::min(at(i, j), at(i - 2, j - 2) + 1);
+    }
+  return at(n, m);
+}
+
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_d = 3;
+  for (const auto& c : candidates) {
+    size_t d = edit_distance(to_lower(word), to_lower(c));
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+std::string_view StringArena::store(std::string_view s) {
+  if (s.empty()) return std::string_view("", 0);
+  if (used_ + s.size() > capacity_) {
+    capacity_ = std::max<size_t>(s.size(), 1 << 20);
+    blocks_.push_back(std::make_unique<char[]>(capacity_));
+    used_ = 0;
+  }
+  char* dst = blocks_.back().get() + used_;
+  std::memcpy(dst, s.data(), s.size());
+  used_ += s.size();
+  return std::string_view(dst, s.size());
+}
+
+}  // namespace seam

@@ -1,0 +1,31 @@
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace seam {
+
+std::string_view trim(std::string_view s);
+std::string to_lower(std::string_view s);
+bool iequals(std::string_view a, std::string_view b);
+// Quoted and shortened for messages: 'abc…' (so a 5 MB cell never floods a log line).
+std::string quote_for_message(std::string_view s, size_t max = 60);
+// Closest candidate within edit distance 2, for "did you mean" hints; empty when none.
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+// Edits (insert, delete, substitute, swap adjacent) between two strings.
+size_t edit_distance(std::string_view a, std::string_view b);
+
+// Owns the text of records: views handed out stay valid for the arena's lifetime,
+// which spares one heap allocation per string on the hot path.
+class StringArena {
+ public:
+  std::string_view store(std::string_view s);
+
+ private:
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  size_t used_ = 0, capacity_ = 0;
+};
+
+}  // namespace seam

@@ -1,0 +1,215 @@
+#include "engine/value/money.hpp"
+
+#include <cctype>
+#include <limits>
+
+#include "engine/util/text.hpp"
+
+namespace seam {
+
+CurrencyCode pack_currency(std::string_view iso) {
+  if (!is_currency_code(iso)) return 0;
+  return (static_cast<uint32_t>(std::toupper(iso[0])) << 16) | (static_cast<uint32_t>(std::toupper(iso[1])) << 8) |
+         static_cast<uint32_t>(std::toupper(iso[2]));
+}
+
+std::string currency_name(CurrencyCode code) {
+  if (code == 0) return "";
+  return std::string{static_cast<char>((code >> 16) & 0xff), static_cast<char>((code >> 8) & 0xff),
+                     static_cast<char>(code & 0xff)};
+}
+
+bool is_currency_code(std::string_view s) {
+  return s.size() == 3 && std::isalpha(static_cast<unsigned char>(s[0])) &&
+         std::isalpha(static_cast<unsigned char>(s[1])) && std::isalpha(static_cast<unsigned char>(s[2]));
+}
+
+namespace {
+constexpr CurrencyCode code_of(const char (&iso)[4]) {
+  return (static_cast<uint32_t>(iso[0]) << 16) | (static_cast<uint32_t>(iso[1]) << 8) | static_cast<uint32_t>(iso[2]);
+}
+}  // namespace
+
+int currency_scale(CurrencyCode code) {
+  static constexpr CurrencyCode zero_decimals[] = {
+      code_of("JPY"), code_of("KRW"), code_of("CLP"), code_of("ISK"), code_of("VND"), code_of("UGX"),
+      code_of("PYG"), code_of("XAF"), code_of("XOF"), code_of("KMF"), code_of("DJF"), code_of("GNF"),
+      code_of("RWF"), code_of("VUV"), code_of("XPF"), code_of("BIF")};
+  static constexpr CurrencyCode three_decimals[] = {code_of("KWD"), code_of("BHD"), code_of("JOD"),
+                                                    code_of("OMR"), code_of("TND"), code_of("LYD"),
+                                                    code_of("IQD")};
+  for (auto c : zero_decimals)
+    if (c == code) return 0;
+  for (auto c : three_decimals)
+    if (c == code) return 3;
+  return 2;
+}
+
+namespace {
+
+bool is_symbol_prefix(std::string_view s, size_t& len) {
+  static const std::string_view symbols[] = {"$", "\xE2\x82\xAC" /* € */, "\xC2\xA3" /* £ */, "\xC2\xA5" /* ¥ */};
+  for (auto sym : symbols)
+    if (s.substr(0, sym.size()) == sym) {
+      len = sym.size();
+      return true;
+    }
+  return false;
+}
+
+constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+
+}  // namespace
+
+Result<ParsedAmount> parse_amount(std::string_view text, int scale, const MoneyFormat& format) {
+  const std::string_view original = text;
+  auto fail = [&](const std::string& why) {
+    return err("cannot read " + quote_for_message(original) + " as an amount: " + why);
+  };
+  ParsedAmount out;
+  std::string_view s = trim(text);
+  if (s.empty()) return fail("it is empty");
+
+  bool negative = false;
+  if (s.front() == '(' && s.back() == ')') {
+    negative = true;
+    s = trim(s.substr(1, s.size() - 2));
+  }
+  // ISO code before or after the number: "USD 12.50", "12.50 USD".
+  if (s.size() > 3 && is_currency_code(s.substr(0, 3)) && !std::isalpha(static_cast<unsigned char>(s[3]))) {
+    out.currency = std::string(s.substr(0, 3));
+    s = trim(s.substr(3));
+  } else if (s.size() > 3 && is_currency_code(s.substr(s.size() - 3)) &&
+             !std::isalpha(static_cast<unsigned char>(s[s.size() - 4]))) {
+    out.currency = std::string(s.substr(s.size() - 3));
+    s = trim(s.substr(0, s.size() - 3));
+  }
+  size_t sym = 0;
+  auto take_sign = [&] {
+    if (!s.empty() && (s.front() == '-' || s.front() == '+')) {
+      if (s.front() == '-') negative = !negative;
+      s = trim(s.substr(1));
+      return true;
+    }
+    return false;
+  };
+  bool signed_before = take_sign();
+  if (is_symbol_prefix(s, sym)) {
+    s = trim(s.substr(sym));
+    if (!signed_before) take_sign();
+  }
+  if (!s.empty() && s.back() == '-') {  // "12.50-", as some ERPs print credits
+    negative = !negative;
+    s = trim(s.substr(0, s.size() - 1));
+  }
+  if (s.empty()) return fail("no digits");
+
+  const char decimal = format.decimal;
+  const char group = decimal == ',' ? '.' : ',';
+  int64_t whole = 0;
+  size_t i = 0;
+  int group_digits = -1;  // digits since the last group separator; -1 before any separator
+  int int_digits = 0;
+  for (; i < s.size() && s[i] != decimal; ++i) {
+    char c = s[i];
+    if (c == group || c == ' ' || c == '\'') {
+      if (format.minor_units) return fail("minor units are whole numbers, found a separator");
+      if (int_digits == 0 || (group_digits != -1 && group_digits != 3) || (group_digits == -1 && int_digits > 3))
+        return fail(std::string("misplaced group separator '") + c + "'");
+      group_digits = 0;
+      continue;
+    }
+    if (!std::isdigit(static_cast<unsigned char>(c))) return fail(std::string("unexpected character '") + c + "'");
+    if (whole > (kMax - 9) / 10) return fail("too large");
+    whole = whole * 10 + (c - '0');
+    ++int_digits;
+    if (group_digits != -1) ++group_digits;
+  }
+  if (group_digits != -1 && group_digits != 3)
+    return fail(std::string("a group separator '") + group + "' must be followed by 3 digits" +
+                (decimal == '.' && group_digits == 2 ? " (is the decimal separator ','?)" : ""));
+
+  int64_t fraction = 0;
+  int frac_digits = 0;
+  if (i < s.size()) {  // at the decimal separator
+    if (format.minor_units) return fail("minor units are whole numbers, found a decimal separator");
+    for (++i; i < s.size(); ++i) {
+      char c = s[i];
+      if (!std::isdigit(static_cast<unsigned char>(c))) return fail(std::string("unexpected character '") + c + "'");
+      if (frac_digits >= scale) {
+        if (c != '0') return fail("more than " + std::to_string(scale) + " decimal places");
+        continue;
+      }
+      fraction = fraction * 10 + (c - '0');
+      ++frac_digits;
+    }
+    if (int_digits == 0 && frac_digits == 0) return fail("no digits");
+  } else if (int_digits == 0) {
+    return fail("no digits");
+  }
+  for (; frac_digits < scale; ++frac_digits) fraction *= 10;
+
+  int64_t factor = 1;
+  if (!format.minor_units)
+    for (int k = 0; k < scale; ++k) factor *= 10;
+  if (whole > (kMax - fraction) / factor) return fail("too large");
+  out.minor = whole * factor + (format.minor_units ? 0 : fraction);
+  if (negative) out.minor = -out.minor;
+  return out;
+}
+
+Result<Decimal> parse_decimal(std::string_view text) {
+  std::string_view s = trim(text);
+  Decimal d;
+  bool neg = false;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    neg = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  bool seen_point = false, any = false;
+  for (char c : s) {
+    if (c == '.' && !seen_point) {
+      seen_point = true;
+      continue;
+    }
+    if (!std::isdigit(static_cast<unsigned char>(c)) || d.units > (kMax - 9) / 10)
+      return err("expected a decimal number such as 0.05, found " + quote_for_message(text));
+    d.units = d.units * 10 + (c - '0');
+    any = true;
+    if (seen_point) ++d.scale;
+  }
+  if (!any) return err("expected a decimal number such as 0.05, found " + quote_for_message(text));
+  if (neg) d.units = -d.units;
+  return d;
+}
+
+int64_t Decimal::to_scale(int target_scale) const {
+  int64_t v = units;
+  for (int s = scale; s > target_scale; --s) v /= 10;
+  for (int s = scale; s < target_scale; ++s) v *= 10;
+  return v;
+}
+
+std::string Decimal::str() const {
+  if (scale == 0) return std::to_string(units);
+  return format_amount(units, scale);
+}
+
+std::string format_amount(int64_t minor, int scale) {
+  bool neg = minor < 0;
+  uint64_t u = neg ? 0 - static_cast<uint64_t>(minor) : static_cast<uint64_t>(minor);
+  std::string digits = std::to_string(u);
+  if (scale > 0) {
+    if (digits.size() <= static_cast<size_t>(scale)) digits.insert(0, static_cast<size_t>(scale) + 1 - digits.size(), '0');
+    digits.insert(digits.size() - static_cast<size_t>(scale), ".");
+  }
+  return neg ? "-" + digits : digits;
+}
+
+std::string format_money(int64_t minor, CurrencyCode currency) {
+  std::string out = format_amount(minor, currency_scale(currency));
+  if (currency) out += " " + currency_name(currency);
+  return out;
+}
+
+}  // namespace seam

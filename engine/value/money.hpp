@@ -1,0 +1,48 @@
+#pragma once
+// Money is an int64 count of minor units plus an ISO 4217 code; never a double.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "engine/util/result.hpp"
+
+namespace seam {
+
+// Three ASCII letters packed into an int, so a Value stays small and comparisons are cheap.
+using CurrencyCode = uint32_t;
+CurrencyCode pack_currency(std::string_view iso);  // 0 when `iso` is not three letters
+std::string currency_name(CurrencyCode code);
+bool is_currency_code(std::string_view s);
+// Digits after the decimal point: JPY 0, USD 2, KWD 3 (ISO 4217).
+int currency_scale(CurrencyCode code);
+
+struct MoneyFormat {
+  char decimal = '.';        // ',' for "1.234,56"
+  bool minor_units = false;  // "1250" means 12.50
+};
+
+struct ParsedAmount {
+  int64_t minor = 0;
+  std::optional<std::string> currency;  // an ISO code written in the text itself ("12.50 USD")
+};
+
+// Accepts "12.50", "1,234.56", "-12.50", "(12.50)", "$12.50", "12.50-", "EUR 3,00" ...
+// Rejects, with a reason, anything it would have to guess at: more decimals than the
+// currency has, misplaced group separators, stray characters, overflow.
+Result<ParsedAmount> parse_amount(std::string_view text, int scale, const MoneyFormat& format);
+
+// A decimal literal ("0.05", "-3", "2.5") kept exactly as units and scale.
+struct Decimal {
+  int64_t units = 0;
+  int scale = 0;
+  // Rounded toward zero to `target_scale` digits: a tolerance never widens by rounding.
+  int64_t to_scale(int target_scale) const;
+  std::string str() const;
+};
+Result<Decimal> parse_decimal(std::string_view text);
+
+std::string format_amount(int64_t minor, int scale);   // "-1234.50"
+std::string format_money(int64_t minor, CurrencyCode currency);  // "12.50 USD"
+
+}  // namespace seam

@@ -1,0 +1,42 @@
+#pragma once
+// Time is int64 microseconds since the Unix epoch, UTC. Each parsed time carries the
+// rule that turned its text into UTC: an offset in the text, else the declared zone.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "engine/util/result.hpp"
+
+namespace date {
+class time_zone;
+}
+
+namespace seam {
+
+using TimeUs = int64_t;
+constexpr TimeUs kMicrosPerSecond = 1'000'000;
+constexpr TimeUs kMicrosPerMinute = 60 * kMicrosPerSecond;
+
+struct TimeFormat {
+  enum class Kind { Iso8601, UnixSeconds, UnixMillis, Pattern };
+  Kind kind = Kind::Iso8601;
+  std::string pattern;                    // strftime-like, for Kind::Pattern
+  std::string zone_name = "UTC";          // used when the text has no offset
+  const date::time_zone* zone = nullptr;  // nullptr means UTC
+};
+
+// `format` is "iso8601", "unix", "unix_ms" or a pattern with %Y %y %m %d %e %H %I %M %S %f
+// %p %z %b %F %T %%. `zone` is an IANA name ("America/New_York") or "UTC".
+Result<TimeFormat> make_time_format(std::string_view format, std::string_view zone);
+Result<TimeUs> parse_time(std::string_view text, const TimeFormat& format);
+
+std::string format_time_iso(TimeUs t);  // "2026-03-14T14:22:00Z"
+
+struct CivilDate {
+  int year, month, day;
+};
+CivilDate civil_date_utc(TimeUs t);
+// The calendar date in an IANA zone (books are often kept in the company's local time).
+Result<CivilDate> civil_date_in(TimeUs t, std::string_view zone);
+
+}  // namespace seam

@@ -1,0 +1,78 @@
+-- Refund hand-off: storefront (Shopify-like CSV export) → ERP (NetSuite-like customer
+-- refunds, NDJSON). Every storefront refund must reach the ERP once, for the same amount,
+-- with a status the ERP maps correctly, its reason code, inside the lag window and in
+-- the same accounting month.
+stack "acme-retail-refunds"
+
+include "periods"   -- seam's rules/periods.lua: same_month { ... }
+
+param("lag_minutes", { type = "integer", default = 30, min = 0, max = 10080, unit = "minutes",
+                       doc = "longest normal delay between a storefront refund and its ERP entry" })
+param("amount_tolerance", { type = "money", default = "0.00", min = "0",
+                            doc = "largest amount difference accepted as equal (rounding)" })
+
+system "storefront" {
+  source = csv { path = "data/storefront_refunds.csv" },
+  id = "refund_id",
+  fields = {
+    refund_id = "Refund ID",
+    order_id  = extract { column = "Order", regex = "#?([0-9]+)" },   -- "#5001" → "5001"
+    amount    = money { column = "Amount", currency_column = "Currency" },
+    at        = time  { column = "Created At", format = "iso8601" },
+    status    = "Status",
+    reason    = "Reason",
+    kind      = "Type",
+  },
+}
+
+system "erp" {
+  source = ndjson { path = "data/erp_customer_refunds.ndjson" },
+  id = "internal_id",
+  fields = {
+    internal_id  = "internalId",
+    -- The integration writes the storefront refund id into the memo: "Shopify refund R1001".
+    external_ref = extract { column = "memo", regex = "refund (R[0-9]+)" },
+    order_id     = extract { column = "createdFrom.refName", regex = "#([0-9]+)" },
+    amount       = money { column = "total", currency_column = "currency.refName" },
+    -- NetSuite exports local time without an offset: the account's zone is declared here.
+    posted_at    = time  { column = "tranDate", format = "%m/%d/%Y %I:%M %p", zone = "America/New_York" },
+    status       = "status.refName",
+    reason_code  = "custbody_reason_code",
+  },
+}
+
+reconcile "refunds_reach_erp" {
+  left = "storefront", right = "erp",
+  match = { left = "refund_id", right = "external_ref", cardinality = "one_to_one" },
+  rules = {
+    exists_in { "right", grace_minutes = param "lag_minutes", since = "at", severity = "high" },
+    exists_in { "left", severity = "medium",
+                doc = "an ERP refund with no storefront refund: manual entry, or a key typo" },
+    amount_equal { field = "amount", tolerance = param "amount_tolerance", severity = "high" },
+    value_map { field = "status", map = { succeeded = "Refunded", pending = "Pending Approval" } },
+    within { left = "at", right = "posted_at", minutes = param "lag_minutes", severity = "low" },
+    unique { "right", name = "posted once", severity = "high",
+             doc = "the same storefront refund posted twice in the ERP (idempotency failure)" },
+    present { "right.reason_code", name = "reason code kept" },
+    same_month { left = "at", right = "posted_at", zone = "America/New_York" },   -- the books' zone
+  },
+}
+
+-- Order level: partial refunds add up. The integration that posts only the first of
+-- several partial refunds shows here as an order whose ERP total falls short.
+reconcile "order_refund_totals" {
+  left = "storefront", right = "erp",
+  match = { left = "order_id", right = "order_id", cardinality = "many_to_many" },
+  rules = {
+    amount_equal { field = "amount", tolerance = param "amount_tolerance", name = "order refunds add up" },
+    rule("each partial refund posted", function(g)
+      -- Custom logic in Lua: the ERP must hold at least as many refunds as the storefront.
+      if #g.left == 0 or #g.right == 0 then return skip("one side has no refunds for this order") end
+      if #g.right < #g.left then
+        return fail(string.format("order %s has %d storefront refunds but %d in the ERP", g.key, #g.left, #g.right),
+                    { expected = #g.left .. " refunds", actual = #g.right .. " refunds" })
+      end
+      return pass()
+    end, { severity = "high" }),
+  },
+}

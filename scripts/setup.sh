@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Idempotent setup: installs seam's build and run dependencies from Debian's packages.
+# Both README commands call this first, so each works alone on a fresh Debian 12 machine.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkgconf
+  liblua5.4-dev            # stack files and custom rules
+  libsqlite3-dev sqlite3   # audit log (sqlite3 CLI for people reading it)
+  libcli11-dev             # command line
+  libspdlog-dev            # logging
+  doctest-dev              # unit and end-to-end tests
+  libsimdjson-dev          # NDJSON connector
+  libhowardhinnant-date-dev tzdata  # calendar maths and IANA time zones
+  libssl-dev               # SHA-256 digests for the sealed audit chain
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Configure (once) and build.
+root=$(cd "$(dirname "$0")/.." && pwd)
+build="${SEAM_BUILD_DIR:-$root/build}"
+if [ ! -f "$build/build.ninja" ]; then
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE="${SEAM_BUILD_TYPE:-RelWithDebInfo}" >/dev/null
+fi
+cmake --build "$build" -j "$(nproc)"
