@@ -400,6 +400,7 @@ std::vector<std::string> rule_library_names() {
 LoadedStack load_stack(const std::string& path, LuaLimits limits) {
   std::string file = path;
   std::error_code ec;
+  if (!fs::exists(path, ec)) throw UserError("no stack folder: " + path + " (a stack is a folder holding stack.lua)");
   if (fs::is_directory(path, ec)) file = join_path(path, "stack.lua");
   auto text = read_text(file);
   if (!text) throw UserError("no stack file: " + file + " (a stack is a folder holding stack.lua)");

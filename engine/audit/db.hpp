@@ -42,6 +42,7 @@ class Statement {
   int64_t int_at(int col) const { return sqlite3_column_int64(stmt_, col); }
   std::string text_at(int col) const;
   bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  int columns() const { return sqlite3_column_count(stmt_); }
 
  private:
   Db& db_;

@@ -74,8 +74,8 @@ class ExistsIn final : public CompiledRule {
   Verdict evaluate(const MatchGroup& g, const RuleContext& c) const override {
     Side other_side = rule_.side == Side::Left ? Side::Right : Side::Left;
     SideRef want = side_of(rule_.side, g, c), have = side_of(other_side, g, c);
+    if (have.rows.empty()) return skip_no(have);  // nothing to look for
     if (!want.rows.empty()) return Verdict::pass();
-    if (have.rows.empty()) return skip_no(have);
     std::string subject = std::string(have.system) + " " + ids_of(have);
     if (since_ >= 0 && grace_us_ >= 0) {
       TimeUs latest = INT64_MIN;
@@ -416,20 +416,24 @@ std::unique_ptr<CompiledRule> compile_rule(const RuleSpec& rule, const Reconcile
     case RuleKind::AmountEqual: {
       int lf = field_of(left, rule.left_field, rule, "left", {FieldKind::Money});
       int rf = field_of(right, rule.right_field, rule, "right", {FieldKind::Money});
+      auto tolerance = maybe(rule.tolerance, params, rule.loc);
+      auto tolerance_pct = maybe(rule.tolerance_pct, params, rule.loc);
       return std::make_unique<AmountEqual>(rule, lf, rf, rule.sum_left.value_or(rec.left_many()),
-                                           rule.sum_right.value_or(rec.right_many()),
-                                           maybe(rule.tolerance, params, rule.loc), maybe(rule.tolerance_pct, params, rule.loc));
+                                           rule.sum_right.value_or(rec.right_many()), tolerance, tolerance_pct);
     }
     case RuleKind::ValueMap:
-    case RuleKind::Equal:
-      return std::make_unique<FieldEqual>(rule, field_of(left, rule.left_field, rule, "left"),
-                                          field_of(right, rule.right_field, rule, "right"));
+    case RuleKind::Equal: {
+      // Resolved one after the other so errors name the left side first.
+      int lf = field_of(left, rule.left_field, rule, "left");
+      int rf = field_of(right, rule.right_field, rule, "right");
+      return std::make_unique<FieldEqual>(rule, lf, rf);
+    }
     case RuleKind::Within: {
+      int lf = field_of(left, rule.left_field, rule, "left", {FieldKind::Time});
+      int rf = field_of(right, rule.right_field, rule, "right", {FieldKind::Time});
       auto minutes = maybe(rule.minutes, params, rule.loc);
       if (!minutes) throw UserError(rule.loc.str() + ": rule '" + rule.name + "' needs minutes = N");
-      return std::make_unique<Within>(rule, field_of(left, rule.left_field, rule, "left", {FieldKind::Time}),
-                                      field_of(right, rule.right_field, rule, "right", {FieldKind::Time}),
-                                      minutes_us(*minutes));
+      return std::make_unique<Within>(rule, lf, rf, minutes_us(*minutes));
     }
     case RuleKind::Unique:
       return std::make_unique<Unique>(rule, field_of(rule.side == Side::Left ? left : right, rule.field, rule, "its"));

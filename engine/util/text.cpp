@@ -57,8 +57,10 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
+  // Short words are too easy to "match": suggest only what a person would call a typo.
+  if (word.size() < 3) return {};
   std::string best;
-  size_t best_d = 3;
+  size_t best_d = word.size() <= 4 ? 2 : word.size() <= 7 ? 3 : 4;
   for (const auto& c : candidates) {
     size_t d = edit_distance(to_lower(word), to_lower(c));
     if (d < best_d) {

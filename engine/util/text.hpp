@@ -12,7 +12,8 @@ std::string to_lower(std::string_view s);
 bool iequals(std::string_view a, std::string_view b);
 // Quoted and shortened for messages: 'abc…' (so a 5 MB cell never floods a log line).
 std::string quote_for_message(std::string_view s, size_t max = 60);
-// Closest candidate within edit distance 2, for "did you mean" hints; empty when none.
+// Closest candidate within a typo's distance (1 edit for short words, up to 3 for long
+// ones), for "did you mean" hints; empty when none.
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
 // Edits (insert, delete, substitute, swap adjacent) between two strings.
 size_t edit_distance(std::string_view a, std::string_view b);

@@ -1,0 +1,178 @@
+// Bad input end to end: a clear error, the right exit code, nothing lost.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "tests/e2e/e2e_support.hpp"
+
+using namespace seam;
+using namespace seam::test;
+
+namespace {
+
+const char* kStack = R"(stack "mini"
+param("burn", { type = "integer", default = 0, doc = "extra Lua work per group, for the kill test" })
+system "shop" {
+  source = csv { path = "shop.csv" },
+  id = "id",
+  fields = { id = "id", amount = money { column = "amount", currency = "USD" } },
+}
+system "erp" {
+  source = csv { path = "erp.csv" },
+  id = "id",
+  fields = { id = "id", amount = money { column = "amount", currency = "USD" } },
+}
+reconcile "r" {
+  left = "shop", right = "erp",
+  match = { left = "id", right = "id" },
+  rules = {
+    exists_in "right",
+    amount_equal { field = "amount" },
+    rule("picky", function(g)
+      for i = 1, params.burn do end
+      if g.key == "B" then error("cannot judge " .. g.key) end
+      return pass()
+    end),
+  },
+}
+)";
+
+void write_mini(const TempDir& dir, const std::string& shop = "id,amount\nA,1.00\nB,2.00\nC,3.00\n",
+                const std::string& erp = "id,amount\nA,1.00\nB,2.00\nC,3.50\n") {
+  write_file(dir / "mini/stack.lua", kStack);
+  write_file(dir / "mini/shop.csv", shop);
+  write_file(dir / "mini/erp.csv", erp);
+}
+
+}  // namespace
+
+TEST_CASE("e2e bad input: a rule that raises becomes an error verdict and the run goes on") {
+  TempDir dir;
+  write_mini(dir);
+  auto r = run_seam(dir.path(), "run mini");
+  CHECK(r.exit == 1);
+  Db db(dir / "mini/seam.db", false);
+  CHECK(rows(db, "SELECT group_key, rule, outcome, coalesce(message, '') FROM verdicts ORDER BY group_no, position") ==
+        std::vector<std::string>{
+            "A|exists in right|pass|", "A|amount equal amount|pass|", "A|picky|pass|",
+            "B|exists in right|pass|", "B|amount equal amount|pass|",
+            "B|picky|error|rule raised an error: mini/stack.lua:21: cannot judge B",
+            "C|exists in right|pass|",
+            "C|amount equal amount|fail|erp C amount 3.50 USD differs from shop C amount 3.00 USD by 0.50 USD (tolerance 0)",
+            "C|picky|pass|"});
+  CHECK(r.out.find("2 exceptions (1 fail, 1 error)") != std::string::npos);
+}
+
+TEST_CASE("e2e bad input: a broken stack fails check and run with file:line and a hint; nothing is written") {
+  TempDir dir;
+  write_mini(dir);
+  std::string broken = kStack;
+  broken.replace(broken.find("id = \"id\",\n  fields"), 10, "id = \"id\"");  // drop the comma on line 5
+  write_file(dir / "mini/stack.lua", broken);
+  for (const char* cmd : {"check mini", "run mini"}) {
+    auto r = run_seam(dir.path(), cmd);
+    CHECK(r.exit == 2);
+    CHECK(r.out == "");
+    CHECK(r.err == "seam: error: mini/stack.lua:6: '}' expected (to close '{' at line 3) near 'fields'\n"
+                   "  hint: a missing comma between table entries, or an unclosed { or ( on this line or the one before, "
+                   "is the usual cause\n");
+  }
+  CHECK_FALSE(std::filesystem::exists(dir / "mini/seam.db"));
+}
+
+TEST_CASE("e2e bad input: a missing or empty input file is an error, never a silent zero") {
+  TempDir dir;
+  write_mini(dir);
+  std::filesystem::remove(dir / "mini/erp.csv");
+  auto missing = run_seam(dir.path(), "run mini");
+  CHECK(missing.exit == 2);
+  CHECK(missing.err == "seam: error: input file not found: mini/erp.csv (system 'erp', source declared at mini/stack.lua:9)\n");
+  write_file(dir / "mini/erp.csv", "");
+  auto empty = run_seam(dir.path(), "run mini");
+  CHECK(empty.exit == 2);
+  CHECK(empty.err.find("seam: error: input file is empty: mini/erp.csv (system 'erp')") == 0);
+  write_file(dir / "mini/erp.csv", "id,amount\n");
+  auto header_only = run_seam(dir.path(), "run mini");
+  CHECK(header_only.exit == 2);
+  CHECK(header_only.err.find("input file has a header but no rows: mini/erp.csv") != std::string::npos);
+}
+
+TEST_CASE("e2e bad input: broken rows are rejected, counted and kept; the rest is reconciled") {
+  TempDir dir;
+  write_mini(dir, "id,amount\nA,1.00\nB,two\n,3.00\nC,\"3.00\nD,4.00\n", "id,amount\nA,1.00\nB,2.00\nC,3.00\nD,4.00\n");
+  auto r = run_seam(dir.path(), "run mini");
+  CHECK(r.exit == 1);
+  Db db(dir / "mini/seam.db", false);
+  CHECK(rows(db, "SELECT rows_read, rows_accepted, rows_rejected FROM run_inputs WHERE system = 'shop'") ==
+        std::vector<std::string>{"5|2|3"});
+  CHECK(rows(db, "SELECT path, line, reason, raw FROM rejects ORDER BY seq") ==
+        std::vector<std::string>{
+            "mini/shop.csv|3|cannot read 'two' as an amount: unexpected character 't' (field 'amount', column 'amount')|B,two",
+            "mini/shop.csv|4|required field 'id' is empty (column 'id')|,3.00",
+            "mini/shop.csv|5|unterminated quoted field (opened on line 5)|C,\"3.00"});
+  // D, on the line after the broken quote, was still read and matched
+  CHECK(rows(db, "SELECT group_key, outcome FROM verdicts WHERE rule = 'amount equal amount' ORDER BY group_no") ==
+        std::vector<std::string>{"A|pass", "D|pass", "B|skip", "C|skip"});
+}
+
+TEST_CASE("e2e bad input: usage errors and missing audit logs exit 2") {
+  TempDir dir;
+  CHECK(run_seam(dir.path(), "").exit == 2);
+  CHECK(run_seam(dir.path(), "run").exit == 2);
+  CHECK(run_seam(dir.path(), "run x --format xml").exit == 2);
+  auto nostack = run_seam(dir.path(), "run nowhere");
+  CHECK(nostack.exit == 2);
+  CHECK(nostack.err == "seam: error: no stack folder: nowhere (a stack is a folder holding stack.lua)\n");
+  auto nodb = run_seam(dir.path(), "trace R1");
+  CHECK(nodb.exit == 2);
+  CHECK(nodb.err == "seam: error: no audit log at seam.db (run `seam run STACK_DIR` first, or pass --db FILE / --stack DIR)\n");
+  CHECK(run_seam(dir.path(), "audit verify --db nope.db").exit == 2);
+}
+
+TEST_CASE("e2e bad input: a killed run leaves a valid log, marked incomplete, and the next run works") {
+  TempDir dir;
+  std::string shop = "id,amount\n", erp = "id,amount\n";
+  for (int i = 0; i < 30000; ++i) {
+    shop += "K" + std::to_string(i) + ",1.00\n";
+    erp += "K" + std::to_string(i) + ",1.00\n";
+  }
+  write_mini(dir, shop, erp);
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (chdir(dir.path().c_str()) != 0) _exit(127);
+    freopen("/dev/null", "w", stdout);
+    freopen("/dev/null", "w", stderr);
+    execl(SEAM_BINARY, SEAM_BINARY, "run", "mini", "--set", "burn=20000", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Wait until the run has started writing, then kill it without warning.
+  bool running = false;
+  for (int i = 0; i < 400 && !running; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    try {
+      Db db(dir / "mini/seam.db", false);
+      running = rows(db, "SELECT status FROM runs") == std::vector<std::string>{"running"};
+    } catch (const std::exception&) {
+    }
+  }
+  REQUIRE(running);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  REQUIRE(WIFSIGNALED(status));
+  {
+    Db db(dir / "mini/seam.db", false);
+    CHECK(rows(db, "PRAGMA integrity_check") == std::vector<std::string>{"ok"});
+    CHECK(rows(db, "SELECT status FROM runs") == std::vector<std::string>{"running"});
+  }
+  auto next = run_seam(dir.path(), "run mini");
+  CHECK(next.exit == 0);
+  Db db(dir / "mini/seam.db", false);
+  CHECK(rows(db, "SELECT id, status FROM runs ORDER BY id") == std::vector<std::string>{"1|incomplete", "2|complete"});
+  CHECK(rows(db, "SELECT count(*) FROM groups WHERE run_id = 2") == std::vector<std::string>{"30000"});
+  auto verify = run_seam(dir.path(), "audit verify --stack mini");
+  CHECK(verify.exit == 0);
+  CHECK(verify.out.find("run 1: incomplete, not sealed\nrun 2: ok\n") == 0);
+}

@@ -1,0 +1,52 @@
+#pragma once
+// Running the real `seam` binary against files in a scratch folder.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <vector>
+
+#include "engine/audit/db.hpp"
+#include "tests/support.hpp"
+
+namespace seam::test {
+
+struct Invocation {
+  int exit = -1;
+  std::string out, err;
+};
+
+// Runs `seam ARGS` with `cwd` as the working folder.
+inline Invocation run_seam(const std::string& cwd, const std::string& args) {
+  TempDir capture;
+  std::string cmd = "cd " + shell_quote(cwd) + " && " + shell_quote(SEAM_BINARY) + " " + args + " >" +
+                    shell_quote(capture / "out") + " 2>" + shell_quote(capture / "err") + " </dev/null";
+  int status = std::system(cmd.c_str());
+  Invocation o;
+  o.exit = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  o.out = read_file(capture / "out");
+  o.err = read_file(capture / "err");
+  return o;
+}
+
+// A copy of examples/NAME in a scratch folder, so each test has its own audit log.
+inline void copy_example(const std::string& name, const std::string& to) {
+  std::filesystem::copy(std::string(SEAM_SOURCE_DIR) + "/examples/" + name, to,
+                        std::filesystem::copy_options::recursive);
+  std::filesystem::remove(to + "/seam.db");
+}
+
+// Rows of a query as "a|b|c" strings (NULL as empty), for exact comparisons.
+inline std::vector<std::string> rows(Db& db, const std::string& sql) {
+  Statement s(db, sql);
+  std::vector<std::string> out;
+  while (s.step()) {
+    std::string row;
+    for (int c = 0; c < s.columns(); ++c) row += (c ? "|" : "") + s.text_at(c);
+    out.push_back(row);
+  }
+  return out;
+}
+
+}  // namespace seam::test

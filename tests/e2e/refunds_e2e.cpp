@@ -1,0 +1,178 @@
+// The refunds example end to end: the real binary, the real files, the exact verdicts.
+#include <doctest/doctest.h>
+
+#include "tests/e2e/e2e_support.hpp"
+
+using namespace seam;
+using namespace seam::test;
+
+namespace {
+
+struct Example {
+  TempDir dir;
+  std::string stack = dir / "refunds";
+  Example() { copy_example("refunds", stack); }
+  Invocation run(const std::string& extra = "") { return run_seam(dir.path(), "run refunds " + extra); }
+};
+
+const std::vector<std::string> kExpectedFindings = {
+    // reconcile | key | rule | outcome | delta
+    "order_refund_totals|5005|order refunds add up|fail|80.00 USD",
+    "order_refund_totals|5008|order refunds add up|fail|-20.00 USD",
+    "order_refund_totals|5008|each partial refund posted|fail|",
+    "order_refund_totals|5012|order refunds add up|fail|-36.00 USD",
+    "refunds_reach_erp|R1003|exists in right|fail|-60.00 USD",
+    "refunds_reach_erp|R1004|within at -> posted_at|fail|105 min",
+    "refunds_reach_erp|R1005|posted once|fail|",
+    "refunds_reach_erp|R1006|reason code kept|fail|",
+    "refunds_reach_erp|R1007|value map status -> status|fail|",
+    "refunds_reach_erp|R1010|exists in right|fail|-15.00 USD",
+    "refunds_reach_erp|R1011|exists in right|fail|-5.00 USD",
+    "refunds_reach_erp|R1012|amount equal amount|fail|-36.00 USD",
+    "refunds_reach_erp|R1013|exists in right|fail|-45.00 USD",
+    "refunds_reach_erp|R1015|same accounting month|fail|",
+    "refunds_reach_erp|R1014|exists in right|pending|",
+    "refunds_reach_erp|R1031|exists in left|fail|45.00 USD",
+    "refunds_reach_erp|R0999|exists in left|fail|75.00 USD",
+};
+
+}  // namespace
+
+TEST_CASE("e2e refunds: every seeded failure is named against the right refund and rule") {
+  Example ex;
+  auto r = ex.run();
+  CHECK(r.exit == 1);
+  CHECK(r.err == "");
+  Db db(ex.stack + "/seam.db", false);
+  CHECK(rows(db, "SELECT reconcile, group_key, rule, outcome, coalesce(delta, '') FROM verdicts "
+                 "WHERE outcome NOT IN ('pass', 'skip') ORDER BY reconcile, group_no, position") == kExpectedFindings);
+  // Every rule on every group has a verdict: 19 refund groups x 8 rules, 16 order groups x 2.
+  CHECK(rows(db, "SELECT reconcile, count(*) FROM verdicts GROUP BY reconcile ORDER BY reconcile") ==
+        std::vector<std::string>{"order_refund_totals|32", "refunds_reach_erp|152"});
+  // Clean refunds: nothing but passes.
+  CHECK(rows(db, "SELECT group_key, group_concat(DISTINCT outcome) FROM verdicts WHERE reconcile = 'refunds_reach_erp' "
+                 "AND group_key IN ('R1001', 'R1002', 'R1009', 'R1016', 'R1017', 'R1020') GROUP BY group_key ORDER BY group_key") ==
+        std::vector<std::string>{"R1001|pass", "R1002|pass", "R1009|pass", "R1016|pass", "R1017|pass", "R1020|pass"});
+}
+
+TEST_CASE("e2e refunds: messages, expected and actual values a finance person can read") {
+  Example ex;
+  ex.run();
+  Db db(ex.stack + "/seam.db", false);
+  CHECK(rows(db, "SELECT message, expected, actual FROM verdicts WHERE group_key = 'R1013' AND outcome = 'fail'") ==
+        std::vector<std::string>{"no erp record with key R1013 for storefront R1013, past the 30 min lag window; nearest "
+                                 "erp candidate: CR-9014 (key R1031, same amount 45.00 USD, 12 min later)|1 erp record|none"});
+  CHECK(rows(db, "SELECT message, expected, actual FROM verdicts WHERE group_key = 'R1007' AND outcome = 'fail'") ==
+        std::vector<std::string>{"erp CR-9008 status is 'Pending Approval', expected 'Refunded' for storefront status "
+                                 "'succeeded'|Refunded|Pending Approval"});
+  CHECK(rows(db, "SELECT message, expected, actual FROM verdicts WHERE group_key = 'R1015' AND outcome = 'fail'") ==
+        std::vector<std::string>{"erp CR-9015 is booked in 2026-03 but storefront R1015 happened in 2026-02 "
+                                 "(America/New_York)|2026-02|2026-03"});
+  CHECK(rows(db, "SELECT message FROM verdicts WHERE group_key = 'R1014' AND outcome = 'pending'") ==
+        std::vector<std::string>{"no erp record yet for storefront R1014; expected by 2026-03-24T18:30:00Z (lag window 30 min)"});
+  CHECK(rows(db, "SELECT left_ids, right_ids, message FROM verdicts WHERE group_key = 'R1005' AND outcome = 'fail'") ==
+        std::vector<std::string>{"R1005|CR-9005, CR-9006|external_ref 'R1005' appears 2 times in erp: CR-9005, CR-9006"});
+}
+
+TEST_CASE("e2e refunds: inputs are counted and bad rows quarantined with file, line, reason and raw text") {
+  Example ex;
+  auto r = ex.run();
+  Db db(ex.stack + "/seam.db", false);
+  CHECK(rows(db, "SELECT system, path, rows_read, rows_accepted, rows_rejected FROM run_inputs ORDER BY system") ==
+        std::vector<std::string>{"erp|refunds/data/erp_customer_refunds.ndjson|16|15|1",
+                                 "storefront|refunds/data/storefront_refunds.csv|19|17|2"});
+  CHECK(rows(db, "SELECT system, line, reason, raw FROM rejects ORDER BY seq") ==
+        std::vector<std::string>{
+            "storefront|18|cannot read '12,50' as an amount: a group separator ',' must be followed by 3 digits (is the "
+            "decimal separator ','?) (field 'amount', column 'Amount')|R1018,#5018,2026-03-23T12:00:00Z,\"12,50\",USD,succeeded,damaged,full",
+            "storefront|19|unexpected character 'x' after a closing quote in field 3|R1019,#5019,\"2026-03-23T13:00:00Z\"x,10.00,USD,succeeded,damaged,full",
+            "erp|16|invalid JSON: The JSON document has an improper structure: missing or superfluous commas, braces, "
+            "missing keys, etc.|{\"internalId\":\"CR-9022\",\"tranId\":\"CREF1022\",\"memo\":\"Shopify refund R1021\",\"total\":\"10.00\""});
+  CHECK(r.out.find("  storefront  refunds/data/storefront_refunds.csv       read 19 = accepted 17 + rejected 2\n") !=
+        std::string::npos);
+  CHECK(r.out.find("16 exceptions (16 fail, 0 error), 0 warn, 1 pending, 3 rejected rows\n") != std::string::npos);
+}
+
+TEST_CASE("e2e refunds: the run records params, inputs' digests, rule versions; json output") {
+  Example ex;
+  auto r = ex.run("--format json");
+  CHECK(r.exit == 1);
+  CHECK(r.out.find("\"exit_code\":1") != std::string::npos);
+  CHECK(r.out.find("\"params\":{\"amount_tolerance\":{\"value\":\"0.00\",\"source\":\"default\"},\"lag_minutes\":{\"value\":\"30\",\"source\":\"default\"}}") !=
+        std::string::npos);
+  CHECK(r.out.find("{\"key\":\"R1012\",\"rule\":\"amount equal amount\",\"rule_source\":\"refunds/stack.lua:51\",\"outcome\":\"fail\","
+                   "\"severity\":\"high\",\"left_ids\":\"R1012\",\"right_ids\":\"CR-9012\"") != std::string::npos);
+  Db db(ex.stack + "/seam.db", false);
+  CHECK(rows(db, "SELECT name, value, source FROM run_params ORDER BY name") ==
+        std::vector<std::string>{"amount_tolerance|0.00|default", "lag_minutes|30|default"});
+  CHECK(rows(db, "SELECT length(digest) FROM run_inputs") == std::vector<std::string>{"64", "64"});
+  CHECK(rows(db, "SELECT status, as_of, length(seal) FROM runs") ==
+        std::vector<std::string>{"complete|2026-03-24T18:00:00Z|64"});
+  CHECK(rows(db, "SELECT kind, source FROM rules WHERE name = 'same accounting month'") ==
+        std::vector<std::string>{"lua|refunds/stack.lua:57"});
+}
+
+TEST_CASE("e2e refunds: ops change thresholds with --set and --as-of, and the run records where values came from") {
+  Example ex;
+  auto r = ex.run("--set lag_minutes=200 --as-of 2026-03-25T00:00:00Z");
+  CHECK(r.exit == 1);
+  Db db(ex.stack + "/seam.db", false);
+  CHECK(rows(db, "SELECT value, source FROM run_params WHERE name = 'lag_minutes'") ==
+        std::vector<std::string>{"200|--set"});
+  CHECK(rows(db, "SELECT outcome FROM verdicts WHERE group_key = 'R1004' AND rule = 'within at -> posted_at'") ==
+        std::vector<std::string>{"pass"});
+  // six hours later the refund is no longer expected: it is missing
+  CHECK(rows(db, "SELECT outcome FROM verdicts WHERE group_key = 'R1014' AND rule = 'exists in right'") ==
+        std::vector<std::string>{"fail"});
+  auto bad = ex.run("--set lag_minutes=lots");
+  CHECK(bad.exit == 2);
+  CHECK(bad.err == "seam: error: --set lag_minutes=lots: param 'lag_minutes' expects a whole number, found 'lots' "
+                   "(declared at refunds/stack.lua:9)\n");
+}
+
+TEST_CASE("e2e refunds: trace shows every verdict about a refund, with rule version and source") {
+  Example ex;
+  ex.run();
+  ex.run();
+  auto t = run_seam(ex.dir.path(), "trace R1005 --stack refunds");
+  CHECK(t.exit == 0);
+  CHECK(t.out.find("run 2 (") < t.out.find("run 1 ("));  // newest first
+  CHECK(t.out.find("  FAIL    posted once  [unique ") != std::string::npos);
+  CHECK(t.out.find("          external_ref 'R1005' appears 2 times in erp: CR-9005, CR-9006\n") != std::string::npos);
+  CHECK(t.out.find("          first failed in run 1\n") != std::string::npos);
+  CHECK(t.out.find("  left: R1005   right: CR-9005, CR-9006\n") != std::string::npos);
+  // an ERP id finds its groups too, at refund and order level
+  auto byid = run_seam(ex.dir.path(), "trace CR-9006 --stack refunds --format json");
+  CHECK(byid.out.find("\"reconcile\":\"order_refund_totals\",\"group_key\":\"5005\"") != std::string::npos);
+  CHECK(byid.out.find("\"reconcile\":\"refunds_reach_erp\",\"group_key\":\"R1005\"") != std::string::npos);
+  auto none = run_seam(ex.dir.path(), "trace R4242 --stack refunds");
+  CHECK(none.out == "no verdicts about 'R4242' in the audit log\n");
+}
+
+TEST_CASE("e2e refunds: audit verify passes, then fails on a tampered verdict") {
+  Example ex;
+  ex.run();
+  ex.run();
+  auto ok = run_seam(ex.dir.path(), "audit verify --stack refunds");
+  CHECK(ok.exit == 0);
+  CHECK(ok.out.find("run 1: ok\nrun 2: ok\naudit log verifies; head seal ") == 0);
+  {
+    Db db(ex.stack + "/seam.db", false);
+    db.exec("DROP TRIGGER details_no_update");
+    db.exec("UPDATE verdict_details SET delta = '0.00 USD' WHERE run_id = 1 AND delta = '-36.00 USD'");
+  }
+  auto bad = run_seam(ex.dir.path(), "audit verify --stack refunds");
+  CHECK(bad.exit == 1);
+  CHECK(bad.out.find("run 1: TAMPERED: verdict rows do not match the sealed verdicts digest") != std::string::npos);
+  CHECK(bad.out.find("run 2: ok\n") != std::string::npos);
+  CHECK(bad.out.find("audit log does NOT verify") != std::string::npos);
+}
+
+TEST_CASE("e2e refunds: check validates without reading data") {
+  Example ex;
+  std::filesystem::remove(ex.stack + "/data/erp_customer_refunds.ndjson");
+  auto c = run_seam(ex.dir.path(), "check refunds");
+  CHECK(c.exit == 0);
+  CHECK(c.out == "stack acme-retail-refunds is valid: 2 params, 2 systems, 2 reconciliations, 10 rules\n");
+  CHECK_FALSE(std::filesystem::exists(ex.stack + "/seam.db"));
+}

@@ -1,0 +1,155 @@
+#include <doctest/doctest.h>
+
+#include "engine/audit/audit_log.hpp"
+#include "engine/audit/schema.hpp"
+#include "engine/audit/verify.hpp"
+#include "engine/spec/stack_spec.hpp"
+#include "tests/support.hpp"
+
+using namespace seam;
+using seam::test::TempDir;
+
+namespace {
+
+int64_t scalar(Db& db, const std::string& sql) {
+  Statement s(db, sql);
+  REQUIRE(s.step());
+  return s.int_at(0);
+}
+
+std::string text(Db& db, const std::string& sql) {
+  Statement s(db, sql);
+  REQUIRE(s.step());
+  return s.text_at(0);
+}
+
+// One complete run with two groups: one all-pass, one with a failure.
+void write_run(const std::string& path) {
+  StackSpec stack;
+  ParamValues params = ParamValues::resolve(stack, {});
+  AuditLog log(path);
+  log.begin_run({"shop", "dir", "digest", "2026-03-24T18:00:00Z", "2026-03-24T18:00:00Z"}, params);
+  RuleSpec a, b;
+  a.name = "exists";
+  a.kind = RuleKind::ExistsIn;
+  a.version = "v1";
+  b.name = "amount";
+  b.kind = RuleKind::AmountEqual;
+  b.version = "v2";
+  log.add_reconcile(0, "r", "left", "right", {log.rule_id("shop", "r", a), log.rule_id("shop", "r", b)});
+  log.add_input({"left", "l.csv", "abc", 3, 2, 1}, {{"left", "l.csv", 4, "bad amount", "x,y"}});
+  log.add_group(0, "K1", "L1", "R1", {Verdict::pass(), Verdict::pass()});
+  log.add_group(0, "K2", "L2", "R2",
+                {Verdict::pass(), Verdict::make(Outcome::Fail, "off", "10.00 USD", "9.00 USD", "-1.00 USD")});
+  log.complete_run("2026-03-24T18:00:01Z");
+}
+
+}  // namespace
+
+TEST_CASE("audit: a new log is created at the current schema version; reopening changes nothing") {
+  TempDir dir;
+  {
+    Db db(dir / "a.db", true);
+    migrate_audit_schema(db);
+    CHECK(scalar(db, "PRAGMA user_version") == kAuditSchemaVersion);
+    CHECK(text(db, "PRAGMA journal_mode") == "wal");
+  }
+  Db db(dir / "a.db", false);
+  migrate_audit_schema(db);
+  CHECK(scalar(db, "PRAGMA user_version") == kAuditSchemaVersion);
+}
+
+TEST_CASE("audit: a log from a newer seam is refused, not rewritten") {
+  TempDir dir;
+  Db db(dir / "a.db", true);
+  db.exec("PRAGMA user_version = 99");
+  CHECK_THROWS_WITH_AS(migrate_audit_schema(db),
+                       ("audit log " + (dir / "a.db") +
+                        " has schema version 99, newer than this seam understands (1); upgrade seam").c_str(),
+                       AuditError);
+}
+
+TEST_CASE("audit: passes are stored densely and expand to one row per verdict") {
+  TempDir dir;
+  write_run(dir / "a.db");
+  Db db(dir / "a.db", false);
+  CHECK(scalar(db, "SELECT count(*) FROM groups") == 2);
+  CHECK(scalar(db, "SELECT count(*) FROM verdict_details") == 1);  // only the failure has a detail row
+  CHECK(scalar(db, "SELECT count(*) FROM verdicts") == 4);
+  CHECK(scalar(db, "SELECT count(*) FROM verdicts WHERE outcome = 'pass'") == 3);
+  Statement f(db, "SELECT group_key, rule, outcome, expected, actual, delta, message, right_ids FROM failures");
+  REQUIRE(f.step());
+  CHECK(f.text_at(0) == "K2");
+  CHECK(f.text_at(1) == "amount");
+  CHECK(f.text_at(2) == "fail");
+  CHECK(f.text_at(3) == "10.00 USD");
+  CHECK(f.text_at(4) == "9.00 USD");
+  CHECK(f.text_at(5) == "-1.00 USD");
+  CHECK(f.text_at(6) == "off");
+  CHECK(f.text_at(7) == "R2");
+  CHECK_FALSE(f.step());
+  CHECK(text(db, "SELECT status FROM runs") == "complete");
+  CHECK(scalar(db, "SELECT fail_count FROM runs") == 1);
+}
+
+TEST_CASE("audit: history is append-only and verify finds any edit") {
+  TempDir dir;
+  write_run(dir / "a.db");
+  write_run(dir / "a.db");
+  Db db(dir / "a.db", false);
+  VerifyReport clean = verify_audit_log(db);
+  CHECK(clean.ok());
+  CHECK(clean.runs.size() == 2);
+  CHECK(text(db, "SELECT prev_seal FROM runs WHERE id = 2") == text(db, "SELECT seal FROM runs WHERE id = 1"));
+
+  CHECK_THROWS_AS(db.exec("UPDATE verdict_details SET message = 'fine'"), AuditError);
+  CHECK_THROWS_AS(db.exec("DELETE FROM groups"), AuditError);
+  CHECK_THROWS_AS(db.exec("UPDATE runs SET status = 'failed' WHERE id = 1"), AuditError);
+
+  // Someone who drops the guard can edit a row, but not the seal.
+  db.exec("DROP TRIGGER details_no_update");
+  db.exec("UPDATE verdict_details SET delta = '0.00 USD' WHERE run_id = 1");
+  VerifyReport tampered = verify_audit_log(db);
+  CHECK_FALSE(tampered.ok());
+  CHECK_FALSE(tampered.runs[0].ok);
+  CHECK(tampered.runs[0].problem ==
+        "verdict rows do not match the sealed verdicts digest (a verdict was changed, added or removed)");
+  CHECK(tampered.runs[1].ok);
+}
+
+TEST_CASE("audit: a pass turned into a fail, or a reject removed, breaks the seal") {
+  TempDir dir;
+  write_run(dir / "a.db");
+  Db db(dir / "a.db", false);
+  db.exec("DROP TRIGGER groups_no_update");
+  db.exec("UPDATE groups SET outcomes = 'PP' WHERE group_key = 'K2'");
+  CHECK_FALSE(verify_audit_log(db).ok());
+  TempDir other;
+  write_run(other / "a.db");
+  Db db2(other / "a.db", false);
+  db2.exec("DROP TRIGGER rejects_no_delete");
+  db2.exec("DELETE FROM rejects");
+  VerifyReport r = verify_audit_log(db2);
+  CHECK(r.runs[0].problem == "reject rows do not match the sealed rejects digest");
+}
+
+TEST_CASE("audit: a run whose process died is marked incomplete by the next run") {
+  TempDir dir;
+  {
+    Db db(dir / "a.db", true);
+    migrate_audit_schema(db);
+    char host[256] = {0};
+    gethostname(host, sizeof host - 1);
+    // pid 2^22+1 is above Linux's pid_max default: no such process
+    Statement s(db, "INSERT INTO runs (stack_name, stack_dir, stack_digest, seam_version, started_at, as_of, status, pid, host) "
+                    "VALUES ('shop', 'dir', 'd', '0', 't', 't', 'running', 4194305, ?1)");
+    s.bind(1, std::string(host)).run();
+  }
+  write_run(dir / "a.db");
+  Db db(dir / "a.db", false);
+  CHECK(text(db, "SELECT status FROM runs WHERE id = 1") == "incomplete");
+  CHECK(text(db, "SELECT status FROM runs WHERE id = 2") == "complete");
+  VerifyReport r = verify_audit_log(db);
+  CHECK(r.ok());
+  CHECK(r.runs[0].status == "incomplete");
+}

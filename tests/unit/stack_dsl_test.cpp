@@ -1,0 +1,145 @@
+#include <doctest/doctest.h>
+
+#include "bindings/stack_loader.hpp"
+#include "engine/run/params.hpp"
+#include "engine/run/runner.hpp"
+#include "engine/util/result.hpp"
+#include "tests/support.hpp"
+
+using namespace seam;
+using seam::test::TempDir;
+using seam::test::write_file;
+
+namespace {
+
+const char* kValid = R"(stack "shop"
+param("lag_minutes", { type = "integer", default = 15, min = 0, max = 600, doc = "lag" })
+param("tolerance", { type = "money", default = "0.00" })
+system "a" {
+  source = csv { path = "a.csv" },
+  id = "id",
+  fields = {
+    id = "Refund ID",
+    amount = money { column = "Amount", currency = "USD" },
+    at = time { column = "At", format = "iso8601" },
+  },
+}
+system "b" {
+  source = ndjson { path = "b.ndjson" },
+  id = "id",
+  fields = { id = "ref", amount = money { column = "total", currency = "USD" }, at = time { column = "when" } },
+}
+reconcile "r" {
+  left = "a", right = "b",
+  match = { left = "id", right = "id", cardinality = "one_to_one" },
+  rules = {
+    exists_in "right",
+    amount_equal { field = "amount", tolerance = param "tolerance" },
+    within { left = "at", right = "at", minutes = param "lag_minutes" },
+  },
+}
+)";
+
+// The error `check` reports for kValid with line `line` replaced by `text`.
+std::string check_error(int line, const std::string& text, std::vector<std::pair<std::string, std::string>> sets = {}) {
+  std::string stack = kValid;
+  size_t start = 0;
+  for (int i = 1; i < line; ++i) start = stack.find('\n', start) + 1;
+  size_t end = stack.find('\n', start);
+  stack.replace(start, end - start, text);
+  TempDir dir;
+  write_file(dir / "stack.lua", stack);
+  try {
+    check_stack(dir.path(), sets);
+  } catch (const UserError& e) {
+    std::string msg = e.what();
+    for (size_t p; (p = msg.find(dir.path())) != std::string::npos;) msg.replace(p, dir.path().size(), "DIR");
+    return msg;
+  }
+  return "(valid)";
+}
+
+}  // namespace
+
+TEST_CASE("dsl: a valid stack becomes plain declarations with locations") {
+  TempDir dir;
+  write_file(dir / "stack.lua", kValid);
+  LoadedStack s = load_stack(dir.path());
+  CHECK(s.spec.name == "shop");
+  REQUIRE(s.spec.params.size() == 2);
+  CHECK(s.spec.params[0].type == ParamType::Integer);
+  CHECK(s.spec.params[0].max->units == 600);
+  REQUIRE(s.spec.systems.size() == 2);
+  CHECK(s.spec.systems[0].fields.size() == 3);
+  CHECK(s.spec.systems[0].fields[0].name == "amount");  // sorted: Lua tables keep no order
+  CHECK(s.spec.systems[0].source.path == dir / "a.csv");
+  REQUIRE(s.spec.reconciles[0].rules.size() == 3);
+  const RuleSpec& within = s.spec.reconciles[0].rules[2];
+  CHECK(within.name == "within at -> at");
+  CHECK(within.loc.str() == dir / "stack.lua:24");
+  CHECK(within.minutes.param == "lag_minutes");
+  CHECK(within.version.size() == 16);
+  CHECK(s.spec.digest.size() == 64);
+  CHECK(check_error(1, "stack \"shop\"") == "(valid)");
+}
+
+TEST_CASE("dsl: a rule's version changes with its definition, not with unrelated edits") {
+  TempDir a, b;
+  write_file(a / "stack.lua", kValid);
+  std::string changed = kValid;
+  changed.replace(changed.find("minutes = param \"lag_minutes\""), 29, "minutes = 45");
+  write_file(b / "stack.lua", "-- a comment shifts nothing\n" + changed);
+  LoadedStack x = load_stack(a.path()), y = load_stack(b.path());
+  CHECK(x.spec.reconciles[0].rules[1].version == y.spec.reconciles[0].rules[1].version);
+  CHECK(x.spec.reconciles[0].rules[2].version != y.spec.reconciles[0].rules[2].version);
+  CHECK(x.spec.digest != y.spec.digest);
+}
+
+TEST_CASE("dsl: syntax and usage errors point at file:line") {
+  CHECK(check_error(9, "    amount = money { column = \"Amount\" currency = \"USD\" },") ==
+        "DIR/stack.lua:9: '}' expected near 'currency'\n"
+        "  hint: a missing comma between table entries, or an unclosed { or ( on this line or the one before, is the usual cause");
+  CHECK(check_error(9, "    amount = money { colum = \"Amount\" },") ==
+        "DIR/stack.lua:9: money { ... } has no option 'colum' (options: column, currency, currency_column, decimal, minor_units, required)");
+  CHECK(check_error(23, "    amount_eqal { field = \"amount\" },") ==
+        "DIR/stack.lua:23: unknown name 'amount_eqal' (did you mean 'amount_equal'?)");
+  CHECK(check_error(23, "    exists_in \"right\",") ==
+        "DIR/stack.lua:23: rule name 'exists in right' is used twice in reconcile \"r\" (first at DIR/stack.lua:22); give one a name = \"...\"");
+  CHECK(check_error(1, "stack \"shop\" system \"c\"") == "DIR/stack.lua:1: system c has no { ... } body");
+  CHECK(check_error(19, "  left = \"a\", right = \"c\",") ==
+        "DIR/stack.lua:18: reconcile 'r' names system 'c', which is not declared");
+  CHECK(check_error(20, "  match = { left = \"ids\", right = \"id\", cardinality = \"one_to_one\" },") ==
+        "DIR/stack.lua:18: reconcile 'r' matches on left field 'ids', which system 'a' does not declare (did you mean 'id'?)");
+  CHECK(check_error(20, "  match = { left = \"id\", right = \"id\", cardinality = \"1:1\" },") ==
+        "DIR/stack.lua:18: reconcile \"r\": cardinality must be one_to_one, one_to_many, many_to_one or many_to_many, found '1:1'");
+  CHECK(check_error(24, "    within { left = \"at\", right = \"amount\", minutes = 5 },") ==
+        "DIR/stack.lua:24: rule 'within at -> amount' needs field 'amount' of system 'b' to be declared as time { ... } (declared at DIR/stack.lua:16)");
+  CHECK(check_error(24, "    within { left = \"at\", right = \"at\", minutes = param \"lag\" },") ==
+        "DIR/stack.lua:24: param 'lag' is not declared (declare it with param(\"lag\", {...}))");
+  CHECK(check_error(10, "    at = time { column = \"At\", zone = \"Europe/Nowhere\" },") ==
+        "DIR/stack.lua:10: field 'at' of system 'a': unknown time zone 'Europe/Nowhere' (expected an IANA name such as America/New_York)");
+  CHECK(check_error(6, "  id = \"refund\",") == "DIR/stack.lua:4: system 'a' has id = 'refund', which is not one of its fields");
+  CHECK(check_error(5, "  source = xml { path = \"a.xml\" },") == "DIR/stack.lua:5: unknown name 'xml'");
+  CHECK(check_error(5, "  source = csv { path = \"a.csv\", delimeter = \";\" },") ==
+        "DIR/stack.lua:5: csv { ... } has no option 'delimeter' (options: path, delimiter, allow_empty)");
+}
+
+TEST_CASE("params: defaults, overrides, and every validation error") {
+  CHECK(check_error(2, "param(\"lag_minutes\", { type = \"integer\", default = 15.5 })") ==
+        "DIR/stack.lua:2: default of param 'lag_minutes' expects a whole number, found '15.5'");
+  CHECK(check_error(2, "param(\"lag_minutes\", { type = \"integer\", default = 5, min = 10 })") ==
+        "DIR/stack.lua:2: default of param 'lag_minutes' must be at least 10, found 5");
+  CHECK(check_error(2, "param(\"lag_minutes\", { type = \"duration\", default = 5 })") ==
+        "DIR/stack.lua:2: param 'lag_minutes' has unknown type 'duration' (integer, number, money, text, boolean)");
+  CHECK(check_error(2, "param(\"lag_minutes\", { default = 5 }) param(\"lag_minutes\", { default = 6 })") ==
+        "DIR/stack.lua:2: param 'lag_minutes' is declared twice (first at DIR/stack.lua:2)");
+  CHECK(check_error(1, "stack \"shop\"", {{"lag_minutes", "45"}}) == "(valid)");
+  CHECK(check_error(1, "stack \"shop\"", {{"lag_minuts", "45"}}) ==
+        "--set lag_minuts=45: the stack declares no param 'lag_minuts' (did you mean 'lag_minutes'?)");
+  CHECK(check_error(1, "stack \"shop\"", {{"lag_minutes", "-1"}}) ==
+        "--set lag_minutes=-1: param 'lag_minutes' must be at least 0, found -1 (declared at DIR/stack.lua:2)");
+  CHECK(check_error(1, "stack \"shop\"", {{"lag_minutes", "soon"}}) ==
+        "--set lag_minutes=soon: param 'lag_minutes' expects a whole number, found 'soon' (declared at DIR/stack.lua:2)");
+  CHECK(check_error(1, "stack \"shop\"", {{"lag_minutes", "601"}}) ==
+        "--set lag_minutes=601: param 'lag_minutes' must be at most 600, found 601 (declared at DIR/stack.lua:2)");
+}

@@ -1,0 +1,74 @@
+#include <doctest/doctest.h>
+
+#include "engine/value/time.hpp"
+
+using namespace seam;
+
+namespace {
+std::string iso(const char* text, const char* format = "iso8601", const char* zone = "UTC") {
+  auto tf = make_time_format(format, zone);
+  if (!tf.ok()) FAIL(tf.error());
+  auto t = parse_time(text, *tf);
+  if (!t.ok()) FAIL(t.error());
+  return format_time_iso(*t);
+}
+std::string failure(const char* text, const char* format = "iso8601", const char* zone = "UTC") {
+  auto tf = make_time_format(format, zone);
+  REQUIRE(tf.ok());
+  auto t = parse_time(text, *tf);
+  REQUIRE_FALSE(t.ok());
+  return t.error();
+}
+}  // namespace
+
+TEST_CASE("time: ISO 8601 with and without offsets") {
+  CHECK(iso("2026-03-14T10:22:00Z") == "2026-03-14T10:22:00Z");
+  CHECK(iso("2026-03-14T10:22:00+01:00") == "2026-03-14T09:22:00Z");
+  CHECK(iso("2026-03-14 10:22:00-0500") == "2026-03-14T15:22:00Z");
+  CHECK(iso("2026-03-14T10:22:00.250Z") == "2026-03-14T10:22:00.250Z");
+  CHECK(iso("2026-03-14") == "2026-03-14T00:00:00Z");
+  // no offset in the text: the declared zone applies (EDT, UTC-4, after 8 March 2026)
+  CHECK(iso("2026-03-14T10:22:00", "iso8601", "America/New_York") == "2026-03-14T14:22:00Z");
+  // an offset in the text wins over the declared zone
+  CHECK(iso("2026-03-14T10:22:00Z", "iso8601", "America/New_York") == "2026-03-14T10:22:00Z");
+}
+
+TEST_CASE("time: declared patterns such as ERP exports use") {
+  const char* us = "%m/%d/%Y %I:%M %p";
+  CHECK(iso("3/14/2026 10:22 am", us, "America/New_York") == "2026-03-14T14:22:00Z");  // EDT
+  CHECK(iso("03/01/2026 12:10 AM", us, "America/New_York") == "2026-03-01T05:10:00Z");  // EST, midnight hour
+  CHECK(iso("3/14/2026 12:05 pm", us, "UTC") == "2026-03-14T12:05:00Z");
+  CHECK(iso("14.03.2026 22:05:09", "%d.%m.%Y %H:%M:%S") == "2026-03-14T22:05:09Z");
+  CHECK(iso("14 Mar 2026 09:00 +0100", "%d %b %Y %H:%M %z") == "2026-03-14T08:00:00Z");
+  CHECK(iso("2026-03-14 10:22:00", "%F %T", "Europe/Berlin") == "2026-03-14T09:22:00Z");
+}
+
+TEST_CASE("time: unix seconds and milliseconds") {
+  CHECK(iso("1773483720", "unix") == "2026-03-14T10:22:00Z");
+  CHECK(iso("1773483720500", "unix_ms") == "2026-03-14T10:22:00.500Z");
+  CHECK(iso("1773483720.25", "unix") == "2026-03-14T10:22:00.250Z");
+}
+
+TEST_CASE("time: errors say what was expected and where") {
+  CHECK(failure("2026-13-01") == "cannot read '2026-13-01' as an ISO 8601 time: month out of range");
+  CHECK(failure("2026-02-30") == "cannot read '2026-02-30' as a time: no such date");
+  CHECK(failure("14/03/2026") == "cannot read '14/03/2026' as an ISO 8601 time: expected YYYY-MM-DD");
+  CHECK(failure("3/14/2026 13:22 pm", "%m/%d/%Y %I:%M %p") ==
+        "cannot read '3/14/2026 13:22 pm' as a time: hour 13 is not 1-12");
+  CHECK(failure("3-14-2026", "%m/%d/%Y") == "cannot read '3-14-2026' as time '%m/%d/%Y': expected '/' at position 2");
+  CHECK(failure("abc", "unix") == "cannot read 'abc' as a Unix time: expected a number");
+  auto zone = make_time_format("iso8601", "Mars/Olympus");
+  REQUIRE_FALSE(zone.ok());
+  CHECK(zone.error() == "unknown time zone 'Mars/Olympus' (expected an IANA name such as America/New_York)");
+  CHECK_FALSE(make_time_format("dd/mm/yyyy", "UTC").ok());
+}
+
+TEST_CASE("time: calendar dates in UTC and in a zone") {
+  auto t = parse_time("2026-03-01T04:50:00Z", *make_time_format("iso8601", "UTC"));
+  REQUIRE(t.ok());
+  CHECK(civil_date_utc(*t).month == 3);
+  auto ny = civil_date_in(*t, "America/New_York");
+  REQUIRE(ny.ok());
+  CHECK(ny->month == 2);  // 23:50 on 28 February in New York
+  CHECK(ny->day == 28);
+}
