@@ -290,7 +290,7 @@ function amount_equal(opts)
   for _, k in ipairs({ "sum_left", "sum_right" }) do
     if opts[k] ~= nil and type(opts[k]) ~= "boolean" then user_error("amount_equal { " .. k .. " = ... } must be true or false") end
   end
-  return rule_decl("amount_equal", opts, left == right and ("amount equal " .. left) or ("amount equal " .. left .. " = " .. right), {
+  return rule_decl("amount_equal", opts, left == right and (left .. " equal") or (left .. " equal " .. right), {
     left = left, right = right, tolerance = number_ref(opts.tolerance, "amount_equal tolerance"),
     tolerance_pct = number_ref(opts.tolerance_pct, "amount_equal tolerance_pct"),
     sum_left = opts.sum_left, sum_right = opts.sum_right,
@@ -299,20 +299,20 @@ end
 
 function value_map(opts)
   local left, right = two_fields("value_map", opts or {}, { "field", "left", "right", "map" })
-  return rule_decl("value_map", opts, "value map " .. left .. " -> " .. right, {
+  return rule_decl("value_map", opts, left == right and (left .. " mapped") or (left .. " mapped to " .. right), {
     left = left, right = right, map = string_map(opts.map, "value_map { map = ... }"),
   })
 end
 
 function equal(opts)
   local left, right = two_fields("equal", opts or {}, { "field", "left", "right" })
-  return rule_decl("equal", opts, left == right and ("equal " .. left) or ("equal " .. left .. " = " .. right), { left = left, right = right })
+  return rule_decl("equal", opts, left == right and (left .. " equal") or (left .. " equal " .. right), { left = left, right = right })
 end
 
 function within(opts)
   local left, right = two_fields("within", opts or {}, { "left", "right", "minutes" })
   if opts.minutes == nil then user_error("within { minutes = ... } is required") end
-  return rule_decl("within", opts, "within " .. left .. " -> " .. right, {
+  return rule_decl("within", opts, "lag " .. left .. " -> " .. right, {
     left = left, right = right, minutes = number_ref(opts.minutes, "within minutes"),
   })
 end

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   CLI::App app{"seam: a reconciliation rule engine. Exit codes: 0 all clear, 1 exceptions found, "
                "2 usage, configuration or input error."};
   app.require_subcommand(1);
+  app.fallthrough();  // --log-level works before or after the subcommand
   app.set_version_flag("--version", SEAM_VERSION);
   std::string log_level = "warn";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")

@@ -179,13 +179,15 @@ class AmountEqual final : public CompiledRule {
                                format_money(lt.minor, lt.currency), format_money(rt.minor, rt.currency));
         int64_t delta = rt.minor - lt.minor;
         if (within_tolerance(delta, lt.minor, lt.currency)) continue;
-        std::string what_r = rr.size() > 1 ? "sum of " + std::to_string(rr.size()) + " " + r.system + " records"
-                                           : std::string(r.system) + " " + std::string(r.rs->id(rr[0]));
-        std::string what_l = lr.size() > 1 ? "sum of " + std::to_string(lr.size()) + " " + l.system + " records"
-                                           : std::string(l.system) + " " + std::string(l.rs->id(lr[0]));
+        // "erp CR-9012 amount 4.00 USD" or "erp total 160.00 USD (2 records)"
+        auto describe = [](const SideRef& s, Rows rows, const Total& t) {
+          std::string amount = format_money(t.minor, t.currency);
+          if (rows.size() > 1)
+            return std::string(s.system) + " total " + amount + " (" + std::to_string(rows.size()) + " records)";
+          return std::string(s.system) + " " + std::string(s.rs->id(rows[0])) + " amount " + amount;
+        };
         return Verdict::make(Outcome::Fail,
-                             what_r + " amount " + format_money(rt.minor, rt.currency) + " differs from " + what_l +
-                                 " amount " + format_money(lt.minor, lt.currency) + " by " +
+                             describe(r, rr, rt) + " differs from " + describe(l, lr, lt) + " by " +
                                  format_money(delta, lt.currency) + tolerance_text(),
                              format_money(lt.minor, lt.currency), format_money(rt.minor, rt.currency),
                              format_money(delta, lt.currency));

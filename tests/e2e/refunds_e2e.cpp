@@ -22,13 +22,13 @@ const std::vector<std::string> kExpectedFindings = {
     "order_refund_totals|5008|each partial refund posted|fail|",
     "order_refund_totals|5012|order refunds add up|fail|-36.00 USD",
     "refunds_reach_erp|R1003|exists in right|fail|-60.00 USD",
-    "refunds_reach_erp|R1004|within at -> posted_at|fail|105 min",
+    "refunds_reach_erp|R1004|lag at -> posted_at|fail|105 min",
     "refunds_reach_erp|R1005|posted once|fail|",
     "refunds_reach_erp|R1006|reason code kept|fail|",
-    "refunds_reach_erp|R1007|value map status -> status|fail|",
+    "refunds_reach_erp|R1007|status mapped|fail|",
     "refunds_reach_erp|R1010|exists in right|fail|-15.00 USD",
     "refunds_reach_erp|R1011|exists in right|fail|-5.00 USD",
-    "refunds_reach_erp|R1012|amount equal amount|fail|-36.00 USD",
+    "refunds_reach_erp|R1012|amount equal|fail|-36.00 USD",
     "refunds_reach_erp|R1013|exists in right|fail|-45.00 USD",
     "refunds_reach_erp|R1015|same accounting month|fail|",
     "refunds_reach_erp|R1014|exists in right|pending|",
@@ -100,7 +100,7 @@ TEST_CASE("e2e refunds: the run records params, inputs' digests, rule versions; 
   CHECK(r.out.find("\"exit_code\":1") != std::string::npos);
   CHECK(r.out.find("\"params\":{\"amount_tolerance\":{\"value\":\"0.00\",\"source\":\"default\"},\"lag_minutes\":{\"value\":\"30\",\"source\":\"default\"}}") !=
         std::string::npos);
-  CHECK(r.out.find("{\"key\":\"R1012\",\"rule\":\"amount equal amount\",\"rule_source\":\"refunds/stack.lua:51\",\"outcome\":\"fail\","
+  CHECK(r.out.find("{\"key\":\"R1012\",\"rule\":\"amount equal\",\"rule_source\":\"refunds/stack.lua:51\",\"outcome\":\"fail\","
                    "\"severity\":\"high\",\"left_ids\":\"R1012\",\"right_ids\":\"CR-9012\"") != std::string::npos);
   Db db(ex.stack + "/seam.db", false);
   CHECK(rows(db, "SELECT name, value, source FROM run_params ORDER BY name") ==
@@ -119,7 +119,7 @@ TEST_CASE("e2e refunds: ops change thresholds with --set and --as-of, and the ru
   Db db(ex.stack + "/seam.db", false);
   CHECK(rows(db, "SELECT value, source FROM run_params WHERE name = 'lag_minutes'") ==
         std::vector<std::string>{"200|--set"});
-  CHECK(rows(db, "SELECT outcome FROM verdicts WHERE group_key = 'R1004' AND rule = 'within at -> posted_at'") ==
+  CHECK(rows(db, "SELECT outcome FROM verdicts WHERE group_key = 'R1004' AND rule = 'lag at -> posted_at'") ==
         std::vector<std::string>{"pass"});
   // six hours later the refund is no longer expected: it is missing
   CHECK(rows(db, "SELECT outcome FROM verdicts WHERE group_key = 'R1014' AND rule = 'exists in right'") ==

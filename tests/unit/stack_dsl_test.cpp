@@ -75,7 +75,7 @@ TEST_CASE("dsl: a valid stack becomes plain declarations with locations") {
   CHECK(s.spec.systems[0].source.path == dir / "a.csv");
   REQUIRE(s.spec.reconciles[0].rules.size() == 3);
   const RuleSpec& within = s.spec.reconciles[0].rules[2];
-  CHECK(within.name == "within at -> at");
+  CHECK(within.name == "lag at -> at");
   CHECK(within.loc.str() == dir / "stack.lua:24");
   CHECK(within.minutes.param == "lag_minutes");
   CHECK(within.version.size() == 16);
@@ -113,7 +113,7 @@ TEST_CASE("dsl: syntax and usage errors point at file:line") {
   CHECK(check_error(20, "  match = { left = \"id\", right = \"id\", cardinality = \"1:1\" },") ==
         "DIR/stack.lua:18: reconcile \"r\": cardinality must be one_to_one, one_to_many, many_to_one or many_to_many, found '1:1'");
   CHECK(check_error(24, "    within { left = \"at\", right = \"amount\", minutes = 5 },") ==
-        "DIR/stack.lua:24: rule 'within at -> amount' needs field 'amount' of system 'b' to be declared as time { ... } (declared at DIR/stack.lua:16)");
+        "DIR/stack.lua:24: rule 'lag at -> amount' needs field 'amount' of system 'b' to be declared as time { ... } (declared at DIR/stack.lua:16)");
   CHECK(check_error(24, "    within { left = \"at\", right = \"at\", minutes = param \"lag\" },") ==
         "DIR/stack.lua:24: param 'lag' is not declared (declare it with param(\"lag\", {...}))");
   CHECK(check_error(10, "    at = time { column = \"At\", zone = \"Europe/Nowhere\" },") ==
