@@ -228,7 +228,12 @@ int record_index(lua_State* L) {
 int record_newindex(lua_State* L) { return luaL_error(L, "records are read-only"); }
 int record_tostring(lua_State* L) {
   auto* r = static_cast<LuaRecord*>(luaL_checkudata(L, 1, kRecord));
-  lua_pushfstring(L, "%s record %s", r->records->system().name.c_str(), std::string(r->records->id(r->row)).c_str());
+  const std::string& system = r->records->system().name;
+  std::string_view id = r->records->id(r->row);
+  lua_pushlstring(L, system.data(), system.size());  // no temporaries alive if Lua raises
+  lua_pushliteral(L, " record ");
+  lua_pushlstring(L, id.data(), id.size());
+  lua_concat(L, 3);
   return 1;
 }
 

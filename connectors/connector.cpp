@@ -41,6 +41,11 @@ std::unique_ptr<Connector> open_connector(const ConnectorSpec& spec, const std::
   return kind->make(spec, system);
 }
 
+bool allows_empty(const ConnectorSpec& spec) {
+  auto it = spec.options.find("allow_empty");
+  return it != spec.options.end() && it->second == "true";
+}
+
 std::string Connector::load_file(const ConnectorSpec& spec, const std::string& system) {
   std::ifstream in(spec.path, std::ios::binary);
   if (!in)
@@ -49,7 +54,7 @@ std::string Connector::load_file(const ConnectorSpec& spec, const std::string& s
   std::ostringstream ss;
   ss << in.rdbuf();
   std::string data = std::move(ss).str();
-  if (trim(data).empty() && spec.options.count("allow_empty") == 0)
+  if (trim(data).empty() && !allows_empty(spec))
     throw UserError("input file is empty: " + spec.path + " (system '" + system +
                     "'); an empty export usually means a failed export. Set allow_empty = true on the source if "
                     "an empty file is expected");

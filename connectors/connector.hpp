@@ -48,6 +48,9 @@ class Connector {
   std::string digest_;
 };
 
+// The source's `allow_empty = true` option: an empty input is then a valid zero rows.
+bool allows_empty(const ConnectorSpec& spec);
+
 using ConnectorFactory = std::function<std::unique_ptr<Connector>(const ConnectorSpec&, const std::string& system)>;
 
 struct ConnectorKind {

@@ -21,7 +21,7 @@ class CsvConnector final : public Connector {
                         quote_for_message(it->second));
       delim_ = d[0];
     }
-    allow_empty_ = spec.options.count("allow_empty") > 0;
+    allow_empty_ = allows_empty(spec);
     data_ = load_file(spec, system);
     if (data_.compare(0, 3, "\xEF\xBB\xBF") == 0) pos_ = 3;
     read_header();

@@ -51,7 +51,7 @@ class NdjsonConnector final : public Connector {
  public:
   NdjsonConnector(const ConnectorSpec& spec, const std::string& system) : system_(system) {
     path_ = spec.path;
-    allow_empty_ = spec.options.count("allow_empty") > 0;
+    allow_empty_ = allows_empty(spec);
     data_ = simdjson::padded_string(load_file(spec, system));
   }
 

@@ -123,6 +123,15 @@ int64_t AuditLog::begin_run(const RunHeader& h, const ParamValues& params) {
     Statement mark(db_, "UPDATE runs SET status = 'incomplete' WHERE id = ?1");
     for (int64_t id : dead) mark.bind(1, id).run();
   }
+  {
+    // Seals chain in run order, so two runs must not write at once: the second one stops
+    // with a clear message instead of interleaving its seal with the first.
+    Statement live(db_, "SELECT id, pid, host FROM runs WHERE status = 'running' ORDER BY id LIMIT 1");
+    if (live.step())
+      throw AuditError("audit log " + db_.path() + " is being written by run " + std::to_string(live.int_at(0)) +
+                       " (pid " + std::to_string(live.int_at(1)) + " on " + live.text_at(2) +
+                       "); wait for it to finish, or use another --db");
+  }
   Statement ins(db_,
                 "INSERT INTO runs (stack_name, stack_dir, stack_digest, seam_version, started_at, as_of, status, pid, host) "
                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7, ?8)");

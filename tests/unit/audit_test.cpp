@@ -153,3 +153,23 @@ TEST_CASE("audit: a run whose process died is marked incomplete by the next run"
   CHECK(r.ok());
   CHECK(r.runs[0].status == "incomplete");
 }
+
+TEST_CASE("audit: a second writer while a run is live stops with a clear message") {
+  TempDir dir;
+  write_run(dir / "a.db");
+  {
+    Db db(dir / "a.db", true);
+    char host[256] = {0};
+    gethostname(host, sizeof host - 1);
+    Statement s(db, "INSERT INTO runs (stack_name, stack_dir, stack_digest, seam_version, started_at, as_of, status, pid, host) "
+                    "VALUES ('shop', 'dir', 'd', '0', 't', 't', 'running', ?1, ?2)");
+    s.bind(1, static_cast<int64_t>(getpid())).bind(2, std::string(host)).run();  // this process: alive
+  }
+  StackSpec stack;
+  AuditLog log(dir / "a.db");
+  CHECK_THROWS_WITH_AS(log.begin_run({"shop", "dir", "d", "t", "t"}, ParamValues::resolve(stack, {})),
+                       ("audit log " + (dir / "a.db") + " is being written by run 2 (pid " + std::to_string(getpid()) +
+                        " on " + [] { char h[256] = {0}; gethostname(h, sizeof h - 1); return std::string(h); }() +
+                        "); wait for it to finish, or use another --db").c_str(),
+                       AuditError);
+}

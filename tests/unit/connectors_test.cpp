@@ -126,6 +126,8 @@ TEST_CASE("inputs: a missing or empty file is an error, never a silent zero") {
                        ("input file has a header but no rows: " + (dir / "header.csv") +
                         " (system 'storefront'); set allow_empty = true on the source if that is expected").c_str(),
                        UserError);
+  spec.options["allow_empty"] = "false";
+  CHECK_THROWS_AS(open_connector(spec, "storefront")->next(), UserError);
   spec.options["allow_empty"] = "true";
   auto allowed = open_connector(spec, "storefront");
   CHECK_FALSE(allowed->next());
