@@ -217,10 +217,8 @@ int record_index(lua_State* L) {
     return 1;
   }
   char hint[160] = "";
-  {
-    std::vector<std::string> names;
-    for (const auto& fs : sys.fields) names.push_back(fs.name);
-    std::string best = did_you_mean(key, names);
+  {  // C++ objects live only inside this block: luaL_error below longjmps.
+    std::string best = did_you_mean(key, sys.field_names());
     if (!best.empty()) std::snprintf(hint, sizeof hint, " (did you mean '%s'?)", best.c_str());
   }
   return luaL_error(L, "a %s record has no field '%s'%s", sys.name.c_str(), key, hint);

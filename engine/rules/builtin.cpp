@@ -43,14 +43,9 @@ std::string minutes_text(int64_t us) {
 int field_of(const SystemSpec& sys, const std::string& field, const RuleSpec& rule, const char* role,
              std::initializer_list<FieldKind> kinds = {}) {
   int i = sys.field_index(field);
-  if (i < 0) {
-    std::vector<std::string> names;
-    for (const auto& f : sys.fields) names.push_back(f.name);
-    std::string hint = did_you_mean(field, names);
-    throw UserError(rule.loc.str() + ": rule '" + rule.name + "' reads " + role + " field '" + field +
-                    "', which system '" + sys.name + "' does not declare" +
-                    (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
-  }
+  if (i < 0)
+    throw UserError(rule.loc.str() + ": rule '" + rule.name + "' reads " + role + " field '" + field + "', " +
+                    sys.not_declared(field));
   const FieldSpec& f = sys.fields[static_cast<size_t>(i)];
   if (kinds.size() && f.kind != FieldKind::Lua) {
     bool ok = false;

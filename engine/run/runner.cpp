@@ -26,14 +26,9 @@ std::vector<int> key_fields(const SystemSpec& sys, const std::vector<std::string
   std::vector<int> out;
   for (const auto& k : key) {
     int i = sys.field_index(k);
-    if (i < 0) {
-      std::vector<std::string> names;
-      for (const auto& f : sys.fields) names.push_back(f.name);
-      std::string hint = did_you_mean(k, names);
-      throw UserError(r.loc.str() + ": reconcile '" + r.name + "' matches on " + side + " field '" + k +
-                      "', which system '" + sys.name + "' does not declare" +
-                      (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
-    }
+    if (i < 0)
+      throw UserError(r.loc.str() + ": reconcile '" + r.name + "' matches on " + side + " field '" + k + "', " +
+                      sys.not_declared(k));
     out.push_back(i);
   }
   return out;

@@ -1,5 +1,7 @@
 #include "engine/spec/stack_spec.hpp"
 
+#include "engine/util/text.hpp"
+
 namespace seam {
 
 const char* param_type_name(ParamType t) {
@@ -60,6 +62,17 @@ int SystemSpec::field_index(const std::string& field) const {
   for (size_t i = 0; i < fields.size(); ++i)
     if (fields[i].name == field) return static_cast<int>(i);
   return -1;
+}
+
+std::vector<std::string> SystemSpec::field_names() const {
+  std::vector<std::string> names;
+  for (const auto& f : fields) names.push_back(f.name);
+  return names;
+}
+
+std::string SystemSpec::not_declared(const std::string& field) const {
+  std::string hint = did_you_mean(field, field_names());
+  return "which system '" + name + "' does not declare" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)");
 }
 
 const SystemSpec* StackSpec::find_system(const std::string& n) const {

@@ -72,6 +72,10 @@ struct SystemSpec {
   std::string id_field;           // field naming a record in verdicts; empty = source line
   SourceLoc loc;
   int field_index(const std::string& field) const;  // -1 when undeclared
+  std::vector<std::string> field_names() const;
+  // "which system 'erp' does not declare (did you mean 'amount'?)": the end of every
+  // message about a field that is not there.
+  std::string not_declared(const std::string& field) const;
 };
 
 enum class Side { Left, Right };
