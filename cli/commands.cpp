@@ -50,7 +50,7 @@ int cmd_run(const std::string& stack, const std::string& db, const std::vector<s
     options.as_of = *t;
   }
   RunReport report = run_stack(options);
-  std::cout << (common.format == "json" ? render_run_json(report) : render_run_text(report, isatty(STDOUT_FILENO)));
+  std::cout << (common.format == "json" ? render_run_json(report) : render_run_text(report, isatty(STDOUT_FILENO), common.limit));
   return report.exit_code();
 }
 

@@ -14,6 +14,7 @@ constexpr int kExitUsage = 2;
 
 struct Common {
   std::string format = "text";
+  size_t limit = 50;  // findings listed per reconciliation in text output; 0 = all
 };
 
 int cmd_run(const std::string& stack, const std::string& db, const std::vector<std::string>& sets,

@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   run->add_option("--db", db, "audit log file (default: seam.db in the stack folder)");
   run->add_option("--set", sets, "override a param: name=value (repeatable)");
   run->add_option("--as-of", as_of, "the time lag windows are measured to (ISO 8601; default: latest time in the inputs)");
+  run->add_option("--limit", common.limit, "findings listed per reconciliation in text output (0: all)")
+      ->capture_default_str();
   add_format(run);
 
   auto* check = app.add_subcommand("check", "load and validate a stack without reading data");

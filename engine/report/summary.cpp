@@ -32,7 +32,7 @@ std::string upper(const char* s) {
 
 }  // namespace
 
-std::string render_run_text(const RunReport& r, bool color) {
+std::string render_run_text(const RunReport& r, bool color, size_t limit) {
   std::ostringstream out;
   const char* reset = color ? "\033[0m" : "";
   out << "seam run " << r.run_id << " - stack " << r.stack_name << " - as of " << r.as_of << "\n\n";
@@ -66,7 +66,13 @@ std::string render_run_text(const RunReport& r, bool color) {
       wkey = std::max(wkey, f.key.size());
       wrule = std::max(wrule, f.rule.size());
     }
+    size_t shown = 0;
     for (const auto& f : rec.findings) {
+      if (limit && shown++ == limit) {
+        out << "  ... and " << rec.findings.size() - limit
+            << " more (seam trace KEY, the audit log's failures view, or --limit 0 to list all)\n";
+        break;
+      }
       out << "  " << paint(f.outcome, color) << pad(upper(outcome_name(f.outcome)), 7) << reset << " " << pad(f.key, wkey)
           << "  " << pad(f.rule, wrule) << "  " << f.verdict.message;
       if (!f.verdict.delta.empty()) out << "  [delta " << f.verdict.delta << "]";

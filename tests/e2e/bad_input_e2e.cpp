@@ -176,3 +176,49 @@ TEST_CASE("e2e bad input: a killed run leaves a valid log, marked incomplete, an
   CHECK(verify.exit == 0);
   CHECK(verify.out.find("run 1: incomplete, not sealed\nrun 2: ok\n") == 0);
 }
+
+TEST_CASE("e2e: the text summary stays short; json lists every finding") {
+  TempDir dir;
+  write_mini(dir, "id,amount\nA,1.00\nB,2.00\nC,3.00\n", "id,amount\nA,1.50\nB,2.00\nC,3.50\n");
+  auto r = run_seam(dir.path(), "run mini --limit 1");
+  CHECK(r.exit == 1);
+  CHECK(r.out.find("  FAIL    A    amount equal  erp A amount 1.50 USD differs") != std::string::npos);
+  CHECK(r.out.find("  ... and 2 more (seam trace KEY, the audit log's failures view, or --limit 0 to list all)\n") !=
+        std::string::npos);
+  auto j = run_seam(dir.path(), "run mini --format json");
+  CHECK(j.out.find("\"key\":\"C\",\"rule\":\"amount equal\"") != std::string::npos);
+}
+
+TEST_CASE("e2e: Lua mapping functions compute fields; one that raises rejects its row with file:line") {
+  TempDir dir;
+  write_file(dir / "m/stack.lua", R"(stack "m"
+system "shop" {
+  source = csv { path = "shop.csv" },
+  id = "id",
+  fields = {
+    id = function(row) return "S-" .. row["Ref"] end,
+    amount = function(row)
+      if row["Cents"] == "boom" then error("cents must be digits") end
+      return money_of(math.tointeger(tonumber(row["Cents"])), "USD")
+    end,
+    big = function(row) return tonumber(row["Cents"]) > 1000 end,
+  },
+}
+system "erp" { source = csv { path = "erp.csv" }, id = "id",
+               fields = { id = "id", amount = money { column = "amount", currency = "USD" } } }
+reconcile "r" {
+  left = "shop", right = "erp", match = { left = "id", right = "id" },
+  rules = { amount_equal { field = "amount" }, present "left.big" },
+}
+)");
+  write_file(dir / "m/shop.csv", "Ref,Cents\n1,1250\n2,boom\n3,99\n");
+  write_file(dir / "m/erp.csv", "id,amount\nS-1,12.50\nS-3,0.99\n");
+  auto r = run_seam(dir.path(), "run m");
+  CHECK(r.exit == 1);  // the rejected row
+  Db db(dir / "m/seam.db", false);
+  CHECK(rows(db, "SELECT group_key, rule, outcome FROM verdicts ORDER BY group_no, position") ==
+        std::vector<std::string>{"S-1|amount equal|pass", "S-1|present left.big|pass", "S-3|amount equal|pass",
+                                 "S-3|present left.big|pass"});
+  CHECK(rows(db, "SELECT line, reason FROM rejects") ==
+        std::vector<std::string>{"3|mapping function for field 'amount' failed: m/stack.lua:8: cents must be digits"});
+}
