@@ -14,6 +14,7 @@
 #include "engine/mapping/records.hpp"
 #include "engine/rules/verdict.hpp"
 #include "engine/run/params.hpp"
+#include "engine/spec/stack_spec.hpp"
 #include "engine/util/digest.hpp"
 
 namespace seam {
@@ -64,7 +65,7 @@ class AuditLog {
   // Marks runs whose process died as incomplete, then inserts and commits a 'running' run.
   int64_t begin_run(const RunHeader& header, const ParamValues& params);
   // The catalog id of a rule version, added on first sight.
-  int64_t rule_id(const std::string& stack, const std::string& reconcile, const struct RuleSpec& rule);
+  int64_t rule_id(const std::string& stack, const std::string& reconcile, const RuleSpec& rule);
   void add_reconcile(int reconcile_no, const std::string& name, const std::string& left, const std::string& right,
                      const std::vector<int64_t>& rule_ids);
   void add_input(const InputStats& stats, const std::vector<Reject>& rejects);
