@@ -11,6 +11,7 @@ packages=(
   libspdlog-dev            # logging
   doctest-dev              # unit and end-to-end tests
   libsimdjson-dev          # NDJSON connector
+  libpcre2-dev             # extract { regex = ... } (JIT-compiled)
   libhowardhinnant-date-dev tzdata  # calendar maths and IANA time zones
   libssl-dev               # SHA-256 digests for the sealed audit chain
 )

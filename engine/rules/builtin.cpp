@@ -153,6 +153,13 @@ class AmountEqual final : public CompiledRule {
     SideRef l = side_of(Side::Left, g, c), r = side_of(Side::Right, g, c);
     if (l.rows.empty()) return skip_no(l);
     if (r.rows.empty()) return skip_no(r);
+    if (l.rows.size() == 1 && r.rows.size() == 1) {  // the common case, without allocating
+      const Value& a = c.left->get(l.rows[0], static_cast<size_t>(lf_));
+      const Value& b = c.right->get(r.rows[0], static_cast<size_t>(rf_));
+      if (a.kind == ValueKind::Money && b.kind == ValueKind::Money && a.currency == b.currency &&
+          within_tolerance(b.i - a.i, a.i, a.currency))
+        return Verdict::pass();
+    }
     // A summed side compares as one total; otherwise every record must match on its own.
     auto units = [](const SideRef& s, bool sum) {
       std::vector<Rows> out;
@@ -308,39 +315,66 @@ class Within final : public CompiledRule {
 
 class Unique final : public CompiledRule {
  public:
-  Unique(const RuleSpec& r, int field) : rule_(r), field_(field) {}
+  // `is_key`: the field is the side's match key, so every record sharing the value is
+  // already in this group and the group's own count answers the question.
+  Unique(const RuleSpec& r, int field, bool is_key) : rule_(r), field_(field), is_key_(is_key) {}
 
   void prepare(const RuleContext& c) override {
+    if (is_key_) return;
+    // Count every value once with views into the records (no copy per record); only
+    // values held more than once get their holders listed, for the message.
     const RecordSet* rs = rule_.side == Side::Left ? c.left : c.right;
-    holders_.reserve(rs->size());
-    for (uint32_t i = 0; i < rs->size(); ++i) {
-      const Value& v = rs->get(i, static_cast<size_t>(field_));
-      if (v.has_content()) holders_[key_text(v)].push_back(i);
-    }
+    std::unordered_map<std::string_view, uint32_t> counts;
+    counts.reserve(rs->size());
+    std::string scratch;
+    auto stored = [&](uint32_t i) -> std::optional<std::string_view> {
+      auto key = view_of(rs->get(i, static_cast<size_t>(field_)), scratch);
+      if (key && key->data() == scratch.data()) key = arena_.store(*key);  // non-text values: keep their text
+      return key;
+    };
+    std::vector<std::optional<std::string_view>> keys(rs->size());
+    for (uint32_t i = 0; i < rs->size(); ++i)
+      if ((keys[i] = stored(i))) ++counts[*keys[i]];
+    for (uint32_t i = 0; i < rs->size(); ++i)
+      if (keys[i] && counts[*keys[i]] > 1) duplicates_[*keys[i]].push_back(i);
   }
 
   Verdict evaluate(const MatchGroup& g, const RuleContext& c) const override {
     SideRef s = side_of(rule_.side, g, c);
     if (s.rows.empty()) return skip_no(s);
+    if (is_key_) return s.rows.size() > 1 ? duplicated(s, g.key, s.rows) : Verdict::pass();
+    std::string scratch;
     for (uint32_t r : s.rows) {
-      const Value& v = s.rs->get(r, static_cast<size_t>(field_));
-      if (!v.has_content()) continue;
-      auto it = holders_.find(key_text(v));
-      if (it == holders_.end() || it->second.size() < 2) continue;
-      std::string ids;
-      for (size_t i = 0; i < it->second.size(); ++i) ids += (i ? ", " : "") + std::string(s.rs->id(it->second[i]));
-      return Verdict::make(Outcome::Fail,
-                           rule_.field + " " + quote_for_message(key_text(v)) + " appears " +
-                               std::to_string(it->second.size()) + " times in " + s.system + ": " + ids,
-                           "1 record", std::to_string(it->second.size()) + " records");
+      auto key = view_of(s.rs->get(r, static_cast<size_t>(field_)), scratch);
+      if (!key) continue;
+      auto it = duplicates_.find(*key);
+      if (it != duplicates_.end()) return duplicated(s, *key, it->second);
     }
     return Verdict::pass();
   }
 
  private:
+  // Text compares as it is; other kinds through their canonical text, written to `scratch`.
+  static std::optional<std::string_view> view_of(const Value& v, std::string& scratch) {
+    if (!v.has_content()) return std::nullopt;
+    if (v.kind == ValueKind::Text) return v.text;
+    scratch = key_text(v);
+    return std::string_view(scratch);
+  }
+  Verdict duplicated(const SideRef& s, std::string_view value, std::span<const uint32_t> holders) const {
+    std::string ids;
+    for (size_t i = 0; i < holders.size(); ++i) ids += (i ? ", " : "") + std::string(s.rs->id(holders[i]));
+    return Verdict::make(Outcome::Fail,
+                         rule_.field + " " + quote_for_message(value) + " appears " + std::to_string(holders.size()) +
+                             " times in " + s.system + ": " + ids,
+                         "1 record", std::to_string(holders.size()) + " records");
+  }
+
   const RuleSpec& rule_;
   int field_;
-  std::unordered_map<std::string, std::vector<uint32_t>> holders_;
+  bool is_key_;
+  StringArena arena_;
+  std::unordered_map<std::string_view, std::vector<uint32_t>> duplicates_;
 };
 
 // ---- present ---------------------------------------------------------------------------
@@ -432,8 +466,12 @@ std::unique_ptr<CompiledRule> compile_rule(const RuleSpec& rule, const Reconcile
       if (!minutes) throw UserError(rule.loc.str() + ": rule '" + rule.name + "' needs minutes = N");
       return std::make_unique<Within>(rule, lf, rf, minutes_us(*minutes));
     }
-    case RuleKind::Unique:
-      return std::make_unique<Unique>(rule, field_of(rule.side == Side::Left ? left : right, rule.field, rule, "its"));
+    case RuleKind::Unique: {
+      const auto& key = rule.side == Side::Left ? rec.left_key : rec.right_key;
+      bool is_key = key.size() == 1 && key[0] == rule.field;
+      return std::make_unique<Unique>(rule, field_of(rule.side == Side::Left ? left : right, rule.field, rule, "its"),
+                                      is_key);
+    }
     case RuleKind::Present:
       return std::make_unique<Present>(rule, field_of(rule.side == Side::Left ? left : right, rule.field, rule, "its"));
     case RuleKind::Lua: return std::make_unique<LuaRule>(rule);

@@ -16,6 +16,20 @@
 namespace seam {
 namespace {
 
+// Phase timings at --log-level debug: where a run spends its time, measured, not guessed.
+class PhaseTimer {
+ public:
+  explicit PhaseTimer(std::string what) : what_(std::move(what)), start_(std::chrono::steady_clock::now()) {}
+  ~PhaseTimer() {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start_).count();
+    spdlog::debug("{}: {} ms", what_, ms);
+  }
+
+ private:
+  std::string what_;
+  std::chrono::steady_clock::time_point start_;
+};
+
 TimeUs now_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -142,6 +156,7 @@ RunReport run_stack(const RunOptions& options) {
   // connector → mapping → records, one system at a time; input errors stop here (exit 2)
   std::vector<MappedInput> inputs;
   for (const auto& sys : spec.systems) {
+    PhaseTimer timer("map " + sys.name);
     inputs.push_back(map_system(sys, loaded.host.get()));
     const auto& st = inputs.back().stats;
     spdlog::debug("{}: read {} rows, accepted {}, rejected {}", sys.name, st.read, st.accepted, st.rejected);
@@ -179,12 +194,14 @@ RunReport run_stack(const RunOptions& options) {
       }
       log.add_reconcile(static_cast<int>(rn), rec.name, rec.left, rec.right, rule_ids);
 
+      std::optional<PhaseTimer> phase(std::in_place, "match " + rec.name);
       MatchResult m = match(left, key_fields(left.system(), rec.left_key, rec, "left"), right,
                             key_fields(right.system(), rec.right_key, rec, "right"));
       NearestFinder nearest(m, left, right, nearest_fields(rec, left.system(), right.system(), params));
       RuleContext ctx{&rec, &left, &right, &m, &nearest, loaded.host.get(), as_of};
       for (auto& r : rules) r->prepare(ctx);
 
+      phase.emplace("evaluate and write " + rec.name);
       ReconcileReport rr;
       rr.name = rec.name;
       rr.left = rec.left;
@@ -220,6 +237,7 @@ RunReport run_stack(const RunOptions& options) {
       report.reconciles.push_back(std::move(rr));
     }
     if (progress_shown) std::fprintf(stderr, "\r\033[K");
+    PhaseTimer timer("seal");
     report.seal = log.complete_run(format_time_iso(now_us()));
   } catch (...) {
     try {

@@ -242,6 +242,23 @@ TEST_CASE("unique: the same key twice on a side is an idempotency failure") {
   CHECK(v["B"].outcome == Outcome::Pass);
 }
 
+TEST_CASE("unique: a non-key field shared across groups is found through the whole side") {
+  Fixture f;
+  f.add(f.left, {"S1", "A", 1, 0});
+  f.add(f.right, {"E1", "A", 1, 0, "TX-1"});  // status stands in for an ERP transaction id
+  f.add(f.left, {"S2", "B", 1, 0});
+  f.add(f.right, {"E2", "B", 1, 0, "TX-1"});  // same transaction id on another refund
+  f.add(f.left, {"S3", "C", 1, 0});
+  f.add(f.right, {"E3", "C", 1, 0, "TX-3"});
+  RuleSpec r = rule_of(RuleKind::Unique);
+  r.side = Side::Right;
+  r.field = "status";
+  auto v = f.run(r);
+  CHECK(v["A"].message == "status 'TX-1' appears 2 times in erp: E1, E2");
+  CHECK(v["B"].message == "status 'TX-1' appears 2 times in erp: E1, E2");
+  CHECK(v["C"].outcome == Outcome::Pass);
+}
+
 TEST_CASE("present: missing and empty values fail, with which record") {
   Fixture f;
   f.add(f.left, {"S1", "A", 1, 0});
