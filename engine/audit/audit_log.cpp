@@ -4,6 +4,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
 
 #include "engine/audit/schema.hpp"
 #include "engine/spec/stack_spec.hpp"
@@ -22,6 +28,101 @@ std::string host_name() {
 bool process_alive(int64_t pid) { return pid > 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
 
 }  // namespace
+
+// Groups of one batch, owning their text (the records and match keys they came from may
+// be gone by the time the writer gets to them).
+struct AuditLog::Batch {
+  struct Row {
+    int reconcile_no;
+    int64_t group_no;
+    size_t key, key_len, left, left_len, right, right_len, outcomes, outcomes_len;
+    size_t first_detail, details;
+  };
+  struct Detail {
+    int64_t position;
+    Verdict verdict;
+  };
+  std::string text;
+  std::vector<Row> rows;
+  std::vector<Detail> details;
+
+  size_t put(std::string_view s) {
+    size_t at = text.size();
+    text.append(s);
+    return at;
+  }
+  std::string_view view(size_t at, size_t len) const { return std::string_view(text).substr(at, len); }
+};
+
+// One background thread running queued tasks in order; at most kMaxQueued wait, so
+// memory stays bounded when SQLite is slower than evaluation.
+class AuditLog::Writer {
+ public:
+  static constexpr size_t kMaxQueued = 2;
+
+  Writer() : thread_([this] { loop(); }) {}
+  ~Writer() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  void submit(std::function<void()> task) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return tasks_.size() < kMaxQueued || error_; });
+    rethrow_locked();
+    tasks_.push_back(std::move(task));
+    cv_.notify_all();
+  }
+
+  // Waits until every submitted task has run; rethrows the first error.
+  void drain() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return (tasks_.empty() && !busy_) || error_; });
+    rethrow_locked();
+  }
+
+ private:
+  void rethrow_locked() {
+    if (error_) {
+      auto e = error_;
+      error_ = nullptr;
+      tasks_.clear();
+      std::rethrow_exception(e);
+    }
+  }
+  void loop() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stop_ || !tasks_.empty(); });
+      if (tasks_.empty()) return;  // stop requested and nothing left
+      auto task = std::move(tasks_.front());
+      tasks_.pop_front();
+      busy_ = true;
+      lock.unlock();
+      std::exception_ptr failure;
+      try {
+        task();
+      } catch (...) {
+        failure = std::current_exception();
+      }
+      lock.lock();
+      busy_ = false;
+      if (failure && !error_) error_ = failure;
+      cv_.notify_all();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  bool busy_ = false, stop_ = false;
+  std::exception_ptr error_;
+  std::thread thread_;
+};
 
 void RunDigest::group(int64_t group_no, int64_t reconcile_no, std::string_view key, std::string_view left_ids,
                       std::string_view right_ids, std::string_view outcomes) {
@@ -104,10 +205,7 @@ std::string compute_seal(Db& db, int64_t run_id, const std::string& prev_seal, c
 AuditLog::AuditLog(const std::string& path) : db_(path, true) { migrate_audit_schema(db_); }
 
 AuditLog::~AuditLog() {
-  if (batch_open_) try {
-      db_.exec("ROLLBACK");
-    } catch (...) {
-    }
+  writer_.reset();  // finishes queued batches (each its own transaction) before the connection closes
 }
 
 int64_t AuditLog::begin_run(const RunHeader& h, const ParamValues& params) {
@@ -151,10 +249,14 @@ int64_t AuditLog::begin_run(const RunHeader& h, const ParamValues& params) {
            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   insert_reject_ = std::make_unique<Statement>(
       db_, "INSERT INTO rejects (run_id, seq, system, path, line, reason, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  batch_ = std::make_unique<Batch>();
+  writer_ = std::make_unique<Writer>();
   return run_id_;
 }
 
 int64_t AuditLog::rule_id(const std::string& stack, const std::string& reconcile, const RuleSpec& rule) {
+  submit_batch();
+  writer_->drain();
   Statement find(db_,
                  "SELECT id FROM rules WHERE stack_name = ?1 AND reconcile = ?2 AND name = ?3 AND version = ?4 AND source = ?5");
   find.bind(1, stack).bind(2, reconcile).bind(3, rule.name).bind(4, rule.version).bind(5, rule.loc.str());
@@ -170,17 +272,22 @@ int64_t AuditLog::rule_id(const std::string& stack, const std::string& reconcile
 
 void AuditLog::add_reconcile(int reconcile_no, const std::string& name, const std::string& left,
                              const std::string& right, const std::vector<int64_t>& rule_ids) {
-  ensure_batch();
+  submit_batch();
+  writer_->drain();
+  Transaction tx(db_, "BEGIN IMMEDIATE");
   Statement rc(db_,
                "INSERT INTO run_reconciles (run_id, reconcile_no, name, left_system, right_system) VALUES (?1, ?2, ?3, ?4, ?5)");
   rc.bind(1, run_id_).bind(2, reconcile_no).bind(3, name).bind(4, left).bind(5, right).run();
   Statement rr(db_, "INSERT INTO run_rules (run_id, reconcile_no, position, rule_id) VALUES (?1, ?2, ?3, ?4)");
   for (size_t i = 0; i < rule_ids.size(); ++i)
     rr.bind(1, run_id_).bind(2, reconcile_no).bind(3, static_cast<int64_t>(i)).bind(4, rule_ids[i]).run();
+  tx.commit();
 }
 
 void AuditLog::add_input(const InputStats& stats, const std::vector<Reject>& rejects) {
-  ensure_batch();
+  submit_batch();
+  writer_->drain();
+  Transaction tx(db_, "BEGIN IMMEDIATE");
   Statement in(db_,
                "INSERT INTO run_inputs (run_id, system, path, digest, rows_read, rows_accepted, rows_rejected) "
                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
@@ -193,47 +300,61 @@ void AuditLog::add_input(const InputStats& stats, const std::vector<Reject>& rej
     digest_.reject(seq, r.system, r.path, static_cast<int64_t>(r.line), r.reason, r.raw);
     ++counts_.rejects;
   }
+  tx.commit();
 }
 
 void AuditLog::add_group(int reconcile_no, std::string_view key, std::string_view left_ids,
                          std::string_view right_ids, const std::vector<Verdict>& verdicts) {
-  ensure_batch();
-  int64_t g = group_no_++;
-  outcomes_buf_.clear();
-  for (const auto& v : verdicts) {
-    outcomes_buf_.push_back(outcome_code(v.outcome));
-    ++counts_.outcomes[static_cast<size_t>(v.outcome)];
-  }
-  ++counts_.groups;
-  insert_group_->bind(1, run_id_).bind(2, g).bind(3, reconcile_no).bind(4, key).bind(5, left_ids).bind(6, right_ids);
-  insert_group_->bind(7, outcomes_buf_).run();
-  digest_.group(g, reconcile_no, key, left_ids, right_ids, outcomes_buf_);
+  Batch& b = *batch_;
+  Batch::Row row{reconcile_no, group_no_++, 0, key.size(), 0, left_ids.size(), 0, right_ids.size(), 0,
+                 verdicts.size(), b.details.size(), 0};
+  row.key = b.put(key);
+  row.left = b.put(left_ids);
+  row.right = b.put(right_ids);
+  row.outcomes = b.text.size();
   for (size_t i = 0; i < verdicts.size(); ++i) {
     const Verdict& v = verdicts[i];
-    if (v.outcome == Outcome::Pass) continue;
-    insert_detail_->bind(1, run_id_).bind(2, g).bind(3, static_cast<int64_t>(i));
-    insert_detail_->bind_optional(4, v.expected).bind_optional(5, v.actual).bind_optional(6, v.delta);
-    insert_detail_->bind(7, v.message).run();
-    digest_.detail(static_cast<int64_t>(i), v.expected, v.actual, v.delta, v.message);
+    b.text.push_back(outcome_code(v.outcome));
+    ++counts_.outcomes[static_cast<size_t>(v.outcome)];
+    if (v.outcome != Outcome::Pass) b.details.push_back({static_cast<int64_t>(i), v});
   }
-  if (++in_batch_ >= kBatchGroups) commit_batch();
+  row.details = b.details.size() - row.first_detail;
+  b.rows.push_back(row);
+  ++counts_.groups;
+  if (b.rows.size() >= kBatchGroups) submit_batch();
 }
 
-void AuditLog::ensure_batch() {
-  if (batch_open_) return;
-  db_.exec("BEGIN IMMEDIATE");
-  batch_open_ = true;
+void AuditLog::submit_batch() {
+  if (!batch_ || batch_->rows.empty()) return;
+  std::shared_ptr<Batch> full(batch_.release());
+  batch_ = std::make_unique<Batch>();
+  batch_->text.reserve(full->text.size());
+  writer_->submit([this, full] { write_batch(*full); });
 }
 
-void AuditLog::commit_batch() {
-  if (!batch_open_) return;
-  db_.exec("COMMIT");
-  batch_open_ = false;
-  in_batch_ = 0;
+void AuditLog::write_batch(const Batch& b) {
+  Transaction tx(db_, "BEGIN IMMEDIATE");
+  for (const auto& row : b.rows) {
+    std::string_view key = b.view(row.key, row.key_len), lids = b.view(row.left, row.left_len),
+                     rids = b.view(row.right, row.right_len), outcomes = b.view(row.outcomes, row.outcomes_len);
+    insert_group_->bind(1, run_id_).bind(2, row.group_no).bind(3, row.reconcile_no).bind(4, key).bind(5, lids);
+    insert_group_->bind(6, rids).bind(7, outcomes).run();
+    digest_.group(row.group_no, row.reconcile_no, key, lids, rids, outcomes);
+    for (size_t d = row.first_detail; d < row.first_detail + row.details; ++d) {
+      const Verdict& v = b.details[d].verdict;
+      insert_detail_->bind(1, run_id_).bind(2, row.group_no).bind(3, b.details[d].position);
+      insert_detail_->bind_optional(4, v.expected).bind_optional(5, v.actual).bind_optional(6, v.delta);
+      insert_detail_->bind(7, v.message).run();
+      digest_.detail(b.details[d].position, v.expected, v.actual, v.delta, v.message);
+    }
+  }
+  tx.commit();
 }
 
 std::string AuditLog::complete_run(const std::string& ended_at) {
-  ensure_batch();
+  submit_batch();
+  writer_->drain();
+  Transaction tx(db_, "BEGIN IMMEDIATE");
   Statement counts(db_,
                    "UPDATE runs SET ended_at = ?2, groups_count = ?3, pass_count = ?4, fail_count = ?5, warn_count = ?6, "
                    "skip_count = ?7, error_count = ?8, pending_count = ?9, rejects_count = ?10 WHERE id = ?1");
@@ -253,16 +374,21 @@ std::string AuditLog::complete_run(const std::string& ended_at) {
                 "UPDATE runs SET status = 'complete', rejects_digest = ?2, verdicts_digest = ?3, prev_seal = ?4, "
                 "seal = ?5 WHERE id = ?1");
   fin.bind(1, run_id_).bind(2, rejects_digest).bind(3, verdicts_digest).bind(4, prev).bind(5, seal).run();
-  commit_batch();
+  tx.commit();
   return seal;
 }
 
 void AuditLog::fail_run(const std::string& ended_at) {
   if (run_id_ == 0) return;
-  ensure_batch();
+  try {  // keep what was evaluated: it is true, just not complete
+    submit_batch();
+    writer_->drain();
+  } catch (const std::exception&) {
+  }
+  Transaction tx(db_, "BEGIN IMMEDIATE");
   Statement s(db_, "UPDATE runs SET status = 'failed', ended_at = ?2 WHERE id = ?1");
   s.bind(1, run_id_).bind(2, ended_at).run();
-  commit_batch();
+  tx.commit();
 }
 
 }  // namespace seam

@@ -50,6 +50,11 @@ class RunDigest {
 std::string compute_seal(Db& db, int64_t run_id, const std::string& prev_seal, const std::string& rejects_digest,
                          const std::string& verdicts_digest);
 
+// Writes a run's rows. Group rows are buffered into owned batches and written by a
+// background thread, one transaction per batch, while the caller evaluates the next
+// batch; every other call first waits for the writer to go idle, so the connection is
+// never used by two threads at once. A writer error is rethrown to the caller at its
+// next call. Thread-compatible: one caller thread.
 class AuditLog {
  public:
   static constexpr size_t kBatchGroups = 20'000;
@@ -62,36 +67,38 @@ class AuditLog {
 
   Db& db() { return db_; }
 
-  // Marks runs whose process died as incomplete, then inserts and commits a 'running' run.
+  // Marks runs whose process died as incomplete, refuses to start while another run is
+  // live, then inserts and commits a 'running' run.
   int64_t begin_run(const RunHeader& header, const ParamValues& params);
   // The catalog id of a rule version, added on first sight.
   int64_t rule_id(const std::string& stack, const std::string& reconcile, const RuleSpec& rule);
   void add_reconcile(int reconcile_no, const std::string& name, const std::string& left, const std::string& right,
                      const std::vector<int64_t>& rule_ids);
   void add_input(const InputStats& stats, const std::vector<Reject>& rejects);
-  // One match group and the verdicts of its rules, in rule order.
+  // One match group and the verdicts of its rules, in rule order. Copies what it keeps.
   void add_group(int reconcile_no, std::string_view key, std::string_view left_ids, std::string_view right_ids,
                  const std::vector<Verdict>& verdicts);
-  // Commits what is pending and seals the run; returns the seal.
+  // Writes what is pending and seals the run; returns the seal.
   std::string complete_run(const std::string& ended_at);
-  // Commits what is pending and marks the run failed (not sealed).
+  // Writes what is pending and marks the run failed (not sealed).
   void fail_run(const std::string& ended_at);
 
   int64_t run_id() const { return run_id_; }
   const RunCounts& counts() const { return counts_; }
 
  private:
-  void ensure_batch();
-  void commit_batch();
+  struct Batch;
+  class Writer;
+  void submit_batch();
+  void write_batch(const Batch& batch);  // on the writer thread
 
   Db db_;
   int64_t run_id_ = 0;
   int64_t group_no_ = 0, reject_seq_ = 0;
-  size_t in_batch_ = 0;
-  bool batch_open_ = false;
   RunCounts counts_;
-  RunDigest digest_;
-  std::string outcomes_buf_;
+  RunDigest digest_;  // fed on the writer thread, in group order
+  std::unique_ptr<Batch> batch_;
+  std::unique_ptr<Writer> writer_;
   std::unique_ptr<Statement> insert_group_, insert_detail_, insert_reject_;
 };
 

@@ -43,7 +43,7 @@ Statement& Statement::bind(int i, int64_t v) {
   return *this;
 }
 Statement& Statement::bind(int i, std::string_view v) {
-  if (sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT) != SQLITE_OK) db_.fail("bind");
+  if (sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC) != SQLITE_OK) db_.fail("bind");
   return *this;
 }
 Statement& Statement::bind_null(int i) {

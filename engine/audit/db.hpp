@@ -25,7 +25,8 @@ class Statement {
   Statement& operator=(const Statement&) = delete;
   Statement(Statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_) { o.stmt_ = nullptr; }
 
-  // Binding by position, 1-based (?1, ?2, ...). Text is copied by SQLite.
+  // Binding by position, 1-based (?1, ?2, ...). Text is NOT copied (SQLITE_STATIC): it
+  // must stay alive until the statement is stepped, which every caller does at once.
   Statement& bind(int i, int64_t v);
   Statement& bind(int i, int v) { return bind(i, static_cast<int64_t>(v)); }
   Statement& bind(int i, uint64_t v) { return bind(i, static_cast<int64_t>(v)); }
