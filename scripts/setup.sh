@@ -14,7 +14,12 @@ packages=(
   libpcre2-dev             # extract { regex = ... } (JIT-compiled)
   libhowardhinnant-date-dev tzdata  # calendar maths and IANA time zones
   libssl-dev               # SHA-256 digests for the sealed audit chain
+  python3                  # the benchmark's generator and scorer (its smoke test runs with the tests)
 )
+# `setup.sh --bench` adds what only the full benchmark's peers need.
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(python3-pandas)  # the pandas peer in bench/peers
+fi
 
 missing=()
 for p in "${packages[@]}"; do
