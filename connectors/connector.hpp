@@ -42,7 +42,15 @@ class Connector {
   // Reads the whole input file and records its digest; throws UserError naming the file,
   // the system and the stack line when it is missing or empty (an empty input is an
   // error, never a silent zero).
-  std::string load_file(const ConnectorSpec& spec, const std::string& system);
+  // `padding`: bytes of spare capacity the parser may read past the end (simdjson's).
+  std::string load_file(const ConnectorSpec& spec, const std::string& system, size_t padding = 0);
+  // Rows to expect, for reserving record storage once: the newlines in `data`.
+  static size_t count_lines(std::string_view data);
+
+ public:
+  virtual size_t estimated_rows() const { return 0; }
+
+ protected:
 
   std::string path_;
   std::string digest_;

@@ -23,6 +23,7 @@ class CsvConnector final : public Connector {
     }
     allow_empty_ = allows_empty(spec);
     data_ = load_file(spec, system);
+    rows_estimate_ = count_lines(data_);
     if (data_.compare(0, 3, "\xEF\xBB\xBF") == 0) pos_ = 3;
     read_header();
   }
@@ -54,6 +55,7 @@ class CsvConnector final : public Connector {
     return false;
   }
 
+  size_t estimated_rows() const override { return rows_estimate_; }
   uint64_t line() const override { return row_line_; }
   std::string_view raw() const override { return raw_; }
   const std::string& malformed() const override { return malformed_; }
@@ -155,6 +157,7 @@ class CsvConnector final : public Connector {
 
   std::string system_;
   std::string data_;
+  size_t rows_estimate_ = 0;
   char delim_ = ',';
   bool allow_empty_ = false;
   size_t pos_ = 0, record_start_ = 0;

@@ -52,7 +52,11 @@ class NdjsonConnector final : public Connector {
   NdjsonConnector(const ConnectorSpec& spec, const std::string& system) : system_(system) {
     path_ = spec.path;
     allow_empty_ = allows_empty(spec);
-    data_ = simdjson::padded_string(load_file(spec, system));
+    // simdjson reads up to SIMDJSON_PADDING bytes past the end: the buffer is allocated
+    // with that much spare capacity, so it is parsed where it was read, not copied.
+    text_ = load_file(spec, system, simdjson::SIMDJSON_PADDING);
+    text_.reserve(text_.size() + simdjson::SIMDJSON_PADDING);
+    rows_estimate_ = count_lines(text_) + 1;
   }
 
   std::optional<int> resolve(const std::string& column, std::string& why) override {
@@ -68,8 +72,8 @@ class NdjsonConnector final : public Connector {
   }
 
   bool next() override {
-    const char* base = data_.data();
-    const size_t n = data_.size();
+    const char* base = text_.data();
+    const size_t n = text_.size();
     while (pos_ < n) {
       size_t nl = std::string_view(base, n).find('\n', pos_);
       size_t end = nl == std::string_view::npos ? n : nl;
@@ -99,6 +103,7 @@ class NdjsonConnector final : public Connector {
     return false;
   }
 
+  size_t estimated_rows() const override { return rows_estimate_; }
   uint64_t line() const override { return line_no_; }
   std::string_view raw() const override { return raw_; }
   const std::string& malformed() const override { return malformed_; }
@@ -129,7 +134,8 @@ class NdjsonConnector final : public Connector {
  private:
   std::string system_;
   bool allow_empty_ = false;
-  simdjson::padded_string data_;
+  std::string text_;  // with SIMDJSON_PADDING bytes of capacity beyond size()
+  size_t rows_estimate_ = 0;
   simdjson::dom::parser parser_;
   simdjson::dom::element doc_;
   size_t pos_ = 0;

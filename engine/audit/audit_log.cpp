@@ -3,7 +3,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -23,6 +26,18 @@ std::string host_name() {
   char buf[256] = {0};
   gethostname(buf, sizeof buf - 1);
   return buf;
+}
+
+// "INSERT INTO groups (...) VALUES (?1..?7), (?8..?14), ...": many rows per statement
+// spend SQLite's per-statement work once per `rows`, not once per group.
+std::string group_insert_sql(size_t rows) {
+  std::string sql = "INSERT INTO groups (run_id, group_no, reconcile_no, group_key, left_ids, right_ids, outcomes) VALUES ";
+  for (size_t r = 0; r < rows; ++r) {
+    sql += r ? ", (" : "(";
+    for (size_t c = 0; c < 7; ++c) sql += (c ? ", ?" : "?") + std::to_string(r * 7 + c + 1);
+    sql += ")";
+  }
+  return sql;
 }
 
 bool process_alive(int64_t pid) { return pid > 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
@@ -62,6 +77,8 @@ class AuditLog::Writer {
 
   Writer() : thread_([this] { loop(); }) {}
   ~Writer() {
+    spdlog::debug("audit writer: the run waited {} ms for it",
+                  std::chrono::duration_cast<std::chrono::milliseconds>(waited_).count());
     {
       std::lock_guard lock(mu_);
       stop_ = true;
@@ -72,7 +89,9 @@ class AuditLog::Writer {
 
   void submit(std::function<void()> task) {
     std::unique_lock lock(mu_);
+    auto start = std::chrono::steady_clock::now();
     cv_.wait(lock, [&] { return tasks_.size() < kMaxQueued || error_; });
+    waited_ += std::chrono::steady_clock::now() - start;
     rethrow_locked();
     tasks_.push_back(std::move(task));
     cv_.notify_all();
@@ -121,6 +140,7 @@ class AuditLog::Writer {
   std::deque<std::function<void()>> tasks_;
   bool busy_ = false, stop_ = false;
   std::exception_ptr error_;
+  std::chrono::steady_clock::duration waited_{};
   std::thread thread_;
 };
 
@@ -241,9 +261,8 @@ int64_t AuditLog::begin_run(const RunHeader& h, const ParamValues& params) {
   for (const auto& [name, v] : params.all()) p.bind(1, run_id_).bind(2, name).bind(3, v.text).bind(4, v.source).run();
   tx.commit();
 
-  insert_group_ = std::make_unique<Statement>(
-      db_, "INSERT INTO groups (run_id, group_no, reconcile_no, group_key, left_ids, right_ids, outcomes) "
-           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  insert_group_ = std::make_unique<Statement>(db_, group_insert_sql(1));
+  insert_groups_ = std::make_unique<Statement>(db_, group_insert_sql(kGroupsPerInsert));
   insert_detail_ = std::make_unique<Statement>(
       db_, "INSERT INTO verdict_details (run_id, group_no, position, expected, actual, delta, message) "
            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
@@ -334,11 +353,25 @@ void AuditLog::submit_batch() {
 
 void AuditLog::write_batch(const Batch& b) {
   Transaction tx(db_, "BEGIN IMMEDIATE");
+  for (size_t first = 0; first < b.rows.size();) {
+    // Whole blocks through the many-row statement, the tail one row at a time.
+    bool block = b.rows.size() - first >= kGroupsPerInsert;
+    Statement& insert = block ? *insert_groups_ : *insert_group_;
+    size_t count = block ? kGroupsPerInsert : 1;
+    for (size_t r = 0; r < count; ++r) {
+      const auto& row = b.rows[first + r];
+      int p = static_cast<int>(r * 7);
+      insert.bind(p + 1, run_id_).bind(p + 2, row.group_no).bind(p + 3, row.reconcile_no);
+      insert.bind(p + 4, b.view(row.key, row.key_len)).bind(p + 5, b.view(row.left, row.left_len));
+      insert.bind(p + 6, b.view(row.right, row.right_len)).bind(p + 7, b.view(row.outcomes, row.outcomes_len));
+    }
+    insert.run();
+    first += count;
+  }
+  // Details after their groups, and the digest in group order, as verify reads them back.
   for (const auto& row : b.rows) {
     std::string_view key = b.view(row.key, row.key_len), lids = b.view(row.left, row.left_len),
                      rids = b.view(row.right, row.right_len), outcomes = b.view(row.outcomes, row.outcomes_len);
-    insert_group_->bind(1, run_id_).bind(2, row.group_no).bind(3, row.reconcile_no).bind(4, key).bind(5, lids);
-    insert_group_->bind(6, rids).bind(7, outcomes).run();
     digest_.group(row.group_no, row.reconcile_no, key, lids, rids, outcomes);
     for (size_t d = row.first_detail; d < row.first_detail + row.details; ++d) {
       const Verdict& v = b.details[d].verdict;

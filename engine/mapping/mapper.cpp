@@ -206,6 +206,7 @@ MappedInput map_system(const SystemSpec& sys, ScriptHost* host) {
   auto connector = open_connector(sys.source, sys.name);
   MappedInput in{RecordSet(sys), InputStats{sys.name, sys.source.path, "", 0, 0, 0}, {}};
   std::vector<FieldPlan> plans = compile(sys, *connector);
+  in.records.reserve(connector->estimated_rows());  // no regrowth copies of a million records
   in.stats.digest = connector->digest();
   const int id_field = sys.id_field.empty() ? -1 : sys.field_index(sys.id_field);
   ConnectorRowAccess row(*connector);

@@ -1,24 +1,36 @@
 #include "engine/match/nearest.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <set>
 
 namespace seam {
 namespace {
 
-std::string amount_key(const Value& v) { return std::to_string(v.i) + ":" + std::to_string(v.currency); }
+uint64_t amount_hash(const Value& v) {
+  return std::hash<int64_t>{}(v.i) * 31 + v.currency;
+}
 
-// The key and each string obtained by deleting one character ("symmetric delete"):
-// two keys within one substitution, insertion, deletion or adjacent swap share a variant.
-std::vector<std::string> variants(std::string_view key) {
-  std::vector<std::string> out{std::string(key)};
-  if (key.size() > 64) return out;
+// Hashes of the key and of each string obtained by deleting one character ("symmetric
+// delete"): two keys within one substitution, insertion, deletion or adjacent swap share
+// one. Long keys (over 64 characters) are indexed as they are.
+void variant_hashes(std::string_view key, std::vector<uint64_t>& out) {
+  out.clear();
+  std::hash<std::string_view> h;
+  out.push_back(h(key));
+  if (key.size() > 64) return;
+  char buf[64];
   for (size_t i = 0; i < key.size(); ++i) {
-    std::string v(key);
-    v.erase(i, 1);
-    out.push_back(std::move(v));
+    key.copy(buf, i, 0);
+    key.copy(buf + i, key.size() - i - 1, i + 1);
+    out.push_back(h(std::string_view(buf, key.size() - 1)));
   }
-  return out;
+}
+
+template <typename F>
+void for_each_match(const std::vector<std::pair<uint64_t, uint32_t>>& index, uint64_t hash, F f) {
+  auto it = std::lower_bound(index.begin(), index.end(), std::pair<uint64_t, uint32_t>{hash, 0});
+  for (; it != index.end() && it->first == hash; ++it) f(it->second);
 }
 
 std::string describe_gap(int64_t us) {
@@ -39,17 +51,22 @@ NearestFinder::NearestFinder(const MatchResult& m, const RecordSet& left, const 
 void NearestFinder::index_side(bool left_only, SideIndex& idx) {
   const RecordSet& rs = left_only ? left_ : right_;
   int amount = left_only ? f_.left_amount : f_.right_amount;
+  std::vector<uint64_t> hashes;
   for (uint32_t gi = 0; gi < m_.groups.size(); ++gi) {
     const MatchGroup& g = m_.groups[gi];
     bool one_sided = left_only ? (g.left_count > 0 && g.right_count == 0) : (g.right_count > 0 && g.left_count == 0);
     if (!one_sided) continue;
-    for (auto& v : variants(g.key)) idx.by_variant[v].push_back(gi);
+    variant_hashes(g.key, hashes);
+    for (uint64_t h : hashes) idx.by_variant.emplace_back(h, gi);
     if (amount >= 0) {
       uint32_t rec = left_only ? m_.left_of(g)[0] : m_.right_of(g)[0];
       const Value& a = rs.get(rec, static_cast<size_t>(amount));
-      if (a.kind == ValueKind::Money) idx.by_amount[amount_key(a)].push_back(gi);
+      if (a.kind == ValueKind::Money) idx.by_amount.emplace_back(amount_hash(a), gi);
     }
   }
+  std::sort(idx.by_variant.begin(), idx.by_variant.end());
+  idx.by_amount.erase(std::unique(idx.by_amount.begin(), idx.by_amount.end()), idx.by_amount.end());
+  std::sort(idx.by_amount.begin(), idx.by_amount.end());
 }
 
 std::string NearestFinder::describe(const MatchGroup& g) const {
@@ -86,33 +103,33 @@ std::string NearestFinder::describe_against(const MatchGroup& g, bool from_left)
   int64_t by_amount_gap = 0;
   if (my_amount >= 0 && their_amount >= 0) {
     const Value& a = mine.get(me, static_cast<size_t>(my_amount));
-    auto it = a.kind == ValueKind::Money ? idx.by_amount.find(amount_key(a)) : idx.by_amount.end();
-    if (it != idx.by_amount.end()) {
-      for (uint32_t gi : it->second) {
+    if (a.kind == ValueKind::Money)
+      for_each_match(idx.by_amount, amount_hash(a), [&](uint32_t gi) {
+        const Value& b = theirs.get(first_of(gi), static_cast<size_t>(their_amount));
+        if (b.kind != ValueKind::Money || b.i != a.i || b.currency != a.currency) return;
         auto gap = gap_of(first_of(gi));
-        if (gap && std::llabs(*gap) > f_.window_us) continue;
+        if (gap && std::llabs(*gap) > f_.window_us) return;
         same_amount.insert(gi);
         if (by_amount < 0 || std::llabs(gap.value_or(0)) < std::llabs(by_amount_gap)) {
           by_amount = static_cast<int>(gi);
           by_amount_gap = gap.value_or(0);
         }
-      }
-    }
+      });
   }
   // A key one edit away (two if the amount agrees too); same amount is the strongest hint.
   int by_key = -1;
   size_t by_key_distance = 3;
   std::set<uint32_t> seen;
-  for (auto& v : variants(g.key)) {
-    auto it = idx.by_variant.find(v);
-    if (it == idx.by_variant.end()) continue;
-    for (uint32_t gi : it->second) {
-      if (!seen.insert(gi).second) continue;
+  std::vector<uint64_t> hashes;
+  variant_hashes(g.key, hashes);
+  for (uint64_t h : hashes) {
+    for_each_match(idx.by_variant, h, [&](uint32_t gi) {
+      if (!seen.insert(gi).second) return;
       size_t d = edit_distance(g.key, m_.groups[gi].key);
-      if (d == 0 || d > (same_amount.count(gi) ? 2u : 1u)) continue;
+      if (d == 0 || d > (same_amount.count(gi) ? 2u : 1u)) return;
       if (!same_amount.count(gi)) {
         auto gap = gap_of(first_of(gi));
-        if (gap && std::llabs(*gap) > f_.window_us) continue;
+        if (gap && std::llabs(*gap) > f_.window_us) return;
       }
       bool better = by_key < 0 || (same_amount.count(gi) && !same_amount.count(static_cast<uint32_t>(by_key))) ||
                     (same_amount.count(gi) == same_amount.count(static_cast<uint32_t>(by_key)) && d < by_key_distance);
@@ -120,7 +137,7 @@ std::string NearestFinder::describe_against(const MatchGroup& g, bool from_left)
         by_key = static_cast<int>(gi);
         by_key_distance = d;
       }
-    }
+    });
   }
   int pick = by_key >= 0 && (same_amount.count(static_cast<uint32_t>(by_key)) || by_amount < 0) ? by_key : by_amount;
   if (pick < 0) return {};

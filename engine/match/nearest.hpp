@@ -5,7 +5,6 @@
 // away (an adjacent swap counts as one) at a close time. Indexes are built once, over unmatched records only, so the cost stays
 // proportional to the exceptions, not to the input.
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "engine/match/matcher.hpp"
@@ -25,9 +24,12 @@ class NearestFinder {
   std::string describe(const MatchGroup& g) const;
 
  private:
+  // Flat, sorted (hash, group) pairs: no allocation per entry. Every candidate found through
+  // a hash is verified (amount compared, edit distance computed), so collisions are harmless.
+  using HashIndex = std::vector<std::pair<uint64_t, uint32_t>>;
   struct SideIndex {
-    std::unordered_map<std::string, std::vector<uint32_t>> by_amount;  // "minor:currency" → groups
-    std::unordered_map<std::string, std::vector<uint32_t>> by_variant; // key and its 1-deletions → groups
+    HashIndex by_amount;   // hash of (minor units, currency) → group
+    HashIndex by_variant;  // hash of the key and of each 1-deletion of it → group
   };
   void index_side(bool left_only, SideIndex& idx);
   std::string describe_against(const MatchGroup& g, bool from_left) const;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <future>
 
 #include "bindings/stack_loader.hpp"
 #include "engine/mapping/mapper.hpp"
@@ -121,6 +122,42 @@ TimeUs latest_time(const std::vector<MappedInput>& inputs) {
   return latest;
 }
 
+MappedInput map_one(const SystemSpec& sys, ScriptHost* host) {
+  PhaseTimer timer("map " + sys.name);
+  MappedInput in = map_system(sys, host);
+  spdlog::debug("{}: read {} rows, accepted {}, rejected {}", sys.name, in.stats.read, in.stats.accepted,
+                in.stats.rejected);
+  return in;
+}
+
+// Systems are independent until matching, so they are read in parallel, except when a
+// Lua mapping function is declared: the Lua state serves one thread at a time.
+std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host) {
+  bool uses_lua = false;
+  for (const auto& sys : spec.systems)
+    for (const auto& f : sys.fields) uses_lua = uses_lua || f.kind == FieldKind::Lua;
+  std::vector<MappedInput> inputs;
+  if (uses_lua || spec.systems.size() < 2) {
+    for (const auto& sys : spec.systems) inputs.push_back(map_one(sys, host));
+    return inputs;
+  }
+  std::vector<std::future<MappedInput>> pending;
+  for (size_t i = 1; i < spec.systems.size(); ++i)
+    pending.push_back(std::async(std::launch::async, map_one, std::cref(spec.systems[i]), host));
+  std::exception_ptr first_error;
+  auto collect = [&](auto&& produce) {
+    try {
+      inputs.push_back(produce());
+    } catch (...) {
+      if (!first_error) first_error = std::current_exception();
+    }
+  };
+  collect([&] { return map_one(spec.systems[0], host); });
+  for (auto& p : pending) collect([&] { return p.get(); });  // waits for every thread, even after an error
+  if (first_error) std::rethrow_exception(first_error);
+  return inputs;
+}
+
 }  // namespace
 
 std::string default_db_path(const StackSpec& spec) {
@@ -153,14 +190,8 @@ RunReport run_stack(const RunOptions& options) {
   report.stack_name = spec.name;
   report.params = params.all();
 
-  // connector → mapping → records, one system at a time; input errors stop here (exit 2)
-  std::vector<MappedInput> inputs;
-  for (const auto& sys : spec.systems) {
-    PhaseTimer timer("map " + sys.name);
-    inputs.push_back(map_system(sys, loaded.host.get()));
-    const auto& st = inputs.back().stats;
-    spdlog::debug("{}: read {} rows, accepted {}, rejected {}", sys.name, st.read, st.accepted, st.rejected);
-  }
+  // connector → mapping → records; input errors stop here (exit 2)
+  std::vector<MappedInput> inputs = map_all(spec, loaded.host.get());
   auto input_of = [&](const std::string& name) -> MappedInput& {
     for (size_t i = 0; i < spec.systems.size(); ++i)
       if (spec.systems[i].name == name) return inputs[i];
