@@ -11,40 +11,42 @@
 namespace seam {
 namespace {
 
-// "a.b[0].c" → "/a/b/0/c" (RFC 6901, with ~ and / escaped).
-std::optional<std::string> to_json_pointer(const std::string& path) {
-  std::string out;
-  std::string segment;
+// One step of a field path: an object key, or an array position.
+struct Step {
+  std::string key;
+  int64_t index = -1;  // >= 0 for "[N]"
+};
+
+// "a.b[0].c" → a, b, [0], c. Split once at resolve time, so reading a field per row is a
+// walk over the parsed document with no path parsing.
+std::optional<std::vector<Step>> split_path(const std::string& path) {
+  std::vector<Step> steps;
+  std::string key;
   auto flush = [&] {
-    out.push_back('/');
-    for (char c : segment) {
-      if (c == '~') out += "~0";
-      else if (c == '/') out += "~1";
-      else out.push_back(c);
-    }
-    segment.clear();
+    if (!key.empty()) steps.push_back({std::move(key), -1});
+    key.clear();
   };
   for (size_t i = 0; i < path.size(); ++i) {
     char c = path[i];
     if (c == '.') {
-      if (segment.empty() && (i == 0 || path[i - 1] != ']')) return std::nullopt;
-      if (!segment.empty()) flush();
+      if (key.empty() && (i == 0 || path[i - 1] != ']')) return std::nullopt;
+      flush();
     } else if (c == '[') {
-      if (!segment.empty()) flush();
+      flush();
       size_t close = path.find(']', i);
       if (close == std::string::npos || close == i + 1) return std::nullopt;
-      segment = path.substr(i + 1, close - i - 1);
-      for (char d : segment)
+      std::string digits = path.substr(i + 1, close - i - 1);
+      for (char d : digits)
         if (!std::isdigit(static_cast<unsigned char>(d))) return std::nullopt;
-      flush();
+      steps.push_back({"", std::stoll(digits)});
       i = close;
     } else {
-      segment.push_back(c);
+      key.push_back(c);
     }
   }
-  if (!segment.empty()) flush();
-  if (out.empty()) return std::nullopt;
-  return out;
+  flush();
+  if (steps.empty()) return std::nullopt;
+  return steps;
 }
 
 class NdjsonConnector final : public Connector {
@@ -60,15 +62,15 @@ class NdjsonConnector final : public Connector {
   }
 
   std::optional<int> resolve(const std::string& column, std::string& why) override {
-    auto ptr = to_json_pointer(column);
-    if (!ptr) {
+    auto steps = split_path(column);
+    if (!steps) {
       why = "path " + quote_for_message(column) + " is not a valid field path (expected names joined by '.', "
             "with [N] for array positions, e.g. 'lines[0].amount')";
       return std::nullopt;
     }
-    pointers_.push_back(*ptr);
+    paths_.push_back(std::move(*steps));
     scratch_.emplace_back();
-    return static_cast<int>(pointers_.size() - 1);
+    return static_cast<int>(paths_.size() - 1);
   }
 
   bool next() override {
@@ -110,9 +112,12 @@ class NdjsonConnector final : public Connector {
 
   std::optional<std::string_view> get(int handle) override {
     auto h = static_cast<size_t>(handle);
-    auto found = doc_.at_pointer(pointers_[h]);
-    if (found.error()) return std::nullopt;
-    simdjson::dom::element e = found.value_unsafe();
+    simdjson::dom::element e = doc_;
+    for (const Step& step : paths_[h]) {
+      auto next = step.index >= 0 ? e.at(static_cast<size_t>(step.index)) : e.at_key(step.key);
+      if (next.error()) return std::nullopt;  // absent key, short array, or not a container
+      e = next.value_unsafe();
+    }
     std::string& buf = scratch_[h];
     switch (e.type()) {
       case simdjson::dom::element_type::NULL_VALUE: return std::nullopt;
@@ -142,7 +147,7 @@ class NdjsonConnector final : public Connector {
   uint64_t next_line_ = 1, line_no_ = 0, rows_ = 0;
   std::string_view raw_;
   std::string malformed_;
-  std::vector<std::string> pointers_;
+  std::vector<std::vector<Step>> paths_;
   std::vector<std::string> scratch_;
 };
 
