@@ -5,9 +5,11 @@
 #include <filesystem>
 #include <iostream>
 
+#include "bindings/stack_loader.hpp"
 #include "engine/audit/schema.hpp"
 #include "engine/audit/verify.hpp"
 #include "engine/report/summary.hpp"
+#include "engine/report/table.hpp"
 #include "engine/report/trace.hpp"
 #include "engine/run/runner.hpp"
 #include "engine/util/json.hpp"
@@ -43,6 +45,7 @@ int cmd_run(const std::string& stack, const std::string& db, const std::vector<s
   options.stack_path = stack;
   options.db_path = db;
   options.sets = parse_sets(sets);
+  options.params_file = common.params_file;
   options.progress = isatty(STDERR_FILENO);
   if (!as_of.empty()) {
     auto t = parse_time(as_of, *make_time_format("iso8601", "UTC"));
@@ -54,10 +57,41 @@ int cmd_run(const std::string& stack, const std::string& db, const std::vector<s
   return report.exit_code();
 }
 
-int cmd_check(const std::string& stack, const std::vector<std::string>& sets) {
-  CheckReport r = check_stack(stack, parse_sets(sets));
+int cmd_check(const std::string& stack, const std::vector<std::string>& sets, const Common& common) {
+  CheckReport r = check_stack(stack, parse_sets(sets), common.params_file);
   std::cout << "stack " << r.stack_name << " is valid: " << r.params << " params, " << r.systems << " systems, "
             << r.reconciles << " reconciliations, " << r.rules << " rules\n";
+  return kExitOk;
+}
+
+int cmd_params(const std::string& stack, const std::vector<std::string>& sets, const Common& common) {
+  LoadedStack loaded = load_stack(stack);
+  ParamValues values = resolve_params(loaded.spec, parse_sets(sets), common.params_file);
+  if (common.format == "json") {
+    JsonWriter j;
+    j.begin_array();
+    for (const auto& p : loaded.spec.params) {
+      const ParamValue& v = values.all().at(p.name);
+      j.begin_object().key("name").value(p.name).key("type").value(param_type_name(p.type)).key("value").value(v.text);
+      j.key("source").value(v.source).key("default").value(p.default_text);
+      j.key("min").optional(p.min.has_value(), p.min ? p.min->str() : "");
+      j.key("max").optional(p.max.has_value(), p.max ? p.max->str() : "");
+      j.key("unit").value(p.unit).key("doc").value(p.doc).key("declared_at").value(p.loc.str()).end_object();
+    }
+    j.end_array();
+    std::cout << j.str() << "\n";
+    return kExitOk;
+  }
+  std::vector<std::vector<std::string>> table = {{"name", "type", "value", "source", "range", "unit", "doc"}};
+  for (const auto& p : loaded.spec.params) {
+    const ParamValue& v = values.all().at(p.name);
+    std::string range = p.min && p.max ? p.min->str() + ".." + p.max->str()
+                        : p.min        ? ">= " + p.min->str()
+                        : p.max        ? "<= " + p.max->str()
+                                       : "";
+    table.push_back({p.name, param_type_name(p.type), v.text, v.source, range, p.unit, p.doc});
+  }
+  std::cout << render_table(table);
   return kExitOk;
 }
 

@@ -14,12 +14,14 @@ constexpr int kExitUsage = 2;
 
 struct Common {
   std::string format = "text";
+  std::string params_file;  // --params FILE
   size_t limit = 50;  // findings listed per reconciliation in text output; 0 = all
 };
 
 int cmd_run(const std::string& stack, const std::string& db, const std::vector<std::string>& sets,
             const std::string& as_of, const Common& common);
-int cmd_check(const std::string& stack, const std::vector<std::string>& sets);
+int cmd_check(const std::string& stack, const std::vector<std::string>& sets, const Common& common);
+int cmd_params(const std::string& stack, const std::vector<std::string>& sets, const Common& common);
 int cmd_trace(const std::string& key, const std::string& db, const std::string& stack, const Common& common);
 int cmd_audit_verify(const std::string& db, const std::string& stack, const Common& common);
 

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   run->add_option("STACK_DIR", stack, "folder holding stack.lua")->required();
   run->add_option("--db", db, "audit log file (default: seam.db in the stack folder)");
   run->add_option("--set", sets, "override a param: name=value (repeatable)");
+  run->add_option("--params", common.params_file, "thresholds file (default: STACK_DIR/thresholds.lua when present)");
   run->add_option("--as-of", as_of, "the time lag windows are measured to (ISO 8601; default: latest time in the inputs)");
   run->add_option("--limit", common.limit, "findings listed per reconciliation in text output (0: all)")
       ->capture_default_str();
@@ -40,6 +41,13 @@ int main(int argc, char** argv) {
   auto* check = app.add_subcommand("check", "load and validate a stack without reading data");
   check->add_option("STACK_DIR", stack, "folder holding stack.lua")->required();
   check->add_option("--set", sets, "param values to validate: name=value (repeatable)");
+  check->add_option("--params", common.params_file, "thresholds file to validate");
+
+  auto* params = app.add_subcommand("params", "the stack's params: value in effect, where it comes from, range, doc");
+  params->add_option("STACK_DIR", stack, "folder holding stack.lua")->required();
+  params->add_option("--set", sets, "override a param: name=value (repeatable)");
+  params->add_option("--params", common.params_file, "thresholds file (default: STACK_DIR/thresholds.lua when present)");
+  add_format(params);
 
   auto* trace = app.add_subcommand("trace", "every verdict about a key or record id, newest run first");
   trace->add_option("KEY", key, "match key or record id")->required();
@@ -72,7 +80,8 @@ int main(int argc, char** argv) {
 
   try {
     if (*run) return cmd_run(stack, db, sets, as_of, common);
-    if (*check) return cmd_check(stack, sets);
+    if (*check) return cmd_check(stack, sets, common);
+    if (*params) return cmd_params(stack, sets, common);
     if (*trace) return cmd_trace(key, db, stack_dir, common);
     if (*verify) return cmd_audit_verify(db, stack_dir, common);
   } catch (const seam::UserError& e) {

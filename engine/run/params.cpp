@@ -44,7 +44,8 @@ Result<ParamValue> parse_param_value(const ParamSpec& spec, const std::string& t
 }
 
 ParamValues ParamValues::resolve(const StackSpec& stack,
-                                 const std::vector<std::pair<std::string, std::string>>& overrides) {
+                                 const std::vector<std::pair<std::string, std::string>>& overrides,
+                                 const std::vector<ParamSetting>& file) {
   ParamValues out;
   for (const auto& p : stack.params) {
     auto v = parse_param_value(p, p.default_text);
@@ -52,19 +53,23 @@ ParamValues ParamValues::resolve(const StackSpec& stack,
     v.value().source = "default";
     out.values_[p.name] = v.value();
   }
-  for (const auto& [name, text] : overrides) {
-    const ParamSpec* p = stack.find_param(name);
+  std::vector<ParamSetting> settings = file;
+  for (const auto& [name, text] : overrides) settings.push_back({name, text, "--set"});
+  for (const auto& s : settings) {
+    // "--set name=value: ..." or "thresholds.lua:3: ..."
+    std::string where = s.source == "--set" ? "--set " + s.name + "=" + s.value : s.source;
+    const ParamSpec* p = stack.find_param(s.name);
     if (!p) {
       std::vector<std::string> names;
       for (const auto& q : stack.params) names.push_back(q.name);
-      std::string hint = did_you_mean(name, names);
-      throw UserError("--set " + name + "=" + text + ": the stack declares no param '" + name + "'" +
+      std::string hint = did_you_mean(s.name, names);
+      throw UserError(where + ": the stack declares no param '" + s.name + "'" +
                       (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
     }
-    auto v = parse_param_value(*p, text);
-    if (!v) throw UserError("--set " + name + "=" + text + ": " + v.error() + " (declared at " + p->loc.str() + ")");
-    v.value().source = "--set";
-    out.values_[name] = v.value();
+    auto v = parse_param_value(*p, s.value);
+    if (!v) throw UserError(where + ": " + v.error() + " (declared at " + p->loc.str() + ")");
+    v.value().source = s.source;
+    out.values_[s.name] = v.value();
   }
   return out;
 }

@@ -10,17 +10,26 @@
 
 namespace seam {
 
+// One value set outside the stack: by a thresholds file line, or by --set.
+struct ParamSetting {
+  std::string name, value;
+  std::string source;  // "thresholds.lua:3" or "--set"
+};
+
 struct ParamValue {
   ParamType type = ParamType::Number;
   std::string text;  // canonical
   Decimal number;    // integer, number, money
-  std::string source;  // "default" or "--set"
+  std::string source;  // "default", "--set", or the file:line that set it
 };
 
 class ParamValues {
  public:
-  // Throws UserError for an unknown name, a wrong type or a value out of range.
-  static ParamValues resolve(const StackSpec& stack, const std::vector<std::pair<std::string, std::string>>& overrides);
+  // Defaults, then `file` settings, then `--set` overrides (each later one wins). Throws
+  // UserError for an unknown name, a wrong type or a value out of range, naming where
+  // the value came from (the file's line, or --set).
+  static ParamValues resolve(const StackSpec& stack, const std::vector<std::pair<std::string, std::string>>& overrides,
+                             const std::vector<ParamSetting>& file = {});
 
   const std::map<std::string, ParamValue>& all() const { return values_; }
   // Literal or param value of a threshold; throws UserError for an undeclared param.

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <future>
 
+#include "bindings/params_file.hpp"
 #include "bindings/stack_loader.hpp"
 #include "engine/mapping/mapper.hpp"
 #include "engine/match/matcher.hpp"
@@ -160,6 +161,16 @@ std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host) {
 
 }  // namespace
 
+ParamValues resolve_params(const StackSpec& spec, const std::vector<std::pair<std::string, std::string>>& sets,
+                           const std::string& params_file) {
+  std::string file = params_file;
+  if (file.empty()) {
+    std::string beside = (std::filesystem::path(spec.dir) / "thresholds.lua").lexically_normal().string();
+    if (std::filesystem::exists(beside)) file = beside;
+  }
+  return ParamValues::resolve(spec, sets, file.empty() ? std::vector<ParamSetting>{} : load_params_file(file));
+}
+
 std::string default_db_path(const StackSpec& spec) {
   return (std::filesystem::path(spec.dir) / "seam.db").lexically_normal().string();
 }
@@ -168,9 +179,10 @@ int RunReport::exit_code() const {
   return counts.of(Outcome::Fail) + counts.of(Outcome::Error) + counts.rejects > 0 ? 1 : 0;
 }
 
-CheckReport check_stack(const std::string& stack_path, const std::vector<std::pair<std::string, std::string>>& sets) {
+CheckReport check_stack(const std::string& stack_path, const std::vector<std::pair<std::string, std::string>>& sets,
+                        const std::string& params_file) {
   LoadedStack loaded = load_stack(stack_path);
-  ParamValues params = ParamValues::resolve(loaded.spec, sets);
+  ParamValues params = resolve_params(loaded.spec, sets, params_file);
   validate(loaded.spec, params);
   CheckReport report{loaded.spec.name, loaded.spec.params.size(), loaded.spec.systems.size(),
                      loaded.spec.reconciles.size(), 0};
@@ -184,7 +196,7 @@ RunReport run_stack(const RunOptions& options) {
   report.started_at = format_time_iso(now_us());
   LoadedStack loaded = load_stack(options.stack_path);
   StackSpec& spec = loaded.spec;
-  ParamValues params = ParamValues::resolve(spec, options.sets);
+  ParamValues params = resolve_params(spec, options.sets, options.params_file);
   validate(spec, params);
   loaded.host->set_params(params);
   report.stack_name = spec.name;

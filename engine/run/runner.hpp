@@ -19,6 +19,7 @@ struct RunOptions {
   std::string stack_path;
   std::string db_path;  // empty: seam.db in the stack folder
   std::vector<std::pair<std::string, std::string>> sets;
+  std::string params_file;  // empty: the stack folder's thresholds.lua, when there is one
   std::optional<TimeUs> as_of;  // empty: the latest time found in the inputs
   bool progress = false;        // progress lines on stderr once a run passes one second
 };
@@ -58,7 +59,13 @@ struct CheckReport {
   std::string stack_name;
   size_t params = 0, systems = 0, reconciles = 0, rules = 0;
 };
-CheckReport check_stack(const std::string& stack_path, const std::vector<std::pair<std::string, std::string>>& sets);
+CheckReport check_stack(const std::string& stack_path, const std::vector<std::pair<std::string, std::string>>& sets,
+                        const std::string& params_file = "");
+
+// The run's param values: defaults < thresholds file (params_file, else the stack folder's
+// thresholds.lua when present) < --set.
+ParamValues resolve_params(const StackSpec& spec, const std::vector<std::pair<std::string, std::string>>& sets,
+                           const std::string& params_file);
 
 std::string default_db_path(const StackSpec& spec);
 

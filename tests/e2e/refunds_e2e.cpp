@@ -176,3 +176,28 @@ TEST_CASE("e2e refunds: check validates without reading data") {
   CHECK(c.out == "stack acme-retail-refunds is valid: 2 params, 2 systems, 2 reconciliations, 10 rules\n");
   CHECK_FALSE(std::filesystem::exists(ex.stack + "/seam.db"));
 }
+
+TEST_CASE("e2e refunds: ops thresholds file, seam params, and where each value came from in the audit log") {
+  Example ex;
+  write_file(ex.stack + "/thresholds.lua", "-- set by ops\nlag_minutes = 200\n");
+  auto p = run_seam(ex.dir.path(), "params refunds --set amount_tolerance=0.01");
+  CHECK(p.exit == 0);
+  CHECK(p.out ==
+        "name              type     value  source                    range     unit     doc\n"
+        "lag_minutes       integer  200    refunds/thresholds.lua:2  0..10080  minutes  longest normal delay between a "
+        "storefront refund and its ERP entry\n"
+        "amount_tolerance  money    0.01   --set                     >= 0               largest amount difference "
+        "accepted as equal (rounding)\n");
+  auto r = ex.run();
+  CHECK(r.exit == 1);
+  Db db(ex.stack + "/seam.db", false);
+  CHECK(rows(db, "SELECT name, value, source FROM run_params ORDER BY name") ==
+        std::vector<std::string>{"amount_tolerance|0.00|default", "lag_minutes|200|refunds/thresholds.lua:2"});
+  CHECK(rows(db, "SELECT outcome FROM verdicts WHERE group_key = 'R1004' AND rule = 'lag at -> posted_at'") ==
+        std::vector<std::string>{"pass"});
+  write_file(ex.stack + "/thresholds.lua", "lag_minutes = -1\n");
+  auto bad = ex.run();
+  CHECK(bad.exit == 2);
+  CHECK(bad.err == "seam: error: refunds/thresholds.lua:1: param 'lag_minutes' must be at least 0, found -1 "
+                   "(declared at refunds/stack.lua:9)\n");
+}
