@@ -95,6 +95,37 @@ int cmd_params(const std::string& stack, const std::vector<std::string>& sets, c
   return kExitOk;
 }
 
+int cmd_rules(const std::string& stack, const Common& common) {
+  LoadedStack loaded = load_stack(stack);
+  auto joined = [](const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out;
+  };
+  if (common.format == "json") {
+    JsonWriter j;
+    j.begin_array();
+    for (const auto& rec : loaded.spec.reconciles)
+      for (const auto& r : rec.rules) {
+        j.begin_object().key("reconcile").value(rec.name).key("name").value(r.name).key("kind").value(rule_kind_name(r.kind));
+        j.key("version").value(r.version).key("source").value(r.loc.str()).key("severity").value(severity_name(r.severity));
+        j.key("params").begin_array();
+        for (const auto& p : r.params_used()) j.value(p);
+        j.end_array().key("doc").value(r.doc).end_object();
+      }
+    j.end_array();
+    std::cout << j.str() << "\n";
+    return kExitOk;
+  }
+  std::vector<std::vector<std::string>> table = {{"reconcile", "rule", "kind", "version", "source", "severity", "params", "doc"}};
+  for (const auto& rec : loaded.spec.reconciles)
+    for (const auto& r : rec.rules)
+      table.push_back({rec.name, r.name, rule_kind_name(r.kind), r.version, r.loc.str(), severity_name(r.severity),
+                       joined(r.params_used()), r.doc});
+  std::cout << render_table(table);
+  return kExitOk;
+}
+
 int cmd_trace(const std::string& key, const std::string& db, const std::string& stack, const Common& common) {
   Db handle(existing_db(db, stack), false);
   migrate_audit_schema(handle);

@@ -49,6 +49,10 @@ int main(int argc, char** argv) {
   params->add_option("--params", common.params_file, "thresholds file (default: STACK_DIR/thresholds.lua when present)");
   add_format(params);
 
+  auto* rules = app.add_subcommand("rules", "the rule catalog: name, kind, version, source, severity, params, doc");
+  rules->add_option("STACK_DIR", stack, "folder holding stack.lua")->required();
+  add_format(rules);
+
   auto* trace = app.add_subcommand("trace", "every verdict about a key or record id, newest run first");
   trace->add_option("KEY", key, "match key or record id")->required();
   trace->add_option("--db", db, "audit log file (default: ./seam.db)");
@@ -82,6 +86,7 @@ int main(int argc, char** argv) {
     if (*run) return cmd_run(stack, db, sets, as_of, common);
     if (*check) return cmd_check(stack, sets, common);
     if (*params) return cmd_params(stack, sets, common);
+    if (*rules) return cmd_rules(stack, common);
     if (*trace) return cmd_trace(key, db, stack_dir, common);
     if (*verify) return cmd_audit_verify(db, stack_dir, common);
   } catch (const seam::UserError& e) {

@@ -131,6 +131,8 @@ MappedInput map_one(const SystemSpec& sys, ScriptHost* host) {
   return in;
 }
 
+}  // namespace
+
 // Systems are independent until matching, so they are read in parallel, except when a
 // Lua mapping function is declared: the Lua state serves one thread at a time.
 std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host) {
@@ -159,7 +161,6 @@ std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host) {
   return inputs;
 }
 
-}  // namespace
 
 ParamValues resolve_params(const StackSpec& spec, const std::vector<std::pair<std::string, std::string>>& sets,
                            const std::string& params_file) {
@@ -190,96 +191,133 @@ CheckReport check_stack(const std::string& stack_path, const std::vector<std::pa
   return report;
 }
 
-RunReport run_stack(const RunOptions& options) {
-  auto started = std::chrono::steady_clock::now();
-  RunReport report;
-  report.started_at = format_time_iso(now_us());
-  LoadedStack loaded = load_stack(options.stack_path);
-  StackSpec& spec = loaded.spec;
-  ParamValues params = resolve_params(spec, options.sets, options.params_file);
-  validate(spec, params);
-  loaded.host->set_params(params);
-  report.stack_name = spec.name;
-  report.params = params.all();
+namespace {
 
-  // connector → mapping → records; input errors stop here (exit 2)
-  std::vector<MappedInput> inputs = map_all(spec, loaded.host.get());
-  auto input_of = [&](const std::string& name) -> MappedInput& {
+// Writes each group to the audit log, registering each reconciliation's rule versions first.
+class AuditSink final : public GroupSink {
+ public:
+  AuditSink(AuditLog& log, const StackSpec& spec) : log_(log), spec_(spec) {}
+  void begin_reconcile(size_t rn, const ReconcileSpec& rec) override {
+    std::vector<int64_t> ids;
+    for (const auto& r : rec.rules) ids.push_back(log_.rule_id(spec_.name, rec.name, r));
+    log_.add_reconcile(static_cast<int>(rn), rec.name, rec.left, rec.right, ids);
+  }
+  void group(size_t rn, std::string_view key, std::string_view lids, std::string_view rids,
+             const std::vector<Verdict>& verdicts) override {
+    log_.add_group(static_cast<int>(rn), key, lids, rids, verdicts);
+  }
+
+ private:
+  AuditLog& log_;
+  const StackSpec& spec_;
+};
+
+}  // namespace
+
+PreparedStack prepare_stack(const std::string& stack_path, const std::vector<std::pair<std::string, std::string>>& sets,
+                            const std::string& params_file) {
+  PreparedStack p{load_stack(stack_path), {}};
+  p.params = resolve_params(p.loaded.spec, sets, params_file);
+  validate(p.loaded.spec, p.params);
+  p.loaded.host->set_params(p.params);
+  return p;
+}
+
+std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const ParamValues& params, ScriptHost* host,
+                                                 const std::vector<MappedInput>& inputs, TimeUs as_of, GroupSink& sink,
+                                                 bool progress) {
+  auto started = std::chrono::steady_clock::now();
+  auto records_of = [&](const std::string& name) -> const RecordSet& {
     for (size_t i = 0; i < spec.systems.size(); ++i)
-      if (spec.systems[i].name == name) return inputs[i];
+      if (spec.systems[i].name == name) return inputs[i].records;
     throw UserError("no system " + name);
   };
+  std::vector<ReconcileReport> reports;
+  std::string left_buf, right_buf;
+  bool progress_shown = false;
+  for (size_t rn = 0; rn < spec.reconciles.size(); ++rn) {
+    const ReconcileSpec& rec = spec.reconciles[rn];
+    const RecordSet& left = records_of(rec.left);
+    const RecordSet& right = records_of(rec.right);
+    std::vector<std::unique_ptr<CompiledRule>> rules;
+    for (const auto& r : rec.rules) rules.push_back(compile_rule(r, rec, left.system(), right.system(), params));
+    sink.begin_reconcile(rn, rec);
 
-  TimeUs as_of = options.as_of ? *options.as_of : latest_time(inputs);
-  if (as_of == INT64_MIN) as_of = now_us();
+    std::optional<PhaseTimer> phase(std::in_place, "match " + rec.name);
+    MatchResult m = match(left, key_fields(left.system(), rec.left_key, rec, "left"), right,
+                          key_fields(right.system(), rec.right_key, rec, "right"));
+    NearestFinder nearest(m, left, right, nearest_fields(rec, left.system(), right.system(), params));
+    RuleContext ctx{&rec, &left, &right, &m, &nearest, host, as_of};
+    for (auto& r : rules) r->prepare(ctx);
+
+    phase.emplace("evaluate and write " + rec.name);
+    ReconcileReport rr;
+    rr.name = rec.name;
+    rr.left = rec.left;
+    rr.right = rec.right;
+    std::vector<Verdict> verdicts(rules.size());
+    for (size_t gi = 0; gi < m.groups.size(); ++gi) {
+      const MatchGroup& g = m.groups[gi];
+      for (size_t k = 0; k < rules.size(); ++k) {
+        try {
+          verdicts[k] = rules[k]->evaluate(g, ctx);
+        } catch (const std::exception& e) {  // a rule must never take the run down
+          verdicts[k] = Verdict::make(Outcome::Error, std::string("rule failed: ") + e.what());
+        }
+      }
+      std::string_view lids = g.left_count == 1 ? left.id(m.left_of(g)[0]) : join_ids(left, m.left_of(g), left_buf);
+      std::string_view rids =
+          g.right_count == 1 ? right.id(m.right_of(g)[0]) : join_ids(right, m.right_of(g), right_buf);
+      sink.group(rn, g.key, lids, rids, verdicts);
+      ++rr.groups;
+      for (size_t k = 0; k < rules.size(); ++k) {
+        Verdict& v = verdicts[k];
+        ++rr.outcomes[static_cast<size_t>(v.outcome)];
+        if (v.outcome != Outcome::Pass && v.outcome != Outcome::Skip)
+          rr.findings.push_back({std::string(g.key), rec.rules[k].name, rec.rules[k].loc.str(), std::string(lids),
+                                 std::string(rids), v.outcome, rec.rules[k].severity, std::move(v)});
+      }
+      if (progress && (gi & 0xffff) == 0 && std::chrono::steady_clock::now() - started > std::chrono::seconds(1)) {
+        std::fprintf(stderr, "\rseam: %s: %zu/%zu groups", rec.name.c_str(), gi, m.groups.size());
+        progress_shown = true;
+      }
+    }
+    reports.push_back(std::move(rr));
+  }
+  if (progress_shown) std::fprintf(stderr, "\r\033[K");
+  return reports;
+}
+
+TimeUs default_as_of(const std::vector<MappedInput>& inputs) {
+  TimeUs t = latest_time(inputs);
+  return t == INT64_MIN ? now_us() : t;
+}
+
+RunReport run_stack(const RunOptions& options) {
+  RunReport report;
+  report.started_at = format_time_iso(now_us());
+  PreparedStack prepared = prepare_stack(options.stack_path, options.sets, options.params_file);
+  const StackSpec& spec = prepared.loaded.spec;
+  report.stack_name = spec.name;
+  report.params = prepared.params.all();
+
+  // connector → mapping → records; input errors stop here (exit 2)
+  std::vector<MappedInput> inputs = map_all(spec, prepared.loaded.host.get());
+  TimeUs as_of = options.as_of ? *options.as_of : default_as_of(inputs);
   report.as_of = format_time_iso(as_of);
 
   report.db_path = options.db_path.empty() ? default_db_path(spec) : options.db_path;
   AuditLog log(report.db_path);
-  report.run_id = log.begin_run({spec.name, spec.dir, spec.digest, report.started_at, report.as_of}, params);
+  report.run_id = log.begin_run({spec.name, spec.dir, spec.digest, report.started_at, report.as_of}, prepared.params);
   try {
     for (auto& in : inputs) {
       log.add_input(in.stats, in.rejects);
       report.inputs.push_back(in.stats);
       report.rejects.insert(report.rejects.end(), in.rejects.begin(), in.rejects.end());
     }
-    std::string left_buf, right_buf;
-    bool progress_shown = false;
-    for (size_t rn = 0; rn < spec.reconciles.size(); ++rn) {
-      const ReconcileSpec& rec = spec.reconciles[rn];
-      const RecordSet& left = input_of(rec.left).records;
-      const RecordSet& right = input_of(rec.right).records;
-      std::vector<std::unique_ptr<CompiledRule>> rules;
-      std::vector<int64_t> rule_ids;
-      for (const auto& r : rec.rules) {
-        rules.push_back(compile_rule(r, rec, left.system(), right.system(), params));
-        rule_ids.push_back(log.rule_id(spec.name, rec.name, r));
-      }
-      log.add_reconcile(static_cast<int>(rn), rec.name, rec.left, rec.right, rule_ids);
-
-      std::optional<PhaseTimer> phase(std::in_place, "match " + rec.name);
-      MatchResult m = match(left, key_fields(left.system(), rec.left_key, rec, "left"), right,
-                            key_fields(right.system(), rec.right_key, rec, "right"));
-      NearestFinder nearest(m, left, right, nearest_fields(rec, left.system(), right.system(), params));
-      RuleContext ctx{&rec, &left, &right, &m, &nearest, loaded.host.get(), as_of};
-      for (auto& r : rules) r->prepare(ctx);
-
-      phase.emplace("evaluate and write " + rec.name);
-      ReconcileReport rr;
-      rr.name = rec.name;
-      rr.left = rec.left;
-      rr.right = rec.right;
-      std::vector<Verdict> verdicts(rules.size());
-      for (size_t gi = 0; gi < m.groups.size(); ++gi) {
-        const MatchGroup& g = m.groups[gi];
-        for (size_t k = 0; k < rules.size(); ++k) {
-          try {
-            verdicts[k] = rules[k]->evaluate(g, ctx);
-          } catch (const std::exception& e) {  // a rule must never take the run down
-            verdicts[k] = Verdict::make(Outcome::Error, std::string("rule failed: ") + e.what());
-          }
-        }
-        std::string_view lids = g.left_count == 1 ? left.id(m.left_of(g)[0]) : join_ids(left, m.left_of(g), left_buf);
-        std::string_view rids =
-            g.right_count == 1 ? right.id(m.right_of(g)[0]) : join_ids(right, m.right_of(g), right_buf);
-        log.add_group(static_cast<int>(rn), g.key, lids, rids, verdicts);
-        ++rr.groups;
-        for (size_t k = 0; k < rules.size(); ++k) {
-          Verdict& v = verdicts[k];
-          ++rr.outcomes[static_cast<size_t>(v.outcome)];
-          if (v.outcome != Outcome::Pass && v.outcome != Outcome::Skip)
-            rr.findings.push_back({std::string(g.key), rec.rules[k].name, rec.rules[k].loc.str(), std::string(lids),
-                                   std::string(rids), v.outcome, rec.rules[k].severity, std::move(v)});
-        }
-        if (options.progress && (gi & 0xffff) == 0 &&
-            std::chrono::steady_clock::now() - started > std::chrono::seconds(1)) {
-          std::fprintf(stderr, "\rseam: %s: %zu/%zu groups", rec.name.c_str(), gi, m.groups.size());
-          progress_shown = true;
-        }
-      }
-      report.reconciles.push_back(std::move(rr));
-    }
-    if (progress_shown) std::fprintf(stderr, "\r\033[K");
+    AuditSink sink(log, spec);
+    report.reconciles = evaluate_reconciles(spec, prepared.params, prepared.loaded.host.get(), inputs, as_of, sink,
+                                            options.progress);
     PhaseTimer timer("seal");
     report.seal = log.complete_run(format_time_iso(now_us()));
   } catch (...) {

@@ -7,7 +7,9 @@
 #include <utility>
 #include <vector>
 
+#include "bindings/stack_loader.hpp"
 #include "engine/audit/audit_log.hpp"
+#include "engine/mapping/mapper.hpp"
 #include "engine/mapping/records.hpp"
 #include "engine/rules/verdict.hpp"
 #include "engine/spec/stack_spec.hpp"
@@ -53,6 +55,34 @@ struct RunReport {
 
 // Throws UserError for configuration and input problems (exit code 2).
 RunReport run_stack(const RunOptions& options);
+
+// A loaded, validated stack with its params in effect (and published to Lua rules).
+struct PreparedStack {
+  LoadedStack loaded;
+  ParamValues params;
+};
+PreparedStack prepare_stack(const std::string& stack_path, const std::vector<std::pair<std::string, std::string>>& sets,
+                            const std::string& params_file);
+
+// Where evaluated groups go: the audit log for `run`, memory for `test` and `replay`.
+class GroupSink {
+ public:
+  virtual ~GroupSink() = default;
+  virtual void begin_reconcile(size_t reconcile_no, const ReconcileSpec& rec) {}
+  // Verdicts in rule order. The views are valid during the call only.
+  virtual void group(size_t reconcile_no, std::string_view key, std::string_view left_ids, std::string_view right_ids,
+                     const std::vector<Verdict>& verdicts) = 0;
+};
+
+// Reads every system's input (in parallel when no Lua mapping is declared), in
+// declaration order.
+std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host);
+// Matches and evaluates every reconciliation, handing each group to `sink`.
+std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const ParamValues& params, ScriptHost* host,
+                                                 const std::vector<MappedInput>& inputs, TimeUs as_of, GroupSink& sink,
+                                                 bool progress);
+// The latest time found in the inputs, else now.
+TimeUs default_as_of(const std::vector<MappedInput>& inputs);
 
 // Checks everything that can be checked without data: throws UserError with file:line.
 struct CheckReport {

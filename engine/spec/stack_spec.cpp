@@ -2,6 +2,9 @@
 
 #include "engine/util/text.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 namespace seam {
 
 const char* param_type_name(ParamType t) {
@@ -73,6 +76,31 @@ std::vector<std::string> SystemSpec::field_names() const {
 std::string SystemSpec::not_declared(const std::string& field) const {
   std::string hint = did_you_mean(field, field_names());
   return "which system '" + name + "' does not declare" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)");
+}
+
+std::vector<std::string> RuleSpec::params_used() const {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& name) {
+    if (!name.empty() && std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+  };
+  for (const NumberRef* ref : {&grace_minutes, &tolerance, &tolerance_pct, &minutes}) add(ref->param);
+  if (kind == RuleKind::Lua) {
+    // params.NAME or params["NAME"] in the rule's source
+    for (size_t at = definition.find("params"); at != std::string::npos; at = definition.find("params", at + 6)) {
+      if (at > 0 && (std::isalnum(static_cast<unsigned char>(definition[at - 1])) || definition[at - 1] == '_')) continue;
+      size_t p = at + 6;
+      std::string name;
+      if (p < definition.size() && definition[p] == '.') {
+        for (++p; p < definition.size() && (std::isalnum(static_cast<unsigned char>(definition[p])) || definition[p] == '_'); ++p)
+          name.push_back(definition[p]);
+      } else if (definition.compare(p, 2, "[\"") == 0) {
+        size_t end = definition.find('"', p + 2);
+        if (end != std::string::npos) name = definition.substr(p + 2, end - p - 2);
+      }
+      add(name);
+    }
+  }
+  return out;
 }
 
 const SystemSpec* StackSpec::find_system(const std::string& n) const {

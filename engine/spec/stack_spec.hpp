@@ -101,6 +101,8 @@ struct RuleSpec {
   std::map<std::string, std::string> map;      // value_map
   int lua_fn = -1;
   std::string definition;  // canonical text of the declaration (Lua rules: their source)
+  // Params the rule reads: its thresholds, and for a Lua rule each params.NAME in its source.
+  std::vector<std::string> params_used() const;
   std::string version;     // digest of `definition`
   SourceLoc loc;
 };
