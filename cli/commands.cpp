@@ -6,6 +6,8 @@
 #include <iostream>
 
 #include "bindings/stack_loader.hpp"
+#include "bindings/test_loader.hpp"
+#include "engine/run/stack_tests.hpp"
 #include "engine/audit/schema.hpp"
 #include "engine/audit/verify.hpp"
 #include "engine/report/summary.hpp"
@@ -92,6 +94,16 @@ int cmd_params(const std::string& stack, const std::vector<std::string>& sets, c
     table.push_back({p.name, param_type_name(p.type), v.text, v.source, range, p.unit, p.doc});
   }
   std::cout << render_table(table);
+  return kExitOk;
+}
+
+int cmd_test(const std::string& stack, const Common& common) {
+  PreparedStack prepared = prepare_stack(stack, {}, "");
+  std::vector<TestCase> tests = load_stack_tests(prepared.loaded);
+  std::vector<TestResult> results = run_stack_tests(prepared, tests);
+  std::cout << (common.format == "json" ? render_test_json(results) : render_test_text(results));
+  for (const auto& r : results)
+    if (!r.passed()) return kExitExceptions;
   return kExitOk;
 }
 

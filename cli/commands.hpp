@@ -21,6 +21,7 @@ struct Common {
 int cmd_run(const std::string& stack, const std::string& db, const std::vector<std::string>& sets,
             const std::string& as_of, const Common& common);
 int cmd_check(const std::string& stack, const std::vector<std::string>& sets, const Common& common);
+int cmd_test(const std::string& stack, const Common& common);
 int cmd_rules(const std::string& stack, const Common& common);
 int cmd_params(const std::string& stack, const std::vector<std::string>& sets, const Common& common);
 int cmd_trace(const std::string& key, const std::string& db, const std::string& stack, const Common& common);

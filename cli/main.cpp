@@ -49,6 +49,10 @@ int main(int argc, char** argv) {
   params->add_option("--params", common.params_file, "thresholds file (default: STACK_DIR/thresholds.lua when present)");
   add_format(params);
 
+  auto* test = app.add_subcommand("test", "run the tests in STACK_DIR/tests/*.lua (fixtures and expected verdicts)");
+  test->add_option("STACK_DIR", stack, "folder holding stack.lua")->required();
+  add_format(test);
+
   auto* rules = app.add_subcommand("rules", "the rule catalog: name, kind, version, source, severity, params, doc");
   rules->add_option("STACK_DIR", stack, "folder holding stack.lua")->required();
   add_format(rules);
@@ -87,6 +91,7 @@ int main(int argc, char** argv) {
     if (*check) return cmd_check(stack, sets, common);
     if (*params) return cmd_params(stack, sets, common);
     if (*rules) return cmd_rules(stack, common);
+    if (*test) return cmd_test(stack, common);
     if (*trace) return cmd_trace(key, db, stack_dir, common);
     if (*verify) return cmd_audit_verify(db, stack_dir, common);
   } catch (const seam::UserError& e) {

@@ -203,8 +203,11 @@ std::string map_field(FieldPlan& p, Connector& c, RecordSet& out, Value& v, Scri
 }  // namespace
 
 MappedInput map_system(const SystemSpec& sys, ScriptHost* host) {
-  auto connector = open_connector(sys.source, sys.name);
-  MappedInput in{RecordSet(sys), InputStats{sys.name, sys.source.path, "", 0, 0, 0}, {}};
+  return map_system(sys, host, open_connector(sys.source, sys.name));
+}
+
+MappedInput map_system(const SystemSpec& sys, ScriptHost* host, std::unique_ptr<Connector> connector) {
+  MappedInput in{RecordSet(sys), InputStats{sys.name, connector->path(), "", 0, 0, 0}, {}};
   std::vector<FieldPlan> plans = compile(sys, *connector);
   in.records.reserve(connector->estimated_rows());  // no regrowth copies of a million records
   in.stats.digest = connector->digest();

@@ -18,5 +18,7 @@ struct MappedInput {
 // Throws UserError when the source is missing or empty, or a declared column does not
 // exist in it (with the field's stack file:line).
 MappedInput map_system(const SystemSpec& system, ScriptHost* host);
+// The same over a given connector (test fixtures) instead of the system's declared source.
+MappedInput map_system(const SystemSpec& system, ScriptHost* host, std::unique_ptr<class Connector> connector);
 
 }  // namespace seam

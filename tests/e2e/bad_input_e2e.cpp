@@ -222,3 +222,58 @@ reconcile "r" {
   CHECK(rows(db, "SELECT line, reason FROM rejects") ==
         std::vector<std::string>{"3|mapping function for field 'amount' failed: m/stack.lua:8: cents must be digits"});
 }
+
+TEST_CASE("e2e seam test: a passing suite, a failing suite with a diff, exit codes") {
+  TempDir dir;
+  write_mini(dir);
+  write_file(dir / "mini/tests/a_test.lua", R"(test "matching amounts pass" {
+  records = { shop = { { id = "A", amount = "1.00" } }, erp = { { id = "A", amount = "1.00" } } },
+  expect = {},
+}
+test "a different amount fails" {
+  records = { shop = { { id = "A", amount = "1.00" } }, erp = { { id = "A", amount = "1.25" } } },
+  expect = { { "A", "amount equal", "fail", delta = "0.25 USD" } },
+}
+)");
+  auto ok = run_seam(dir.path(), "test mini");
+  CHECK(ok.exit == 0);
+  CHECK(ok.out == "PASS  matching amounts pass  (mini/tests/a_test.lua:1)\n"
+                  "PASS  a different amount fails  (mini/tests/a_test.lua:5)\n\n2 passed, 0 failed\n");
+  write_file(dir / "mini/tests/b_test.lua", R"(test "wrong expectations are shown as a diff" {
+  records = { shop = { { id = "A", amount = "1.00" }, { id = "B", amount = "2.00" } },
+              erp = { { id = "A", amount = "1.50" } } },
+  expect = { { "A", "amount equal", "fail", delta = "0.25 USD" }, { "Z", "amount equal", "pass" } },
+}
+)");
+  auto bad = run_seam(dir.path(), "test mini");
+  CHECK(bad.exit == 1);
+  CHECK(bad.out ==
+        "PASS  matching amounts pass  (mini/tests/a_test.lua:1)\n"
+        "PASS  a different amount fails  (mini/tests/a_test.lua:5)\n"
+        "FAIL  wrong expectations are shown as a diff  (mini/tests/b_test.lua:1)\n"
+        "      A 'amount equal' differs:\n"
+        "        - delta: 0.25 USD\n"
+        "        + delta: 0.50 USD\n"
+        "          message: erp A amount 1.50 USD differs from shop A amount 1.00 USD by 0.50 USD (tolerance 0)\n"
+        "      no verdict for Z 'amount equal' (no group has key Z)\n"
+        "      unexpected r B 'exists in right': fail - no erp record with key B for shop B\n"
+        "      unexpected r B 'picky': error - rule raised an error: mini/stack.lua:21: cannot judge B\n"
+        "\n2 passed, 1 failed\n");
+  auto json = run_seam(dir.path(), "test mini --format json");
+  CHECK(json.out.find("\"passed\":2,\"failed\":1}") != std::string::npos);
+  write_file(dir / "mini/tests/c_test.lua", "test \"typo\" { records = { shopp = {} } }\n");
+  auto typo = run_seam(dir.path(), "test mini");
+  CHECK(typo.exit == 2);
+  CHECK(typo.err == "seam: error: mini/tests/c_test.lua:1: test 'typo': records for system 'shopp', which the stack "
+                    "does not declare (did you mean 'shop'?)\n");
+}
+
+TEST_CASE("e2e seam rules: the catalog, with the params a Lua rule reads") {
+  TempDir dir;
+  write_mini(dir);
+  auto r = run_seam(dir.path(), "rules mini --format json");
+  CHECK(r.exit == 0);
+  CHECK(r.out.find("{\"reconcile\":\"r\",\"name\":\"picky\",\"kind\":\"lua\",") != std::string::npos);
+  CHECK(r.out.find("\"source\":\"mini/stack.lua:19\",\"severity\":\"medium\",\"params\":[\"burn\"]") !=
+        std::string::npos);
+}

@@ -201,3 +201,9 @@ TEST_CASE("e2e refunds: ops thresholds file, seam params, and where each value c
   CHECK(bad.err == "seam: error: refunds/thresholds.lua:1: param 'lag_minutes' must be at least 0, found -1 "
                    "(declared at refunds/stack.lua:9)\n");
 }
+
+TEST_CASE("e2e refunds: the example ships tests, and they pass") {
+  auto r = run_seam(SEAM_SOURCE_DIR, "test examples/refunds");
+  CHECK(r.exit == 0);
+  CHECK(r.out.find("\n8 passed, 0 failed\n") != std::string::npos);
+}

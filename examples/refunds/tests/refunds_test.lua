@@ -1,0 +1,94 @@
+-- Tests for the refunds stack: `seam test examples/refunds`.
+-- Fixture rows use the exports' own columns, so the stack's mappings are tested too.
+-- A verdict a test does not list must pass or skip.
+
+local function refund(id, order, at, amount)
+  return { ["Refund ID"] = id, Order = "#" .. order, ["Created At"] = at, Amount = amount, Currency = "USD",
+           Status = "succeeded", Reason = "damaged", Type = "full" }
+end
+
+-- ERP times are New York local time, as NetSuite exports them.
+local function posted(id, ref, order, amount, when)
+  return { internalId = id, memo = "Shopify refund " .. ref, createdFrom = { refName = "Sales Order #" .. order },
+           total = amount, currency = { refName = "USD" }, tranDate = when, status = { refName = "Refunded" },
+           custbody_reason_code = "DAMAGED" }
+end
+
+test "a clean refund passes every rule" {
+  records = {
+    storefront = { refund("R1", 5001, "2026-03-10T14:05:00Z", "1,249.99") },
+    erp = { posted("CR-1", "R1", 5001, "1249.99", "03/10/2026 10:12 am") },
+  },
+  expect = {},
+}
+
+test "a refund posted 135 minutes late fails the lag rule only" {
+  records = {
+    storefront = { refund("R2", 5002, "2026-03-11T10:00:00Z", "18.00") },
+    erp = { posted("CR-2", "R2", 5002, "18.00", "03/11/2026 8:15 am") },
+  },
+  expect = { { "R2", "lag at -> posted_at", "fail", actual = "135 min", delta = "105 min" } },
+}
+
+test "ops can widen the lag window without touching the rule" {
+  set = { lag_minutes = 200 },
+  records = {
+    storefront = { refund("R2", 5002, "2026-03-11T10:00:00Z", "18.00") },
+    erp = { posted("CR-2", "R2", 5002, "18.00", "03/11/2026 8:15 am") },
+  },
+  expect = {},
+}
+
+test "a refund posted twice breaks idempotency and doubles the order's refund" {
+  records = {
+    storefront = { refund("R3", 5003, "2026-03-12T13:00:00Z", "80.00") },
+    erp = { posted("CR-3", "R3", 5003, "80.00", "03/12/2026 9:05 am"),
+            posted("CR-4", "R3", 5003, "80.00", "03/12/2026 9:06 am") },
+  },
+  expect = {
+    { "R3", "posted once", "fail", message = "appears 2 times in erp: CR-3, CR-4" },
+    { "5003", "order refunds add up", "fail", reconcile = "order_refund_totals", delta = "80.00 USD" },
+  },
+}
+
+test "a refund still inside its lag window is pending, not missing" {
+  as_of = "2026-03-24T18:10:00Z",
+  records = { storefront = { refund("R4", 5004, "2026-03-24T18:00:00Z", "22.00") } },
+  expect = { { "R4", "exists in right", "pending", message = "expected by 2026-03-24T18:30:00Z" } },
+}
+
+test "once the window has passed it is missing, with the money at stake" {
+  as_of = "2026-03-24T19:00:00Z",
+  records = { storefront = { refund("R4", 5004, "2026-03-24T18:00:00Z", "22.00") } },
+  expect = { { "R4", "exists in right", "fail", delta = "-22.00 USD" } },
+}
+
+test "only the first of several partial refunds reached the ERP" {
+  as_of = "2026-03-17T00:00:00Z",
+  records = {
+    storefront = { refund("R5", 5008, "2026-03-14T10:00:00Z", "20.00"),
+                   refund("R6", 5008, "2026-03-16T12:00:00Z", "15.00") },
+    erp = { posted("CR-5", "R5", 5008, "20.00", "03/14/2026 6:08 am") },
+  },
+  expect = {
+    { "R6", "exists in right", "fail" },
+    { "5008", "order refunds add up", "fail", delta = "-15.00 USD" },
+    { "5008", "each partial refund posted", "fail", expected = "2 refunds", actual = "1 refunds" },
+  },
+}
+
+test "a status the ERP maps wrongly fails the status map" {
+  records = {
+    storefront = { refund("R7", 5007, "2026-03-13T11:00:00Z", "19.99") },
+    erp = { (function()
+      local row = posted("CR-7", "R7", 5007, "19.99", "03/13/2026 7:10 am")
+      row.status = { refName = "Pending Approval" }
+      row.custbody_reason_code = nil   -- and the reason code was dropped on the way
+      return row
+    end)() },
+  },
+  expect = {
+    { "R7", "status mapped", "fail", expected = "Refunded", actual = "Pending Approval" },
+    { "R7", "reason code kept", "fail", actual = "missing" },
+  },
+}
