@@ -7,6 +7,7 @@
 
 #include "bindings/stack_loader.hpp"
 #include "bindings/test_loader.hpp"
+#include "engine/run/replay.hpp"
 #include "engine/run/stack_tests.hpp"
 #include "engine/audit/schema.hpp"
 #include "engine/audit/verify.hpp"
@@ -95,6 +96,14 @@ int cmd_params(const std::string& stack, const std::vector<std::string>& sets, c
   }
   std::cout << render_table(table);
   return kExitOk;
+}
+
+int cmd_replay(const std::string& stack, const std::string& db, int64_t run, const std::vector<std::string>& sets,
+               const Common& common) {
+  ReplayOptions o{stack, db, run, parse_sets(sets), common.params_file};
+  ReplayReport report = replay_run(o);
+  std::cout << (common.format == "json" ? render_replay_json(report) : render_replay_text(report));
+  return report.any() ? kExitExceptions : kExitOk;
 }
 
 int cmd_test(const std::string& stack, const Common& common) {

@@ -1,6 +1,7 @@
 #pragma once
 // Thin subcommands over the engine. Exit codes: 0 nothing to look at, 1 exceptions found
 // (or, for audit verify, the log does not verify), 2 usage, configuration or input error.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -21,6 +22,8 @@ struct Common {
 int cmd_run(const std::string& stack, const std::string& db, const std::vector<std::string>& sets,
             const std::string& as_of, const Common& common);
 int cmd_check(const std::string& stack, const std::vector<std::string>& sets, const Common& common);
+int cmd_replay(const std::string& stack, const std::string& db, int64_t run, const std::vector<std::string>& sets,
+               const Common& common);
 int cmd_test(const std::string& stack, const Common& common);
 int cmd_rules(const std::string& stack, const Common& common);
 int cmd_params(const std::string& stack, const std::vector<std::string>& sets, const Common& common);

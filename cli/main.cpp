@@ -53,6 +53,16 @@ int main(int argc, char** argv) {
   test->add_option("STACK_DIR", stack, "folder holding stack.lua")->required();
   add_format(test);
 
+  int64_t run_id = 0;
+  auto* replay = app.add_subcommand("replay", "impact preview: re-evaluate a past run's inputs with the current stack "
+                                              "and changed params; writes nothing");
+  replay->add_option("STACK_DIR", stack, "folder holding stack.lua (as changed)")->required();
+  replay->add_option("--run", run_id, "the run to replay (default: the latest complete run)");
+  replay->add_option("--db", db, "audit log file (default: seam.db in the stack folder)");
+  replay->add_option("--set", sets, "param value to try: name=value (repeatable)");
+  replay->add_option("--params", common.params_file, "thresholds file to try");
+  add_format(replay);
+
   auto* rules = app.add_subcommand("rules", "the rule catalog: name, kind, version, source, severity, params, doc");
   rules->add_option("STACK_DIR", stack, "folder holding stack.lua")->required();
   add_format(rules);
@@ -92,6 +102,7 @@ int main(int argc, char** argv) {
     if (*params) return cmd_params(stack, sets, common);
     if (*rules) return cmd_rules(stack, common);
     if (*test) return cmd_test(stack, common);
+    if (*replay) return cmd_replay(stack, db, run_id, sets, common);
     if (*trace) return cmd_trace(key, db, stack_dir, common);
     if (*verify) return cmd_audit_verify(db, stack_dir, common);
   } catch (const seam::UserError& e) {

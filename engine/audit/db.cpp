@@ -2,10 +2,11 @@
 
 namespace seam {
 
-Db::Db(const std::string& path, bool create) : path_(path) {
+Db::Db(const std::string& path, Mode mode) : path_(path) {
   // NOMUTEX: one connection is never used by two threads at once (AuditLog's writer and
   // its caller take turns), so SQLite's per-call locking is pure cost.
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  int flags = SQLITE_OPEN_NOMUTEX | (mode == Mode::ReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+              (mode == Mode::Create ? SQLITE_OPEN_CREATE : 0);
   if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);

@@ -52,8 +52,10 @@ class Statement {
 
 class Db {
  public:
-  // Opens (creating when `create` is true) the database file; throws AuditError.
-  Db(const std::string& path, bool create);
+  enum class Mode { ReadWrite, Create, ReadOnly };
+  // Opens the database file (creating it in Create mode); throws AuditError.
+  Db(const std::string& path, Mode mode);
+  Db(const std::string& path, bool create) : Db(path, create ? Mode::Create : Mode::ReadWrite) {}
   ~Db();
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;

@@ -79,8 +79,10 @@ void mark_required(StackSpec& spec) {
   }
 }
 
+}  // namespace
+
 // Everything about a stack that can be wrong before any data is read.
-void validate(StackSpec& spec, const ParamValues& params) {
+void validate_stack(StackSpec& spec, const ParamValues& params) {
   mark_required(spec);
   for (const auto& sys : spec.systems) {
     for (const auto& f : sys.fields) {
@@ -102,6 +104,8 @@ void validate(StackSpec& spec, const ParamValues& params) {
     for (const auto& rule : r.rules) compile_rule(rule, r, left, right, params);
   }
 }
+
+namespace {
 
 const std::string& join_ids(const RecordSet& rs, std::span<const uint32_t> rows, std::string& buf) {
   buf.clear();
@@ -184,7 +188,7 @@ CheckReport check_stack(const std::string& stack_path, const std::vector<std::pa
                         const std::string& params_file) {
   LoadedStack loaded = load_stack(stack_path);
   ParamValues params = resolve_params(loaded.spec, sets, params_file);
-  validate(loaded.spec, params);
+  validate_stack(loaded.spec, params);
   CheckReport report{loaded.spec.name, loaded.spec.params.size(), loaded.spec.systems.size(),
                      loaded.spec.reconciles.size(), 0};
   for (const auto& r : loaded.spec.reconciles) report.rules += r.rules.size();
@@ -218,7 +222,7 @@ PreparedStack prepare_stack(const std::string& stack_path, const std::vector<std
                             const std::string& params_file) {
   PreparedStack p{load_stack(stack_path), {}};
   p.params = resolve_params(p.loaded.spec, sets, params_file);
-  validate(p.loaded.spec, p.params);
+  validate_stack(p.loaded.spec, p.params);
   p.loaded.host->set_params(p.params);
   return p;
 }

@@ -81,6 +81,9 @@ std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host);
 std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const ParamValues& params, ScriptHost* host,
                                                  const std::vector<MappedInput>& inputs, TimeUs as_of, GroupSink& sink,
                                                  bool progress);
+// Checks everything that can be wrong before data is read (fields, keys, zones, rules with
+// these params) and marks ids and keys required. Throws UserError with file:line.
+void validate_stack(StackSpec& spec, const ParamValues& params);
 // The latest time found in the inputs, else now.
 TimeUs default_as_of(const std::vector<MappedInput>& inputs);
 

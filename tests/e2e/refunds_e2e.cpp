@@ -1,6 +1,7 @@
 // The refunds example end to end: the real binary, the real files, the exact verdicts.
 #include <doctest/doctest.h>
 
+#include "engine/util/digest.hpp"
 #include "tests/e2e/e2e_support.hpp"
 
 using namespace seam;
@@ -206,4 +207,61 @@ TEST_CASE("e2e refunds: the example ships tests, and they pass") {
   auto r = run_seam(SEAM_SOURCE_DIR, "test examples/refunds");
   CHECK(r.exit == 0);
   CHECK(r.out.find("\n8 passed, 0 failed\n") != std::string::npos);
+}
+
+TEST_CASE("e2e refunds: replay previews a changed tolerance and a changed status map, and writes nothing") {
+  Example ex;
+  ex.run();
+  std::string before = sha256_file_hex(ex.stack + "/seam.db");
+  auto tol = run_seam(ex.dir.path(), "replay refunds --set amount_tolerance=40.00 --format json");
+  CHECK(tol.exit == 1);
+  CHECK(tol.out ==
+        "{\"run_id\":1,\"as_of\":\"2026-03-24T18:00:00Z\",\"stack_changed\":false,"
+        "\"param_changes\":{\"amount_tolerance\":\"0.00 -> 40.00\"},\"newly_failing\":[],\"newly_passing\":["
+        "{\"reconcile\":\"refunds_reach_erp\",\"key\":\"R1012\",\"rule\":\"amount equal\",\"was\":\"fail\",\"now\":\"pass\","
+        "\"old_delta\":\"-36.00 USD\",\"new_delta\":null,\"message\":\"\"},"
+        "{\"reconcile\":\"order_refund_totals\",\"key\":\"5008\",\"rule\":\"order refunds add up\",\"was\":\"fail\","
+        "\"now\":\"pass\",\"old_delta\":\"-20.00 USD\",\"new_delta\":null,\"message\":\"\"},"
+        "{\"reconcile\":\"order_refund_totals\",\"key\":\"5012\",\"rule\":\"order refunds add up\",\"was\":\"fail\","
+        "\"now\":\"pass\",\"old_delta\":\"-36.00 USD\",\"new_delta\":null,\"message\":\"\"}],\"changed\":[],"
+        "\"money_newly_failing\":{},\"money_newly_passing\":{\"(total)\":{\"USD\":\"92.00\"},"
+        "\"amount equal\":{\"USD\":\"36.00\"},\"order refunds add up\":{\"USD\":\"56.00\"}}}\n");
+
+  // A changed status map in the stack itself.
+  std::string stack = read_file(ex.stack + "/stack.lua");
+  stack.replace(stack.find("pending = \"Pending Approval\""), 28, "pending = \"Pending\"");
+  write_file(ex.stack + "/stack.lua", stack);
+  auto map = run_seam(ex.dir.path(), "replay refunds");
+  CHECK(map.exit == 1);
+  CHECK(map.out.find("stack: changed since the run\nparams: as the run used them\n\nnewly failing (1)\n") !=
+        std::string::npos);
+  CHECK(map.out.find("  refunds_reach_erp  R1017  status mapped  pass  fail         erp CR-9017 status is 'Pending "
+                     "Approval', expected 'Pending' for storefront status 'pending'\n") != std::string::npos);
+  CHECK(map.out.find("newly passing (0)") != std::string::npos);
+
+  // Nothing was written: same bytes, still one run.
+  CHECK(sha256_file_hex(ex.stack + "/seam.db") == before);
+  Db db(ex.stack + "/seam.db", false);
+  CHECK(rows(db, "SELECT count(*) FROM runs") == std::vector<std::string>{"1"});
+
+  // With no change at all, nothing flips and the exit code is 0.
+  write_file(ex.stack + "/stack.lua", read_file(std::string(SEAM_SOURCE_DIR) + "/examples/refunds/stack.lua"));
+  auto same = run_seam(ex.dir.path(), "replay refunds --run 1");
+  CHECK(same.exit == 0);
+  CHECK(same.out.find("no verdict changes") != std::string::npos);
+}
+
+TEST_CASE("e2e refunds: replay refuses inputs that changed since the run") {
+  Example ex;
+  ex.run();
+  write_file(ex.stack + "/data/storefront_refunds.csv",
+             read_file(ex.stack + "/data/storefront_refunds.csv") + "R2000,#6000,2026-03-24T10:00:00Z,1.00,USD,succeeded,x,full\n");
+  auto r = run_seam(ex.dir.path(), "replay refunds");
+  CHECK(r.exit == 2);
+  CHECK(r.err.find("seam: error: input refunds/data/storefront_refunds.csv (system 'storefront') changed since run 1: "
+                   "its digest is ") == 0);
+  CHECK(r.err.find("; a replay needs the same bytes\n") != std::string::npos);
+  auto missing = run_seam(ex.dir.path(), "replay refunds --run 7");
+  CHECK(missing.exit == 2);
+  CHECK(missing.err == "seam: error: run 7 is not in refunds/seam.db\n");
 }
