@@ -450,15 +450,54 @@ LoadedStack load_stack(const std::string& path, LuaLimits limits) {
   int dsl = lua_gettop(L);
   lock_sandbox(lua);
 
+  // seam's own functions, to warn when a stack redefines one (its rules would silently
+  // get the stack's version).
+  std::vector<std::string> builtins;
+  lua_newtable(L);
+  int snapshot = lua_gettop(L);
+  lua_pushglobaltable(L);
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    if (lua_type(L, -2) == LUA_TSTRING && lua_isfunction(L, -1)) {
+      builtins.emplace_back(lua_tostring(L, -2));
+      lua_pushvalue(L, -2);
+      lua_pushvalue(L, -2);
+      lua_rawset(L, snapshot);
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+
   try {
     lua.load(*text, file);
     lua.pcall(0, 0);
+    lua_pushglobaltable(L);
+    for (const auto& name : builtins) {
+      lua_getfield(L, snapshot, name.c_str());
+      lua_pushstring(L, name.c_str());
+      lua_rawget(L, -3);
+      if (!lua_rawequal(L, -1, -2)) {
+        SourceLoc loc{file, 0};
+        lua_Debug ar;
+        if (lua_isfunction(L, -1)) {
+          lua_pushvalue(L, -1);
+          if (lua_getinfo(L, ">S", &ar)) loc = {ar.source[0] == '@' ? ar.source + 1 : ar.short_src, ar.linedefined};
+        }
+        out.spec.load_warnings.push_back(
+            {loc, "'" + name + "' redefines seam's built-in " + name + "; the stack's rules get this version instead"});
+      }
+      lua_pop(L, 2);
+    }
+    lua_pop(L, 1);
     lua_getfield(L, dsl, "finish");
     lua.pcall(0, 1);
   } catch (const ScriptError& e) {
     throw UserError(with_hint(e.what()));
   }
+  std::vector<Warning> warnings = std::move(out.spec.load_warnings);
   out.spec = read_decls(L, *out.host, ctx);
+  out.spec.load_warnings = std::move(warnings);
+  out.spec.sources = ctx.sources;
   lua_settop(L, 0);
   out.spec.dir = ctx.dir;
   out.spec.file = file;

@@ -60,11 +60,15 @@ int cmd_run(const std::string& stack, const std::string& db, const std::vector<s
   return report.exit_code();
 }
 
-int cmd_check(const std::string& stack, const std::vector<std::string>& sets, const Common& common) {
-  CheckReport r = check_stack(stack, parse_sets(sets), common.params_file);
+int cmd_check(const std::string& stack, const std::vector<std::string>& sets, bool data, bool strict,
+              const Common& common) {
+  CheckReport r = check_stack(stack, parse_sets(sets), common.params_file, data);
+  for (const auto& w : r.warnings) std::cout << w.str() << "\n";
   std::cout << "stack " << r.stack_name << " is valid: " << r.params << " params, " << r.systems << " systems, "
-            << r.reconciles << " reconciliations, " << r.rules << " rules\n";
-  return kExitOk;
+            << r.reconciles << " reconciliations, " << r.rules << " rules";
+  if (!r.warnings.empty()) std::cout << "; " << r.warnings.size() << " warning" << (r.warnings.size() == 1 ? "" : "s");
+  std::cout << "\n";
+  return strict && !r.warnings.empty() ? kExitExceptions : kExitOk;
 }
 
 int cmd_params(const std::string& stack, const std::vector<std::string>& sets, const Common& common) {

@@ -21,7 +21,8 @@ struct Common {
 
 int cmd_run(const std::string& stack, const std::string& db, const std::vector<std::string>& sets,
             const std::string& as_of, const Common& common);
-int cmd_check(const std::string& stack, const std::vector<std::string>& sets, const Common& common);
+int cmd_check(const std::string& stack, const std::vector<std::string>& sets, bool data, bool strict,
+              const Common& common);
 int cmd_replay(const std::string& stack, const std::string& db, int64_t run, const std::vector<std::string>& sets,
                const Common& common);
 int cmd_test(const std::string& stack, const Common& common);

@@ -42,6 +42,9 @@ int main(int argc, char** argv) {
   check->add_option("STACK_DIR", stack, "folder holding stack.lua")->required();
   check->add_option("--set", sets, "param values to validate: name=value (repeatable)");
   check->add_option("--params", common.params_file, "thresholds file to validate");
+  bool check_data = false, strict = false;
+  check->add_flag("--data", check_data, "also read the inputs: value maps must cover the values in them");
+  check->add_flag("--strict", strict, "exit 1 when there are warnings");
 
   auto* params = app.add_subcommand("params", "the stack's params: value in effect, where it comes from, range, doc");
   params->add_option("STACK_DIR", stack, "folder holding stack.lua")->required();
@@ -98,7 +101,7 @@ int main(int argc, char** argv) {
 
   try {
     if (*run) return cmd_run(stack, db, sets, as_of, common);
-    if (*check) return cmd_check(stack, sets, common);
+    if (*check) return cmd_check(stack, sets, check_data, strict, common);
     if (*params) return cmd_params(stack, sets, common);
     if (*rules) return cmd_rules(stack, common);
     if (*test) return cmd_test(stack, common);

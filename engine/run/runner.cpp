@@ -10,6 +10,7 @@
 #include "bindings/params_file.hpp"
 #include "bindings/stack_loader.hpp"
 #include "engine/mapping/mapper.hpp"
+#include "engine/run/lint.hpp"
 #include "engine/match/matcher.hpp"
 #include "engine/match/nearest.hpp"
 #include "engine/rules/builtin.hpp"
@@ -185,13 +186,15 @@ int RunReport::exit_code() const {
 }
 
 CheckReport check_stack(const std::string& stack_path, const std::vector<std::pair<std::string, std::string>>& sets,
-                        const std::string& params_file) {
-  LoadedStack loaded = load_stack(stack_path);
-  ParamValues params = resolve_params(loaded.spec, sets, params_file);
-  validate_stack(loaded.spec, params);
-  CheckReport report{loaded.spec.name, loaded.spec.params.size(), loaded.spec.systems.size(),
-                     loaded.spec.reconciles.size(), 0};
-  for (const auto& r : loaded.spec.reconciles) report.rules += r.rules.size();
+                        const std::string& params_file, bool with_data) {
+  PreparedStack prepared = prepare_stack(stack_path, sets, params_file);
+  const StackSpec& spec = prepared.loaded.spec;
+  CheckReport report{spec.name, spec.params.size(), spec.systems.size(), spec.reconciles.size(), 0, lint_stack(spec)};
+  for (const auto& r : spec.reconciles) report.rules += r.rules.size();
+  if (with_data) {
+    auto more = lint_data(spec, map_all(spec, prepared.loaded.host.get()));
+    report.warnings.insert(report.warnings.end(), more.begin(), more.end());
+  }
   return report;
 }
 

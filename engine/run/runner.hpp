@@ -91,9 +91,11 @@ TimeUs default_as_of(const std::vector<MappedInput>& inputs);
 struct CheckReport {
   std::string stack_name;
   size_t params = 0, systems = 0, reconciles = 0, rules = 0;
+  std::vector<Warning> warnings;
 };
+// With `with_data`, also reads the inputs and checks what only data can show.
 CheckReport check_stack(const std::string& stack_path, const std::vector<std::pair<std::string, std::string>>& sets,
-                        const std::string& params_file = "");
+                        const std::string& params_file = "", bool with_data = false);
 
 // The run's param values: defaults < thresholds file (params_file, else the stack folder's
 // thresholds.lua when present) < --set.

@@ -120,6 +120,13 @@ struct ReconcileSpec {
   bool right_many() const { return cardinality == Cardinality::OneToMany || cardinality == Cardinality::ManyToMany; }
 };
 
+// Something legal but probably wrong, found by `seam check` (file:line: warning: ...).
+struct Warning {
+  SourceLoc loc;
+  std::string message;
+  std::string str() const { return loc.str() + ": warning: " + message; }
+};
+
 struct StackSpec {
   std::string name;
   std::string dir;     // the stack folder
@@ -128,6 +135,8 @@ struct StackSpec {
   std::vector<ParamSpec> params;
   std::vector<SystemSpec> systems;
   std::vector<ReconcileSpec> reconciles;
+  std::vector<std::pair<std::string, std::string>> sources;  // every Lua file loaded: name, text
+  std::vector<Warning> load_warnings;                          // found while loading (shadowed builtins)
   const SystemSpec* find_system(const std::string& name) const;
   const ParamSpec* find_param(const std::string& name) const;
 };

@@ -277,3 +277,40 @@ TEST_CASE("e2e seam rules: the catalog, with the params a Lua rule reads") {
   CHECK(r.out.find("\"source\":\"mini/stack.lua:19\",\"severity\":\"medium\",\"params\":[\"burn\"]") !=
         std::string::npos);
 }
+
+TEST_CASE("e2e seam check: lint warnings, each at file:line; --data and --strict") {
+  TempDir dir;
+  write_file(dir / "lint/stack.lua", R"(stack "lint"
+param("lag_minutes", { default = 30 })
+param("unused", { default = 1 })
+system "a" { source = csv { path = "a.csv" }, id = "id", fields = { id = "id", status = "status" } }
+system "b" { source = csv { path = "b.csv" }, id = "id", fields = { id = "id", status = "status" } }
+system "c" { source = csv { path = "c.csv" }, id = "id", fields = { id = "id" } }
+function present(x) return rule("mine", function(g) return pass() end) end
+reconcile "r" {
+  left = "a", right = "b", match = { left = "id", right = "id" },
+  rules = {
+    value_map { field = "status", map = { ok = "OK" } },
+    rule("reads", function(g) if g.l.stauts == params.lag_minutes then return pass() end return pass() end),
+  },
+}
+)");
+  write_file(dir / "lint/a.csv", "id,status\n1,ok\n2,voided\n3,voided\n");
+  write_file(dir / "lint/b.csv", "id,status\n1,OK\n");
+  write_file(dir / "lint/c.csv", "id\n1\n");
+  const std::string warnings =
+      "lint/stack.lua:7: warning: 'present' redefines seam's built-in present; the stack's rules get this version instead\n"
+      "lint/stack.lua:3: warning: param 'unused' is declared but nothing reads it\n"
+      "lint/stack.lua:6: warning: system 'c' is never reconciled (its input is still read and counted)\n"
+      "lint/stack.lua:12: warning: rule 'reads' reads g.l.stauts, which system 'a' does not declare (did you mean "
+      "'status'?)\n";
+  auto plain = run_seam(dir.path(), "check lint");
+  CHECK(plain.exit == 0);
+  CHECK(plain.out == warnings + "stack lint is valid: 2 params, 3 systems, 1 reconciliations, 2 rules; 4 warnings\n");
+  auto data = run_seam(dir.path(), "check lint --data --strict");
+  CHECK(data.exit == 1);
+  CHECK(data.out == warnings +
+                        "lint/stack.lua:11: warning: rule 'status mapped' has no mapping for a status 'voided' (2 records "
+                        "in the data)\n"
+                        "stack lint is valid: 2 params, 3 systems, 1 reconciliations, 2 rules; 5 warnings\n");
+}

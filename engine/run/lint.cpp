@@ -1,0 +1,105 @@
+#include "engine/run/lint.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+
+#include "engine/util/text.hpp"
+
+namespace seam {
+namespace {
+
+bool ident(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+// Whether `text` mentions params.NAME or params["NAME"] as a whole word.
+bool mentions_param(const std::string& text, const std::string& name) {
+  for (const std::string& form : {"params." + name, "params[\"" + name + "\"]", "params['" + name + "']"}) {
+    for (size_t at = text.find(form); at != std::string::npos; at = text.find(form, at + 1)) {
+      bool starts = at == 0 || !ident(text[at - 1]);
+      size_t end = at + form.size();
+      bool ends = end >= text.size() || !ident(text[end]) || form.back() == ']';
+      if (starts && ends) return true;
+    }
+  }
+  return false;
+}
+
+// Names read as g.l.NAME / g.r.NAME in a Lua rule's source, with the side.
+std::vector<std::pair<char, std::string>> group_fields(const std::string& src) {
+  std::vector<std::pair<char, std::string>> out;
+  for (size_t at = src.find("g."); at != std::string::npos; at = src.find("g.", at + 1)) {
+    if (at > 0 && ident(src[at - 1])) continue;
+    size_t p = at + 2;
+    if (p + 1 >= src.size() || (src[p] != 'l' && src[p] != 'r') || src[p + 1] != '.') continue;
+    char side = src[p];
+    std::string name;
+    for (p += 2; p < src.size() && ident(src[p]); ++p) name.push_back(src[p]);
+    if (!name.empty()) out.emplace_back(side, name);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<Warning> lint_stack(const StackSpec& spec) {
+  std::vector<Warning> out = spec.load_warnings;
+  for (const auto& p : spec.params) {
+    bool used = false;
+    for (const auto& rec : spec.reconciles)
+      for (const auto& r : rec.rules) {
+        auto names = r.params_used();
+        used = used || std::find(names.begin(), names.end(), p.name) != names.end();
+      }
+    for (const auto& [file, text] : spec.sources) used = used || mentions_param(text, p.name);
+    if (!used) out.push_back({p.loc, "param '" + p.name + "' is declared but nothing reads it"});
+  }
+  for (const auto& sys : spec.systems) {
+    bool reconciled = false;
+    for (const auto& rec : spec.reconciles) reconciled = reconciled || rec.left == sys.name || rec.right == sys.name;
+    if (!reconciled)
+      out.push_back({sys.loc, "system '" + sys.name + "' is never reconciled (its input is still read and counted)"});
+  }
+  for (const auto& rec : spec.reconciles) {
+    const SystemSpec* left = spec.find_system(rec.left);
+    const SystemSpec* right = spec.find_system(rec.right);
+    if (!left || !right) continue;
+    for (const auto& r : rec.rules) {
+      if (r.kind != RuleKind::Lua) continue;
+      std::vector<std::string> reported;
+      for (const auto& [side, name] : group_fields(r.definition)) {
+        const SystemSpec& sys = side == 'l' ? *left : *right;
+        if (name[0] == '_' || sys.field_index(name) >= 0) continue;
+        if (std::find(reported.begin(), reported.end(), name) != reported.end()) continue;
+        reported.push_back(name);
+        out.push_back({r.loc, "rule '" + r.name + "' reads g." + side + "." + name + ", " + sys.not_declared(name)});
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<Warning> lint_data(const StackSpec& spec, const std::vector<MappedInput>& inputs) {
+  std::vector<Warning> out;
+  for (const auto& rec : spec.reconciles) {
+    for (const auto& r : rec.rules) {
+      if (r.kind != RuleKind::ValueMap) continue;
+      const RecordSet* left = nullptr;
+      for (size_t i = 0; i < spec.systems.size(); ++i)
+        if (spec.systems[i].name == rec.left) left = &inputs[i].records;
+      int field = left ? left->system().field_index(r.left_field) : -1;
+      if (field < 0) continue;
+      std::map<std::string, size_t> unmapped;
+      for (size_t i = 0; i < left->size(); ++i) {
+        const Value& v = left->get(i, static_cast<size_t>(field));
+        if (v.has_content() && !r.map.count(key_text(v))) ++unmapped[key_text(v)];
+      }
+      for (const auto& [value, count] : unmapped)
+        out.push_back({r.loc, "rule '" + r.name + "' has no mapping for " + rec.left + " " + r.left_field + " " +
+                                  quote_for_message(value) + " (" + std::to_string(count) + " record" +
+                                  (count == 1 ? "" : "s") + " in the data)"});
+    }
+  }
+  return out;
+}
+
+}  // namespace seam
