@@ -49,6 +49,13 @@ size_t Connector::count_lines(std::string_view data) {
   return n;
 }
 
+void Connector::check_not_empty(uint64_t rows, bool allow_empty, const std::string& what,
+                                const std::string& system) const {
+  if (rows == 0 && !allow_empty)
+    throw UserError("input file has " + what + ": " + path_ + " (system '" + system +
+                    "'); set allow_empty = true on the source if that is expected");
+}
+
 bool allows_empty(const ConnectorSpec& spec) {
   auto it = spec.options.find("allow_empty");
   return it != spec.options.end() && it->second == "true";

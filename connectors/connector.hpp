@@ -42,6 +42,9 @@ class Connector {
   // Reads the whole input file and records its digest; throws UserError naming the file,
   // the system and the stack line when it is missing or empty (an empty input is an
   // error, never a silent zero).
+  // At the end of a source that yielded no row: an error unless the source allows empty
+  // (`what` says what was missing: "a header but no rows", "no JSON rows").
+  void check_not_empty(uint64_t rows, bool allow_empty, const std::string& what, const std::string& system) const;
   // `padding`: bytes of spare capacity the parser may read past the end (simdjson's).
   std::string load_file(const ConnectorSpec& spec, const std::string& system, size_t padding = 0);
   // Rows to expect, for reserving record storage once: the newlines in `data`.

@@ -49,9 +49,7 @@ class CsvConnector final : public Connector {
         return true;
       }
     }
-    if (rows_ == 0 && !allow_empty_)
-      throw UserError("input file has a header but no rows: " + path_ + " (system '" + system_ +
-                      "'); set allow_empty = true on the source if that is expected");
+    check_not_empty(rows_, allow_empty_, "a header but no rows", system_);
     return false;
   }
 

@@ -99,9 +99,7 @@ class NdjsonConnector final : public Connector {
       ++rows_;
       return true;
     }
-    if (rows_ == 0 && !allow_empty_)
-      throw UserError("input file has no JSON rows: " + path_ + " (system '" + system_ +
-                      "'); set allow_empty = true on the source if that is expected");
+    check_not_empty(rows_, allow_empty_, "no JSON rows", system_);
     return false;
   }
 

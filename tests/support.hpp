@@ -44,6 +44,13 @@ inline std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+// `message` with every occurrence of a scratch folder's path replaced by "DIR", so tests
+// can compare exact messages that name files.
+inline std::string with_dir_as_DIR(std::string message, const std::string& dir) {
+  for (size_t p; (p = message.find(dir)) != std::string::npos;) message.replace(p, dir.size(), "DIR");
+  return message;
+}
+
 inline std::string shell_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);

@@ -26,9 +26,7 @@ std::string error_of(const std::string& thresholds, std::vector<std::pair<std::s
   try {
     resolve_params(s.spec, sets, "");
   } catch (const UserError& e) {
-    std::string msg = e.what();
-    for (size_t p; (p = msg.find(dir.path())) != std::string::npos;) msg.replace(p, dir.path().size(), "DIR");
-    return msg;
+    return seam::test::with_dir_as_DIR(e.what(), dir.path());
   }
   return "(ok)";
 }

@@ -19,10 +19,7 @@ std::string load_error(const std::string& line2, const std::string& extra_file =
   try {
     load_stack(dir.path());
   } catch (const UserError& e) {
-    std::string msg = e.what();
-    // Make messages independent of the temp folder's name.
-    for (size_t p; (p = msg.find(dir.path())) != std::string::npos;) msg.replace(p, dir.path().size(), "DIR");
-    return msg;
+    return seam::test::with_dir_as_DIR(e.what(), dir.path());
   }
   return "(loaded without error)";
 }
@@ -52,7 +49,7 @@ reconcile "r" {
   REQUIRE(r.reconciles.size() == 1);
   if (r.reconciles[0].findings.empty()) return Verdict::pass();
   Verdict v = r.reconciles[0].findings[0].verdict;
-  for (size_t p; (p = v.message.find(dir.path())) != std::string::npos;) v.message.replace(p, dir.path().size(), "DIR");
+  v.message = seam::test::with_dir_as_DIR(v.message, dir.path());
   return v;
 }
 

@@ -52,9 +52,7 @@ std::string check_error(int line, const std::string& text, std::vector<std::pair
   try {
     check_stack(dir.path(), sets);
   } catch (const UserError& e) {
-    std::string msg = e.what();
-    for (size_t p; (p = msg.find(dir.path())) != std::string::npos;) msg.replace(p, dir.path().size(), "DIR");
-    return msg;
+    return seam::test::with_dir_as_DIR(e.what(), dir.path());
   }
   return "(valid)";
 }
