@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 
@@ -9,6 +10,7 @@
 #include "bindings/test_loader.hpp"
 #include "engine/run/replay.hpp"
 #include "engine/run/stack_tests.hpp"
+#include "engine/audit/exceptions.hpp"
 #include "engine/audit/schema.hpp"
 #include "engine/audit/verify.hpp"
 #include "engine/report/summary.hpp"
@@ -30,6 +32,11 @@ std::vector<std::pair<std::string, std::string>> parse_sets(const std::vector<st
     out.emplace_back(s.substr(0, eq), s.substr(eq + 1));
   }
   return out;
+}
+
+int64_t now_utc_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 // trace and verify read an existing log: never create an empty one by accident.
@@ -148,6 +155,41 @@ int cmd_rules(const std::string& stack, const Common& common) {
       table.push_back({rec.name, r.name, rule_kind_name(r.kind), r.version, r.loc.str(), severity_name(r.severity),
                        joined(r.params_used()), r.doc});
   std::cout << render_table(table);
+  return kExitOk;
+}
+
+int cmd_exceptions(const std::string& db, const std::string& stack, const std::string& status, const Common& common) {
+  Db handle(existing_db(db, stack), false);
+  migrate_audit_schema(handle);
+  auto rows = list_exceptions(handle, status, format_time_iso(now_utc_us()));
+  if (common.format == "json") {
+    JsonWriter j;
+    j.begin_array();
+    for (const auto& r : rows)
+      j.begin_object().key("id").value(r.id).key("status").value(r.status).key("reconcile").value(r.reconcile)
+          .key("key").value(r.key).key("rule").value(r.rule).key("severity").value(r.severity)
+          .key("age_days").value(r.age_days).key("first_run").value(r.first_run).key("first_seen_at").value(r.first_seen_at)
+          .key("last_run").value(r.last_run).key("resolved_run").optional(r.resolved_run != 0, std::to_string(r.resolved_run))
+          .key("delta").optional(!r.delta.empty(), r.delta).key("message").value(r.message).end_object();
+    j.end_array();
+    std::cout << j.str() << "\n";
+    return kExitOk;
+  }
+  std::vector<std::vector<std::string>> table = {
+      {"id", "status", "reconcile", "key", "rule", "age", "first seen", "last run", "delta", "message"}};
+  for (const auto& r : rows)
+    table.push_back({std::to_string(r.id), r.status, r.reconcile, r.key, r.rule, std::to_string(r.age_days) + " d",
+                     "run " + std::to_string(r.first_run), std::to_string(r.last_run), r.delta, r.message});
+  std::cout << (rows.empty() ? "no " + (status == "all" ? std::string() : status + " ") + "exceptions\n" : render_table(table));
+  return kExitOk;
+}
+
+int cmd_exceptions_ack(const std::string& db, const std::string& stack, int64_t id, const std::string& by,
+                       const std::string& note) {
+  Db handle(existing_db(db, stack), false);
+  migrate_audit_schema(handle);
+  acknowledge_exception(handle, id, by, note, format_time_iso(now_utc_us()));
+  std::cout << "exception " << id << " acknowledged by " << by << "\n";
   return kExitOk;
 }
 

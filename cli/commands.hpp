@@ -28,6 +28,9 @@ int cmd_replay(const std::string& stack, const std::string& db, int64_t run, con
 int cmd_test(const std::string& stack, const Common& common);
 int cmd_rules(const std::string& stack, const Common& common);
 int cmd_params(const std::string& stack, const std::vector<std::string>& sets, const Common& common);
+int cmd_exceptions(const std::string& db, const std::string& stack, const std::string& status, const Common& common);
+int cmd_exceptions_ack(const std::string& db, const std::string& stack, int64_t id, const std::string& by,
+                       const std::string& note);
 int cmd_trace(const std::string& key, const std::string& db, const std::string& stack, const Common& common);
 int cmd_audit_verify(const std::string& db, const std::string& stack, const Common& common);
 

@@ -76,6 +76,22 @@ int main(int argc, char** argv) {
   trace->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
   add_format(trace);
 
+  std::string status = "open", by, note;
+  int64_t exception_id = 0;
+  auto* exceptions = app.add_subcommand("exceptions", "exceptions across runs: open, acknowledged, resolved, with age");
+  exceptions->add_option("--status", status, "open, acknowledged, resolved or all")
+      ->check(CLI::IsMember({"open", "acknowledged", "resolved", "all"}));
+  exceptions->add_option("--db", db, "audit log file (default: ./seam.db)");
+  exceptions->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
+  add_format(exceptions);
+  exceptions->require_subcommand(0, 1);
+  auto* ack = exceptions->add_subcommand("ack", "acknowledge an open exception (recorded in the audit log)");
+  ack->add_option("ID", exception_id, "exception id")->required();
+  ack->add_option("--note", note, "why, for the auditor")->required();
+  ack->add_option("--by", by, "who acknowledges")->required();
+  ack->add_option("--db", db, "audit log file (default: ./seam.db)");
+  ack->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
+
   auto* audit = app.add_subcommand("audit", "audit log integrity");
   audit->require_subcommand(1);
   auto* verify = audit->add_subcommand("verify", "recompute every sealed run and check the chain");
@@ -108,6 +124,8 @@ int main(int argc, char** argv) {
     if (*replay) return cmd_replay(stack, db, run_id, sets, common);
     if (*trace) return cmd_trace(key, db, stack_dir, common);
     if (*verify) return cmd_audit_verify(db, stack_dir, common);
+    if (*ack) return cmd_exceptions_ack(db, stack_dir, exception_id, by, note);
+    if (*exceptions) return cmd_exceptions(db, stack_dir, status, common);
   } catch (const seam::UserError& e) {
     std::cerr << "seam: error: " << e.what() << "\n";
     return kExitUsage;

@@ -158,10 +158,53 @@ FROM runs;
 )SQL");
 }
 
+// Exceptions: derived state across runs, one row per (stack, reconciliation, key, rule) that
+// ever failed, never deleted. Status changes are events, appended and kept.
+void migrate_v1_to_v2(Db& db) {
+  db.exec(R"SQL(
+CREATE TABLE exceptions (
+  id             INTEGER PRIMARY KEY,
+  stack_name     TEXT NOT NULL,
+  reconcile      TEXT NOT NULL,
+  group_key      TEXT NOT NULL,
+  rule           TEXT NOT NULL,
+  status         TEXT NOT NULL CHECK (status IN ('open', 'acknowledged', 'resolved')),
+  severity       TEXT NOT NULL,
+  first_run      INTEGER NOT NULL REFERENCES runs(id),
+  first_seen_at  TEXT NOT NULL,
+  last_run       INTEGER NOT NULL REFERENCES runs(id),
+  last_seen_at   TEXT NOT NULL,
+  resolved_run   INTEGER REFERENCES runs(id),
+  resolved_at    TEXT,
+  outcome        TEXT NOT NULL,
+  left_ids       TEXT NOT NULL,
+  right_ids      TEXT NOT NULL,
+  expected       TEXT,
+  actual         TEXT,
+  delta          TEXT,
+  message        TEXT NOT NULL,
+  UNIQUE (stack_name, reconcile, group_key, rule)
+);
+CREATE TABLE exception_events (
+  id           INTEGER PRIMARY KEY,
+  exception_id INTEGER NOT NULL REFERENCES exceptions(id),
+  run_id       INTEGER REFERENCES runs(id),
+  at           TEXT NOT NULL,
+  event        TEXT NOT NULL CHECK (event IN ('opened', 'resolved', 'reopened', 'acknowledged')),
+  by_whom      TEXT,
+  note         TEXT
+);
+CREATE INDEX exception_events_by_exception ON exception_events(exception_id);
+CREATE TRIGGER exceptions_no_delete BEFORE DELETE ON exceptions BEGIN SELECT RAISE(ABORT, 'exceptions are never deleted'); END;
+CREATE TRIGGER events_no_update BEFORE UPDATE ON exception_events BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON exception_events BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)SQL");
+}
+
 }  // namespace
 
-void migrate_audit_schema(Db& db) {
-  static const std::vector<std::function<void(Db&)>> steps = {migrate_v0_to_v1};
+void migrate_audit_schema(Db& db, int target) {
+  static const std::vector<std::function<void(Db&)>> steps = {migrate_v0_to_v1, migrate_v1_to_v2};
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = NORMAL");
   db.exec("PRAGMA foreign_keys = ON");
@@ -175,7 +218,7 @@ void migrate_audit_schema(Db& db) {
       throw AuditError("audit log " + db.path() + " has schema version " + std::to_string(v) +
                        ", newer than this seam understands (" + std::to_string(kAuditSchemaVersion) +
                        "); upgrade seam");
-    if (v == kAuditSchemaVersion) {
+    if (v >= target) {
       tx.commit();
       return;
     }

@@ -83,6 +83,8 @@ std::string render_run_text(const RunReport& r, bool color, size_t limit) {
   out << "\n" << exceptions << " exceptions (" << r.counts.of(Outcome::Fail) << " fail, " << r.counts.of(Outcome::Error)
       << " error), " << r.counts.of(Outcome::Warn) << " warn, " << r.counts.of(Outcome::Pending) << " pending, "
       << r.counts.rejects << " rejected rows\n";
+  out << "exceptions across runs: " << r.exceptions.opened << " opened, " << r.exceptions.reopened << " reopened, "
+      << r.exceptions.refreshed << " still open, " << r.exceptions.resolved << " resolved (seam exceptions)\n";
   out << "audit log " << r.db_path << ", run " << r.run_id << " sealed " << r.seal.substr(0, 16) << "\n";
   return out.str();
 }
@@ -128,6 +130,8 @@ std::string render_run_json(const RunReport& r) {
     j.end_array().end_object();
   }
   j.end_array();
+  j.key("exceptions").begin_object().key("opened").value(r.exceptions.opened).key("reopened").value(r.exceptions.reopened);
+  j.key("still_open").value(r.exceptions.refreshed).key("resolved").value(r.exceptions.resolved).end_object();
   j.key("totals").begin_object();
   j.key("groups").value(r.counts.groups).key("rejects").value(r.counts.rejects);
   for (int o = 0; o < kOutcomeCount; ++o) j.key(outcome_name(static_cast<Outcome>(o))).value(r.counts.outcomes[static_cast<size_t>(o)]);

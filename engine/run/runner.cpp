@@ -10,6 +10,7 @@
 #include "bindings/params_file.hpp"
 #include "bindings/stack_loader.hpp"
 #include "engine/mapping/mapper.hpp"
+#include "engine/audit/exceptions.hpp"
 #include "engine/run/lint.hpp"
 #include "engine/match/matcher.hpp"
 #include "engine/match/nearest.hpp"
@@ -203,7 +204,8 @@ namespace {
 // Writes each group to the audit log, registering each reconciliation's rule versions first.
 class AuditSink final : public GroupSink {
  public:
-  AuditSink(AuditLog& log, const StackSpec& spec) : log_(log), spec_(spec) {}
+  AuditSink(AuditLog& log, const StackSpec& spec, ExceptionTracker& exceptions)
+      : log_(log), spec_(spec), exceptions_(exceptions) {}
   void begin_reconcile(size_t rn, const ReconcileSpec& rec) override {
     std::vector<int64_t> ids;
     for (const auto& r : rec.rules) ids.push_back(log_.rule_id(spec_.name, rec.name, r));
@@ -212,11 +214,13 @@ class AuditSink final : public GroupSink {
   void group(size_t rn, std::string_view key, std::string_view lids, std::string_view rids,
              const std::vector<Verdict>& verdicts) override {
     log_.add_group(static_cast<int>(rn), key, lids, rids, verdicts);
+    exceptions_.observe(spec_.reconciles[rn], key, verdicts);
   }
 
  private:
   AuditLog& log_;
   const StackSpec& spec_;
+  ExceptionTracker& exceptions_;
 };
 
 }  // namespace
@@ -322,11 +326,16 @@ RunReport run_stack(const RunOptions& options) {
       report.inputs.push_back(in.stats);
       report.rejects.insert(report.rejects.end(), in.rejects.begin(), in.rejects.end());
     }
-    AuditSink sink(log, spec);
+    ExceptionTracker exceptions(log.db(), spec.name);
+    AuditSink sink(log, spec, exceptions);
     report.reconciles = evaluate_reconciles(spec, prepared.params, prepared.loaded.host.get(), inputs, as_of, sink,
                                             options.progress);
-    PhaseTimer timer("seal");
-    report.seal = log.complete_run(format_time_iso(now_us()));
+    {
+      PhaseTimer timer("seal");
+      report.seal = log.complete_run(format_time_iso(now_us()));
+    }
+    PhaseTimer timer("exceptions");
+    report.exceptions = exceptions.apply(log.db(), report.run_id, report.started_at, report.reconciles);
   } catch (...) {
     try {
       log.fail_run(format_time_iso(now_us()));

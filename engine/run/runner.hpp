@@ -41,6 +41,10 @@ struct ReconcileReport {
   std::vector<Finding> findings;
 };
 
+struct ExceptionChanges {
+  uint64_t opened = 0, reopened = 0, refreshed = 0, resolved = 0;
+};
+
 struct RunReport {
   int64_t run_id = 0;
   std::string stack_name, db_path, seal, as_of, started_at;
@@ -49,6 +53,7 @@ struct RunReport {
   std::vector<Reject> rejects;
   std::vector<ReconcileReport> reconciles;
   RunCounts counts;
+  ExceptionChanges exceptions;  // what this run did to the durable exceptions
   // 0 nothing to look at, 1 exceptions (fail or error verdicts, or rejected rows).
   int exit_code() const;
 };

@@ -265,3 +265,56 @@ TEST_CASE("e2e refunds: replay refuses inputs that changed since the run") {
   CHECK(missing.exit == 2);
   CHECK(missing.err == "seam: error: run 7 is not in refunds/seam.db\n");
 }
+
+TEST_CASE("e2e refunds: exceptions live across runs: no duplicates, resolved when fixed, acknowledged, reopened") {
+  Example ex;
+  ex.run();
+  ex.run();  // the same inputs again
+  {
+    Db db(ex.stack + "/seam.db", false);
+    CHECK(rows(db, "SELECT count(*), min(first_run), max(last_run) FROM exceptions") == std::vector<std::string>{"16|1|2"});
+    CHECK(rows(db, "SELECT count(*) FROM exceptions WHERE status = 'open'") == std::vector<std::string>{"16"});
+  }
+  // The ERP team posts the missing refund R1003 and corrects R1012's amount.
+  std::string erp = read_file(ex.stack + "/data/erp_customer_refunds.ndjson");
+  std::string original = erp;
+  erp.replace(erp.find("\"total\":\"4.00\""), 14, "\"total\":\"40.00\"");
+  erp += "{\"internalId\":\"CR-9003\",\"memo\":\"Shopify refund R1003\",\"createdFrom\":{\"refName\":\"Sales Order "
+         "#5003\"},\"total\":\"60.00\",\"currency\":{\"refName\":\"USD\"},\"tranDate\":\"03/11/2026 5:10 am\","
+         "\"status\":{\"refName\":\"Refunded\"},\"custbody_reason_code\":\"NOT_AS_DESCRIBED\"}\n";
+  write_file(ex.stack + "/data/erp_customer_refunds.ndjson", erp);
+  auto third = ex.run();
+  CHECK(third.out.find("exceptions across runs: 0 opened, 0 reopened, 13 still open, 3 resolved (seam exceptions)\n") !=
+        std::string::npos);
+  {
+    Db db(ex.stack + "/seam.db", false);
+    CHECK(rows(db, "SELECT reconcile, group_key, rule, resolved_run FROM exceptions WHERE status = 'resolved' ORDER BY id") ==
+          std::vector<std::string>{"refunds_reach_erp|R1003|exists in right|3", "refunds_reach_erp|R1012|amount equal|3",
+                                   "order_refund_totals|5012|order refunds add up|3"});
+  }
+  auto ack = run_seam(ex.dir.path(), "exceptions ack 2 --note \"ERP team re-posting with the right date\" --by ana --stack refunds");
+  CHECK(ack.exit == 0);
+  CHECK(ack.out == "exception 2 acknowledged by ana\n");
+  auto twice = run_seam(ex.dir.path(), "exceptions ack 1 --note x --by ana --stack refunds");
+  CHECK(twice.exit == 2);
+  CHECK(twice.err == "seam: error: exception 1 is resolved; only open exceptions can be acknowledged\n");
+  auto listed = run_seam(ex.dir.path(), "exceptions --status acknowledged --stack refunds --format json");
+  CHECK(listed.out.find("[{\"id\":2,\"status\":\"acknowledged\",\"reconcile\":\"refunds_reach_erp\",\"key\":\"R1004\","
+                        "\"rule\":\"lag at -> posted_at\",\"severity\":\"low\",\"age_days\":0,\"first_run\":1,") == 0);
+
+  // The correction is reverted: the amount exception comes back as the same exception.
+  write_file(ex.stack + "/data/erp_customer_refunds.ndjson",
+             original + erp.substr(erp.rfind("{\"internalId\":\"CR-9003\"")));
+  auto fourth = ex.run();
+  CHECK(fourth.out.find("exceptions across runs: 0 opened, 2 reopened, 13 still open, 0 resolved") != std::string::npos);
+  Db db(ex.stack + "/seam.db", false);
+  CHECK(rows(db, "SELECT count(*) FROM exceptions") == std::vector<std::string>{"16"});
+  CHECK(rows(db, "SELECT e.event, x.group_key, coalesce(e.by_whom, ''), coalesce(e.note, '') FROM exception_events e "
+                 "JOIN exceptions x ON x.id = e.exception_id WHERE e.event <> 'opened' ORDER BY e.id") ==
+        std::vector<std::string>{"resolved|R1003||", "resolved|R1012||", "resolved|5012||",
+                                 "acknowledged|R1004|ana|ERP team re-posting with the right date", "reopened|R1012||",
+                                 "reopened|5012||"});
+  CHECK(rows(db, "SELECT status, last_run FROM exceptions WHERE group_key = 'R1004'") ==
+        std::vector<std::string>{"acknowledged|4"});
+  CHECK_THROWS_AS(db.exec("DELETE FROM exceptions"), AuditError);
+}

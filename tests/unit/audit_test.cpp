@@ -65,7 +65,8 @@ TEST_CASE("audit: a log from a newer seam is refused, not rewritten") {
   db.exec("PRAGMA user_version = 99");
   CHECK_THROWS_WITH_AS(migrate_audit_schema(db),
                        ("audit log " + (dir / "a.db") +
-                        " has schema version 99, newer than this seam understands (1); upgrade seam").c_str(),
+                        " has schema version 99, newer than this seam understands (" +
+                        std::to_string(kAuditSchemaVersion) + "); upgrade seam").c_str(),
                        AuditError);
 }
 
@@ -172,4 +173,20 @@ TEST_CASE("audit: a second writer while a run is live stops with a clear message
                         " on " + [] { char h[256] = {0}; gethostname(h, sizeof h - 1); return std::string(h); }() +
                         "); wait for it to finish, or use another --db").c_str(),
                        AuditError);
+}
+
+TEST_CASE("audit: a version 1 log is migrated to version 2 in place, keeping its runs") {
+  TempDir dir;
+  {
+    Db db(dir / "a.db", true);
+    migrate_audit_schema(db, 1);
+    db.exec("INSERT INTO runs (stack_name, stack_dir, stack_digest, seam_version, started_at, as_of, status, pid, host) "
+            "VALUES ('old', 'dir', 'd', '0.1.0', 't', 't', 'complete', 1, 'h')");
+    CHECK(scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'exceptions'") == 0);
+  }
+  Db db(dir / "a.db", false);
+  migrate_audit_schema(db);
+  CHECK(scalar(db, "PRAGMA user_version") == 2);
+  CHECK(scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'exceptions'") == 1);
+  CHECK(text(db, "SELECT stack_name FROM runs") == "old");
 }

@@ -1,0 +1,146 @@
+#include "engine/audit/exceptions.hpp"
+
+#include "engine/util/result.hpp"
+
+namespace seam {
+
+std::string ExceptionTracker::id_key(std::string_view reconcile, std::string_view key, std::string_view rule) {
+  std::string k;
+  k.reserve(reconcile.size() + key.size() + rule.size() + 2);
+  k.append(reconcile).push_back('\x1f');
+  k.append(key).push_back('\x1f');
+  k.append(rule);
+  return k;
+}
+
+ExceptionTracker::ExceptionTracker(Db& db, const std::string& stack_name) : stack_(stack_name) {
+  Statement s(db,
+              "SELECT id, reconcile, group_key, rule FROM exceptions "
+              "WHERE stack_name = ?1 AND status IN ('open', 'acknowledged')");
+  s.bind(1, stack_);
+  while (s.step()) {
+    std::string reconcile = s.text_at(1), key = s.text_at(2);
+    open_[id_key(reconcile, key, s.text_at(3))] = s.int_at(0);
+    open_keys_[reconcile].insert(key);
+  }
+}
+
+void ExceptionTracker::observe(const ReconcileSpec& rec, std::string_view key, const std::vector<Verdict>& verdicts) {
+  if (open_.empty()) return;
+  auto keys = open_keys_.find(rec.name);
+  if (keys == open_keys_.end() || !keys->second.count(std::string(key))) return;
+  for (size_t k = 0; k < verdicts.size(); ++k) {
+    if (is_exception(verdicts[k].outcome)) continue;
+    auto it = open_.find(id_key(rec.name, key, rec.rules[k].name));
+    if (it != open_.end()) passing_.push_back(it->second);
+  }
+}
+
+ExceptionChanges ExceptionTracker::apply(Db& db, int64_t run_id, const std::string& at,
+                                         const std::vector<ReconcileReport>& reports) {
+  ExceptionChanges changes;
+  Transaction tx(db, "BEGIN IMMEDIATE");
+  Statement find(db, "SELECT id, status FROM exceptions WHERE stack_name = ?1 AND reconcile = ?2 AND group_key = ?3 AND rule = ?4");
+  Statement insert(db,
+                   "INSERT INTO exceptions (stack_name, reconcile, group_key, rule, status, severity, first_run, "
+                   "first_seen_at, last_run, last_seen_at, outcome, left_ids, right_ids, expected, actual, delta, message) "
+                   "VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+  Statement refresh(db,
+                    "UPDATE exceptions SET last_run = ?2, last_seen_at = ?3, outcome = ?4, left_ids = ?5, right_ids = ?6, "
+                    "expected = ?7, actual = ?8, delta = ?9, message = ?10, severity = ?11, "
+                    "status = CASE status WHEN 'resolved' THEN 'open' ELSE status END, "
+                    "resolved_run = CASE status WHEN 'resolved' THEN NULL ELSE resolved_run END, "
+                    "resolved_at = CASE status WHEN 'resolved' THEN NULL ELSE resolved_at END WHERE id = ?1");
+  Statement resolve(db,
+                    "UPDATE exceptions SET status = 'resolved', resolved_run = ?2, resolved_at = ?3 "
+                    "WHERE id = ?1 AND status IN ('open', 'acknowledged')");
+  Statement event(db, "INSERT INTO exception_events (exception_id, run_id, at, event) VALUES (?1, ?2, ?3, ?4)");
+  for (const auto& rec : reports)
+    for (const auto& f : rec.findings) {
+      if (!is_exception(f.outcome)) continue;
+      find.bind(1, stack_).bind(2, rec.name).bind(3, f.key).bind(4, f.rule);
+      int64_t id = 0;
+      std::string status;
+      if (find.step()) {
+        id = find.int_at(0);
+        status = find.text_at(1);
+      }
+      find.reset();
+      const Verdict& v = f.verdict;
+      if (id == 0) {
+        insert.bind(1, stack_).bind(2, rec.name).bind(3, f.key).bind(4, f.rule).bind(5, severity_name(f.severity));
+        insert.bind(6, run_id).bind(7, at).bind(8, outcome_name(f.outcome)).bind(9, f.left_ids).bind(10, f.right_ids);
+        insert.bind_optional(11, v.expected).bind_optional(12, v.actual).bind_optional(13, v.delta).bind(14, v.message);
+        insert.run();
+        event.bind(1, db.last_insert_id()).bind(2, run_id).bind(3, at).bind(4, "opened").run();
+        ++changes.opened;
+      } else {
+        refresh.bind(1, id).bind(2, run_id).bind(3, at).bind(4, outcome_name(f.outcome)).bind(5, f.left_ids);
+        refresh.bind(6, f.right_ids).bind_optional(7, v.expected).bind_optional(8, v.actual).bind_optional(9, v.delta);
+        refresh.bind(10, v.message).bind(11, severity_name(f.severity)).run();
+        if (status == "resolved") {
+          event.bind(1, id).bind(2, run_id).bind(3, at).bind(4, "reopened").run();
+          ++changes.reopened;
+        } else {
+          ++changes.refreshed;
+        }
+      }
+    }
+  for (int64_t id : passing_) {
+    resolve.bind(1, id).bind(2, run_id).bind(3, at).run();
+    if (sqlite3_changes(db.handle()) == 0) continue;
+    event.bind(1, id).bind(2, run_id).bind(3, at).bind(4, "resolved").run();
+    ++changes.resolved;
+  }
+  tx.commit();
+  return changes;
+}
+
+std::vector<ExceptionRow> list_exceptions(Db& db, const std::string& status, const std::string& now_iso) {
+  Statement s(db,
+              "SELECT id, status, reconcile, group_key, rule, severity, first_seen_at, last_seen_at, "
+              "coalesce(delta, ''), message, first_run, last_run, coalesce(resolved_run, 0), "
+              "CAST(julianday(?2) - julianday(first_seen_at) AS INTEGER) "
+              "FROM exceptions WHERE ?1 = 'all' OR status = ?1 ORDER BY first_seen_at, id");
+  s.bind(1, status).bind(2, now_iso);
+  std::vector<ExceptionRow> rows;
+  while (s.step()) {
+    ExceptionRow r;
+    r.id = s.int_at(0);
+    r.status = s.text_at(1);
+    r.reconcile = s.text_at(2);
+    r.key = s.text_at(3);
+    r.rule = s.text_at(4);
+    r.severity = s.text_at(5);
+    r.first_seen_at = s.text_at(6);
+    r.last_seen_at = s.text_at(7);
+    r.delta = s.text_at(8);
+    r.message = s.text_at(9);
+    r.first_run = s.int_at(10);
+    r.last_run = s.int_at(11);
+    r.resolved_run = s.int_at(12);
+    r.age_days = s.int_at(13);
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+void acknowledge_exception(Db& db, int64_t id, const std::string& by, const std::string& note, const std::string& at) {
+  Transaction tx(db, "BEGIN IMMEDIATE");
+  std::string status;
+  {
+    Statement s(db, "SELECT status FROM exceptions WHERE id = ?1");
+    s.bind(1, id);
+    if (!s.step()) throw UserError("no exception " + std::to_string(id) + " (see seam exceptions)");
+    status = s.text_at(0);
+  }
+  if (status != "open")
+    throw UserError("exception " + std::to_string(id) + " is " + status + "; only open exceptions can be acknowledged");
+  Statement u(db, "UPDATE exceptions SET status = 'acknowledged' WHERE id = ?1");
+  u.bind(1, id).run();
+  Statement e(db, "INSERT INTO exception_events (exception_id, at, event, by_whom, note) VALUES (?1, ?2, 'acknowledged', ?3, ?4)");
+  e.bind(1, id).bind(2, at).bind(3, by).bind(4, note).run();
+  tx.commit();
+}
+
+}  // namespace seam

@@ -1,0 +1,51 @@
+#pragma once
+// Exceptions as durable state across runs, keyed by (stack, reconciliation, group key,
+// rule): opened by the first failing verdict, refreshed by each later one, resolved when a
+// later run evaluates the same rule on the same key and it no longer fails, reopened if
+// it fails again, acknowledged by a person. Never deleted; every status change is an
+// event in the audit log. Derived state: a run killed after its seal and before this
+// update is caught up by the next run.
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "engine/audit/db.hpp"
+#include "engine/run/runner.hpp"
+
+namespace seam {
+
+class ExceptionTracker {
+ public:
+  // Loads the stack's open and acknowledged exceptions.
+  ExceptionTracker(Db& db, const std::string& stack_name);
+
+  // During evaluation, per group: notes rules that now pass (or skip) on a key that has an
+  // open exception. One hash lookup per group when nothing is open for its key.
+  void observe(const ReconcileSpec& rec, std::string_view key, const std::vector<Verdict>& verdicts);
+
+  // After the run is sealed: opens, refreshes, reopens and resolves, in one transaction.
+  ExceptionChanges apply(Db& db, int64_t run_id, const std::string& at, const std::vector<ReconcileReport>& reports);
+
+ private:
+  static std::string id_key(std::string_view reconcile, std::string_view key, std::string_view rule);
+  std::string stack_;
+  std::unordered_map<std::string, std::unordered_set<std::string>> open_keys_;  // reconcile → keys
+  std::unordered_map<std::string, int64_t> open_;                               // id_key → exception id
+  std::vector<int64_t> passing_;                                                // open ones that now pass
+};
+
+struct ExceptionRow {
+  int64_t id = 0;
+  std::string status, reconcile, key, rule, severity, first_seen_at, last_seen_at, delta, message;
+  int64_t first_run = 0, last_run = 0, resolved_run = 0, age_days = 0;
+};
+
+// Exceptions with `status` ("open", "acknowledged", "resolved" or "all"), oldest first.
+// Age is counted in whole days from first detection to `now_iso`.
+std::vector<ExceptionRow> list_exceptions(Db& db, const std::string& status, const std::string& now_iso);
+// Acknowledges an open exception; throws UserError when it is not open.
+void acknowledge_exception(Db& db, int64_t id, const std::string& by, const std::string& note, const std::string& at);
+
+}  // namespace seam
