@@ -383,9 +383,13 @@ function reconcile(name)
     pending["reconcile " .. name] = nil
     local what = 'reconcile "' .. name .. '"'
     check_table(body, what)
-    check_options(body, { "left", "right", "match", "rules", "doc" }, what)
+    check_options(body, { "left", "right", "match", "rules", "doc", "system_of_record" }, what)
     check_string(body.left, what .. " left")
     check_string(body.right, what .. " right")
+    local sor = body.system_of_record or body.left
+    if sor ~= body.left and sor ~= body.right then
+      user_error(what .. ": system_of_record must be \"" .. body.left .. "\" or \"" .. body.right .. "\", found \"" .. tostring(sor) .. "\"")
+    end
     check_table(body.match, what .. " match")
     check_options(body.match, { "left", "right", "cardinality" }, what .. " match")
     local cardinality = body.match.cardinality or "one_to_one"
@@ -405,7 +409,7 @@ function reconcile(name)
       rules[#rules + 1] = r
     end
     decls.reconciles[#decls.reconciles + 1] = {
-      name = name, left = body.left, right = body.right,
+      name = name, left = body.left, right = body.right, system_of_record = sor,
       left_key = key_list(body.match.left, what .. " match.left"),
       right_key = key_list(body.match.right, what .. " match.right"),
       cardinality = cardinality, rules = rules, file = file, line = line,

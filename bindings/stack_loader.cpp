@@ -332,6 +332,7 @@ StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
     r.loc = d.loc();
     r.left = d.str("left");
     r.right = d.str("right");
+    r.system_of_record = d.str("system_of_record");
     r.left_key = d.string_list("left_key");
     r.right_key = d.string_list("right_key");
     std::string card = d.str("cardinality");

@@ -15,6 +15,7 @@
 #include "engine/audit/verify.hpp"
 #include "engine/report/summary.hpp"
 #include "engine/report/table.hpp"
+#include "engine/report/variance.hpp"
 #include "engine/report/trace.hpp"
 #include "engine/run/runner.hpp"
 #include "engine/util/json.hpp"
@@ -190,6 +191,29 @@ int cmd_exceptions_ack(const std::string& db, const std::string& stack, int64_t 
   migrate_audit_schema(handle);
   acknowledge_exception(handle, id, by, note, format_time_iso(now_utc_us()));
   std::cout << "exception " << id << " acknowledged by " << by << "\n";
+  return kExitOk;
+}
+
+int cmd_report_variance(const std::string& db, const std::string& stack, const VarianceArgs& a, const Common& common) {
+  VarianceFilter f;
+  f.status = a.status;
+  f.reconcile = a.reconcile;
+  f.key = a.key;
+  f.min_age_days = a.min_age;
+  for (auto [text, slot] : {std::pair{&a.since, &f.since}, std::pair{&a.until, &f.until}}) {
+    if (text->empty()) continue;
+    auto t = parse_time(*text, *make_time_format("iso8601", "UTC"));
+    if (!t) throw UserError((slot == &f.since ? "--since: " : "--until: ") + t.error());
+    *slot = format_time_iso(*t);
+  }
+  if (!a.min_amount.empty()) {
+    auto d = parse_decimal(a.min_amount);
+    if (!d) throw UserError("--min-amount: " + d.error());
+    f.min_amount = *d;
+  }
+  Db handle(existing_db(db, stack), false);
+  migrate_audit_schema(handle);
+  std::cout << render_variance(variance_report(handle, f, format_time_iso(now_utc_us())), common.format);
   return kExitOk;
 }
 

@@ -31,6 +31,11 @@ int cmd_params(const std::string& stack, const std::vector<std::string>& sets, c
 int cmd_exceptions(const std::string& db, const std::string& stack, const std::string& status, const Common& common);
 int cmd_exceptions_ack(const std::string& db, const std::string& stack, int64_t id, const std::string& by,
                        const std::string& note);
+struct VarianceArgs {
+  std::string status = "unresolved", since, until, reconcile, key, min_amount;
+  int64_t min_age = 0;
+};
+int cmd_report_variance(const std::string& db, const std::string& stack, const VarianceArgs& args, const Common& common);
 int cmd_trace(const std::string& key, const std::string& db, const std::string& stack, const Common& common);
 int cmd_audit_verify(const std::string& db, const std::string& stack, const Common& common);
 

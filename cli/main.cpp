@@ -92,6 +92,22 @@ int main(int argc, char** argv) {
   ack->add_option("--db", db, "audit log file (default: ./seam.db)");
   ack->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
 
+  auto* report = app.add_subcommand("report", "reports over the audit log");
+  report->require_subcommand(1);
+  VarianceArgs variance_args;
+  auto* variance = report->add_subcommand("variance", "the checkpoint report: exceptions by age, then amount");
+  variance->add_option("--status", variance_args.status, "open, acknowledged, unresolved (both), resolved or all")
+      ->check(CLI::IsMember({"open", "acknowledged", "unresolved", "resolved", "all"}));
+  variance->add_option("--since", variance_args.since, "first detected at or after (ISO 8601)");
+  variance->add_option("--until", variance_args.until, "first detected before (ISO 8601)");
+  variance->add_option("--reconcile", variance_args.reconcile, "one reconciliation");
+  variance->add_option("--key", variance_args.key, "one key (a refund id, say)");
+  variance->add_option("--min-age", variance_args.min_age, "at least this many days old");
+  variance->add_option("--min-amount", variance_args.min_amount, "at least this much money at stake (|delta|)");
+  variance->add_option("--db", db, "audit log file (default: ./seam.db)");
+  variance->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
+  variance->add_option("--format", common.format, "text, csv or json")->check(CLI::IsMember({"text", "csv", "json"}));
+
   auto* audit = app.add_subcommand("audit", "audit log integrity");
   audit->require_subcommand(1);
   auto* verify = audit->add_subcommand("verify", "recompute every sealed run and check the chain");
@@ -126,6 +142,7 @@ int main(int argc, char** argv) {
     if (*verify) return cmd_audit_verify(db, stack_dir, common);
     if (*ack) return cmd_exceptions_ack(db, stack_dir, exception_id, by, note);
     if (*exceptions) return cmd_exceptions(db, stack_dir, status, common);
+    if (*variance) return cmd_report_variance(db, stack_dir, variance_args, common);
   } catch (const seam::UserError& e) {
     std::cerr << "seam: error: " << e.what() << "\n";
     return kExitUsage;

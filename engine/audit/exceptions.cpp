@@ -43,8 +43,8 @@ ExceptionChanges ExceptionTracker::apply(Db& db, int64_t run_id, const std::stri
   Statement find(db, "SELECT id, status FROM exceptions WHERE stack_name = ?1 AND reconcile = ?2 AND group_key = ?3 AND rule = ?4");
   Statement insert(db,
                    "INSERT INTO exceptions (stack_name, reconcile, group_key, rule, status, severity, first_run, "
-                   "first_seen_at, last_run, last_seen_at, outcome, left_ids, right_ids, expected, actual, delta, message) "
-                   "VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+                   "first_seen_at, last_run, last_seen_at, outcome, left_ids, right_ids, expected, actual, delta, message, "
+                   "system_of_record) VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
   Statement refresh(db,
                     "UPDATE exceptions SET last_run = ?2, last_seen_at = ?3, outcome = ?4, left_ids = ?5, right_ids = ?6, "
                     "expected = ?7, actual = ?8, delta = ?9, message = ?10, severity = ?11, "
@@ -71,6 +71,7 @@ ExceptionChanges ExceptionTracker::apply(Db& db, int64_t run_id, const std::stri
         insert.bind(1, stack_).bind(2, rec.name).bind(3, f.key).bind(4, f.rule).bind(5, severity_name(f.severity));
         insert.bind(6, run_id).bind(7, at).bind(8, outcome_name(f.outcome)).bind(9, f.left_ids).bind(10, f.right_ids);
         insert.bind_optional(11, v.expected).bind_optional(12, v.actual).bind_optional(13, v.delta).bind(14, v.message);
+        insert.bind(15, rec.system_of_record);
         insert.run();
         event.bind(1, db.last_insert_id()).bind(2, run_id).bind(3, at).bind(4, "opened").run();
         ++changes.opened;

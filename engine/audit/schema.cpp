@@ -168,6 +168,7 @@ CREATE TABLE exceptions (
   reconcile      TEXT NOT NULL,
   group_key      TEXT NOT NULL,
   rule           TEXT NOT NULL,
+  system_of_record TEXT NOT NULL,
   status         TEXT NOT NULL CHECK (status IN ('open', 'acknowledged', 'resolved')),
   severity       TEXT NOT NULL,
   first_run      INTEGER NOT NULL REFERENCES runs(id),

@@ -130,15 +130,11 @@ class ReplaySink final : public GroupSink {
                   const std::string& delta) {
     list.push_back(f);
     // "-36.00 USD": the money this flip puts at stake or releases
-    auto space = delta.rfind(' ');
-    if (space == std::string::npos) return;
-    std::string cur = delta.substr(space + 1);
-    CurrencyCode code = pack_currency(cur);
-    if (!code) return;
-    auto amount = parse_amount(delta.substr(0, space), currency_scale(code), {});
+    auto amount = parse_money_text(delta);
     if (!amount) return;
-    money[f.rule][cur] += std::llabs(amount->minor);
-    money["(total)"][cur] += std::llabs(amount->minor);
+    std::string cur = currency_name(amount->second);
+    money[f.rule][cur] += std::llabs(amount->first);
+    money["(total)"][cur] += std::llabs(amount->first);
   }
 
   const StackSpec& spec_;

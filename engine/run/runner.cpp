@@ -266,6 +266,7 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
     rr.name = rec.name;
     rr.left = rec.left;
     rr.right = rec.right;
+    rr.system_of_record = rec.system_of_record;
     std::vector<Verdict> verdicts(rules.size());
     for (size_t gi = 0; gi < m.groups.size(); ++gi) {
       const MatchGroup& g = m.groups[gi];

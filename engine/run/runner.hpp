@@ -35,7 +35,7 @@ struct Finding {
 };
 
 struct ReconcileReport {
-  std::string name, left, right;
+  std::string name, left, right, system_of_record;
   uint64_t groups = 0;
   std::array<uint64_t, kOutcomeCount> outcomes{};
   std::vector<Finding> findings;

@@ -112,6 +112,7 @@ const char* cardinality_name(Cardinality c);
 
 struct ReconcileSpec {
   std::string name, left, right;
+  std::string system_of_record;  // the system that holds the truth; the left one unless declared
   std::vector<std::string> left_key, right_key;
   Cardinality cardinality = Cardinality::OneToOne;
   std::vector<RuleSpec> rules;

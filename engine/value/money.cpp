@@ -195,6 +195,18 @@ std::string Decimal::str() const {
   return format_amount(units, scale);
 }
 
+std::optional<std::pair<int64_t, CurrencyCode>> parse_money_text(std::string_view text) {
+  auto space = text.rfind(' ');
+  if (space == std::string_view::npos || text.size() - space - 1 != 3) return std::nullopt;
+  std::string_view code = text.substr(space + 1);
+  for (char c : code)
+    if (c < 'A' || c > 'Z') return std::nullopt;
+  CurrencyCode cur = pack_currency(code);
+  auto amount = parse_amount(text.substr(0, space), currency_scale(cur), {});
+  if (!amount) return std::nullopt;
+  return std::pair{amount->minor, cur};
+}
+
 std::string format_amount(int64_t minor, int scale) {
   bool neg = minor < 0;
   uint64_t u = neg ? 0 - static_cast<uint64_t>(minor) : static_cast<uint64_t>(minor);

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "engine/util/result.hpp"
 
@@ -41,6 +42,10 @@ struct Decimal {
   std::string str() const;
 };
 Result<Decimal> parse_decimal(std::string_view text);
+
+// Reads money as seam prints it ("-36.00 USD", an upper-case ISO code after a space);
+// nullopt for anything else ("105 min", "2 records").
+std::optional<std::pair<int64_t, CurrencyCode>> parse_money_text(std::string_view text);
 
 std::string format_amount(int64_t minor, int scale);   // "-1234.50"
 std::string format_money(int64_t minor, CurrencyCode currency);  // "12.50 USD"

@@ -43,6 +43,7 @@ system "erp" {
 
 reconcile "refunds_reach_erp" {
   left = "storefront", right = "erp",
+  system_of_record = "storefront",   -- the refund happened where the customer was paid back
   match = { left = "refund_id", right = "external_ref", cardinality = "one_to_one" },
   rules = {
     exists_in { "right", grace_minutes = param "lag_minutes", since = "at", severity = "high" },

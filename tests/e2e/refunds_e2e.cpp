@@ -1,6 +1,8 @@
 // The refunds example end to end: the real binary, the real files, the exact verdicts.
 #include <doctest/doctest.h>
 
+#include <sstream>
+
 #include "engine/util/digest.hpp"
 #include "tests/e2e/e2e_support.hpp"
 
@@ -101,7 +103,7 @@ TEST_CASE("e2e refunds: the run records params, inputs' digests, rule versions; 
   CHECK(r.out.find("\"exit_code\":1") != std::string::npos);
   CHECK(r.out.find("\"params\":{\"amount_tolerance\":{\"value\":\"0.00\",\"source\":\"default\"},\"lag_minutes\":{\"value\":\"30\",\"source\":\"default\"}}") !=
         std::string::npos);
-  CHECK(r.out.find("{\"key\":\"R1012\",\"rule\":\"amount equal\",\"rule_source\":\"refunds/stack.lua:51\",\"outcome\":\"fail\","
+  CHECK(r.out.find("{\"key\":\"R1012\",\"rule\":\"amount equal\",\"rule_source\":\"refunds/stack.lua:52\",\"outcome\":\"fail\","
                    "\"severity\":\"high\",\"left_ids\":\"R1012\",\"right_ids\":\"CR-9012\"") != std::string::npos);
   Db db(ex.stack + "/seam.db", false);
   CHECK(rows(db, "SELECT name, value, source FROM run_params ORDER BY name") ==
@@ -110,7 +112,7 @@ TEST_CASE("e2e refunds: the run records params, inputs' digests, rule versions; 
   CHECK(rows(db, "SELECT status, as_of, length(seal) FROM runs") ==
         std::vector<std::string>{"complete|2026-03-24T18:00:00Z|64"});
   CHECK(rows(db, "SELECT kind, source FROM rules WHERE name = 'same accounting month'") ==
-        std::vector<std::string>{"lua|refunds/stack.lua:57"});
+        std::vector<std::string>{"lua|refunds/stack.lua:58"});
 }
 
 TEST_CASE("e2e refunds: ops change thresholds with --set and --as-of, and the run records where values came from") {
@@ -317,4 +319,58 @@ TEST_CASE("e2e refunds: exceptions live across runs: no duplicates, resolved whe
   CHECK(rows(db, "SELECT status, last_run FROM exceptions WHERE group_key = 'R1004'") ==
         std::vector<std::string>{"acknowledged|4"});
   CHECK_THROWS_AS(db.exec("DELETE FROM exceptions"), AuditError);
+}
+
+namespace {
+// The first `n` CSV fields of each line after the header (those hold no quoted commas here).
+std::vector<std::string> csv_prefix(const std::string& csv, size_t n) {
+  std::vector<std::string> out;
+  std::istringstream lines(csv);
+  std::string line;
+  std::getline(lines, line);  // header
+  while (std::getline(lines, line)) {
+    size_t end = 0;
+    for (size_t i = 0; i < n && end != std::string::npos; ++i) end = line.find(',', end + (i ? 1 : 0));
+    out.push_back(line.substr(0, end));
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("e2e refunds: the variance report, oldest and largest first, with its filters and formats") {
+  Example ex;
+  ex.run();
+  auto all = run_seam(ex.dir.path(), "report variance --stack refunds --format csv");
+  CHECK(all.exit == 0);
+  CHECK(all.out.rfind("id,key,system_of_record,reconcile,rule,status,delta,age_days,first_seen_at,message\r\n", 0) == 0);
+  CHECK(csv_prefix(all.out, 8) ==
+        std::vector<std::string>{
+            "13,5005,storefront,order_refund_totals,order refunds add up,open,80.00 USD,0",
+            "12,R0999,storefront,refunds_reach_erp,exists in left,open,75.00 USD,0",
+            "1,R1003,storefront,refunds_reach_erp,exists in right,open,-60.00 USD,0",
+            "9,R1013,storefront,refunds_reach_erp,exists in right,open,-45.00 USD,0",
+            "11,R1031,storefront,refunds_reach_erp,exists in left,open,45.00 USD,0",
+            "8,R1012,storefront,refunds_reach_erp,amount equal,open,-36.00 USD,0",
+            "16,5012,storefront,order_refund_totals,order refunds add up,open,-36.00 USD,0",
+            "14,5008,storefront,order_refund_totals,order refunds add up,open,-20.00 USD,0",
+            "6,R1010,storefront,refunds_reach_erp,exists in right,open,-15.00 USD,0",
+            "7,R1011,storefront,refunds_reach_erp,exists in right,open,-5.00 USD,0",
+            "2,R1004,storefront,refunds_reach_erp,lag at -> posted_at,open,105 min,0",
+            "3,R1005,storefront,refunds_reach_erp,posted once,open,,0",
+            "4,R1006,storefront,refunds_reach_erp,reason code kept,open,,0",
+            "5,R1007,storefront,refunds_reach_erp,status mapped,open,,0",
+            "10,R1015,storefront,refunds_reach_erp,same accounting month,open,,0",
+            "15,5008,storefront,order_refund_totals,each partial refund posted,open,,0"});
+  auto big = run_seam(ex.dir.path(), "report variance --stack refunds --format csv --min-amount 40 --reconcile refunds_reach_erp");
+  CHECK(csv_prefix(big.out, 2) == std::vector<std::string>{"12,R0999", "1,R1003", "9,R1013", "11,R1031"});
+  auto one = run_seam(ex.dir.path(), "report variance --stack refunds --format json --key R1003");
+  CHECK(one.out.rfind("[{\"id\":1,\"key\":\"R1003\",\"system_of_record\":\"storefront\",\"reconcile\":\"refunds_reach_erp\","
+                      "\"rule\":\"exists in right\",\"status\":\"open\",\"delta\":\"-60.00 USD\",\"age_days\":0,", 0) == 0);
+  CHECK(run_seam(ex.dir.path(), "report variance --stack refunds --min-age 1").out == "no exceptions match\n");
+  CHECK(run_seam(ex.dir.path(), "report variance --stack refunds --status resolved").out == "no exceptions match\n");
+  CHECK(run_seam(ex.dir.path(), "report variance --stack refunds --until 2026-01-01").out == "no exceptions match\n");
+  CHECK(csv_prefix(run_seam(ex.dir.path(), "report variance --stack refunds --format csv --since 2026-01-01").out, 1).size() == 16);
+  auto bad = run_seam(ex.dir.path(), "report variance --stack refunds --since yesterday");
+  CHECK(bad.exit == 2);
+  CHECK(bad.err == "seam: error: --since: cannot read 'yesterday' as an ISO 8601 time: expected YYYY-MM-DD\n");
 }

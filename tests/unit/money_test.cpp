@@ -85,3 +85,14 @@ TEST_CASE("money: formatting and decimals") {
   CHECK_FALSE(parse_decimal("ten").ok());
   CHECK(parse_decimal("-3")->units == -3);
 }
+
+TEST_CASE("money: reading back money as seam prints it, and nothing else") {
+  auto m = parse_money_text("-36.00 USD");
+  REQUIRE(m.has_value());
+  CHECK(m->first == -3600);
+  CHECK(currency_name(m->second) == "USD");
+  CHECK(parse_money_text("1500 JPY")->first == 1500);
+  CHECK_FALSE(parse_money_text("105 min").has_value());
+  CHECK_FALSE(parse_money_text("2 records").has_value());
+  CHECK_FALSE(parse_money_text("USD").has_value());
+}

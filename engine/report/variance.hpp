@@ -1,0 +1,31 @@
+#pragma once
+// `seam report variance`: the checkpoint report finance runs daily. Exceptions with their
+// key, system of record, amount at stake, age and rule, oldest and largest first.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/audit/db.hpp"
+#include "engine/value/money.hpp"
+
+namespace seam {
+
+struct VarianceFilter {
+  std::string status = "unresolved";  // open, acknowledged, unresolved (both), resolved, all
+  std::string since, until;           // on first detection, ISO 8601 (a date is enough)
+  std::string reconcile, key;
+  int64_t min_age_days = 0;
+  std::optional<Decimal> min_amount;  // |delta| in major units, any currency
+};
+
+struct VarianceRow {
+  int64_t id = 0, age_days = 0;
+  std::string key, system_of_record, reconcile, rule, status, delta, message, first_seen_at;
+  int64_t amount_minor = 0;  // |delta| when it is money, else 0
+  CurrencyCode currency = 0;
+};
+
+std::vector<VarianceRow> variance_report(Db& db, const VarianceFilter& filter, const std::string& now_iso);
+std::string render_variance(const std::vector<VarianceRow>& rows, const std::string& format);
+
+}  // namespace seam
