@@ -14,25 +14,28 @@ std::string ExceptionTracker::id_key(std::string_view reconcile, std::string_vie
 }
 
 ExceptionTracker::ExceptionTracker(Db& db, const std::string& stack_name) : stack_(stack_name) {
-  Statement s(db,
-              "SELECT id, reconcile, group_key, rule FROM exceptions "
-              "WHERE stack_name = ?1 AND status IN ('open', 'acknowledged')");
+  // All of them, resolved ones included, so applying a run needs no lookup per failure.
+  Statement s(db, "SELECT id, reconcile, group_key, rule, status FROM exceptions WHERE stack_name = ?1");
   s.bind(1, stack_);
   while (s.step()) {
     std::string reconcile = s.text_at(1), key = s.text_at(2);
-    open_[id_key(reconcile, key, s.text_at(3))] = s.int_at(0);
-    open_keys_[reconcile].insert(key);
+    bool resolved = s.text_at(4) == "resolved";
+    known_[id_key(reconcile, key, s.text_at(3))] = {s.int_at(0), resolved};
+    if (!resolved) {
+      open_keys_[reconcile].insert(key);
+      ++open_count_;
+    }
   }
 }
 
 void ExceptionTracker::observe(const ReconcileSpec& rec, std::string_view key, const std::vector<Verdict>& verdicts) {
-  if (open_.empty()) return;
+  if (open_count_ == 0) return;
   auto keys = open_keys_.find(rec.name);
   if (keys == open_keys_.end() || !keys->second.count(std::string(key))) return;
   for (size_t k = 0; k < verdicts.size(); ++k) {
     if (is_exception(verdicts[k].outcome)) continue;
-    auto it = open_.find(id_key(rec.name, key, rec.rules[k].name));
-    if (it != open_.end()) passing_.push_back(it->second);
+    auto it = known_.find(id_key(rec.name, key, rec.rules[k].name));
+    if (it != known_.end() && !it->second.resolved) passing_.push_back(it->second.id);
   }
 }
 
@@ -40,7 +43,6 @@ ExceptionChanges ExceptionTracker::apply(Db& db, int64_t run_id, const std::stri
                                          const std::vector<ReconcileReport>& reports) {
   ExceptionChanges changes;
   Transaction tx(db, "BEGIN IMMEDIATE");
-  Statement find(db, "SELECT id, status FROM exceptions WHERE stack_name = ?1 AND reconcile = ?2 AND group_key = ?3 AND rule = ?4");
   Statement insert(db,
                    "INSERT INTO exceptions (stack_name, reconcile, group_key, rule, status, severity, first_run, "
                    "first_seen_at, last_run, last_seen_at, outcome, left_ids, right_ids, expected, actual, delta, message, "
@@ -58,28 +60,21 @@ ExceptionChanges ExceptionTracker::apply(Db& db, int64_t run_id, const std::stri
   for (const auto& rec : reports)
     for (const auto& f : rec.findings) {
       if (!is_exception(f.outcome)) continue;
-      find.bind(1, stack_).bind(2, rec.name).bind(3, f.key).bind(4, f.rule);
-      int64_t id = 0;
-      std::string status;
-      if (find.step()) {
-        id = find.int_at(0);
-        status = find.text_at(1);
-      }
-      find.reset();
+      auto known = known_.find(id_key(rec.name, f.key, f.rule));
+      int64_t id = known == known_.end() ? 0 : known->second.id;
       const Verdict& v = f.verdict;
       if (id == 0) {
         insert.bind(1, stack_).bind(2, rec.name).bind(3, f.key).bind(4, f.rule).bind(5, severity_name(f.severity));
         insert.bind(6, run_id).bind(7, at).bind(8, outcome_name(f.outcome)).bind(9, f.left_ids).bind(10, f.right_ids);
         insert.bind_optional(11, v.expected).bind_optional(12, v.actual).bind_optional(13, v.delta).bind(14, v.message);
         insert.bind(15, rec.system_of_record);
-        insert.run();
-        event.bind(1, db.last_insert_id()).bind(2, run_id).bind(3, at).bind(4, "opened").run();
+        insert.run();  // its opening is first_run / first_seen_at: no event row needed
         ++changes.opened;
       } else {
         refresh.bind(1, id).bind(2, run_id).bind(3, at).bind(4, outcome_name(f.outcome)).bind(5, f.left_ids);
         refresh.bind(6, f.right_ids).bind_optional(7, v.expected).bind_optional(8, v.actual).bind_optional(9, v.delta);
         refresh.bind(10, v.message).bind(11, severity_name(f.severity)).run();
-        if (status == "resolved") {
+        if (known->second.resolved) {
           event.bind(1, id).bind(2, run_id).bind(3, at).bind(4, "reopened").run();
           ++changes.reopened;
         } else {

@@ -2,8 +2,8 @@
 // Exceptions as durable state across runs, keyed by (stack, reconciliation, group key,
 // rule): opened by the first failing verdict, refreshed by each later one, resolved when a
 // later run evaluates the same rule on the same key and it no longer fails, reopened if
-// it fails again, acknowledged by a person. Never deleted; every status change is an
-// event in the audit log. Derived state: a run killed after its seal and before this
+// it fails again, acknowledged by a person. Never deleted; every status change after the
+// opening is an event in the audit log. Derived state: a run killed after its seal and before this
 // update is caught up by the next run.
 #include <string>
 #include <string_view>
@@ -31,9 +31,14 @@ class ExceptionTracker {
  private:
   static std::string id_key(std::string_view reconcile, std::string_view key, std::string_view rule);
   std::string stack_;
-  std::unordered_map<std::string, std::unordered_set<std::string>> open_keys_;  // reconcile → keys
-  std::unordered_map<std::string, int64_t> open_;                               // id_key → exception id
-  std::vector<int64_t> passing_;                                                // open ones that now pass
+  struct Known {
+    int64_t id;
+    bool resolved;
+  };
+  std::unordered_map<std::string, std::unordered_set<std::string>> open_keys_;  // reconcile → keys with open ones
+  std::unordered_map<std::string, Known> known_;  // id_key → every exception of the stack, loaded once
+  size_t open_count_ = 0;
+  std::vector<int64_t> passing_;                  // open ones that now pass
 };
 
 struct ExceptionRow {

@@ -159,7 +159,8 @@ FROM runs;
 }
 
 // Exceptions: derived state across runs, one row per (stack, reconciliation, key, rule) that
-// ever failed, never deleted. Status changes are events, appended and kept.
+// ever failed, never deleted. Status changes after opening are events, appended and kept
+// (the opening itself is the row's first_run and first_seen_at).
 void migrate_v1_to_v2(Db& db) {
   db.exec(R"SQL(
 CREATE TABLE exceptions (
@@ -191,7 +192,7 @@ CREATE TABLE exception_events (
   exception_id INTEGER NOT NULL REFERENCES exceptions(id),
   run_id       INTEGER REFERENCES runs(id),
   at           TEXT NOT NULL,
-  event        TEXT NOT NULL CHECK (event IN ('opened', 'resolved', 'reopened', 'acknowledged')),
+  event        TEXT NOT NULL CHECK (event IN ('resolved', 'reopened', 'acknowledged')),
   by_whom      TEXT,
   note         TEXT
 );
