@@ -9,6 +9,8 @@ failures against the truth, and prints the figures.
     python3 bench/run.py                        # 10k, 100k, 1M with peers
     python3 bench/run.py --sizes 100000 --no-peers
     python3 bench/run.py --smoke                # CI: small, exactness only; exit 1 if not exact
+
+Each tool runs --repeat times (default 3) per size and the median run is reported.
 """
 import argparse
 import csv
@@ -85,6 +87,12 @@ def score(found, truth):
     return by_fault, by_rule, exact
 
 
+def median_of(repeat, run_once):
+    """Runs a tool `repeat` times; the run with the median wall time (figures stay consistent)."""
+    runs = sorted((run_once() for _ in range(repeat)), key=lambda r: r[0]["wall"])
+    return runs[len(runs) // 2]
+
+
 def run_seam(seam, d):
     for f in ("seam.db", "seam.db-wal", "seam.db-shm"):
         if os.path.exists(os.path.join(d, f)):
@@ -127,6 +135,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", default="10000,100000,1000000", help="storefront refunds per run, comma-separated")
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--repeat", type=int, default=3, help="runs per tool and size; the median is reported")
     p.add_argument("--no-peers", action="store_true", help="skip the pandas and SQL scripts")
     p.add_argument("--smoke", action="store_true", help="CI: one small size, no peers, exactness only")
     p.add_argument("--seam", default=os.path.join(ROOT, "build", "seam"))
@@ -142,10 +151,11 @@ def main():
         truth = read_truth(d)
         records = count_lines(os.path.join(d, "data", "storefront_refunds.csv")) - 1 + \
             count_lines(os.path.join(d, "data", "erp_customer_refunds.ndjson"))
-        tools = [("seam",) + run_seam(a.seam, d)]
+        repeat = 1 if a.smoke else max(1, a.repeat)
+        tools = [("seam",) + median_of(repeat, lambda: run_seam(a.seam, d))]
         if peers:
-            tools.append(("pandas",) + run_pandas(d))
-            tools.append(("sql",) + run_sql(d))
+            tools.append(("pandas",) + median_of(repeat, lambda: run_pandas(d)))
+            tools.append(("sql",) + median_of(repeat, lambda: run_sql(d)))
         for name, m, found in tools:
             by_fault, by_rule, exact = score(found, truth)
             results.append((size, name, m, exact, records))
