@@ -43,10 +43,38 @@ ExceptionChanges ExceptionTracker::apply(Db& db, int64_t run_id, const std::stri
                                          const std::vector<ReconcileReport>& reports) {
   ExceptionChanges changes;
   Transaction tx(db, "BEGIN IMMEDIATE");
-  Statement insert(db,
-                   "INSERT INTO exceptions (stack_name, reconcile, group_key, rule, status, severity, first_run, "
-                   "first_seen_at, last_run, last_seen_at, outcome, left_ids, right_ids, expected, actual, delta, message, "
-                   "system_of_record) VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
+  // New exceptions go in many rows per INSERT: a first run over a large backlog opens tens of
+  // thousands at once.
+  constexpr size_t kRows = 32, kCols = 17;
+  auto insert_sql = [&](size_t rows) {
+    std::string sql = "INSERT INTO exceptions (stack_name, reconcile, group_key, rule, status, severity, first_run, "
+                      "first_seen_at, last_run, last_seen_at, outcome, left_ids, right_ids, expected, actual, delta, "
+                      "message, system_of_record) VALUES ";
+    for (size_t r = 0; r < rows; ++r) {
+      size_t b = r * kCols;
+      sql += r ? ", (" : "(";
+      for (size_t c = 1; c <= kCols; ++c) {
+        sql += "?" + std::to_string(b + c) + (c < kCols ? ", " : ")");
+        if (c == 4) sql += "'open', ";
+      }
+    }
+    return sql;
+  };
+  Statement insert_one(db, insert_sql(1)), insert_many(db, insert_sql(kRows));
+  std::vector<std::pair<const ReconcileReport*, const Finding*>> fresh;
+  auto flush = [&](Statement& stmt, size_t first, size_t count) {
+    for (size_t r = 0; r < count; ++r) {
+      const auto& [rec, f] = fresh[first + r];
+      const Verdict& v = f->verdict;
+      int b = static_cast<int>(r * kCols);
+      stmt.bind(b + 1, stack_).bind(b + 2, rec->name).bind(b + 3, f->key).bind(b + 4, f->rule);
+      stmt.bind(b + 5, severity_name(f->severity)).bind(b + 6, run_id).bind(b + 7, at).bind(b + 8, run_id).bind(b + 9, at);
+      stmt.bind(b + 10, outcome_name(f->outcome)).bind(b + 11, f->left_ids).bind(b + 12, f->right_ids);
+      stmt.bind_optional(b + 13, v.expected).bind_optional(b + 14, v.actual).bind_optional(b + 15, v.delta);
+      stmt.bind(b + 16, v.message).bind(b + 17, rec->system_of_record);
+    }
+    stmt.run();
+  };
   Statement refresh(db,
                     "UPDATE exceptions SET last_run = ?2, last_seen_at = ?3, outcome = ?4, left_ids = ?5, right_ids = ?6, "
                     "expected = ?7, actual = ?8, delta = ?9, message = ?10, severity = ?11, "
@@ -64,11 +92,7 @@ ExceptionChanges ExceptionTracker::apply(Db& db, int64_t run_id, const std::stri
       int64_t id = known == known_.end() ? 0 : known->second.id;
       const Verdict& v = f.verdict;
       if (id == 0) {
-        insert.bind(1, stack_).bind(2, rec.name).bind(3, f.key).bind(4, f.rule).bind(5, severity_name(f.severity));
-        insert.bind(6, run_id).bind(7, at).bind(8, outcome_name(f.outcome)).bind(9, f.left_ids).bind(10, f.right_ids);
-        insert.bind_optional(11, v.expected).bind_optional(12, v.actual).bind_optional(13, v.delta).bind(14, v.message);
-        insert.bind(15, rec.system_of_record);
-        insert.run();  // its opening is first_run / first_seen_at: no event row needed
+        fresh.emplace_back(&rec, &f);  // its opening is first_run / first_seen_at: no event row needed
         ++changes.opened;
       } else {
         refresh.bind(1, id).bind(2, run_id).bind(3, at).bind(4, outcome_name(f.outcome)).bind(5, f.left_ids);
@@ -82,6 +106,9 @@ ExceptionChanges ExceptionTracker::apply(Db& db, int64_t run_id, const std::stri
         }
       }
     }
+  size_t done = 0;
+  for (; fresh.size() - done >= kRows; done += kRows) flush(insert_many, done, kRows);
+  for (; done < fresh.size(); ++done) flush(insert_one, done, 1);
   for (int64_t id : passing_) {
     resolve.bind(1, id).bind(2, run_id).bind(3, at).run();
     if (sqlite3_changes(db.handle()) == 0) continue;

@@ -314,3 +314,26 @@ reconcile "r" {
                         "in the data)\n"
                         "stack lint is valid: 2 params, 3 systems, 1 reconciliations, 2 rules; 5 warnings\n");
 }
+
+TEST_CASE("e2e: a large NDJSON input loses nothing and numbers a reject by its real line") {
+  TempDir dir;
+  std::string shop = "id,amount\n", erp;
+  for (int i = 0; i < 210000; ++i) {
+    shop += "K" + std::to_string(i) + ",1.00\n";
+    erp += i == 150000 ? "{\"id\": \"K150000\", \"amount\": }\n"
+                       : "{\"id\":\"K" + std::to_string(i) + "\",\"amount\":\"1.00\"}\n";
+  }
+  write_mini(dir, shop, "id,amount\nA,1.00\n");
+  std::string stack = read_file(dir / "mini/stack.lua");
+  stack.replace(stack.find("source = csv { path = \"erp.csv\" }"), 33, "source = ndjson { path = \"erp.ndjson\" }");
+  write_file(dir / "mini/stack.lua", stack);
+  write_file(dir / "mini/erp.ndjson", erp);
+  auto r = run_seam(dir.path(), "run mini");
+  CHECK(r.exit == 1);
+  Db db(dir / "mini/seam.db", false);
+  CHECK(rows(db, "SELECT rows_read, rows_accepted, rows_rejected FROM run_inputs WHERE system = 'erp'") ==
+        std::vector<std::string>{"210000|209999|1"});
+  CHECK(rows(db, "SELECT line, raw FROM rejects") == std::vector<std::string>{"150001|{\"id\": \"K150000\", \"amount\": }"});
+  CHECK(rows(db, "SELECT count(*) FROM groups") == std::vector<std::string>{"210000"});
+  CHECK(rows(db, "SELECT group_key FROM failures WHERE rule = 'exists in right'") == std::vector<std::string>{"K150000"});
+}
