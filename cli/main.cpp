@@ -79,8 +79,8 @@ int main(int argc, char** argv) {
   std::string status = "open", by, note;
   int64_t exception_id = 0;
   auto* exceptions = app.add_subcommand("exceptions", "exceptions across runs: open, acknowledged, resolved, with age");
-  exceptions->add_option("--status", status, "open, acknowledged, resolved or all")
-      ->check(CLI::IsMember({"open", "acknowledged", "resolved", "all"}));
+  exceptions->add_option("--status", status, "open, acknowledged, unresolved (both), resolved or all")
+      ->check(CLI::IsMember({"open", "acknowledged", "unresolved", "resolved", "all"}));
   exceptions->add_option("--db", db, "audit log file (default: ./seam.db)");
   exceptions->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
   add_format(exceptions);

@@ -1,5 +1,7 @@
 #include "engine/audit/exceptions.hpp"
 
+#include <cstdlib>
+
 #include "engine/util/result.hpp"
 
 namespace seam {
@@ -121,10 +123,10 @@ ExceptionChanges ExceptionTracker::apply(Db& db, int64_t run_id, const std::stri
 
 std::vector<ExceptionRow> list_exceptions(Db& db, const std::string& status, const std::string& now_iso) {
   Statement s(db,
-              "SELECT id, status, reconcile, group_key, rule, severity, first_seen_at, last_seen_at, "
+              "SELECT id, status, reconcile, group_key, rule, system_of_record, severity, first_seen_at, last_seen_at, "
               "coalesce(delta, ''), message, first_run, last_run, coalesce(resolved_run, 0), "
-              "CAST(julianday(?2) - julianday(first_seen_at) AS INTEGER) "
-              "FROM exceptions WHERE ?1 = 'all' OR status = ?1 ORDER BY first_seen_at, id");
+              "CAST(julianday(?2) - julianday(first_seen_at) AS INTEGER) FROM exceptions "
+              "WHERE ?1 = 'all' OR status = ?1 OR (?1 = 'unresolved' AND status IN ('open', 'acknowledged')) ORDER BY id");
   s.bind(1, status).bind(2, now_iso);
   std::vector<ExceptionRow> rows;
   while (s.step()) {
@@ -134,15 +136,21 @@ std::vector<ExceptionRow> list_exceptions(Db& db, const std::string& status, con
     r.reconcile = s.text_at(2);
     r.key = s.text_at(3);
     r.rule = s.text_at(4);
-    r.severity = s.text_at(5);
-    r.first_seen_at = s.text_at(6);
-    r.last_seen_at = s.text_at(7);
-    r.delta = s.text_at(8);
-    r.message = s.text_at(9);
-    r.first_run = s.int_at(10);
-    r.last_run = s.int_at(11);
-    r.resolved_run = s.int_at(12);
-    r.age_days = s.int_at(13);
+    r.system_of_record = s.text_at(5);
+    r.severity = s.text_at(6);
+    r.first_seen_at = s.text_at(7);
+    r.last_seen_at = s.text_at(8);
+    r.delta = s.text_at(9);
+    r.message = s.text_at(10);
+    r.first_run = s.int_at(11);
+    r.last_run = s.int_at(12);
+    r.resolved_run = s.int_at(13);
+    r.age_days = s.int_at(14);
+    // "-36.00 USD": money at stake; "105 min" and the like are not money.
+    if (auto money = parse_money_text(r.delta)) {
+      r.amount_minor = std::llabs(money->first);
+      r.currency = money->second;
+    }
     rows.push_back(std::move(r));
   }
   return rows;

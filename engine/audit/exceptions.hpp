@@ -43,12 +43,14 @@ class ExceptionTracker {
 
 struct ExceptionRow {
   int64_t id = 0;
-  std::string status, reconcile, key, rule, severity, first_seen_at, last_seen_at, delta, message;
+  std::string status, reconcile, key, rule, system_of_record, severity, first_seen_at, last_seen_at, delta, message;
   int64_t first_run = 0, last_run = 0, resolved_run = 0, age_days = 0;
+  int64_t amount_minor = 0;  // |delta| when the delta is money, else 0
+  CurrencyCode currency = 0;
 };
 
-// Exceptions with `status` ("open", "acknowledged", "resolved" or "all"), oldest first.
-// Age is counted in whole days from first detection to `now_iso`.
+// Exceptions with `status` ("open", "acknowledged", "unresolved" for both, "resolved" or
+// "all"), in id order. Age is counted in whole days from first detection to `now_iso`.
 std::vector<ExceptionRow> list_exceptions(Db& db, const std::string& status, const std::string& now_iso);
 // Acknowledges an open exception; throws UserError when it is not open.
 void acknowledge_exception(Db& db, int64_t id, const std::string& by, const std::string& note, const std::string& at);

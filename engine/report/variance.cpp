@@ -1,7 +1,6 @@
 #include "engine/report/variance.hpp"
 
 #include <algorithm>
-#include <cstdlib>
 
 #include "engine/report/table.hpp"
 #include "engine/util/json.hpp"
@@ -20,32 +19,11 @@ std::string csv_field(const std::string& s) {
 }  // namespace
 
 std::vector<VarianceRow> variance_report(Db& db, const VarianceFilter& f, const std::string& now_iso) {
-  Statement s(db, R"SQL(
-SELECT id, group_key, system_of_record, reconcile, rule, status, coalesce(delta, ''), message, first_seen_at,
-       CAST(julianday(?1) - julianday(first_seen_at) AS INTEGER)
-FROM exceptions
-WHERE (?2 = 'all' OR status = ?2 OR (?2 = 'unresolved' AND status IN ('open', 'acknowledged')))
-  AND (?3 = '' OR first_seen_at >= ?3) AND (?4 = '' OR first_seen_at < ?4)
-  AND (?5 = '' OR reconcile = ?5) AND (?6 = '' OR group_key = ?6))SQL");
-  s.bind(1, now_iso).bind(2, f.status).bind(3, f.since).bind(4, f.until).bind(5, f.reconcile).bind(6, f.key);
   std::vector<VarianceRow> rows;
-  while (s.step()) {
-    VarianceRow r;
-    r.id = s.int_at(0);
-    r.key = s.text_at(1);
-    r.system_of_record = s.text_at(2);
-    r.reconcile = s.text_at(3);
-    r.rule = s.text_at(4);
-    r.status = s.text_at(5);
-    r.delta = s.text_at(6);
-    r.message = s.text_at(7);
-    r.first_seen_at = s.text_at(8);
-    r.age_days = s.int_at(9);
-    // "-36.00 USD": money at stake; "105 min" and the like are not money.
-    if (auto money = parse_money_text(r.delta)) {
-      r.amount_minor = std::llabs(money->first);
-      r.currency = money->second;
-    }
+  for (auto& r : list_exceptions(db, f.status, now_iso)) {
+    // ISO 8601 UTC text sorts as time does.
+    if ((!f.since.empty() && r.first_seen_at < f.since) || (!f.until.empty() && r.first_seen_at >= f.until)) continue;
+    if ((!f.reconcile.empty() && r.reconcile != f.reconcile) || (!f.key.empty() && r.key != f.key)) continue;
     if (r.age_days < f.min_age_days) continue;
     if (f.min_amount && (!r.currency || r.amount_minor < f.min_amount->to_scale(currency_scale(r.currency)))) continue;
     rows.push_back(std::move(r));

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine/audit/db.hpp"
+#include "engine/audit/exceptions.hpp"
 #include "engine/value/money.hpp"
 
 namespace seam {
@@ -18,12 +19,8 @@ struct VarianceFilter {
   std::optional<Decimal> min_amount;  // |delta| in major units, any currency
 };
 
-struct VarianceRow {
-  int64_t id = 0, age_days = 0;
-  std::string key, system_of_record, reconcile, rule, status, delta, message, first_seen_at;
-  int64_t amount_minor = 0;  // |delta| when it is money, else 0
-  CurrencyCode currency = 0;
-};
+// A row of the report is an exception as list_exceptions reads it.
+using VarianceRow = ExceptionRow;
 
 std::vector<VarianceRow> variance_report(Db& db, const VarianceFilter& filter, const std::string& now_iso);
 std::string render_variance(const std::vector<VarianceRow>& rows, const std::string& format);
