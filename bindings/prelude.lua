@@ -10,8 +10,8 @@ local connector_kinds = privileged.connectors
 
 local PRELUDE = getinfo(1, "S").source
 local TAG = {}
-local decls = { params = {}, systems = {}, reconciles = {} }
-local param_names, system_names, reconcile_names = {}, {}, {}
+local decls = { params = {}, systems = {}, reconciles = {}, alerts = {} }
+local param_names, system_names, reconcile_names, alert_names = {}, {}, {}, {}
 local pending = {}   -- `system "x"` / `reconcile "y"` still waiting for their { ... } body
 
 -- file and line of the nearest caller outside this prelude
@@ -204,7 +204,7 @@ function system(name)
   return function(body)
     pending["system " .. name] = nil
     check_table(body, 'system "' .. name .. '"')
-    check_options(body, { "source", "fields", "id", "doc" }, 'system "' .. name .. '"')
+    check_options(body, { "source", "fields", "id", "record_time", "amount", "doc" }, 'system "' .. name .. '"')
     if tag_of(body.source) ~= "source" then
       user_error('system "' .. name .. '" needs source = csv { path = ... } (or another connector)')
     end
@@ -226,9 +226,12 @@ function system(name)
       f.name = fname
       fields[#fields + 1] = f
     end
-    if body.id ~= nil then check_string(body.id, 'system "' .. name .. '" id') end
+    for _, opt in ipairs({ "id", "record_time", "amount" }) do
+      if body[opt] ~= nil then check_string(body[opt], 'system "' .. name .. '" ' .. opt) end
+    end
     decls.systems[#decls.systems + 1] = {
-      name = name, source = body.source, fields = fields, id = body.id, file = file, line = line,
+      name = name, source = body.source, fields = fields, id = body.id, record_time = body.record_time,
+      amount = body.amount, file = file, line = line,
     }
   end
 end
@@ -413,6 +416,61 @@ function reconcile(name)
       left_key = key_list(body.match.left, what .. " match.left"),
       right_key = key_list(body.match.right, what .. " match.right"),
       cardinality = cardinality, rules = rules, file = file, line = line,
+    }
+  end
+end
+
+---------------------------------------------------------------------------- alerts
+
+-- Where new exceptions go at the end of a run. The engine delivers them; stack code
+-- only declares the destination, so the sandbox stays closed.
+function ndjson_file(opts)
+  check_table(opts, "ndjson_file")
+  check_options(opts, { "path" }, "ndjson_file")
+  check_string(opts.path, "ndjson_file path")
+  return tagged("sink", { kind = "ndjson_file", target = opts.path })
+end
+
+function command(argv)
+  check_table(argv, "command")
+  if #argv == 0 then user_error('command expects the program and its arguments: command { "/usr/bin/prog", "--flag" }') end
+  local out = {}
+  for i, a in ipairs(argv) do check_string(a, "command[" .. i .. "]"); out[i] = a end
+  return tagged("sink", { kind = "command", target = argv[1], argv = out })
+end
+
+function webhook(opts)
+  check_table(opts, "webhook")
+  check_options(opts, { "url" }, "webhook")
+  check_string(opts.url, "webhook url")
+  if not opts.url:match("^https?://") then user_error("webhook url must start with http:// or https://, found '" .. opts.url .. "'") end
+  return tagged("sink", { kind = "webhook", target = opts.url })
+end
+
+function alert(name)
+  check_string(name, "alert")
+  local file, line = where()
+  if alert_names[name] then user_error("alert '" .. name .. "' is declared twice (first at " .. alert_names[name] .. ")") end
+  alert_names[name] = file .. ":" .. line
+  pending["alert " .. name] = file .. ":" .. line
+  return function(body)
+    pending["alert " .. name] = nil
+    local what = 'alert "' .. name .. '"'
+    check_table(body, what)
+    check_options(body, { "to", "min_severity", "attempts", "backoff_ms", "timeout_seconds", "doc" }, what)
+    if tag_of(body.to) ~= "sink" then
+      user_error(what .. " needs to = ndjson_file { path = ... }, command { ... } or webhook { url = ... }")
+    end
+    for _, opt in ipairs({ "attempts", "backoff_ms", "timeout_seconds" }) do
+      local v = body[opt]
+      if v ~= nil and (math.type(v) ~= "integer" or v < 1) then
+        user_error(what .. " " .. opt .. " must be a whole number of at least 1, found " .. tostring(v))
+      end
+    end
+    decls.alerts[#decls.alerts + 1] = {
+      name = name, kind = body.to.kind, target = body.to.target, argv = body.to.argv,
+      min_severity = body.min_severity or "high", attempts = body.attempts or 3, backoff_ms = body.backoff_ms or 1000,
+      timeout_seconds = body.timeout_seconds or 10, file = file, line = line,
     }
   end
 end

@@ -294,6 +294,8 @@ StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
     s.name = d.str("name");
     s.loc = d.loc();
     s.id_field = d.str("id");
+    s.record_time_field = d.str("record_time");
+    s.amount_field = d.str("amount");
     d.with("source", [&] {
       s.source.kind = d.str("kind");
       s.source.loc = d.loc();
@@ -379,6 +381,26 @@ StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
       r.rules.push_back(std::move(rule));
     });
     spec.reconciles.push_back(std::move(r));
+  });
+  d.each("alerts", [&] {
+    AlertSpec a;
+    a.name = d.str("name");
+    a.loc = d.loc();
+    a.kind = d.str("kind");
+    a.target = d.str("target");
+    a.argv = d.string_list("argv");
+    std::string sev = d.str("min_severity");
+    auto parsed = parse_severity(sev);
+    if (!parsed)
+      throw UserError(a.loc.str() + ": alert '" + a.name + "' has min_severity '" + sev +
+                      "' (expected info, low, medium, high or critical)");
+    a.min_severity = *parsed;
+    a.attempts = d.integer("attempts");
+    a.backoff_ms = d.integer("backoff_ms");
+    a.timeout_seconds = d.integer("timeout_seconds");
+    // A file sink's path is the stack folder's, like a connector's.
+    if (a.kind == "ndjson_file" && !fs::path(a.target).is_absolute()) a.target = join_path(ctx.dir, a.target);
+    spec.alerts.push_back(std::move(a));
   });
   return spec;
 }

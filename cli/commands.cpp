@@ -16,6 +16,7 @@
 #include "engine/report/summary.hpp"
 #include "engine/report/table.hpp"
 #include "engine/report/variance.hpp"
+#include "engine/value/clock.hpp"
 #include "engine/report/trace.hpp"
 #include "engine/run/runner.hpp"
 #include "engine/util/json.hpp"
@@ -35,11 +36,6 @@ std::vector<std::pair<std::string, std::string>> parse_sets(const std::vector<st
   return out;
 }
 
-int64_t now_utc_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // trace and verify read an existing log: never create an empty one by accident.
 std::string existing_db(const std::string& db, const std::string& stack) {
   std::string path = !db.empty() ? db : !stack.empty() ? (std::filesystem::path(stack) / "seam.db").string() : "seam.db";
@@ -50,19 +46,27 @@ std::string existing_db(const std::string& db, const std::string& stack) {
 
 }  // namespace
 
-int cmd_run(const std::string& stack, const std::string& db, const std::vector<std::string>& sets,
-            const std::string& as_of, const Common& common) {
+// --as-of, --since, --until: ISO 8601 UTC, or a date meaning its midnight UTC.
+std::optional<TimeUs> cli_time(const char* option, const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  auto t = parse_time(text.size() == 10 ? text + "T00:00:00Z" : text, *make_time_format("iso8601", "UTC"));
+  if (!t) throw UserError(std::string(option) + ": " + t.error());
+  return *t;
+}
+
+int cmd_run(const std::string& stack, const std::string& db, const std::vector<std::string>& sets, const RunArgs& args,
+            const Common& common) {
   RunOptions options;
   options.stack_path = stack;
   options.db_path = db;
   options.sets = parse_sets(sets);
   options.params_file = common.params_file;
   options.progress = isatty(STDERR_FILENO);
-  if (!as_of.empty()) {
-    auto t = parse_time(as_of, *make_time_format("iso8601", "UTC"));
-    if (!t) throw UserError("--as-of: " + t.error());
-    options.as_of = *t;
-  }
+  options.as_of = cli_time("--as-of", args.as_of);
+  options.window.since = cli_time("--since", args.since);
+  options.window.until = cli_time("--until", args.until);
+  if (options.window.since && options.window.until && *options.window.until <= *options.window.since)
+    throw UserError("--until " + args.until + " must be later than --since " + args.since);
   RunReport report = run_stack(options);
   std::cout << (common.format == "json" ? render_run_json(report) : render_run_text(report, isatty(STDOUT_FILENO), common.limit));
   return report.exit_code();
@@ -162,7 +166,7 @@ int cmd_rules(const std::string& stack, const Common& common) {
 int cmd_exceptions(const std::string& db, const std::string& stack, const std::string& status, const Common& common) {
   Db handle(existing_db(db, stack), false);
   migrate_audit_schema(handle);
-  auto rows = list_exceptions(handle, status, format_time_iso(now_utc_us()));
+  auto rows = list_exceptions(handle, status, format_time_iso(clock_now()));
   if (common.format == "json") {
     JsonWriter j;
     j.begin_array();
@@ -189,23 +193,20 @@ int cmd_exceptions_ack(const std::string& db, const std::string& stack, int64_t 
                        const std::string& note) {
   Db handle(existing_db(db, stack), false);
   migrate_audit_schema(handle);
-  acknowledge_exception(handle, id, by, note, format_time_iso(now_utc_us()));
+  acknowledge_exception(handle, id, by, note, format_time_iso(clock_now()));
   std::cout << "exception " << id << " acknowledged by " << by << "\n";
   return kExitOk;
 }
 
-int cmd_report_variance(const std::string& db, const std::string& stack, const VarianceArgs& a, const Common& common) {
-  VarianceFilter f;
+int cmd_report(const std::string& which, const std::string& db, const std::string& stack, const ReportArgs& a,
+               const Common& common) {
+  ReportFilter f;
   f.status = a.status;
   f.reconcile = a.reconcile;
   f.key = a.key;
   f.min_age_days = a.min_age;
-  for (auto [text, slot] : {std::pair{&a.since, &f.since}, std::pair{&a.until, &f.until}}) {
-    if (text->empty()) continue;
-    auto t = parse_time(*text, *make_time_format("iso8601", "UTC"));
-    if (!t) throw UserError((slot == &f.since ? "--since: " : "--until: ") + t.error());
-    *slot = format_time_iso(*t);
-  }
+  if (auto t = cli_time("--since", a.since)) f.since = format_time_iso(*t);
+  if (auto t = cli_time("--until", a.until)) f.until = format_time_iso(*t);
   if (!a.min_amount.empty()) {
     auto d = parse_decimal(a.min_amount);
     if (!d) throw UserError("--min-amount: " + d.error());
@@ -213,7 +214,11 @@ int cmd_report_variance(const std::string& db, const std::string& stack, const V
   }
   Db handle(existing_db(db, stack), false);
   migrate_audit_schema(handle);
-  std::cout << render_variance(variance_report(handle, f, format_time_iso(now_utc_us())), common.format);
+  ReportContext ctx{format_time_iso(clock_now()), {}};
+  if (common.format == "html") ctx.history = open_exceptions_history(handle);
+  auto rows = variance_report(handle, f, ctx.now_iso);
+  if (which == "totals") std::cout << render_totals(totals_report(rows, a.period), a.period, common.format, ctx);
+  else std::cout << render_variance(rows, common.format, ctx);
   return kExitOk;
 }
 

@@ -19,8 +19,11 @@ struct Common {
   size_t limit = 50;  // findings listed per reconciliation in text output; 0 = all
 };
 
-int cmd_run(const std::string& stack, const std::string& db, const std::vector<std::string>& sets,
-            const std::string& as_of, const Common& common);
+struct RunArgs {
+  std::string as_of, since, until;  // ISO 8601; a date alone means its midnight UTC
+};
+int cmd_run(const std::string& stack, const std::string& db, const std::vector<std::string>& sets, const RunArgs& args,
+            const Common& common);
 int cmd_check(const std::string& stack, const std::vector<std::string>& sets, bool data, bool strict,
               const Common& common);
 int cmd_replay(const std::string& stack, const std::string& db, int64_t run, const std::vector<std::string>& sets,
@@ -31,11 +34,14 @@ int cmd_params(const std::string& stack, const std::vector<std::string>& sets, c
 int cmd_exceptions(const std::string& db, const std::string& stack, const std::string& status, const Common& common);
 int cmd_exceptions_ack(const std::string& db, const std::string& stack, int64_t id, const std::string& by,
                        const std::string& note);
-struct VarianceArgs {
+struct ReportArgs {
   std::string status = "unresolved", since, until, reconcile, key, min_amount;
   int64_t min_age = 0;
+  std::string period = "month";  // totals only
 };
-int cmd_report_variance(const std::string& db, const std::string& stack, const VarianceArgs& args, const Common& common);
+// `seam report variance` and `seam report totals` (which = "variance" or "totals").
+int cmd_report(const std::string& which, const std::string& db, const std::string& stack, const ReportArgs& args,
+               const Common& common);
 int cmd_trace(const std::string& key, const std::string& db, const std::string& stack, const Common& common);
 int cmd_audit_verify(const std::string& db, const std::string& stack, const Common& common);
 

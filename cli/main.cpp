@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
     sub->add_option("--format", common.format, "text or json")->check(CLI::IsMember({"text", "json"}));
   };
 
-  std::string stack, db, as_of, key, stack_dir;
+  std::string stack, db, key, stack_dir;
   std::vector<std::string> sets;
 
   auto* run = app.add_subcommand("run", "reconcile a stack's inputs and record every verdict");
@@ -33,7 +33,11 @@ int main(int argc, char** argv) {
   run->add_option("--db", db, "audit log file (default: seam.db in the stack folder)");
   run->add_option("--set", sets, "override a param: name=value (repeatable)");
   run->add_option("--params", common.params_file, "thresholds file (default: STACK_DIR/thresholds.lua when present)");
-  run->add_option("--as-of", as_of, "the time lag windows are measured to (ISO 8601; default: latest time in the inputs)");
+  RunArgs run_args;
+  run->add_option("--as-of", run_args.as_of,
+                  "the time lag windows are measured to (ISO 8601; default: latest time in the inputs)");
+  run->add_option("--since", run_args.since, "only groups whose record time is at or after this (ISO 8601 or a date)");
+  run->add_option("--until", run_args.until, "only groups whose record time is before this (ISO 8601 or a date)");
   run->add_option("--limit", common.limit, "findings listed per reconciliation in text output (0: all)")
       ->capture_default_str();
   add_format(run);
@@ -94,19 +98,28 @@ int main(int argc, char** argv) {
 
   auto* report = app.add_subcommand("report", "reports over the audit log");
   report->require_subcommand(1);
-  VarianceArgs variance_args;
+  ReportArgs report_args;
+  auto add_report_filters = [&](CLI::App* sub) {
+    sub->add_option("--status", report_args.status, "open, acknowledged, unresolved (both), resolved or all")
+        ->check(CLI::IsMember({"open", "acknowledged", "unresolved", "resolved", "all"}));
+    sub->add_option("--since", report_args.since, "record time at or after (ISO 8601 or a date)");
+    sub->add_option("--until", report_args.until, "record time before (ISO 8601 or a date)");
+    sub->add_option("--reconcile", report_args.reconcile, "one reconciliation");
+    sub->add_option("--key", report_args.key, "one key (a refund id, say)");
+    sub->add_option("--min-age", report_args.min_age, "at least this many days old");
+    sub->add_option("--min-amount", report_args.min_amount, "at least this much money at stake");
+    sub->add_option("--db", db, "audit log file (default: ./seam.db)");
+    sub->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
+    sub->add_option("--format", common.format, "text, csv, json or html")
+        ->check(CLI::IsMember({"text", "csv", "json", "html"}));
+  };
   auto* variance = report->add_subcommand("variance", "the checkpoint report: exceptions by age, then amount");
-  variance->add_option("--status", variance_args.status, "open, acknowledged, unresolved (both), resolved or all")
-      ->check(CLI::IsMember({"open", "acknowledged", "unresolved", "resolved", "all"}));
-  variance->add_option("--since", variance_args.since, "first detected at or after (ISO 8601)");
-  variance->add_option("--until", variance_args.until, "first detected before (ISO 8601)");
-  variance->add_option("--reconcile", variance_args.reconcile, "one reconciliation");
-  variance->add_option("--key", variance_args.key, "one key (a refund id, say)");
-  variance->add_option("--min-age", variance_args.min_age, "at least this many days old");
-  variance->add_option("--min-amount", variance_args.min_amount, "at least this much money at stake (|delta|)");
-  variance->add_option("--db", db, "audit log file (default: ./seam.db)");
-  variance->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
-  variance->add_option("--format", common.format, "text, csv or json")->check(CLI::IsMember({"text", "csv", "json"}));
+  add_report_filters(variance);
+  auto* totals = report->add_subcommand("totals", "left total, right total and net variance per period and status");
+  add_report_filters(totals);
+  totals->add_option("--period", report_args.period, "day, week or month")
+      ->check(CLI::IsMember({"day", "week", "month"}))
+      ->capture_default_str();
 
   auto* audit = app.add_subcommand("audit", "audit log integrity");
   audit->require_subcommand(1);
@@ -132,7 +145,7 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(log_level));
 
   try {
-    if (*run) return cmd_run(stack, db, sets, as_of, common);
+    if (*run) return cmd_run(stack, db, sets, run_args, common);
     if (*check) return cmd_check(stack, sets, check_data, strict, common);
     if (*params) return cmd_params(stack, sets, common);
     if (*rules) return cmd_rules(stack, common);
@@ -142,7 +155,8 @@ int main(int argc, char** argv) {
     if (*verify) return cmd_audit_verify(db, stack_dir, common);
     if (*ack) return cmd_exceptions_ack(db, stack_dir, exception_id, by, note);
     if (*exceptions) return cmd_exceptions(db, stack_dir, status, common);
-    if (*variance) return cmd_report_variance(db, stack_dir, variance_args, common);
+    if (*variance) return cmd_report("variance", db, stack_dir, report_args, common);
+    if (*totals) return cmd_report("totals", db, stack_dir, report_args, common);
   } catch (const seam::UserError& e) {
     std::cerr << "seam: error: " << e.what() << "\n";
     return kExitUsage;

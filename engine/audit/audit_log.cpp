@@ -181,12 +181,17 @@ std::string compute_seal(Db& db, int64_t run_id, const std::string& prev_seal, c
   {
     Statement s(db,
                 "SELECT stack_name, stack_dir, stack_digest, seam_version, started_at, as_of, groups_count, "
-                "pass_count, fail_count, warn_count, skip_count, error_count, pending_count, rejects_count "
-                "FROM runs WHERE id = ?1");
+                "pass_count, fail_count, warn_count, skip_count, error_count, pending_count, rejects_count, "
+                "coalesce(window_since, ''), coalesce(window_until, '') FROM runs WHERE id = ?1");
     s.bind(1, run_id);
     if (!s.step()) throw AuditError("run " + std::to_string(run_id) + " is not in the audit log");
     for (int c = 0; c < 6; ++c) h.field(s.text_at(c));
     for (int c = 6; c < 14; ++c) h.field(s.int_at(c));
+    // The window decides which groups were evaluated; unwindowed runs hash as before v3.
+    if (!s.text_at(14).empty() || !s.text_at(15).empty()) {
+      h.field(s.text_at(14));
+      h.field(s.text_at(15));
+    }
   }
   {
     Statement s(db, "SELECT name, value, source FROM run_params WHERE run_id = ?1 ORDER BY name");
@@ -251,10 +256,11 @@ int64_t AuditLog::begin_run(const RunHeader& h, const ParamValues& params) {
                        "); wait for it to finish, or use another --db");
   }
   Statement ins(db_,
-                "INSERT INTO runs (stack_name, stack_dir, stack_digest, seam_version, started_at, as_of, status, pid, host) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7, ?8)");
+                "INSERT INTO runs (stack_name, stack_dir, stack_digest, seam_version, started_at, as_of, status, pid, host, "
+                "window_since, window_until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7, ?8, ?9, ?10)");
   ins.bind(1, h.stack_name).bind(2, h.stack_dir).bind(3, h.stack_digest).bind(4, SEAM_VERSION);
   ins.bind(5, h.started_at).bind(6, h.as_of).bind(7, static_cast<int64_t>(getpid())).bind(8, host);
+  ins.bind_optional(9, h.window_since).bind_optional(10, h.window_until);
   ins.run();
   run_id_ = db_.last_insert_id();
   Statement p(db_, "INSERT INTO run_params (run_id, name, value, source) VALUES (?1, ?2, ?3, ?4)");

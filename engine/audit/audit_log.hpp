@@ -21,6 +21,7 @@ namespace seam {
 
 struct RunHeader {
   std::string stack_name, stack_dir, stack_digest, started_at, as_of;
+  std::string window_since, window_until;  // empty: not windowed
 };
 
 struct RunCounts {

@@ -1,8 +1,10 @@
 #include "engine/audit/exceptions.hpp"
 
 #include <cstdlib>
+#include <deque>
 
 #include "engine/util/result.hpp"
+#include "engine/value/time.hpp"
 
 namespace seam {
 
@@ -41,17 +43,34 @@ void ExceptionTracker::observe(const ReconcileSpec& rec, std::string_view key, c
   }
 }
 
+namespace {
+
+// record_at, currency, left_amount, right_amount from position `first` on. Statements bind
+// text without copying, so the formatted strings live in `keep` until the statement runs.
+void bind_facts(Statement& s, int first, const Finding& f, std::deque<std::string>& keep) {
+  const std::string& at = keep.emplace_back(f.at == INT64_MIN ? std::string() : format_time_iso(f.at));
+  s.bind_optional(first, at);
+  if (f.currency) {
+    const std::string& cur = keep.emplace_back(currency_name(f.currency));
+    s.bind(first + 1, cur).bind(first + 2, f.left_amount).bind(first + 3, f.right_amount);
+  } else {
+    s.bind_null(first + 1).bind_null(first + 2).bind_null(first + 3);
+  }
+}
+
+}  // namespace
+
 ExceptionChanges ExceptionTracker::apply(Db& db, int64_t run_id, const std::string& at,
                                          const std::vector<ReconcileReport>& reports) {
   ExceptionChanges changes;
   Transaction tx(db, "BEGIN IMMEDIATE");
   // New exceptions go in many rows per INSERT: a first run over a large backlog opens tens of
   // thousands at once.
-  constexpr size_t kRows = 32, kCols = 17;
+  constexpr size_t kRows = 32, kCols = 21;
   auto insert_sql = [&](size_t rows) {
     std::string sql = "INSERT INTO exceptions (stack_name, reconcile, group_key, rule, status, severity, first_run, "
                       "first_seen_at, last_run, last_seen_at, outcome, left_ids, right_ids, expected, actual, delta, "
-                      "message, system_of_record) VALUES ";
+                      "message, system_of_record, record_at, currency, left_amount, right_amount) VALUES ";
     for (size_t r = 0; r < rows; ++r) {
       size_t b = r * kCols;
       sql += r ? ", (" : "(";
@@ -64,6 +83,7 @@ ExceptionChanges ExceptionTracker::apply(Db& db, int64_t run_id, const std::stri
   };
   Statement insert_one(db, insert_sql(1)), insert_many(db, insert_sql(kRows));
   std::vector<std::pair<const ReconcileReport*, const Finding*>> fresh;
+  std::deque<std::string> keep;
   auto flush = [&](Statement& stmt, size_t first, size_t count) {
     for (size_t r = 0; r < count; ++r) {
       const auto& [rec, f] = fresh[first + r];
@@ -74,12 +94,14 @@ ExceptionChanges ExceptionTracker::apply(Db& db, int64_t run_id, const std::stri
       stmt.bind(b + 10, outcome_name(f->outcome)).bind(b + 11, f->left_ids).bind(b + 12, f->right_ids);
       stmt.bind_optional(b + 13, v.expected).bind_optional(b + 14, v.actual).bind_optional(b + 15, v.delta);
       stmt.bind(b + 16, v.message).bind(b + 17, rec->system_of_record);
+      bind_facts(stmt, b + 18, *f, keep);
     }
     stmt.run();
   };
   Statement refresh(db,
                     "UPDATE exceptions SET last_run = ?2, last_seen_at = ?3, outcome = ?4, left_ids = ?5, right_ids = ?6, "
                     "expected = ?7, actual = ?8, delta = ?9, message = ?10, severity = ?11, "
+                    "record_at = ?12, currency = ?13, left_amount = ?14, right_amount = ?15, "
                     "status = CASE status WHEN 'resolved' THEN 'open' ELSE status END, "
                     "resolved_run = CASE status WHEN 'resolved' THEN NULL ELSE resolved_run END, "
                     "resolved_at = CASE status WHEN 'resolved' THEN NULL ELSE resolved_at END WHERE id = ?1");
@@ -99,7 +121,9 @@ ExceptionChanges ExceptionTracker::apply(Db& db, int64_t run_id, const std::stri
       } else {
         refresh.bind(1, id).bind(2, run_id).bind(3, at).bind(4, outcome_name(f.outcome)).bind(5, f.left_ids);
         refresh.bind(6, f.right_ids).bind_optional(7, v.expected).bind_optional(8, v.actual).bind_optional(9, v.delta);
-        refresh.bind(10, v.message).bind(11, severity_name(f.severity)).run();
+        refresh.bind(10, v.message).bind(11, severity_name(f.severity));
+        bind_facts(refresh, 12, f, keep);
+        refresh.run();
         if (known->second.resolved) {
           event.bind(1, id).bind(2, run_id).bind(3, at).bind(4, "reopened").run();
           ++changes.reopened;
@@ -125,7 +149,8 @@ std::vector<ExceptionRow> list_exceptions(Db& db, const std::string& status, con
   Statement s(db,
               "SELECT id, status, reconcile, group_key, rule, system_of_record, severity, first_seen_at, last_seen_at, "
               "coalesce(delta, ''), message, first_run, last_run, coalesce(resolved_run, 0), "
-              "CAST(julianday(?2) - julianday(first_seen_at) AS INTEGER) FROM exceptions "
+              "CAST(julianday(?2) - julianday(first_seen_at) AS INTEGER), coalesce(record_at, ''), "
+              "coalesce(currency, ''), left_amount, right_amount FROM exceptions "
               "WHERE ?1 = 'all' OR status = ?1 OR (?1 = 'unresolved' AND status IN ('open', 'acknowledged')) ORDER BY id");
   s.bind(1, status).bind(2, now_iso);
   std::vector<ExceptionRow> rows;
@@ -146,14 +171,44 @@ std::vector<ExceptionRow> list_exceptions(Db& db, const std::string& status, con
     r.last_run = s.int_at(12);
     r.resolved_run = s.int_at(13);
     r.age_days = s.int_at(14);
-    // "-36.00 USD": money at stake; "105 min" and the like are not money.
-    if (auto money = parse_money_text(r.delta)) {
+    r.record_at = s.text_at(15);
+    if (CurrencyCode cur = pack_currency(s.text_at(16)); cur && !s.is_null(17)) {
+      r.has_amounts = true;
+      r.currency = cur;
+      r.left_amount = s.int_at(17);
+      r.right_amount = s.int_at(18);
+      r.amount_minor = std::llabs(r.right_amount - r.left_amount);
+    } else if (auto money = parse_money_text(r.delta)) {  // "-36.00 USD"; "105 min" is not money
       r.amount_minor = std::llabs(money->first);
       r.currency = money->second;
     }
     rows.push_back(std::move(r));
   }
   return rows;
+}
+
+std::vector<OpenAtRun> open_exceptions_history(Db& db) {
+  std::vector<OpenAtRun> out;
+  Statement runs(db, "SELECT id, started_at FROM runs WHERE status = 'complete' ORDER BY id");
+  while (runs.step()) out.push_back({runs.int_at(0), runs.text_at(1), 0, {}});
+  // Money counts once per reconciliation key, as in the totals report; ORDER BY puts a
+  // key's exceptions together so "already counted" is a comparison with the previous row.
+  Statement s(db, "SELECT first_run, coalesce(resolved_run, 0), coalesce(currency, ''), left_amount, right_amount, "
+                  "reconcile, group_key FROM exceptions ORDER BY reconcile, group_key");
+  std::vector<std::string> last_key(out.size());
+  while (s.step()) {
+    int64_t first = s.int_at(0), resolved = s.int_at(1);
+    std::string currency = s.text_at(2), key = s.text_at(5) + '\x1f' + s.text_at(6);
+    for (size_t i = 0; i < out.size(); ++i) {
+      OpenAtRun& point = out[i];
+      if (point.run_id < first || (resolved && point.run_id >= resolved)) continue;
+      ++point.open;
+      if (currency.empty() || s.is_null(3) || last_key[i] == key) continue;
+      last_key[i] = key;
+      point.net_by_currency[currency] += s.int_at(4) - s.int_at(3);
+    }
+  }
+  return out;
 }
 
 void acknowledge_exception(Db& db, int64_t id, const std::string& by, const std::string& note, const std::string& at) {

@@ -5,6 +5,7 @@
 // it fails again, acknowledged by a person. Never deleted; every status change after the
 // opening is an event in the audit log. Derived state: a run killed after its seal and before this
 // update is caught up by the next run.
+#include <map>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -45,13 +46,32 @@ struct ExceptionRow {
   int64_t id = 0;
   std::string status, reconcile, key, rule, system_of_record, severity, first_seen_at, last_seen_at, delta, message;
   int64_t first_run = 0, last_run = 0, resolved_run = 0, age_days = 0;
-  int64_t amount_minor = 0;  // |delta| when the delta is money, else 0
+  std::string record_at;     // the group's record time; empty when its systems declare none
+  // Both sides' amounts in minor units of `currency` (has_amounts false when not known).
+  bool has_amounts = false;
+  int64_t left_amount = 0, right_amount = 0;
+  // Money at stake: |right - left| when both amounts are known, else |delta| when the delta
+  // is money, else 0.
+  int64_t amount_minor = 0;
   CurrencyCode currency = 0;
+  // What periods and --since/--until go by: the record time, else the first detection.
+  const std::string& when() const { return record_at.empty() ? first_seen_at : record_at; }
 };
 
 // Exceptions with `status` ("open", "acknowledged", "unresolved" for both, "resolved" or
 // "all"), in id order. Age is counted in whole days from first detection to `now_iso`.
 std::vector<ExceptionRow> list_exceptions(Db& db, const std::string& status, const std::string& now_iso);
+// Open exceptions over time: after each complete run, how many were unresolved and the
+// net variance (right - left) of those with amounts, per currency. Derived from first_run
+// and resolved_run, so an exception resolved and later reopened counts as open in between.
+struct OpenAtRun {
+  int64_t run_id = 0;
+  std::string at;  // the run's start
+  int64_t open = 0;
+  std::map<std::string, int64_t> net_by_currency;
+};
+std::vector<OpenAtRun> open_exceptions_history(Db& db);
+
 // Acknowledges an open exception; throws UserError when it is not open.
 void acknowledge_exception(Db& db, int64_t id, const std::string& by, const std::string& note, const std::string& at);
 

@@ -203,10 +203,53 @@ CREATE TRIGGER events_no_delete BEFORE DELETE ON exception_events BEGIN SELECT R
 )SQL");
 }
 
+// v3: what finance totals and alerts need. Exceptions learn their record time and both
+// sides' amounts (a variance report can then say left total, right total, net); runs
+// record their --since/--until window; alert deliveries and their attempts are kept.
+void migrate_v2_to_v3(Db& db) {
+  db.exec(R"SQL(
+ALTER TABLE runs ADD COLUMN window_since TEXT;
+ALTER TABLE runs ADD COLUMN window_until TEXT;
+ALTER TABLE exceptions ADD COLUMN record_at TEXT;
+ALTER TABLE exceptions ADD COLUMN currency TEXT;
+ALTER TABLE exceptions ADD COLUMN left_amount INTEGER;
+ALTER TABLE exceptions ADD COLUMN right_amount INTEGER;
+CREATE TABLE alert_deliveries (
+  id          INTEGER PRIMARY KEY,
+  run_id      INTEGER NOT NULL REFERENCES runs(id),
+  alert       TEXT NOT NULL,
+  kind        TEXT NOT NULL CHECK (kind IN ('ndjson_file', 'command', 'webhook')),
+  target      TEXT NOT NULL,
+  argv        TEXT NOT NULL,
+  max_attempts INTEGER NOT NULL,
+  backoff_ms  INTEGER NOT NULL,
+  timeout_seconds INTEGER NOT NULL,
+  exceptions  INTEGER NOT NULL,
+  payload     TEXT NOT NULL,
+  status      TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+  attempts    INTEGER NOT NULL DEFAULT 0,
+  last_error  TEXT,
+  created_at  TEXT NOT NULL,
+  delivered_at TEXT
+);
+CREATE TABLE alert_attempts (
+  delivery_id INTEGER NOT NULL REFERENCES alert_deliveries(id),
+  attempt     INTEGER NOT NULL,
+  at          TEXT NOT NULL,
+  ok          INTEGER NOT NULL,
+  error       TEXT,
+  PRIMARY KEY (delivery_id, attempt)
+) WITHOUT ROWID;
+CREATE TRIGGER alert_deliveries_no_delete BEFORE DELETE ON alert_deliveries BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER alert_attempts_no_update BEFORE UPDATE ON alert_attempts BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER alert_attempts_no_delete BEFORE DELETE ON alert_attempts BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)SQL");
+}
+
 }  // namespace
 
 void migrate_audit_schema(Db& db, int target) {
-  static const std::vector<std::function<void(Db&)>> steps = {migrate_v0_to_v1, migrate_v1_to_v2};
+  static const std::vector<std::function<void(Db&)>> steps = {migrate_v0_to_v1, migrate_v1_to_v2, migrate_v2_to_v3};
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = NORMAL");
   db.exec("PRAGMA foreign_keys = ON");

@@ -52,8 +52,9 @@ std::string render_run_text(const RunReport& r, bool color, size_t limit) {
   for (const auto& rec : r.reconciles) {
     uint64_t verdicts = 0;
     for (auto n : rec.outcomes) verdicts += n;
-    out << "\nreconcile " << rec.name << " (" << rec.left << " -> " << rec.right << "): " << rec.groups << " groups, "
-        << verdicts << " verdicts:";
+    out << "\nreconcile " << rec.name << " (" << rec.left << " -> " << rec.right << "): " << rec.groups << " groups";
+    if (rec.outside_window) out << " (" << rec.outside_window << " outside the --since/--until window)";
+    out << ", " << verdicts << " verdicts:";
     bool first = true;
     for (int o = 0; o < kOutcomeCount; ++o) {
       if (!rec.outcomes[static_cast<size_t>(o)]) continue;
@@ -114,7 +115,7 @@ std::string render_run_json(const RunReport& r) {
   j.key("reconciles").begin_array();
   for (const auto& rec : r.reconciles) {
     j.begin_object().key("name").value(rec.name).key("left").value(rec.left).key("right").value(rec.right);
-    j.key("groups").value(rec.groups).key("outcomes").begin_object();
+    j.key("groups").value(rec.groups).key("outside_window").value(rec.outside_window).key("outcomes").begin_object();
     for (int o = 0; o < kOutcomeCount; ++o) j.key(outcome_name(static_cast<Outcome>(o))).value(rec.outcomes[static_cast<size_t>(o)]);
     j.end_object().key("findings").begin_array();
     for (const auto& f : rec.findings)

@@ -1,10 +1,13 @@
 #include "engine/report/table.hpp"
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 namespace seam {
 
-std::string render_table(const std::vector<std::vector<std::string>>& rows) {
+std::string render_table(const TextTable& rows, size_t max_width) {
   std::vector<size_t> width;
   for (const auto& row : rows)
     for (size_t c = 0; c < row.size(); ++c) {
@@ -19,9 +22,35 @@ std::string render_table(const std::vector<std::vector<std::string>>& rows) {
       if (c + 1 < row.size()) line.append(width[c] - row[c].size() + 2, ' ');
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
+    if (max_width > 3 && line.size() > max_width) line = line.substr(0, max_width - 3) + "...";
     out += line + "\n";
   }
   return out;
+}
+
+std::string render_csv(const TextTable& rows) {
+  std::string out;
+  for (const auto& row : rows) {
+    for (size_t c = 0; c < row.size(); ++c) {
+      if (c) out += ',';
+      const std::string& s = row[c];
+      if (s.find_first_of(",\"\r\n") == std::string::npos) {
+        out += s;
+        continue;
+      }
+      out += '"';
+      for (char ch : s) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+      out += '"';
+    }
+    out += "\r\n";
+  }
+  return out;
+}
+
+size_t terminal_width() {
+  struct winsize ws {};
+  if (!isatty(STDOUT_FILENO) || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0) return 0;
+  return ws.ws_col;
 }
 
 }  // namespace seam

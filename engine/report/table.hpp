@@ -4,7 +4,14 @@
 
 namespace seam {
 
-// An aligned text table; the first row is the header. The last column is not padded.
-std::string render_table(const std::vector<std::vector<std::string>>& rows);
+using TextTable = std::vector<std::vector<std::string>>;  // first row is the header
+
+// An aligned text table. The last column is not padded; with max_width > 0 it is cut
+// (ending in "...") so each line fits a terminal of that width.
+std::string render_table(const TextTable& rows, size_t max_width = 0);
+// RFC 4180 CSV with CRLF line ends.
+std::string render_csv(const TextTable& rows);
+// The width of the terminal on stdout, or 0 when stdout is not a terminal.
+size_t terminal_width();
 
 }  // namespace seam

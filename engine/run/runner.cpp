@@ -1,5 +1,7 @@
 #include "engine/run/runner.hpp"
 
+#include "engine/value/clock.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -16,6 +18,7 @@
 #include "engine/match/nearest.hpp"
 #include "engine/rules/builtin.hpp"
 #include "engine/util/result.hpp"
+#include "engine/value/clock.hpp"
 
 namespace seam {
 namespace {
@@ -33,11 +36,6 @@ class PhaseTimer {
   std::string what_;
   std::chrono::steady_clock::time_point start_;
 };
-
-TimeUs now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::vector<int> key_fields(const SystemSpec& sys, const std::vector<std::string>& key, const ReconcileSpec& r,
                             const char* side) {
@@ -96,6 +94,18 @@ void validate_stack(StackSpec& spec, const ParamValues& params) {
         throw UserError(f.loc.str() + ": field '" + f.name + "': currency must be an ISO 4217 code such as USD, found " +
                         quote_for_message(f.currency));
     }
+    for (auto [option, field, kind, kind_text] :
+         {std::tuple{"record_time", &sys.record_time_field, FieldKind::Time, "time { ... }"},
+          std::tuple{"amount", &sys.amount_field, FieldKind::Money, "money { ... }"}}) {
+      if (field->empty()) continue;
+      int i = sys.field_index(*field);
+      if (i < 0)
+        throw UserError(sys.loc.str() + ": system '" + sys.name + "' " + option + " names field '" + *field + "', " +
+                        sys.not_declared(*field));
+      if (sys.fields[static_cast<size_t>(i)].kind != kind && sys.fields[static_cast<size_t>(i)].kind != FieldKind::Lua)
+        throw UserError(sys.loc.str() + ": system '" + sys.name + "' " + option + " field '" + *field +
+                        "' must be declared as " + kind_text);
+    }
   }
   for (const auto& r : spec.reconciles) {
     const SystemSpec& left = system_named(spec, r.left, r);
@@ -108,6 +118,65 @@ void validate_stack(StackSpec& spec, const ParamValues& params) {
 }
 
 namespace {
+
+// The record time and money of a group, read only for findings and windowed runs, so the
+// hot path pays nothing for them.
+class GroupFacts {
+ public:
+  GroupFacts(const ReconcileSpec& rec, const RecordSet& left, const RecordSet& right)
+      : left_(left), right_(right), sor_left_(rec.system_of_record != rec.right) {
+    left_time_ = left.system().field_index(left.system().record_time_field);
+    right_time_ = right.system().field_index(right.system().record_time_field);
+    left_amount_ = left.system().field_index(left.system().amount_field);
+    right_amount_ = right.system().field_index(right.system().amount_field);
+    for (const auto& r : rec.rules)
+      if (r.kind == RuleKind::AmountEqual) {
+        if (left_amount_ < 0) left_amount_ = left.system().field_index(r.left_field);
+        if (right_amount_ < 0) right_amount_ = right.system().field_index(r.right_field);
+      }
+  }
+  bool has_time() const { return left_time_ >= 0 || right_time_ >= 0; }
+
+  TimeUs time_of(const MatchGroup& g, const MatchResult& m) const {
+    TimeUs l = earliest(left_, m.left_of(g), left_time_), r = earliest(right_, m.right_of(g), right_time_);
+    TimeUs first = sor_left_ ? l : r, second = sor_left_ ? r : l;
+    return first != INT64_MIN ? first : second;
+  }
+
+  void amounts_of(const MatchGroup& g, const MatchResult& m, Finding& f) const {
+    if (left_amount_ < 0 || right_amount_ < 0) return;
+    CurrencyCode cur = 0;
+    auto total = [&](const RecordSet& rs, std::span<const uint32_t> rows, int field, int64_t& out) {
+      out = 0;
+      for (uint32_t r : rows) {
+        const Value& v = rs.get(r, static_cast<size_t>(field));
+        if (v.kind != ValueKind::Money || (cur && v.currency != cur)) return false;
+        cur = v.currency;
+        out += v.i;
+      }
+      return true;
+    };
+    if (total(left_, m.left_of(g), left_amount_, f.left_amount) &&
+        total(right_, m.right_of(g), right_amount_, f.right_amount) && cur)
+      f.currency = cur;
+    else
+      f.left_amount = f.right_amount = 0;
+  }
+
+ private:
+  static TimeUs earliest(const RecordSet& rs, std::span<const uint32_t> rows, int field) {
+    TimeUs t = INT64_MIN;
+    if (field < 0) return t;
+    for (uint32_t r : rows) {
+      const Value& v = rs.get(r, static_cast<size_t>(field));
+      if (v.kind == ValueKind::Time && (t == INT64_MIN || v.i < t)) t = v.i;
+    }
+    return t;
+  }
+  const RecordSet &left_, &right_;
+  bool sor_left_;
+  int left_time_ = -1, right_time_ = -1, left_amount_ = -1, right_amount_ = -1;
+};
 
 const std::string& join_ids(const RecordSet& rs, std::span<const uint32_t> rows, std::string& buf) {
   buf.clear();
@@ -236,7 +305,7 @@ PreparedStack prepare_stack(const std::string& stack_path, const std::vector<std
 
 std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const ParamValues& params, ScriptHost* host,
                                                  const std::vector<MappedInput>& inputs, TimeUs as_of, GroupSink& sink,
-                                                 bool progress) {
+                                                 bool progress, const RunWindow& window) {
   auto started = std::chrono::steady_clock::now();
   auto records_of = [&](const std::string& name) -> const RecordSet& {
     for (size_t i = 0; i < spec.systems.size(); ++i)
@@ -260,6 +329,10 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
     NearestFinder nearest(m, left, right, nearest_fields(rec, left.system(), right.system(), params));
     RuleContext ctx{&rec, &left, &right, &m, &nearest, host, as_of};
     for (auto& r : rules) r->prepare(ctx);
+    GroupFacts facts(rec, left, right);
+    if (window.active() && !facts.has_time())
+      throw UserError(rec.loc.str() + ": a windowed run (--since/--until) needs the record time of reconcile '" +
+                      rec.name + "': declare record_time = \"<time field>\" on system '" + rec.system_of_record + "'");
 
     phase.emplace("evaluate and write " + rec.name);
     ReconcileReport rr;
@@ -270,6 +343,13 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
     std::vector<Verdict> verdicts(rules.size());
     for (size_t gi = 0; gi < m.groups.size(); ++gi) {
       const MatchGroup& g = m.groups[gi];
+      if (window.active()) {
+        TimeUs t = facts.time_of(g, m);
+        if (t == INT64_MIN || !window.contains(t)) {
+          ++rr.outside_window;
+          continue;
+        }
+      }
       for (size_t k = 0; k < rules.size(); ++k) {
         try {
           verdicts[k] = rules[k]->evaluate(g, ctx);
@@ -285,9 +365,13 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
       for (size_t k = 0; k < rules.size(); ++k) {
         Verdict& v = verdicts[k];
         ++rr.outcomes[static_cast<size_t>(v.outcome)];
-        if (v.outcome != Outcome::Pass && v.outcome != Outcome::Skip)
-          rr.findings.push_back({std::string(g.key), rec.rules[k].name, rec.rules[k].loc.str(), std::string(lids),
-                                 std::string(rids), v.outcome, rec.rules[k].severity, std::move(v)});
+        if (v.outcome != Outcome::Pass && v.outcome != Outcome::Skip) {
+          Finding& f = rr.findings.emplace_back(Finding{std::string(g.key), rec.rules[k].name, rec.rules[k].loc.str(),
+                                                        std::string(lids), std::string(rids), v.outcome,
+                                                        rec.rules[k].severity, std::move(v)});
+          f.at = facts.time_of(g, m);
+          facts.amounts_of(g, m, f);
+        }
       }
       if (progress && (gi & 0xffff) == 0 && std::chrono::steady_clock::now() - started > std::chrono::seconds(1)) {
         std::fprintf(stderr, "\rseam: %s: %zu/%zu groups", rec.name.c_str(), gi, m.groups.size());
@@ -302,12 +386,12 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
 
 TimeUs default_as_of(const std::vector<MappedInput>& inputs) {
   TimeUs t = latest_time(inputs);
-  return t == INT64_MIN ? now_us() : t;
+  return t == INT64_MIN ? clock_now() : t;
 }
 
 RunReport run_stack(const RunOptions& options) {
   RunReport report;
-  report.started_at = format_time_iso(now_us());
+  report.started_at = format_time_iso(clock_now());
   PreparedStack prepared = prepare_stack(options.stack_path, options.sets, options.params_file);
   const StackSpec& spec = prepared.loaded.spec;
   report.stack_name = spec.name;
@@ -320,7 +404,10 @@ RunReport run_stack(const RunOptions& options) {
 
   report.db_path = options.db_path.empty() ? default_db_path(spec) : options.db_path;
   AuditLog log(report.db_path);
-  report.run_id = log.begin_run({spec.name, spec.dir, spec.digest, report.started_at, report.as_of}, prepared.params);
+  auto iso_or_empty = [](const std::optional<TimeUs>& t) { return t ? format_time_iso(*t) : std::string(); };
+  report.run_id = log.begin_run({spec.name, spec.dir, spec.digest, report.started_at, report.as_of,
+                                 iso_or_empty(options.window.since), iso_or_empty(options.window.until)},
+                                prepared.params);
   try {
     for (auto& in : inputs) {
       log.add_input(in.stats, in.rejects);
@@ -330,16 +417,16 @@ RunReport run_stack(const RunOptions& options) {
     ExceptionTracker exceptions(log.db(), spec.name);
     AuditSink sink(log, spec, exceptions);
     report.reconciles = evaluate_reconciles(spec, prepared.params, prepared.loaded.host.get(), inputs, as_of, sink,
-                                            options.progress);
+                                            options.progress, options.window);
     {
       PhaseTimer timer("seal");
-      report.seal = log.complete_run(format_time_iso(now_us()));
+      report.seal = log.complete_run(format_time_iso(clock_now()));
     }
     PhaseTimer timer("exceptions");
     report.exceptions = exceptions.apply(log.db(), report.run_id, report.started_at, report.reconciles);
   } catch (...) {
     try {
-      log.fail_run(format_time_iso(now_us()));
+      log.fail_run(format_time_iso(clock_now()));
     } catch (const std::exception& e) {
       spdlog::error("could not mark run {} failed: {}", report.run_id, e.what());
     }

@@ -17,6 +17,16 @@
 
 namespace seam {
 
+// --since/--until: only groups whose record time (the system of record's earliest
+// record_time, else the other side's) falls in [since, until) are evaluated. Windowing
+// groups rather than records keeps a refund inside the window matched with an ERP entry
+// posted just after it.
+struct RunWindow {
+  std::optional<TimeUs> since, until;
+  bool active() const { return since || until; }
+  bool contains(TimeUs t) const { return (!since || t >= *since) && (!until || t < *until); }
+};
+
 struct RunOptions {
   std::string stack_path;
   std::string db_path;  // empty: seam.db in the stack folder
@@ -24,6 +34,7 @@ struct RunOptions {
   std::string params_file;  // empty: the stack folder's thresholds.lua, when there is one
   std::optional<TimeUs> as_of;  // empty: the latest time found in the inputs
   bool progress = false;        // progress lines on stderr once a run passes one second
+  RunWindow window;
 };
 
 // A verdict worth a person's attention: anything but pass and skip.
@@ -32,11 +43,18 @@ struct Finding {
   Outcome outcome;
   Severity severity;
   Verdict verdict;
+  // What the group is about, for periods and totals: its record time (INT64_MIN when the
+  // systems declare no record_time) and each side's amount (currency 0 when no amount
+  // field is known or the side mixes currencies).
+  TimeUs at = INT64_MIN;
+  int64_t left_amount = 0, right_amount = 0;
+  CurrencyCode currency = 0;
 };
 
 struct ReconcileReport {
   std::string name, left, right, system_of_record;
   uint64_t groups = 0;
+  uint64_t outside_window = 0;  // groups a windowed run left out
   std::array<uint64_t, kOutcomeCount> outcomes{};
   std::vector<Finding> findings;
 };
@@ -85,7 +103,7 @@ std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host);
 // Matches and evaluates every reconciliation, handing each group to `sink`.
 std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const ParamValues& params, ScriptHost* host,
                                                  const std::vector<MappedInput>& inputs, TimeUs as_of, GroupSink& sink,
-                                                 bool progress);
+                                                 bool progress, const RunWindow& window = {});
 // Checks everything that can be wrong before data is read (fields, keys, zones, rules with
 // these params) and marks ids and keys required. Throws UserError with file:line.
 void validate_stack(StackSpec& spec, const ParamValues& params);

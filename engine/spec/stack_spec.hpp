@@ -70,6 +70,9 @@ struct SystemSpec {
   ConnectorSpec source;
   std::vector<FieldSpec> fields;  // sorted by name: declaration order is not kept by Lua tables
   std::string id_field;           // field naming a record in verdicts; empty = source line
+  // When a record happened (windowed runs, exception periods) and what money it moves
+  // (variance totals). Optional; amount falls back to the reconciliation's amount_equal field.
+  std::string record_time_field, amount_field;
   SourceLoc loc;
   int field_index(const std::string& field) const;  // -1 when undeclared
   std::vector<std::string> field_names() const;
@@ -128,6 +131,18 @@ struct Warning {
   std::string str() const { return loc.str() + ": warning: " + message; }
 };
 
+// alert "name" { to = ndjson_file/command/webhook { ... }, min_severity = ... }: where new
+// exceptions go at the end of a run.
+struct AlertSpec {
+  std::string name;
+  std::string kind;                // ndjson_file, command, webhook
+  std::string target;              // path, program or URL
+  std::vector<std::string> argv;   // command only
+  Severity min_severity = Severity::High;
+  int attempts = 3, backoff_ms = 1000, timeout_seconds = 10;
+  SourceLoc loc;
+};
+
 struct StackSpec {
   std::string name;
   std::string dir;     // the stack folder
@@ -136,6 +151,7 @@ struct StackSpec {
   std::vector<ParamSpec> params;
   std::vector<SystemSpec> systems;
   std::vector<ReconcileSpec> reconciles;
+  std::vector<AlertSpec> alerts;
   std::vector<std::pair<std::string, std::string>> sources;  // every Lua file loaded: name, text
   std::vector<Warning> load_warnings;                          // found while loading (shadowed builtins)
   const SystemSpec* find_system(const std::string& name) const;

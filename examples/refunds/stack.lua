@@ -14,6 +14,8 @@ param("amount_tolerance", { type = "money", default = "0.00", min = "0",
 system "storefront" {
   source = csv { path = "data/storefront_refunds.csv" },
   id = "refund_id",
+  record_time = "at",     -- what --since/--until and report periods go by
+  amount = "amount",      -- the money report totals add up
   fields = {
     refund_id = "Refund ID",
     order_id  = extract { column = "Order", regex = "#?([0-9]+)" },   -- "#5001" → "5001"
@@ -28,6 +30,8 @@ system "storefront" {
 system "erp" {
   source = ndjson { path = "data/erp_customer_refunds.ndjson" },
   id = "internal_id",
+  record_time = "posted_at",
+  amount = "amount",
   fields = {
     internal_id  = "internalId",
     -- The integration writes the storefront refund id into the memo: "Shopify refund R1001".

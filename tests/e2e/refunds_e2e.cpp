@@ -342,34 +342,41 @@ TEST_CASE("e2e refunds: the variance report, oldest and largest first, with its 
   ex.run();
   auto all = run_seam(ex.dir.path(), "report variance --stack refunds --format csv");
   CHECK(all.exit == 0);
-  CHECK(all.out.rfind("id,key,system_of_record,reconcile,rule,status,delta,age_days,first_seen_at,message\r\n", 0) == 0);
-  CHECK(csv_prefix(all.out, 8) ==
+  CHECK(all.out.rfind("id,key,system_of_record,reconcile,rule,status,at_stake,delta,age_days,first_seen_at,message\r\n", 0) == 0);
+  // Money at stake is |right - left| of the group's amounts: a refund posted twice puts
+  // its amount at stake again; a late or mis-coded one moves no money.
+  CHECK(csv_prefix(all.out, 9) ==
         std::vector<std::string>{
-            "13,5005,storefront,order_refund_totals,order refunds add up,open,80.00 USD,0",
-            "12,R0999,storefront,refunds_reach_erp,exists in left,open,75.00 USD,0",
-            "1,R1003,storefront,refunds_reach_erp,exists in right,open,-60.00 USD,0",
-            "9,R1013,storefront,refunds_reach_erp,exists in right,open,-45.00 USD,0",
-            "11,R1031,storefront,refunds_reach_erp,exists in left,open,45.00 USD,0",
-            "8,R1012,storefront,refunds_reach_erp,amount equal,open,-36.00 USD,0",
-            "16,5012,storefront,order_refund_totals,order refunds add up,open,-36.00 USD,0",
-            "14,5008,storefront,order_refund_totals,order refunds add up,open,-20.00 USD,0",
-            "6,R1010,storefront,refunds_reach_erp,exists in right,open,-15.00 USD,0",
-            "7,R1011,storefront,refunds_reach_erp,exists in right,open,-5.00 USD,0",
-            "2,R1004,storefront,refunds_reach_erp,lag at -> posted_at,open,105 min,0",
-            "3,R1005,storefront,refunds_reach_erp,posted once,open,,0",
-            "4,R1006,storefront,refunds_reach_erp,reason code kept,open,,0",
-            "5,R1007,storefront,refunds_reach_erp,status mapped,open,,0",
-            "10,R1015,storefront,refunds_reach_erp,same accounting month,open,,0",
-            "15,5008,storefront,order_refund_totals,each partial refund posted,open,,0"});
+            "3,R1005,storefront,refunds_reach_erp,posted once,open,80.00 USD,,0",
+            "13,5005,storefront,order_refund_totals,order refunds add up,open,80.00 USD,80.00 USD,0",
+            "12,R0999,storefront,refunds_reach_erp,exists in left,open,75.00 USD,75.00 USD,0",
+            "1,R1003,storefront,refunds_reach_erp,exists in right,open,60.00 USD,-60.00 USD,0",
+            "9,R1013,storefront,refunds_reach_erp,exists in right,open,45.00 USD,-45.00 USD,0",
+            "11,R1031,storefront,refunds_reach_erp,exists in left,open,45.00 USD,45.00 USD,0",
+            "8,R1012,storefront,refunds_reach_erp,amount equal,open,36.00 USD,-36.00 USD,0",
+            "16,5012,storefront,order_refund_totals,order refunds add up,open,36.00 USD,-36.00 USD,0",
+            "14,5008,storefront,order_refund_totals,order refunds add up,open,20.00 USD,-20.00 USD,0",
+            "15,5008,storefront,order_refund_totals,each partial refund posted,open,20.00 USD,,0",
+            "6,R1010,storefront,refunds_reach_erp,exists in right,open,15.00 USD,-15.00 USD,0",
+            "7,R1011,storefront,refunds_reach_erp,exists in right,open,5.00 USD,-5.00 USD,0",
+            "2,R1004,storefront,refunds_reach_erp,lag at -> posted_at,open,0.00 USD,105 min,0",
+            "4,R1006,storefront,refunds_reach_erp,reason code kept,open,0.00 USD,,0",
+            "5,R1007,storefront,refunds_reach_erp,status mapped,open,0.00 USD,,0",
+            "10,R1015,storefront,refunds_reach_erp,same accounting month,open,0.00 USD,,0"});
   auto big = run_seam(ex.dir.path(), "report variance --stack refunds --format csv --min-amount 40 --reconcile refunds_reach_erp");
-  CHECK(csv_prefix(big.out, 2) == std::vector<std::string>{"12,R0999", "1,R1003", "9,R1013", "11,R1031"});
+  CHECK(csv_prefix(big.out, 2) == std::vector<std::string>{"3,R1005", "12,R0999", "1,R1003", "9,R1013", "11,R1031"});
   auto one = run_seam(ex.dir.path(), "report variance --stack refunds --format json --key R1003");
   CHECK(one.out.rfind("[{\"id\":1,\"key\":\"R1003\",\"system_of_record\":\"storefront\",\"reconcile\":\"refunds_reach_erp\","
-                      "\"rule\":\"exists in right\",\"status\":\"open\",\"delta\":\"-60.00 USD\",\"age_days\":0,", 0) == 0);
+                      "\"rule\":\"exists in right\",\"status\":\"open\",\"record_at\":\"2026-03-11T09:00:00Z\","
+                      "\"left_amount\":\"60.00 USD\",\"right_amount\":\"0.00 USD\",\"at_stake\":\"60.00 USD\","
+                      "\"delta\":\"-60.00 USD\",\"age_days\":0,", 0) == 0);
   CHECK(run_seam(ex.dir.path(), "report variance --stack refunds --min-age 1").out == "no exceptions match\n");
   CHECK(run_seam(ex.dir.path(), "report variance --stack refunds --status resolved").out == "no exceptions match\n");
   CHECK(run_seam(ex.dir.path(), "report variance --stack refunds --until 2026-01-01").out == "no exceptions match\n");
   CHECK(csv_prefix(run_seam(ex.dir.path(), "report variance --stack refunds --format csv --since 2026-01-01").out, 1).size() == 16);
+  // --since/--until go by the record time (the refund's), not by when seam saw it.
+  CHECK(csv_prefix(run_seam(ex.dir.path(), "report variance --stack refunds --format csv --since 2026-03-19 --until 2026-03-21").out, 2) ==
+        std::vector<std::string>{"9,R1013", "11,R1031", "8,R1012", "16,5012"});
   auto bad = run_seam(ex.dir.path(), "report variance --stack refunds --since yesterday");
   CHECK(bad.exit == 2);
   CHECK(bad.err == "seam: error: --since: cannot read 'yesterday' as an ISO 8601 time: expected YYYY-MM-DD\n");

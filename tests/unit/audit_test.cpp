@@ -28,7 +28,7 @@ void write_run(const std::string& path) {
   StackSpec stack;
   ParamValues params = ParamValues::resolve(stack, {});
   AuditLog log(path);
-  log.begin_run({"shop", "dir", "digest", "2026-03-24T18:00:00Z", "2026-03-24T18:00:00Z"}, params);
+  log.begin_run({"shop", "dir", "digest", "2026-03-24T18:00:00Z", "2026-03-24T18:00:00Z", "", ""}, params);
   RuleSpec a, b;
   a.name = "exists";
   a.kind = RuleKind::ExistsIn;
@@ -168,14 +168,14 @@ TEST_CASE("audit: a second writer while a run is live stops with a clear message
   }
   StackSpec stack;
   AuditLog log(dir / "a.db");
-  CHECK_THROWS_WITH_AS(log.begin_run({"shop", "dir", "d", "t", "t"}, ParamValues::resolve(stack, {})),
+  CHECK_THROWS_WITH_AS(log.begin_run({"shop", "dir", "d", "t", "t", "", ""}, ParamValues::resolve(stack, {})),
                        ("audit log " + (dir / "a.db") + " is being written by run 2 (pid " + std::to_string(getpid()) +
                         " on " + [] { char h[256] = {0}; gethostname(h, sizeof h - 1); return std::string(h); }() +
                         "); wait for it to finish, or use another --db").c_str(),
                        AuditError);
 }
 
-TEST_CASE("audit: a version 1 log is migrated to version 2 in place, keeping its runs") {
+TEST_CASE("audit: a version 1 log is migrated to the current version in place, keeping its runs") {
   TempDir dir;
   {
     Db db(dir / "a.db", true);
@@ -186,7 +186,8 @@ TEST_CASE("audit: a version 1 log is migrated to version 2 in place, keeping its
   }
   Db db(dir / "a.db", false);
   migrate_audit_schema(db);
-  CHECK(scalar(db, "PRAGMA user_version") == 2);
-  CHECK(scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'exceptions'") == 1);
+  CHECK(scalar(db, "PRAGMA user_version") == 3);
+  CHECK(scalar(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('exceptions', 'alert_deliveries', 'alert_attempts')") == 3);
   CHECK(text(db, "SELECT stack_name FROM runs") == "old");
+  CHECK(scalar(db, "SELECT count(*) FROM runs WHERE window_since IS NULL AND window_until IS NULL") == 1);
 }

@@ -1,0 +1,30 @@
+#pragma once
+// Self-contained HTML for finance: one file, inline CSS and SVG, no script and nothing
+// fetched from the network, so it can be mailed, archived with the close, or opened offline.
+#include <string>
+#include <vector>
+
+#include "engine/audit/exceptions.hpp"
+#include "engine/report/table.hpp"
+
+namespace seam {
+
+std::string html_escape(std::string_view s);
+
+struct HtmlReport {
+  std::string title;
+  std::string generated_at;
+  std::vector<std::pair<std::string, std::string>> facts;  // label, value: the headline figures
+  std::string table_caption;
+  TextTable table;
+  std::vector<size_t> numeric_columns;  // right-aligned
+  std::vector<OpenAtRun> history;       // the chart; no chart when empty
+};
+
+std::string render_html(const HtmlReport& report);
+
+// Two bar charts over the runs: how many exceptions were open after each, and their net
+// variance (right - left) in `currency`, negative bars below the axis.
+std::string open_history_svg(const std::vector<OpenAtRun>& history, const std::string& currency);
+
+}  // namespace seam
