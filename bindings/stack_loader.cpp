@@ -399,7 +399,8 @@ StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
     a.backoff_ms = d.integer("backoff_ms");
     a.timeout_seconds = d.integer("timeout_seconds");
     // A file sink's path is the stack folder's, like a connector's.
-    if (a.kind == "ndjson_file" && !fs::path(a.target).is_absolute()) a.target = join_path(ctx.dir, a.target);
+    // Absolute, so `seam alerts retry` from another folder writes to the same file.
+    if (a.kind == "ndjson_file") a.target = fs::absolute(join_path(ctx.dir, a.target)).lexically_normal().string();
     spec.alerts.push_back(std::move(a));
   });
   return spec;

@@ -15,6 +15,8 @@
 #include "engine/audit/verify.hpp"
 #include "engine/report/summary.hpp"
 #include "engine/report/table.hpp"
+#include "engine/alerts/alerts.hpp"
+#include "engine/report/table.hpp"
 #include "engine/report/variance.hpp"
 #include "engine/value/clock.hpp"
 #include "engine/report/trace.hpp"
@@ -196,6 +198,59 @@ int cmd_exceptions_ack(const std::string& db, const std::string& stack, int64_t 
   acknowledge_exception(handle, id, by, note, format_time_iso(clock_now()));
   std::cout << "exception " << id << " acknowledged by " << by << "\n";
   return kExitOk;
+}
+
+namespace {
+
+std::string render_deliveries(const std::vector<AlertDelivery>& rows, const std::string& format) {
+  if (format == "json") {
+    JsonWriter j;
+    j.begin_array();
+    for (const auto& d : rows)
+      j.begin_object().key("id").value(d.id).key("run").value(d.run_id).key("alert").value(d.alert)
+          .key("kind").value(d.kind).key("target").value(d.target).key("exceptions").value(d.exceptions)
+          .key("status").value(d.status).key("attempts").value(d.attempts).key("created_at").value(d.created_at)
+          .key("delivered_at").optional(!d.delivered_at.empty(), d.delivered_at)
+          .key("error").optional(!d.last_error.empty(), d.last_error).end_object();
+    j.end_array();
+    return j.str() + "\n";
+  }
+  TextTable table = {{"id", "run", "alert", "kind", "target", "exceptions", "status", "attempts", "last error"}};
+  for (const auto& d : rows)
+    table.push_back({std::to_string(d.id), std::to_string(d.run_id), d.alert, d.kind, d.target,
+                     std::to_string(d.exceptions), d.status, std::to_string(d.attempts), d.last_error});
+  return render_table(table, terminal_width());
+}
+
+bool any_undelivered(const std::vector<AlertDelivery>& rows) {
+  return std::any_of(rows.begin(), rows.end(), [](const AlertDelivery& d) { return d.status != "delivered"; });
+}
+
+}  // namespace
+
+int cmd_alerts(const std::string& db, const std::string& stack, const std::string& status, const Common& common) {
+  Db handle(existing_db(db, stack), false);
+  migrate_audit_schema(handle);
+  auto rows = list_alert_deliveries(handle, status);
+  if (rows.empty() && common.format != "json") {
+    std::cout << "no " << (status == "all" ? std::string() : status + " ") << "alert deliveries\n";
+    return kExitOk;
+  }
+  std::cout << render_deliveries(rows, common.format);
+  return any_undelivered(rows) ? kExitExceptions : kExitOk;
+}
+
+int cmd_alerts_retry(const std::string& db, const std::string& stack, const std::vector<int64_t>& ids,
+                     const Common& common) {
+  Db handle(existing_db(db, stack), false);
+  migrate_audit_schema(handle);
+  auto rows = retry_alerts(handle, ids);
+  if (rows.empty() && common.format != "json") {
+    std::cout << "nothing to retry: every alert was delivered\n";
+    return kExitOk;
+  }
+  std::cout << render_deliveries(rows, common.format);
+  return any_undelivered(rows) ? kExitExceptions : kExitOk;
 }
 
 int cmd_report(const std::string& which, const std::string& db, const std::string& stack, const ReportArgs& a,

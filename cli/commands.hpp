@@ -42,6 +42,11 @@ struct ReportArgs {
 // `seam report variance` and `seam report totals` (which = "variance" or "totals").
 int cmd_report(const std::string& which, const std::string& db, const std::string& stack, const ReportArgs& args,
                const Common& common);
+// `seam alerts`: deliveries by status (exit 1 when one listed is not delivered);
+// `seam alerts retry [ID...]`: sends failed and pending ones again.
+int cmd_alerts(const std::string& db, const std::string& stack, const std::string& status, const Common& common);
+int cmd_alerts_retry(const std::string& db, const std::string& stack, const std::vector<int64_t>& ids,
+                     const Common& common);
 int cmd_trace(const std::string& key, const std::string& db, const std::string& stack, const Common& common);
 int cmd_audit_verify(const std::string& db, const std::string& stack, const Common& common);
 

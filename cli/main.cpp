@@ -96,6 +96,22 @@ int main(int argc, char** argv) {
   ack->add_option("--db", db, "audit log file (default: ./seam.db)");
   ack->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
 
+  std::string alert_status = "all";
+  std::vector<int64_t> delivery_ids;
+  auto* alerts = app.add_subcommand("alerts", "alert deliveries: where new exceptions went, and which failed");
+  alerts->add_option("--status", alert_status, "pending, delivered, failed or all")
+      ->check(CLI::IsMember({"pending", "delivered", "failed", "all"}))
+      ->capture_default_str();
+  alerts->add_option("--db", db, "audit log file (default: ./seam.db)");
+  alerts->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
+  add_format(alerts);
+  alerts->require_subcommand(0, 1);
+  auto* retry = alerts->add_subcommand("retry", "send failed and pending deliveries again (all, or the IDs given)");
+  retry->add_option("ID", delivery_ids, "delivery ids");
+  retry->add_option("--db", db, "audit log file (default: ./seam.db)");
+  retry->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
+  add_format(retry);
+
   auto* report = app.add_subcommand("report", "reports over the audit log");
   report->require_subcommand(1);
   ReportArgs report_args;
@@ -155,6 +171,8 @@ int main(int argc, char** argv) {
     if (*verify) return cmd_audit_verify(db, stack_dir, common);
     if (*ack) return cmd_exceptions_ack(db, stack_dir, exception_id, by, note);
     if (*exceptions) return cmd_exceptions(db, stack_dir, status, common);
+    if (*retry) return cmd_alerts_retry(db, stack_dir, delivery_ids, common);
+    if (*alerts) return cmd_alerts(db, stack_dir, alert_status, common);
     if (*variance) return cmd_report("variance", db, stack_dir, report_args, common);
     if (*totals) return cmd_report("totals", db, stack_dir, report_args, common);
   } catch (const seam::UserError& e) {

@@ -14,6 +14,8 @@ packages=(
   libpcre2-dev             # extract { regex = ... } (JIT-compiled)
   libhowardhinnant-date-dev tzdata  # calendar maths and IANA time zones
   libssl-dev               # SHA-256 digests for the sealed audit chain
+  libcurl4-openssl-dev     # webhook alerts
+  chromium                 # the HTML report's end-to-end test renders it headless
   python3                  # the benchmark's generator and scorer (its smoke test runs with the tests)
 )
 # `setup.sh --bench` adds what only the full benchmark's peers need.

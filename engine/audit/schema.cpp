@@ -221,6 +221,7 @@ CREATE TABLE alert_deliveries (
   kind        TEXT NOT NULL CHECK (kind IN ('ndjson_file', 'command', 'webhook')),
   target      TEXT NOT NULL,
   argv        TEXT NOT NULL,
+  cwd         TEXT NOT NULL,
   max_attempts INTEGER NOT NULL,
   backoff_ms  INTEGER NOT NULL,
   timeout_seconds INTEGER NOT NULL,

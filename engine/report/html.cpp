@@ -66,7 +66,7 @@ std::string bar_chart(const std::string& id, const std::string& caption, const s
   auto y_of = [&](int64_t v) { return top + static_cast<double>(hi - v) * plot_h / static_cast<double>(hi - lo); };
   const double slot = values.empty() ? 0 : static_cast<double>(width - 2 * left) / static_cast<double>(values.size());
   const double bar = std::max(2.0, std::min(48.0, slot * 0.7));
-  std::string svg = "<figure id=\"" + id + "\"><figcaption>" + html_escape(caption) + "</figcaption>\n<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"" +
+  std::string svg = "<figure id=\"" + id + "\"><figcaption>" + html_escape(caption) + "</figcaption>\n<svg role=\"img\" width=\"" +
                     std::to_string(width) + "\" height=\"" + std::to_string(height) + "\" aria-label=\"" +
                     html_escape(caption) + "\">\n";
   char buf[512];

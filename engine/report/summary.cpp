@@ -86,6 +86,13 @@ std::string render_run_text(const RunReport& r, bool color, size_t limit) {
       << r.counts.rejects << " rejected rows\n";
   out << "exceptions across runs: " << r.exceptions.opened << " opened, " << r.exceptions.reopened << " reopened, "
       << r.exceptions.refreshed << " still open, " << r.exceptions.resolved << " resolved (seam exceptions)\n";
+  for (const auto& a : r.alerts) {
+    out << "alert " << a.alert << " (" << a.kind << " " << a.target << "): " << a.exceptions << " exception"
+        << (a.exceptions == 1 ? "" : "s") << " " << a.status << " after " << a.attempts << " attempt"
+        << (a.attempts == 1 ? "" : "s");
+    if (a.status != "delivered") out << ": " << a.last_error << " (seam alerts retry)";
+    out << "\n";
+  }
   out << "audit log " << r.db_path << ", run " << r.run_id << " sealed " << r.seal.substr(0, 16) << "\n";
   return out.str();
 }
@@ -133,6 +140,12 @@ std::string render_run_json(const RunReport& r) {
   j.end_array();
   j.key("exceptions").begin_object().key("opened").value(r.exceptions.opened).key("reopened").value(r.exceptions.reopened);
   j.key("still_open").value(r.exceptions.refreshed).key("resolved").value(r.exceptions.resolved).end_object();
+  j.key("alerts").begin_array();
+  for (const auto& a : r.alerts)
+    j.begin_object().key("delivery").value(a.id).key("alert").value(a.alert).key("kind").value(a.kind)
+        .key("target").value(a.target).key("exceptions").value(a.exceptions).key("status").value(a.status)
+        .key("attempts").value(a.attempts).key("error").optional(!a.last_error.empty(), a.last_error).end_object();
+  j.end_array();
   j.key("totals").begin_object();
   j.key("groups").value(r.counts.groups).key("rejects").value(r.counts.rejects);
   for (int o = 0; o < kOutcomeCount; ++o) j.key(outcome_name(static_cast<Outcome>(o))).value(r.counts.outcomes[static_cast<size_t>(o)]);

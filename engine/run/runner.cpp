@@ -433,6 +433,12 @@ RunReport run_stack(const RunOptions& options) {
     throw;
   }
   report.counts = log.counts();
+  // After the seal and the exceptions: an alert tells of what the audit log already holds.
+  report.alerts = send_alerts(log.db(), spec, report.run_id);
+  for (const auto& a : report.alerts)
+    if (a.status != "delivered")
+      spdlog::warn("alert {} was not delivered after {} attempts: {} (seam alerts retry)", a.alert, a.attempts,
+                   a.last_error);
   return report;
 }
 

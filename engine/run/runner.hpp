@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bindings/stack_loader.hpp"
+#include "engine/alerts/alerts.hpp"
 #include "engine/audit/audit_log.hpp"
 #include "engine/mapping/mapper.hpp"
 #include "engine/mapping/records.hpp"
@@ -72,6 +73,7 @@ struct RunReport {
   std::vector<ReconcileReport> reconciles;
   RunCounts counts;
   ExceptionChanges exceptions;  // what this run did to the durable exceptions
+  std::vector<AlertDelivery> alerts;
   // 0 nothing to look at, 1 exceptions (fail or error verdicts, or rejected rows).
   int exit_code() const;
 };

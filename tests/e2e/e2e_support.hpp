@@ -17,10 +17,11 @@ struct Invocation {
   std::string out, err;
 };
 
-// Runs `seam ARGS` with `cwd` as the working folder.
-inline Invocation run_seam(const std::string& cwd, const std::string& args) {
+// Runs `seam ARGS` with `cwd` as the working folder; `env` ("SEAM_NOW=...") goes before it.
+inline Invocation run_seam(const std::string& cwd, const std::string& args, const std::string& env = "") {
   TempDir capture;
-  std::string cmd = "cd " + shell_quote(cwd) + " && " + shell_quote(SEAM_BINARY) + " " + args + " >" +
+  std::string cmd = "cd " + shell_quote(cwd) + " && " + env + (env.empty() ? "" : " ") + shell_quote(SEAM_BINARY) +
+                    " " + args + " >" +
                     shell_quote(capture / "out") + " 2>" + shell_quote(capture / "err") + " </dev/null";
   int status = std::system(cmd.c_str());
   Invocation o;

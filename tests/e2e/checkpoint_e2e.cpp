@@ -1,0 +1,310 @@
+// The daily checkpoint across runs: exceptions age and resolve, the variance and totals
+// reports (text, csv, json, html in a real browser), windowed runs, and alerts delivered
+// to a file, a command and a webhook on 127.0.0.1.
+#include <doctest/doctest.h>
+
+#include <sstream>
+
+#include "tests/e2e/e2e_support.hpp"
+#include "tests/e2e/http_server.hpp"
+
+using namespace seam;
+using namespace seam::test;
+
+namespace {
+
+const std::string kDay1 = "SEAM_NOW=2026-03-24T06:00:00Z", kDay3 = "SEAM_NOW=2026-03-26T06:00:00Z";
+
+struct Checkpoint {
+  TempDir dir;
+  std::string stack = dir / "refunds";
+  Checkpoint() { copy_example("refunds", stack); }
+  Invocation seam(const std::string& args, const std::string& env = kDay3) { return run_seam(dir.path(), args, env); }
+  // The ERP team posts the missing refund R1003 and corrects R1012's amount.
+  void fix_two_erp_entries() {
+    std::string erp = read_file(stack + "/data/erp_customer_refunds.ndjson");
+    erp.replace(erp.find("\"total\":\"4.00\""), 14, "\"total\":\"40.00\"");
+    erp += "{\"internalId\":\"CR-9003\",\"memo\":\"Shopify refund R1003\",\"createdFrom\":{\"refName\":\"Sales Order "
+           "#5003\"},\"total\":\"60.00\",\"currency\":{\"refName\":\"USD\"},\"tranDate\":\"03/11/2026 5:10 am\","
+           "\"status\":{\"refName\":\"Refunded\"},\"custbody_reason_code\":\"NOT_AS_DESCRIBED\"}\n";
+    write_file(stack + "/data/erp_customer_refunds.ndjson", erp);
+  }
+  void add_to_stack(const std::string& lua) { write_file(stack + "/stack.lua", read_file(stack + "/stack.lua") + lua); }
+};
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    out.push_back(line);
+  }
+  return out;
+}
+
+// The first `n` comma-separated fields of each line (these reports quote no commas there).
+std::vector<std::string> fields(const std::string& csv, size_t n) {
+  std::vector<std::string> out;
+  for (const auto& line : lines_of(csv)) {
+    size_t end = 0;
+    for (size_t i = 0; i < n && end != std::string::npos; ++i) end = line.find(',', end + (i ? 1 : 0));
+    out.push_back(line.substr(0, end));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("checkpoint: run 1 finds exceptions, run 2 on later data ages them and resolves the fixed ones") {
+  Checkpoint cp;
+  auto first = cp.seam("run refunds", kDay1);
+  CHECK(first.exit == 1);
+  CHECK(first.out.find("exceptions across runs: 16 opened, 0 reopened, 0 still open, 0 resolved") != std::string::npos);
+  cp.fix_two_erp_entries();
+  auto second = cp.seam("run refunds", kDay3);
+  CHECK(second.exit == 1);
+  CHECK(second.out.find("exceptions across runs: 0 opened, 0 reopened, 13 still open, 3 resolved") != std::string::npos);
+  auto ack = cp.seam("exceptions ack 2 --note \"ERP re-posting with the right date\" --by ana --stack refunds");
+  CHECK(ack.exit == 0);
+
+  // Two days after first detection, oldest first, then by money at stake (|right - left|).
+  auto variance = cp.seam("report variance --stack refunds --format csv");
+  CHECK(variance.exit == 0);
+  CHECK(fields(variance.out, 10) ==
+        std::vector<std::string>{
+            "id,key,system_of_record,reconcile,rule,status,at_stake,delta,age_days,first_seen_at",
+            "3,R1005,storefront,refunds_reach_erp,posted once,open,80.00 USD,,2,2026-03-24T06:00:00Z",
+            "13,5005,storefront,order_refund_totals,order refunds add up,open,80.00 USD,80.00 USD,2,2026-03-24T06:00:00Z",
+            "12,R0999,storefront,refunds_reach_erp,exists in left,open,75.00 USD,75.00 USD,2,2026-03-24T06:00:00Z",
+            "9,R1013,storefront,refunds_reach_erp,exists in right,open,45.00 USD,-45.00 USD,2,2026-03-24T06:00:00Z",
+            "11,R1031,storefront,refunds_reach_erp,exists in left,open,45.00 USD,45.00 USD,2,2026-03-24T06:00:00Z",
+            "14,5008,storefront,order_refund_totals,order refunds add up,open,20.00 USD,-20.00 USD,2,2026-03-24T06:00:00Z",
+            "15,5008,storefront,order_refund_totals,each partial refund posted,open,20.00 USD,,2,2026-03-24T06:00:00Z",
+            "6,R1010,storefront,refunds_reach_erp,exists in right,open,15.00 USD,-15.00 USD,2,2026-03-24T06:00:00Z",
+            "7,R1011,storefront,refunds_reach_erp,exists in right,open,5.00 USD,-5.00 USD,2,2026-03-24T06:00:00Z",
+            "2,R1004,storefront,refunds_reach_erp,lag at -> posted_at,acknowledged,0.00 USD,105 min,2,2026-03-24T06:00:00Z",
+            "4,R1006,storefront,refunds_reach_erp,reason code kept,open,0.00 USD,,2,2026-03-24T06:00:00Z",
+            "5,R1007,storefront,refunds_reach_erp,status mapped,open,0.00 USD,,2,2026-03-24T06:00:00Z",
+            "10,R1015,storefront,refunds_reach_erp,same accounting month,open,0.00 USD,,2,2026-03-24T06:00:00Z"});
+  // A day later everything is a day older.
+  auto later = cp.seam("report variance --stack refunds --format csv --key R1013", "SEAM_NOW=2026-03-27T07:00:00Z");
+  CHECK(fields(later.out, 9)[1] == "9,R1013,storefront,refunds_reach_erp,exists in right,open,45.00 USD,-45.00 USD,3");
+  CHECK(fields(cp.seam("report variance --stack refunds --format csv --min-age 3").out, 1).size() == 1);  // header only
+
+  auto resolved = cp.seam("report variance --stack refunds --status resolved --format json");
+  CHECK(resolved.out.find("{\"id\":1,\"key\":\"R1003\",\"system_of_record\":\"storefront\",\"reconcile\":"
+                          "\"refunds_reach_erp\",\"rule\":\"exists in right\",\"status\":\"resolved\",\"record_at\":"
+                          "\"2026-03-11T09:00:00Z\",\"left_amount\":\"60.00 USD\",\"right_amount\":\"0.00 USD\","
+                          "\"at_stake\":\"60.00 USD\",\"delta\":\"-60.00 USD\",\"age_days\":2,") != std::string::npos);
+
+  // Totals: each key once per period and status; net variance is right - left.
+  auto month = cp.seam("report totals --stack refunds --status all --format csv");
+  CHECK(month.exit == 0);
+  CHECK(lines_of(month.out) == std::vector<std::string>{
+                                   "month,status,keys,exceptions,left_total,right_total,net_variance",
+                                   "2026-03,acknowledged,1,1,18.00 USD,18.00 USD,0.00 USD",
+                                   "2026-03,open,11,12,350.49 USD,545.49 USD,195.00 USD",
+                                   "2026-03,resolved,3,3,140.00 USD,8.00 USD,-132.00 USD"});
+  auto week = cp.seam("report totals --stack refunds --status all --period week --format csv");
+  CHECK(lines_of(week.out) == std::vector<std::string>{
+                                  "week,status,keys,exceptions,left_total,right_total,net_variance",
+                                  "2026-W09,open,1,1,30.00 USD,30.00 USD,0.00 USD",
+                                  "2026-W11,acknowledged,1,1,18.00 USD,18.00 USD,0.00 USD",
+                                  "2026-W11,open,5,6,255.49 USD,395.49 USD,140.00 USD",
+                                  "2026-W11,resolved,1,1,60.00 USD,0.00 USD,-60.00 USD",
+                                  "2026-W12,open,4,4,65.00 USD,45.00 USD,-20.00 USD",
+                                  "2026-W12,resolved,2,2,80.00 USD,8.00 USD,-72.00 USD",
+                                  "2026-W13,open,1,1,0.00 USD,75.00 USD,75.00 USD"});
+  auto day = cp.seam("report totals --stack refunds --period day --reconcile order_refund_totals --format json");
+  CHECK(day.out == "[{\"period\":\"2026-03-12\",\"status\":\"open\",\"currency\":\"USD\",\"keys\":1,\"exceptions\":1,"
+                   "\"left_total\":\"80.00 USD\",\"right_total\":\"160.00 USD\",\"net_variance\":\"80.00 USD\"},"
+                   "{\"period\":\"2026-03-14\",\"status\":\"open\",\"currency\":\"USD\",\"keys\":1,\"exceptions\":2,"
+                   "\"left_total\":\"40.00 USD\",\"right_total\":\"20.00 USD\",\"net_variance\":\"-20.00 USD\"}]\n");
+  auto text = cp.seam("report totals --stack refunds --since 2026-03-19 --until 2026-03-21");
+  CHECK(text.out == "month    status  keys  exceptions  left_total  right_total  net_variance\n"
+                    "2026-03  open    2     2           45.00 USD   45.00 USD    0.00 USD\n");
+  CHECK(cp.seam("report totals --stack refunds --period year").exit == 2);
+}
+
+TEST_CASE("checkpoint: the HTML report is one self-contained page a browser shows with its tables and chart") {
+  Checkpoint cp;
+  cp.seam("run refunds", kDay1);
+  cp.fix_two_erp_entries();
+  cp.seam("run refunds", kDay3);
+  auto html = cp.seam("report variance --stack refunds --format html");
+  CHECK(html.exit == 0);
+  // Nothing fetched: no script, no stylesheet or image from elsewhere.
+  CHECK(html.out.find("<script") == std::string::npos);
+  CHECK(html.out.find("http://") == std::string::npos);
+  CHECK(html.out.find("https://") == std::string::npos);
+  write_file(cp.dir / "variance.html", html.out);
+
+  TempDir profile;
+  std::string cmd = "timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage "
+                    "--disable-background-networking --no-first-run --user-data-dir=" + shell_quote(profile.path()) +
+                    " --dump-dom " + shell_quote("file://" + (cp.dir / "variance.html")) + " > " +
+                    shell_quote(cp.dir / "dom.html") + " 2>/dev/null";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  std::string dom = read_file(cp.dir / "dom.html");
+  CHECK(dom.find("<h1>Variance report: exceptions by age and amount</h1>") != std::string::npos);
+  CHECK(dom.find("<dt>exceptions</dt><dd>13</dd>") != std::string::npos);
+  CHECK(dom.find("<dt>money at stake</dt><dd>385.00 USD</dd>") != std::string::npos);
+  CHECK(dom.find("<dt>oldest</dt><dd>2 days</dd>") != std::string::npos);
+  // The chart: 16 open after run 1, 13 after run 2; net variance 63.00 then 195.00 USD.
+  CHECK(dom.find("data-label=\"run 1 2026-03-24\" data-value=\"16\"") != std::string::npos);
+  CHECK(dom.find("data-label=\"run 2 2026-03-26\" data-value=\"13\"") != std::string::npos);
+  CHECK(dom.find("data-label=\"run 1 2026-03-24\" data-value=\"63.00 USD\"") != std::string::npos);
+  CHECK(dom.find("data-label=\"run 2 2026-03-26\" data-value=\"195.00 USD\"") != std::string::npos);
+  // The first row of the table as the browser parsed it.
+  CHECK(dom.find("<tr><td class=\"num\">3</td><td>R1005</td><td>storefront</td><td>refunds_reach_erp</td>"
+                 "<td>posted once</td><td>open</td><td class=\"num\">80.00 USD</td><td></td><td class=\"num\">2</td>") !=
+        std::string::npos);
+
+  auto totals = cp.seam("report totals --stack refunds --status all --format html");
+  write_file(cp.dir / "totals.html", totals.out);
+  cmd = "timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run "
+        "--user-data-dir=" + shell_quote(profile.path()) + " --dump-dom " +
+        shell_quote("file://" + (cp.dir / "totals.html")) + " > " + shell_quote(cp.dir / "dom2.html") + " 2>/dev/null";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  std::string dom2 = read_file(cp.dir / "dom2.html");
+  CHECK(dom2.find("<tr><td>2026-03</td><td>resolved</td><td class=\"num\">3</td><td class=\"num\">3</td>"
+                  "<td class=\"num\">140.00 USD</td><td class=\"num\">8.00 USD</td><td class=\"num\">-132.00 USD</td></tr>") !=
+        std::string::npos);
+  CHECK(dom2.find("<dt>net variance</dt><dd>63.00 USD</dd>") != std::string::npos);
+}
+
+TEST_CASE("checkpoint: a windowed run evaluates only the groups whose record time falls inside it") {
+  Checkpoint cp;
+  auto r = cp.seam("run refunds --since 2026-03-12 --until 2026-03-15 --format json");
+  CHECK(r.exit == 1);
+  CHECK(r.out.find("\"name\":\"refunds_reach_erp\",\"left\":\"storefront\",\"right\":\"erp\",\"groups\":4,"
+                   "\"outside_window\":15,") != std::string::npos);
+  CHECK(r.out.find("\"name\":\"order_refund_totals\",\"left\":\"storefront\",\"right\":\"erp\",\"groups\":4,"
+                   "\"outside_window\":12,") != std::string::npos);
+  {
+    Db db(cp.stack + "/seam.db", false);
+    CHECK(rows(db, "SELECT reconcile, group_key, rule, record_at FROM exceptions ORDER BY id") ==
+          std::vector<std::string>{
+              "refunds_reach_erp|R1005|posted once|2026-03-12T13:00:00Z",
+              "refunds_reach_erp|R1006|reason code kept|2026-03-12T16:20:00Z",
+              "refunds_reach_erp|R1007|status mapped|2026-03-13T11:00:00Z",
+              "order_refund_totals|5005|order refunds add up|2026-03-12T13:00:00Z",
+              "order_refund_totals|5008|order refunds add up|2026-03-14T10:00:00Z",
+              "order_refund_totals|5008|each partial refund posted|2026-03-14T10:00:00Z"});
+    CHECK(rows(db, "SELECT window_since, window_until FROM runs") ==
+          std::vector<std::string>{"2026-03-12T00:00:00Z|2026-03-15T00:00:00Z"});
+    CHECK(rows(db, "SELECT DISTINCT group_key FROM verdicts WHERE reconcile = 'refunds_reach_erp' ORDER BY 1") ==
+          std::vector<std::string>{"R1005", "R1006", "R1007", "R1009"});
+  }
+  // A later full run does not resolve what the window did not look at twice; it opens the rest.
+  auto full = cp.seam("run refunds");
+  CHECK(full.out.find("exceptions across runs: 10 opened, 0 reopened, 6 still open, 0 resolved") != std::string::npos);
+  CHECK(cp.seam("audit verify --stack refunds").exit == 0);
+
+  auto backwards = cp.seam("run refunds --since 2026-03-15 --until 2026-03-12");
+  CHECK(backwards.exit == 2);
+  CHECK(backwards.err == "seam: error: --until 2026-03-12 must be later than --since 2026-03-15\n");
+  auto bad = cp.seam("run refunds --since tomorrow");
+  CHECK(bad.exit == 2);
+  CHECK(bad.err.rfind("seam: error: --since: cannot read 'tomorrow' as an ISO 8601 time", 0) == 0);
+}
+
+TEST_CASE("checkpoint: new exceptions go to a file, a command and a webhook that fails once, then recovers") {
+  Checkpoint cp;
+  HttpServer hook({500, 200});
+  cp.add_to_stack(
+      "\nalert \"ops-file\" { to = ndjson_file { path = \"alerts.ndjson\" }, min_severity = \"high\" }\n"
+      "alert \"pager\" { to = command { \"sh\", \"-c\", \"cat > paged.json\" }, min_severity = \"critical\" }\n"
+      "alert \"finance\" { to = webhook { url = \"" + hook.url() + "\" }, min_severity = \"medium\", attempts = 3, "
+      "backoff_ms = 20 }\n");
+  auto run = cp.seam("run refunds", kDay1);
+  CHECK(run.exit == 1);
+  // No rule is critical: the pager has nothing to say, so it gets no delivery at all.
+  CHECK(run.out.find("alert ops-file (ndjson_file " + cp.stack + "/alerts.ndjson): 7 exceptions delivered after 1 attempt\n") !=
+        std::string::npos);
+  CHECK(run.out.find("alert finance (webhook " + hook.url() + "): 15 exceptions delivered after 2 attempts\n") !=
+        std::string::npos);
+  CHECK(run.out.find("alert pager") == std::string::npos);
+  CHECK(!std::filesystem::exists(cp.stack + "/paged.json"));
+
+  // The file: one line per high-severity exception, in id order.
+  auto lines = lines_of(read_file(cp.stack + "/alerts.ndjson"));
+  REQUIRE(lines.size() == 7);
+  CHECK(lines[0] == "{\"stack\":\"acme-retail-refunds\",\"run_id\":1,\"alert\":\"ops-file\",\"id\":1,\"event\":\"opened\","
+                    "\"reconcile\":\"refunds_reach_erp\",\"key\":\"R1003\",\"rule\":\"exists in right\",\"severity\":\"high\","
+                    "\"status\":\"open\",\"system_of_record\":\"storefront\",\"record_at\":\"2026-03-11T09:00:00Z\","
+                    "\"left_amount\":\"60.00 USD\",\"right_amount\":\"0.00 USD\",\"delta\":\"-60.00 USD\",\"message\":"
+                    "\"no erp record with key R1003 for storefront R1003, past the 30 min lag window\","
+                    "\"first_seen_at\":\"2026-03-24T06:00:00Z\"}");
+  std::vector<std::string> keys;
+  for (const auto& l : lines) keys.push_back(l.substr(l.find("\"key\":") + 7, l.find("\",\"rule\"") - l.find("\"key\":") - 7));
+  CHECK(keys == std::vector<std::string>{"R1003", "R1005", "R1010", "R1011", "R1012", "R1013", "5008"});
+
+  // The webhook: the same payload twice (500, then 200), each attempt in the audit log.
+  auto bodies = hook.bodies();
+  REQUIRE(bodies.size() == 2);
+  CHECK(bodies[0] == bodies[1]);
+  CHECK(bodies[0].rfind("{\"stack\":\"acme-retail-refunds\",\"run_id\":1,\"alert\":\"finance\",\"exceptions\":[{\"id\":1,", 0) == 0);
+  {
+    Db db(cp.stack + "/seam.db", false);
+    CHECK(rows(db, "SELECT d.alert, d.status, d.exceptions, a.attempt, a.ok, coalesce(a.error, '') FROM alert_attempts a "
+                   "JOIN alert_deliveries d ON d.id = a.delivery_id ORDER BY d.id, a.attempt") ==
+          std::vector<std::string>{"ops-file|delivered|7|1|1|", "finance|delivered|15|1|0|POST " + hook.url() + ": HTTP 500",
+                                   "finance|delivered|15|2|1|"});
+  }
+  auto listed = cp.seam("alerts --stack refunds");
+  CHECK(listed.exit == 0);
+  // A run over the same data opens nothing new, so nothing goes out.
+  auto again = cp.seam("run refunds", kDay3);
+  CHECK(again.out.find("alert ") == std::string::npos);
+  CHECK(hook.requests() == 2);
+}
+
+TEST_CASE("checkpoint: a webhook that stays down is recorded as failed, listed, and delivered by a retry") {
+  Checkpoint cp;
+  std::string url;
+  {
+    HttpServer gone({200});
+    url = gone.url();
+  }  // nothing listens there any more
+  cp.add_to_stack("\nalert \"finance\" { to = webhook { url = \"" + url +
+                  "\" }, min_severity = \"high\", attempts = 2, backoff_ms = 10, timeout_seconds = 5 }\n"
+                  "alert \"audit\" { to = command { \"sh\", \"-c\", \"cat >> received.json; exit 3\" }, "
+                  "min_severity = \"high\", attempts = 1 }\n");
+  auto run = cp.seam("run refunds", kDay1);
+  CHECK(run.exit == 1);
+  CHECK(run.out.find("alert finance (webhook " + url + "): 7 exceptions failed after 2 attempts: POST " + url) !=
+        std::string::npos);
+  CHECK(run.out.find("alert audit (command sh): 7 exceptions failed after 1 attempt: sh exited with status 3 "
+                     "(seam alerts retry)\n") != std::string::npos);
+  CHECK(run.err.find("seam: warning: alert finance was not delivered after 2 attempts") != std::string::npos);
+  // The command did get the JSON on its stdin before it failed.
+  CHECK(read_file(cp.stack + "/received.json").rfind("{\"stack\":\"acme-retail-refunds\",\"run_id\":1,\"alert\":\"audit\"", 0) == 0);
+
+  auto failed = cp.seam("alerts --stack refunds --status failed --format json");
+  CHECK(failed.exit == 1);
+  CHECK(failed.out.rfind("[{\"id\":2,\"run\":1,\"alert\":\"audit\",\"kind\":\"command\",\"target\":\"sh\",\"exceptions\":7,"
+                         "\"status\":\"failed\",\"attempts\":1,", 0) == 0);
+  CHECK(failed.out.find("{\"id\":1,\"run\":1,\"alert\":\"finance\",\"kind\":\"webhook\",\"target\":\"" + url +
+                        "\",\"exceptions\":7,\"status\":\"failed\",\"attempts\":2,") != std::string::npos);
+
+  // The receiver is back (on another port here, so the stored URL is pointed at it).
+  HttpServer back({200});
+  {
+    Db db(cp.stack + "/seam.db", false);
+    db.exec("UPDATE alert_deliveries SET target = '" + back.url() + "' WHERE id = 1");
+  }
+  auto retried = cp.seam("alerts retry 1 --stack refunds --format json");
+  CHECK(retried.exit == 0);
+  CHECK(retried.out.find("\"alert\":\"finance\",\"kind\":\"webhook\",\"target\":\"" + back.url() +
+                         "\",\"exceptions\":7,\"status\":\"delivered\",\"attempts\":3,") != std::string::npos);
+  REQUIRE(back.bodies().size() == 1);
+  CHECK(back.bodies()[0].find("\"key\":\"5008\"") != std::string::npos);
+  auto none = cp.seam("alerts retry 1 --stack refunds");
+  CHECK(none.exit == 2);
+  CHECK(none.err == "seam: error: no failed or pending alert delivery 1 (see seam alerts --status all)\n");
+  Db db(cp.stack + "/seam.db", false);
+  CHECK(rows(db, "SELECT attempt, ok FROM alert_attempts WHERE delivery_id = 1 ORDER BY attempt") ==
+        std::vector<std::string>{"1|0", "2|0", "3|1"});
+  CHECK_THROWS_AS(db.exec("DELETE FROM alert_attempts"), AuditError);
+}
