@@ -122,6 +122,30 @@ TEST_CASE("dsl: syntax and usage errors point at file:line") {
         "DIR/stack.lua:5: csv { ... } has no option 'delimeter' (options: path, delimiter, allow_empty)");
 }
 
+TEST_CASE("dsl: record_time, amount and alert declarations, and their mistakes at file:line") {
+  CHECK(check_error(6, "  id = \"id\", record_time = \"at\", amount = \"amount\",") == "(valid)");
+  CHECK(check_error(6, "  id = \"id\", record_time = \"att\",") ==
+        "DIR/stack.lua:4: system 'a' record_time names field 'att', which system 'a' does not declare (did you mean 'at'?)");
+  CHECK(check_error(6, "  id = \"id\", record_time = \"amount\",") ==
+        "DIR/stack.lua:4: system 'a' record_time field 'amount' must be declared as time { ... }");
+  CHECK(check_error(6, "  id = \"id\", amount = \"at\",") ==
+        "DIR/stack.lua:4: system 'a' amount field 'at' must be declared as money { ... }");
+  CHECK(check_error(1, "stack \"shop\" alert \"x\" { to = webhook { url = \"http://127.0.0.1:9/h\" }, attempts = 5 }") ==
+        "(valid)");
+  CHECK(check_error(1, "stack \"shop\" alert \"x\" { to = webhook { url = \"ftp://h\" } }") ==
+        "DIR/stack.lua:1: webhook url must start with http:// or https://, found 'ftp://h'");
+  CHECK(check_error(1, "stack \"shop\" alert \"x\" { to = \"ops@example.com\" }") ==
+        "DIR/stack.lua:1: alert \"x\" needs to = ndjson_file { path = ... }, command { ... } or webhook { url = ... }");
+  CHECK(check_error(1, "stack \"shop\" alert \"x\" { to = command { \"true\" }, min_severity = \"urgent\" }") ==
+        "DIR/stack.lua:1: alert 'x' has min_severity 'urgent' (expected info, low, medium, high or critical)");
+  CHECK(check_error(1, "stack \"shop\" alert \"x\" { to = command { \"true\" }, attempts = 0 }") ==
+        "DIR/stack.lua:1: alert \"x\" attempts must be a whole number of at least 1, found 0");
+  CHECK(check_error(1, "stack \"shop\" alert \"x\" { to = command {} }") ==
+        "DIR/stack.lua:1: command expects the program and its arguments: command { \"/usr/bin/prog\", \"--flag\" }");
+  CHECK(check_error(1, "stack \"shop\" alert \"x\" { to = ndjson_file { path = \"a\" }, retries = 2 }") ==
+        "DIR/stack.lua:1: alert \"x\" has no option 'retries' (options: to, min_severity, attempts, backoff_ms, timeout_seconds, doc)");
+}
+
 TEST_CASE("params: defaults, overrides, and every validation error") {
   CHECK(check_error(2, "param(\"lag_minutes\", { type = \"integer\", default = 15.5 })") ==
         "DIR/stack.lua:2: default of param 'lag_minutes' expects a whole number, found '15.5'");

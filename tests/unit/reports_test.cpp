@@ -1,0 +1,84 @@
+#include <doctest/doctest.h>
+
+#include "engine/report/html.hpp"
+#include "engine/report/table.hpp"
+#include "engine/report/variance.hpp"
+
+using namespace seam;
+
+TEST_CASE("reports: periods are UTC days, ISO 8601 weeks and months") {
+  CHECK(period_of("2026-03-14T23:59:59Z", "day") == "2026-03-14");
+  CHECK(period_of("2026-03-14T23:59:59Z", "month") == "2026-03");
+  CHECK(period_of("2026-03-01T04:50:00Z", "week") == "2026-W09");  // a Sunday ends week 9
+  CHECK(period_of("2026-03-02T00:00:00Z", "week") == "2026-W10");  // Monday starts week 10
+  CHECK(period_of("2026-01-01T00:00:00Z", "week") == "2026-W01");  // a Thursday: week 1 of 2026
+  CHECK(period_of("2027-01-01T12:00:00Z", "week") == "2026-W53");  // a Friday: still 2026's last week
+  CHECK(period_of("2024-12-30T12:00:00Z", "week") == "2025-W01");  // a Monday: already 2025's first week
+}
+
+namespace {
+ExceptionRow exception(int64_t id, std::string key, std::string status, std::string record_at, int64_t left, int64_t right,
+                       bool amounts = true) {
+  ExceptionRow r;
+  r.id = id;
+  r.reconcile = "refunds";
+  r.key = std::move(key);
+  r.status = std::move(status);
+  r.record_at = std::move(record_at);
+  r.first_seen_at = "2026-04-01T00:00:00Z";
+  r.has_amounts = amounts;
+  r.currency = amounts ? pack_currency("USD") : 0;
+  r.left_amount = left;
+  r.right_amount = right;
+  return r;
+}
+}  // namespace
+
+TEST_CASE("reports: totals count each key once per period and status, and never add money without amounts") {
+  std::vector<ExceptionRow> rows = {
+      exception(1, "R1", "open", "2026-03-10T10:00:00Z", 5000, 0),     // missing in the ERP
+      exception(2, "R1", "open", "2026-03-10T10:00:00Z", 5000, 0),     // the same refund, a second rule
+      exception(3, "R2", "open", "2026-03-11T10:00:00Z", 2000, 2500),  // amount off
+      exception(4, "R3", "resolved", "2026-03-12T10:00:00Z", 700, 0),
+      exception(5, "R4", "open", "", 0, 0, false),  // no record time, no amounts: first seen, counted only
+  };
+  auto totals = totals_report(rows, "month");
+  REQUIRE(totals.size() == 3);
+  CHECK(totals[0].period == "2026-03");
+  CHECK(totals[0].status == "open");
+  CHECK(totals[0].currency == "USD");
+  CHECK(totals[0].keys == 2);
+  CHECK(totals[0].exceptions == 3);
+  CHECK(totals[0].left_total == 7000);
+  CHECK(totals[0].right_total == 2500);
+  CHECK(totals[1].status == "resolved");
+  CHECK(totals[1].left_total == 700);
+  CHECK(totals[2].period == "2026-04");  // R4 by its first detection
+  CHECK(totals[2].currency == "");
+  CHECK(totals[2].exceptions == 1);
+  CHECK(totals[2].left_total == 0);
+  auto by_day = totals_report(rows, "day");
+  CHECK(by_day.size() == 4);
+  CHECK(by_day[0].period == "2026-03-10");
+  CHECK(by_day[0].keys == 1);
+  CHECK(by_day[0].exceptions == 2);
+  CHECK(by_day[0].left_total == 5000);
+}
+
+TEST_CASE("reports: text tables fit a terminal, CSV quotes what needs quoting, HTML escapes") {
+  TextTable t = {{"id", "message"}, {"1", "short"}, {"22", "a much longer message than fits"}};
+  CHECK(render_table(t) == "id  message\n1   short\n22  a much longer message than fits\n");
+  CHECK(render_table(t, 16) == "id  message\n1   short\n22  a much lo...\n");
+  CHECK(render_csv({{"a", "b,c"}, {"say \"hi\"", "x"}}) == "a,\"b,c\"\r\n\"say \"\"hi\"\"\",x\r\n");
+  CHECK(html_escape("<b>R&D's \"x\"</b>") == "&lt;b&gt;R&amp;D&#39;s &quot;x&quot;&lt;/b&gt;");
+}
+
+TEST_CASE("reports: the open-exceptions chart draws one bar per run, negative variance below the axis") {
+  std::vector<OpenAtRun> history = {{1, "2026-03-24T06:00:00Z", 16, {{"USD", 6300}}},
+                                    {2, "2026-03-26T06:00:00Z", 13, {{"USD", -2000}}}};
+  std::string svg = open_history_svg(history, "USD");
+  CHECK(svg.find("data-label=\"run 1 2026-03-24\" data-value=\"16\"") != std::string::npos);
+  CHECK(svg.find("data-label=\"run 2 2026-03-26\" data-value=\"-20.00 USD\"") != std::string::npos);
+  CHECK(svg.find("fill=\"#c0504d\" data-label=\"run 2 2026-03-26\"") != std::string::npos);  // the negative bar
+  CHECK(open_history_svg(history, "").find("chart-variance") == std::string::npos);
+}
