@@ -1,7 +1,14 @@
 #include "connectors/connector.hpp"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
-#include <fstream>
+#include <filesystem>
+#include <utility>
 
 #include "engine/util/digest.hpp"
 #include "engine/util/result.hpp"
@@ -61,22 +68,71 @@ bool allows_empty(const ConnectorSpec& spec) {
   return it != spec.options.end() && it->second == "true";
 }
 
-std::string Connector::load_file(const ConnectorSpec& spec, const std::string& system, size_t padding) {
-  std::string data;
-  std::ifstream in(spec.path, std::ios::binary | std::ios::ate);
-  if (!in)
+InputBuffer::InputBuffer(const std::string& path, size_t padding) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw UserError("cannot open " + path + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+    size_ = static_cast<size_t>(st.st_size);
+    map_size_ = (size_ + padding + page - 1) / page * page;
+    // Reserve file + padding as zeroed anonymous memory, then lay the file over its start:
+    // the padding never reaches past the file's last page into memory that is not there.
+    void* region = ::mmap(nullptr, map_size_, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (region != MAP_FAILED &&
+        ::mmap(region, size_, PROT_READ, MAP_PRIVATE | MAP_FIXED | MAP_POPULATE, fd, 0) != MAP_FAILED) {
+      ::close(fd);
+      map_ = region;
+      data_ = static_cast<const char*>(region);
+      return;
+    }
+    if (region != MAP_FAILED) ::munmap(region, map_size_);
+    map_size_ = 0;
+  }
+  // Not a regular file, or not mappable: read it.
+  char buf[1 << 16];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      throw UserError("cannot read " + path + ": " + std::strerror(err));
+    }
+    copy_.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  size_ = copy_.size();
+  copy_.reserve(size_ + padding);
+  copy_.append(padding, '\0');
+  data_ = copy_.data();
+}
+
+InputBuffer::~InputBuffer() {
+  if (map_) ::munmap(map_, map_size_);
+}
+
+InputBuffer& InputBuffer::operator=(InputBuffer&& o) noexcept {
+  if (this == &o) return *this;
+  if (map_) ::munmap(map_, map_size_);
+  map_ = std::exchange(o.map_, nullptr);
+  map_size_ = std::exchange(o.map_size_, 0);
+  size_ = std::exchange(o.size_, 0);
+  copy_ = std::move(o.copy_);
+  data_ = map_ ? static_cast<const char*>(map_) : size_ ? copy_.data() : "";
+  o.data_ = "";
+  return *this;
+}
+
+InputBuffer Connector::load_file(const ConnectorSpec& spec, const std::string& system, size_t padding) {
+  if (!std::filesystem::exists(spec.path))
     throw UserError("input file not found: " + spec.path + " (system '" + system + "', source declared at " +
                     spec.loc.str() + ")");
-  // Straight into a buffer of the file's size: one copy of a 250 MB export, not three.
-  data.resize(static_cast<size_t>(in.tellg()) + padding);
-  in.seekg(0);
-  in.read(data.data(), static_cast<std::streamsize>(data.size() - padding));
-  data.resize(static_cast<size_t>(in.gcount()));
-  if (trim(data).empty() && !allows_empty(spec))
+  InputBuffer data(spec.path, padding);
+  if (trim(data.view()).empty() && !allows_empty(spec))
     throw UserError("input file is empty: " + spec.path + " (system '" + system +
                     "'); an empty export usually means a failed export. Set allow_empty = true on the source if "
                     "an empty file is expected");
-  digest_ = sha256_hex(data);
+  digest_ = sha256_hex(data.view());
   return data;
 }
 

@@ -14,6 +14,29 @@
 
 namespace seam {
 
+// An input file's bytes, read-only, with `padding` zero bytes readable past the end (for
+// simdjson). Regular files are memory-mapped: no zeroed buffer, no copy, and the kernel
+// maps the page cache in one go. Anything else (a pipe) is read into memory.
+class InputBuffer {
+ public:
+  InputBuffer() = default;
+  // Throws UserError when the file cannot be opened or read.
+  InputBuffer(const std::string& path, size_t padding);
+  ~InputBuffer();
+  InputBuffer(InputBuffer&& o) noexcept { *this = std::move(o); }
+  InputBuffer& operator=(InputBuffer&& o) noexcept;
+  InputBuffer(const InputBuffer&) = delete;
+  InputBuffer& operator=(const InputBuffer&) = delete;
+  std::string_view view() const { return {data_, size_}; }
+
+ private:
+  const char* data_ = "";
+  size_t size_ = 0;
+  void* map_ = nullptr;  // the whole mapping, file and padding, when mapped
+  size_t map_size_ = 0;
+  std::string copy_;     // when read instead
+};
+
 class Connector {
  public:
   virtual ~Connector() = default;
@@ -46,7 +69,7 @@ class Connector {
   // (`what` says what was missing: "a header but no rows", "no JSON rows").
   void check_not_empty(uint64_t rows, bool allow_empty, const std::string& what, const std::string& system) const;
   // `padding`: bytes of spare capacity the parser may read past the end (simdjson's).
-  std::string load_file(const ConnectorSpec& spec, const std::string& system, size_t padding = 0);
+  InputBuffer load_file(const ConnectorSpec& spec, const std::string& system, size_t padding = 0);
   // Rows to expect, for reserving record storage once: the newlines in `data`.
   static size_t count_lines(std::string_view data);
 

@@ -22,7 +22,8 @@ class CsvConnector final : public Connector {
       delim_ = d[0];
     }
     allow_empty_ = allows_empty(spec);
-    data_ = load_file(spec, system);
+    buffer_ = load_file(spec, system);
+    data_ = buffer_.view();
     rows_estimate_ = count_lines(data_);
     if (data_.compare(0, 3, "\xEF\xBB\xBF") == 0) pos_ = 3;
     read_header();
@@ -154,7 +155,8 @@ class CsvConnector final : public Connector {
   }
 
   std::string system_;
-  std::string data_;
+  InputBuffer buffer_;
+  std::string_view data_;  // buffer_'s bytes
   size_t rows_estimate_ = 0;
   char delim_ = ',';
   bool allow_empty_ = false;

@@ -56,8 +56,8 @@ class NdjsonConnector final : public Connector {
     allow_empty_ = allows_empty(spec);
     // simdjson reads up to SIMDJSON_PADDING bytes past the end: the buffer is allocated
     // with that much spare capacity, so it is parsed where it was read, not copied.
-    text_ = load_file(spec, system, simdjson::SIMDJSON_PADDING);
-    text_.reserve(text_.size() + simdjson::SIMDJSON_PADDING);
+    buffer_ = load_file(spec, system, simdjson::SIMDJSON_PADDING);
+    text_ = buffer_.view();
     rows_estimate_ = count_lines(text_) + 1;
   }
 
@@ -137,7 +137,8 @@ class NdjsonConnector final : public Connector {
  private:
   std::string system_;
   bool allow_empty_ = false;
-  std::string text_;  // with SIMDJSON_PADDING bytes of capacity beyond size()
+  InputBuffer buffer_;
+  std::string_view text_;  // buffer_'s bytes, with SIMDJSON_PADDING readable bytes beyond size()
   size_t rows_estimate_ = 0;
   simdjson::dom::parser parser_;
   simdjson::dom::element doc_;
