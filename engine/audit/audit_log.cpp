@@ -390,7 +390,7 @@ void AuditLog::write_batch(const Batch& b) {
   tx.commit();
 }
 
-std::string AuditLog::complete_run(const std::string& ended_at) {
+std::string AuditLog::complete_run(const std::string& ended_at, const std::function<void(Db&)>& with_seal) {
   submit_batch();
   writer_->drain();
   Transaction tx(db_, "BEGIN IMMEDIATE");
@@ -413,6 +413,7 @@ std::string AuditLog::complete_run(const std::string& ended_at) {
                 "UPDATE runs SET status = 'complete', rejects_digest = ?2, verdicts_digest = ?3, prev_seal = ?4, "
                 "seal = ?5 WHERE id = ?1");
   fin.bind(1, run_id_).bind(2, rejects_digest).bind(3, verdicts_digest).bind(4, prev).bind(5, seal).run();
+  if (with_seal) with_seal(db_);
   tx.commit();
   return seal;
 }

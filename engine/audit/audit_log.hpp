@@ -5,6 +5,7 @@
 // altered afterwards. Writes go in transactions of kBatchGroups groups; a killed run
 // leaves a consistent database whose run is later marked incomplete.
 #include <array>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -81,7 +82,9 @@ class AuditLog {
   void add_group(int reconcile_no, std::string_view key, std::string_view left_ids, std::string_view right_ids,
                  const std::vector<Verdict>& verdicts);
   // Writes what is pending and seals the run; returns the seal.
-  std::string complete_run(const std::string& ended_at);
+  // `with_seal`, when given, runs inside the sealing transaction: what it writes becomes
+  // visible together with the sealed run, or not at all.
+  std::string complete_run(const std::string& ended_at, const std::function<void(Db&)>& with_seal = {});
   // Writes what is pending and marks the run failed (not sealed).
   void fail_run(const std::string& ended_at);
 

@@ -63,7 +63,6 @@ void bind_facts(Statement& s, int first, const Finding& f, std::deque<std::strin
 ExceptionChanges ExceptionTracker::apply(Db& db, int64_t run_id, const std::string& at,
                                          const std::vector<ReconcileReport>& reports) {
   ExceptionChanges changes;
-  Transaction tx(db, "BEGIN IMMEDIATE");
   // New exceptions go in many rows per INSERT: a first run over a large backlog opens tens of
   // thousands at once.
   constexpr size_t kRows = 32, kCols = 21;
@@ -141,7 +140,6 @@ ExceptionChanges ExceptionTracker::apply(Db& db, int64_t run_id, const std::stri
     event.bind(1, id).bind(2, run_id).bind(3, at).bind(4, "resolved").run();
     ++changes.resolved;
   }
-  tx.commit();
   return changes;
 }
 

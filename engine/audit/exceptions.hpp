@@ -3,8 +3,7 @@
 // rule): opened by the first failing verdict, refreshed by each later one, resolved when a
 // later run evaluates the same rule on the same key and it no longer fails, reopened if
 // it fails again, acknowledged by a person. Never deleted; every status change after the
-// opening is an event in the audit log. Derived state: a run killed after its seal and before this
-// update is caught up by the next run.
+// opening is an event in the audit log. Written in the same transaction as the run's seal.
 #include <map>
 #include <string>
 #include <string_view>
@@ -26,7 +25,8 @@ class ExceptionTracker {
   // open exception. One hash lookup per group when nothing is open for its key.
   void observe(const ReconcileSpec& rec, std::string_view key, const std::vector<Verdict>& verdicts);
 
-  // After the run is sealed: opens, refreshes, reopens and resolves, in one transaction.
+  // Opens, refreshes, reopens and resolves, inside the caller's transaction: the run's
+  // sealing one, so exceptions change exactly when a sealed run says they should.
   ExceptionChanges apply(Db& db, int64_t run_id, const std::string& at, const std::vector<ReconcileReport>& reports);
 
  private:

@@ -418,12 +418,10 @@ RunReport run_stack(const RunOptions& options) {
     AuditSink sink(log, spec, exceptions);
     report.reconciles = evaluate_reconciles(spec, prepared.params, prepared.loaded.host.get(), inputs, as_of, sink,
                                             options.progress, options.window);
-    {
-      PhaseTimer timer("seal");
-      report.seal = log.complete_run(format_time_iso(clock_now()));
-    }
-    PhaseTimer timer("exceptions");
-    report.exceptions = exceptions.apply(log.db(), report.run_id, report.started_at, report.reconciles);
+    PhaseTimer timer("seal and exceptions");
+    report.seal = log.complete_run(format_time_iso(clock_now()), [&](Db& db) {
+      report.exceptions = exceptions.apply(db, report.run_id, report.started_at, report.reconciles);
+    });
   } catch (...) {
     try {
       log.fail_run(format_time_iso(clock_now()));
