@@ -251,6 +251,13 @@ MappedInput map_system(const SystemSpec& sys, ScriptHost* host, std::unique_ptr<
     in.records.commit_record(connector->line(), id);
     ++in.stats.accepted;
   }
+  // Record by record, on the thread that mapped them: one pass over memory, and systems
+  // mapped in parallel do it in parallel.
+  for (size_t r = 0; r < in.records.size(); ++r)
+    for (size_t f = 0; f < in.records.width(); ++f) {
+      const Value& v = in.records.get(r, f);
+      if (v.kind == ValueKind::Time && v.i > in.latest_time) in.latest_time = v.i;
+    }
   return in;
 }
 

@@ -13,6 +13,7 @@ struct MappedInput {
   RecordSet records;
   InputStats stats;
   std::vector<Reject> rejects;
+  TimeUs latest_time = INT64_MIN;  // the latest time value in any field (the default as-of)
 };
 
 // Throws UserError when the source is missing or empty, or a declared column does not

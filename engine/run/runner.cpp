@@ -189,12 +189,7 @@ const std::string& join_ids(const RecordSet& rs, std::span<const uint32_t> rows,
 
 TimeUs latest_time(const std::vector<MappedInput>& inputs) {
   TimeUs latest = INT64_MIN;
-  for (const auto& in : inputs)
-    for (size_t f = 0; f < in.records.width(); ++f)
-      for (size_t r = 0; r < in.records.size(); ++r) {
-        const Value& v = in.records.get(r, f);
-        if (v.kind == ValueKind::Time && v.i > latest) latest = v.i;
-      }
+  for (const auto& in : inputs) latest = std::max(latest, in.latest_time);
   return latest;
 }
 
