@@ -8,6 +8,7 @@
 
 #include "bindings/stack_loader.hpp"
 #include "bindings/test_loader.hpp"
+#include "engine/alerts/alerts.hpp"
 #include "engine/run/replay.hpp"
 #include "engine/run/stack_tests.hpp"
 #include "engine/audit/exceptions.hpp"
@@ -15,14 +16,12 @@
 #include "engine/audit/verify.hpp"
 #include "engine/report/summary.hpp"
 #include "engine/report/table.hpp"
-#include "engine/alerts/alerts.hpp"
-#include "engine/report/table.hpp"
-#include "engine/report/variance.hpp"
-#include "engine/value/clock.hpp"
 #include "engine/report/trace.hpp"
+#include "engine/report/variance.hpp"
 #include "engine/run/runner.hpp"
 #include "engine/util/json.hpp"
 #include "engine/util/result.hpp"
+#include "engine/value/clock.hpp"
 
 namespace seam::cli {
 namespace {
@@ -46,15 +45,15 @@ std::string existing_db(const std::string& db, const std::string& stack) {
   return path;
 }
 
-}  // namespace
-
-// --as-of, --since, --until: ISO 8601 UTC, or a date meaning its midnight UTC.
+// --as-of, --since, --until: ISO 8601, or a date meaning its midnight UTC.
 std::optional<TimeUs> cli_time(const char* option, const std::string& text) {
   if (text.empty()) return std::nullopt;
-  auto t = parse_time(text.size() == 10 ? text + "T00:00:00Z" : text, *make_time_format("iso8601", "UTC"));
+  auto t = parse_time(text, *make_time_format("iso8601", "UTC"));
   if (!t) throw UserError(std::string(option) + ": " + t.error());
   return *t;
 }
+
+}  // namespace
 
 int cmd_run(const std::string& stack, const std::string& db, const std::vector<std::string>& sets, const RunArgs& args,
             const Common& common) {
