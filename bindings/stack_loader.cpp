@@ -107,6 +107,13 @@ int load_chunk(lua_State* L) {
 
 // ---- reading the declarations table -------------------------------------------------------
 
+// "stack.lua:12: rule 'x' has severity 'urgent' (expected info, ...)" when `text` is not one.
+Severity severity_at(const SourceLoc& loc, const std::string& what, const std::string& text) {
+  auto parsed = parse_severity(text);
+  if (!parsed) throw UserError(loc.str() + ": " + what + " '" + text + "' (expected info, low, medium, high or critical)");
+  return *parsed;
+}
+
 class DeclReader {
  public:
   explicit DeclReader(lua_State* L) : L_(L) {}
@@ -346,13 +353,7 @@ StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
       rule.name = d.str("name");
       rule.loc = d.loc();
       rule.doc = d.str("doc");
-      if (auto sev = d.opt_str("severity")) {
-        auto parsed = parse_severity(*sev);
-        if (!parsed)
-          throw UserError(rule.loc.str() + ": rule '" + rule.name + "' has severity '" + *sev +
-                          "' (expected info, low, medium, high or critical)");
-        rule.severity = *parsed;
-      }
+      if (auto sev = d.opt_str("severity")) rule.severity = severity_at(rule.loc, "rule '" + rule.name + "' has severity", *sev);
       rule.side = d.str("side") == "left" ? Side::Left : Side::Right;
       rule.field = d.str("field");
       rule.left_field = d.str("left");
@@ -389,12 +390,7 @@ StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
     a.kind = d.str("kind");
     a.target = d.str("target");
     a.argv = d.string_list("argv");
-    std::string sev = d.str("min_severity");
-    auto parsed = parse_severity(sev);
-    if (!parsed)
-      throw UserError(a.loc.str() + ": alert '" + a.name + "' has min_severity '" + sev +
-                      "' (expected info, low, medium, high or critical)");
-    a.min_severity = *parsed;
+    a.min_severity = severity_at(a.loc, "alert '" + a.name + "' has min_severity", d.str("min_severity"));
     a.attempts = d.integer("attempts");
     a.backoff_ms = d.integer("backoff_ms");
     a.timeout_seconds = d.integer("timeout_seconds");

@@ -3,8 +3,6 @@
 // to a file, a command and a webhook on 127.0.0.1.
 #include <doctest/doctest.h>
 
-#include <sstream>
-
 #include "tests/e2e/e2e_support.hpp"
 #include "tests/e2e/http_server.hpp"
 
@@ -32,27 +30,6 @@ struct Checkpoint {
   void add_to_stack(const std::string& lua) { write_file(stack + "/stack.lua", read_file(stack + "/stack.lua") + lua); }
 };
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    out.push_back(line);
-  }
-  return out;
-}
-
-// The first `n` comma-separated fields of each line (these reports quote no commas there).
-std::vector<std::string> fields(const std::string& csv, size_t n) {
-  std::vector<std::string> out;
-  for (const auto& line : lines_of(csv)) {
-    size_t end = 0;
-    for (size_t i = 0; i < n && end != std::string::npos; ++i) end = line.find(',', end + (i ? 1 : 0));
-    out.push_back(line.substr(0, end));
-  }
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("checkpoint: run 1 finds exceptions, run 2 on later data ages them and resolves the fixed ones") {
@@ -70,7 +47,7 @@ TEST_CASE("checkpoint: run 1 finds exceptions, run 2 on later data ages them and
   // Two days after first detection, oldest first, then by money at stake (|right - left|).
   auto variance = cp.seam("report variance --stack refunds --format csv");
   CHECK(variance.exit == 0);
-  CHECK(fields(variance.out, 10) ==
+  CHECK(csv_fields(variance.out, 10) ==
         std::vector<std::string>{
             "id,key,system_of_record,reconcile,rule,status,at_stake,delta,age_days,first_seen_at",
             "3,R1005,storefront,refunds_reach_erp,posted once,open,80.00 USD,,2,2026-03-24T06:00:00Z",
@@ -88,8 +65,8 @@ TEST_CASE("checkpoint: run 1 finds exceptions, run 2 on later data ages them and
             "10,R1015,storefront,refunds_reach_erp,same accounting month,open,0.00 USD,,2,2026-03-24T06:00:00Z"});
   // A day later everything is a day older.
   auto later = cp.seam("report variance --stack refunds --format csv --key R1013", "SEAM_NOW=2026-03-27T07:00:00Z");
-  CHECK(fields(later.out, 9)[1] == "9,R1013,storefront,refunds_reach_erp,exists in right,open,45.00 USD,-45.00 USD,3");
-  CHECK(fields(cp.seam("report variance --stack refunds --format csv --min-age 3").out, 1).size() == 1);  // header only
+  CHECK(csv_fields(later.out, 9)[1] == "9,R1013,storefront,refunds_reach_erp,exists in right,open,45.00 USD,-45.00 USD,3");
+  CHECK(csv_fields(cp.seam("report variance --stack refunds --format csv --min-age 3").out, 1).size() == 1);  // header only
 
   auto resolved = cp.seam("report variance --stack refunds --status resolved --format json");
   CHECK(resolved.out.find("{\"id\":1,\"key\":\"R1003\",\"system_of_record\":\"storefront\",\"reconcile\":"

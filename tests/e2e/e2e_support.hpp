@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <sstream>
 #include <vector>
 
 #include "engine/audit/db.hpp"
@@ -46,6 +47,29 @@ inline std::vector<std::string> rows(Db& db, const std::string& sql) {
     std::string row;
     for (int c = 0; c < s.columns(); ++c) row += (c ? "|" : "") + s.text_at(c);
     out.push_back(row);
+  }
+  return out;
+}
+
+// Each line of `text` (CR LF or LF), without its line end.
+inline std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    out.push_back(line);
+  }
+  return out;
+}
+
+// The first `n` comma-separated fields of each CSV line, header included (for reports
+// whose first fields hold no quoted commas).
+inline std::vector<std::string> csv_fields(const std::string& csv, size_t n) {
+  std::vector<std::string> out;
+  for (const auto& line : lines_of(csv)) {
+    size_t end = 0;
+    for (size_t i = 0; i < n && end != std::string::npos; ++i) end = line.find(',', end + (i ? 1 : 0));
+    out.push_back(line.substr(0, end));
   }
   return out;
 }
