@@ -18,12 +18,16 @@ namespace seam {
 
 std::unique_ptr<Connector> make_csv_connector(const ConnectorSpec&, const std::string&);
 std::unique_ptr<Connector> make_ndjson_connector(const ConnectorSpec&, const std::string&);
+std::unique_ptr<Connector> make_json_connector(const ConnectorSpec&, const std::string&);
+std::unique_ptr<Connector> make_sqlite_connector(const ConnectorSpec&, const std::string&);
 
 const std::vector<ConnectorKind>& connector_kinds() {
   // The registry: one line per source kind.
   static const std::vector<ConnectorKind> kinds = {
       {"csv", {"delimiter", "allow_empty"}, make_csv_connector},
       {"ndjson", {"allow_empty"}, make_ndjson_connector},
+      {"json", {"records", "allow_empty"}, make_json_connector},
+      {"sqlite", {"query", "allow_empty"}, make_sqlite_connector},
   };
   return kinds;
 }

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "connectors/connector.hpp"
+#include "engine/audit/db.hpp"
 #include "engine/util/result.hpp"
 #include "tests/support.hpp"
 
@@ -173,4 +174,132 @@ TEST_CASE("ndjson: an invalid path is a configuration error") {
   std::string why;
   CHECK_FALSE(c->resolve("lines[x].amount", why).has_value());
   CHECK(why.find("is not a valid field path") != std::string::npos);
+}
+
+TEST_CASE("json: an array of records at the top level, fields by path, lines of each record") {
+  std::string text = "[\n"
+                     "  {\"card\": \"GC-1\", \"amount\": 25.5, \"meta\": {\"by\": \"pos\"}},\n"
+                     "  {\"card\": \"GC-2\", \"amount\": null, \"note\": \"has ] and } and \\\" inside\"},\n"
+                     "  {\"card\": \"GC-3\",\n   \"amount\": 7}\n"
+                     "]\n";
+  auto rows = read_all("json", text, {"card", "amount", "meta.by"});
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[0].line == 2);
+  CHECK(rows[0].cells == std::vector<std::optional<std::string>>{"GC-1", "25.5", "pos"});
+  CHECK(rows[1].line == 3);
+  CHECK(rows[1].cells == std::vector<std::optional<std::string>>{"GC-2", std::nullopt, std::nullopt});
+  CHECK(rows[2].line == 4);
+  CHECK(rows[2].cells == std::vector<std::optional<std::string>>{"GC-3", "7", std::nullopt});
+}
+
+TEST_CASE("json: records under a path; a malformed record is rejected alone with its line") {
+  std::string text = "{\"meta\": {\"count\": 4, \"tags\": [\"a\", {\"b\": 1}]},\n"
+                     " \"data\": {\"transactions\": [\n"
+                     "   {\"id\": \"T1\"},\n"
+                     "   {\"id\": \"T2\", \"amount\": tru},\n"
+                     "   \"not an object\",\n"
+                     "   {\"id\": \"T4\"}\n"
+                     "   {\"id\": \"T5\"},\n"
+                     "   {\"id\": \"T6\"}\n"
+                     " ]}}\n";
+  auto rows = read_all("json", text, {"id"}, {{"records", "data.transactions"}});
+  REQUIRE(rows.size() == 6);
+  CHECK(rows[0].malformed == "");
+  CHECK(*rows[0].cells[0] == "T1");
+  CHECK(rows[1].line == 4);
+  CHECK(rows[1].malformed.rfind("invalid JSON:", 0) == 0);
+  CHECK(rows[2].line == 5);
+  CHECK(rows[2].malformed == "expected a JSON object, found a string");
+  CHECK(*rows[3].cells[0] == "T4");
+  CHECK(rows[4].line == 7);
+  CHECK(rows[4].malformed == "expected ',' between records");
+  CHECK(rows[5].line == 8);
+  CHECK(*rows[5].cells[0] == "T6");
+}
+
+TEST_CASE("json: an unclosed record quarantines the rest; a truncated file or a wrong path is an error") {
+  auto rows = read_all("json", "[{\"id\": 1}, {\"id\": 2, \"note\": \"never closed}]\n", {"id"});
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[1].malformed ==
+        "a record is not closed (unbalanced brackets or an unterminated string); the rest of the file is "
+        "quarantined as this one row");
+  TempDir dir;
+  write_file(dir / "t.json", "[{\"id\": 1},\n {\"id\": 2}");
+  auto truncated = open_connector({"json", dir / "t.json", {}, {"stack.lua", 7}}, "gc");
+  CHECK(truncated->next());
+  CHECK(truncated->next());
+  CHECK_THROWS_WITH_AS(truncated->next(),
+                       (dir / "t.json" + " (system 'gc') ends inside its records array, after 2 records: a truncated "
+                                         "export? (expected ']')").c_str(),
+                       UserError);
+  write_file(dir / "p.json", "{\"data\": {\"items\": [], \"total\": 0}}");
+  CHECK_THROWS_WITH_AS(open_connector({"json", dir / "p.json", {{"records", "data.rows"}}, {"stack.lua", 7}}, "gc"),
+                       ("stack.lua:7: " + dir / "p.json" + " (system 'gc'): records path 'data.rows' not found: 'data' "
+                                                           "has no key 'rows' (keys: items, total)").c_str(),
+                       UserError);
+  write_file(dir / "o.json", "{\"items\": []}");
+  CHECK_THROWS_WITH_AS(open_connector({"json", dir / "o.json", {}, {"stack.lua", 7}}, "gc"),
+                       ("stack.lua:7: " + dir / "o.json" + " (system 'gc'): expected a JSON array of records at the top "
+                                                           "level (or declare records = \"path.to.array\")").c_str(),
+                       UserError);
+}
+
+namespace {
+void make_client_db(const std::string& path) {
+  Db db(path, Db::Mode::Create);
+  db.exec("CREATE TABLE stock (sku TEXT, location TEXT, on_hand INTEGER, cost REAL, photo BLOB);"
+          "INSERT INTO stock VALUES ('SKU-1', 'WH1', 47, 12.5, NULL), ('SKU-2', NULL, 0, 3.0, NULL),"
+          "('SKU-3', 'WH1', 5, NULL, x'00ff'), ('SKU-4', 'WH2', 12, 1.25, NULL);");
+}
+}  // namespace
+
+TEST_CASE("sqlite: rows of a read-only query; NULL is missing; a BLOB where a value belongs is rejected") {
+  TempDir dir;
+  make_client_db(dir / "client.db");
+  auto c = open_connector({"sqlite", dir / "client.db", {{"query", "SELECT * FROM stock ORDER BY sku"}}, {}}, "wms");
+  std::string why;
+  int sku = *c->resolve("sku", why), loc = *c->resolve("location", why), qty = *c->resolve("on_hand", why),
+      cost = *c->resolve("cost", why);
+  std::vector<std::string> seen;
+  while (c->next()) {
+    std::string row = std::to_string(c->line()) + ":";
+    if (!c->malformed().empty()) {
+      seen.push_back(row + c->malformed() + " " + std::string(c->raw()));
+      continue;
+    }
+    for (int h : {sku, loc, qty, cost}) row += " " + std::string(c->get(h).value_or("(missing)"));
+    seen.push_back(row);
+  }
+  CHECK(seen == std::vector<std::string>{
+                    "1: SKU-1 WH1 47 12.5", "2: SKU-2 (missing) 0 3",
+                    "3:column 'photo' holds binary data (a BLOB), not a value "
+                    "{\"sku\":\"SKU-3\",\"location\":\"WH1\",\"on_hand\":\"5\",\"cost\":null,\"photo\":\"(blob)\"}",
+                    "4: SKU-4 WH2 12 1.25"});
+  CHECK_FALSE(c->resolve("qty", why).has_value());
+  CHECK(why == "column 'qty' is not in the query's result (columns: sku, location, on_hand, cost, photo)");
+}
+
+TEST_CASE("sqlite: a query that writes, attaches another file or does not prepare is refused at file:line") {
+  TempDir dir;
+  make_client_db(dir / "client.db");
+  auto open = [&](const std::string& query) {
+    try {
+      open_connector({"sqlite", dir / "client.db", {{"query", query}}, {"stack.lua", 9}}, "wms");
+    } catch (const UserError& e) {
+      return seam::test::with_dir_as_DIR(e.what(), dir.path());
+    }
+    return std::string("(opened)");
+  };
+  CHECK(open("DELETE FROM stock") == "stack.lua:9: DIR/client.db (system 'wms'): query does not prepare: not authorized");
+  CHECK(open("SELECT * FROM stok") ==
+        "stack.lua:9: DIR/client.db (system 'wms'): query does not prepare: no such table: stok");
+  CHECK(open("ATTACH DATABASE 'other.db' AS o") ==
+        "stack.lua:9: DIR/client.db (system 'wms'): query does not prepare: not authorized");
+  CHECK(open("PRAGMA writable_schema = 1") ==
+        "stack.lua:9: DIR/client.db (system 'wms'): query does not prepare: not authorized");
+  CHECK(open("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3) SELECT i FROM n") ==
+        "(opened)");
+  CHECK(open("SELECT sku FROM stock WHERE on_hand > 100") == "(opened)");
+  auto empty = open_connector({"sqlite", dir / "client.db", {{"query", "SELECT sku FROM stock WHERE 0"}}, {}}, "wms");
+  CHECK_THROWS_AS(empty->next(), UserError);
 }
