@@ -282,15 +282,16 @@ int64_t AuditLog::begin_run(const RunHeader& h, const ParamValues& params) {
 int64_t AuditLog::rule_id(const std::string& stack, const std::string& reconcile, const RuleSpec& rule) {
   submit_batch();
   writer_->drain();
+  const std::string source = rule.loc.str();
   Statement find(db_,
                  "SELECT id FROM rules WHERE stack_name = ?1 AND reconcile = ?2 AND name = ?3 AND version = ?4 AND source = ?5");
-  find.bind(1, stack).bind(2, reconcile).bind(3, rule.name).bind(4, rule.version).bind(5, rule.loc.str());
+  find.bind(1, stack).bind(2, reconcile).bind(3, rule.name).bind(4, rule.version).bind(5, source);
   if (find.step()) return find.int_at(0);
   Statement ins(db_,
                 "INSERT INTO rules (stack_name, reconcile, name, kind, version, source, severity, doc, definition) "
                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
   ins.bind(1, stack).bind(2, reconcile).bind(3, rule.name).bind(4, rule_kind_name(rule.kind)).bind(5, rule.version);
-  ins.bind(6, rule.loc.str()).bind(7, severity_name(rule.severity)).bind(8, rule.doc).bind(9, rule.definition);
+  ins.bind(6, source).bind(7, severity_name(rule.severity)).bind(8, rule.doc).bind(9, rule.definition);
   ins.run();
   return db_.last_insert_id();
 }

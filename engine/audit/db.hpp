@@ -33,6 +33,9 @@ class Statement {
   Statement& bind(int i, std::string_view v);
   Statement& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
   Statement& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
+  // A temporary string would be gone before the statement is stepped: refuse it.
+  Statement& bind(int i, std::string&& v) = delete;
+  Statement& bind_optional(int i, std::string&& v) = delete;
   Statement& bind_null(int i);
   Statement& bind_optional(int i, std::string_view v) { return v.empty() ? bind_null(i) : bind(i, v); }
 

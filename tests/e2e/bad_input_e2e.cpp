@@ -64,7 +64,7 @@ TEST_CASE("e2e bad input: a rule that raises becomes an error verdict and the ru
   CHECK(r.out.find("2 exceptions (1 fail, 1 error)") != std::string::npos);
 }
 
-TEST_CASE("e2e bad input: a broken stack fails check and run with file:line and a hint; nothing is written") {
+TEST_CASE("e2e bad input: a broken stack fails check and run with file:line and a hint, nothing is written") {
   TempDir dir;
   write_mini(dir);
   std::string broken = kStack;
@@ -98,7 +98,7 @@ TEST_CASE("e2e bad input: a missing or empty input file is an error, never a sil
   CHECK(header_only.err.find("input file has a header but no rows: mini/erp.csv") != std::string::npos);
 }
 
-TEST_CASE("e2e bad input: broken rows are rejected, counted and kept; the rest is reconciled") {
+TEST_CASE("e2e bad input: broken rows are rejected, counted and kept, the rest is reconciled") {
   TempDir dir;
   write_mini(dir, "id,amount\nA,1.00\nB,two\n,3.00\nC,\"3.00\nD,4.00\n", "id,amount\nA,1.00\nB,2.00\nC,3.00\nD,4.00\n");
   auto r = run_seam(dir.path(), "run mini");
@@ -177,7 +177,7 @@ TEST_CASE("e2e bad input: a killed run leaves a valid log, marked incomplete, an
   CHECK(verify.out.find("run 1: incomplete, not sealed\nrun 2: ok\n") == 0);
 }
 
-TEST_CASE("e2e: the text summary stays short; json lists every finding") {
+TEST_CASE("e2e: the text summary stays short, json lists every finding") {
   TempDir dir;
   write_mini(dir, "id,amount\nA,1.00\nB,2.00\nC,3.00\n", "id,amount\nA,1.50\nB,2.00\nC,3.50\n");
   auto r = run_seam(dir.path(), "run mini --limit 1");
@@ -189,7 +189,7 @@ TEST_CASE("e2e: the text summary stays short; json lists every finding") {
   CHECK(j.out.find("\"key\":\"C\",\"rule\":\"amount equal\"") != std::string::npos);
 }
 
-TEST_CASE("e2e: Lua mapping functions compute fields; one that raises rejects its row with file:line") {
+TEST_CASE("e2e: Lua mapping functions compute fields, one that raises rejects its row with file:line") {
   TempDir dir;
   write_file(dir / "m/stack.lua", R"(stack "m"
 system "shop" {
@@ -278,7 +278,7 @@ TEST_CASE("e2e seam rules: the catalog, with the params a Lua rule reads") {
         std::string::npos);
 }
 
-TEST_CASE("e2e seam check: lint warnings, each at file:line; --data and --strict") {
+TEST_CASE("e2e seam check: lint warnings, each at file:line, --data and --strict") {
   TempDir dir;
   write_file(dir / "lint/stack.lua", R"(stack "lint"
 param("lag_minutes", { default = 30 })

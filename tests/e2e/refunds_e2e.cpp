@@ -96,14 +96,14 @@ TEST_CASE("e2e refunds: inputs are counted and bad rows quarantined with file, l
   CHECK(r.out.find("16 exceptions (16 fail, 0 error), 0 warn, 1 pending, 3 rejected rows\n") != std::string::npos);
 }
 
-TEST_CASE("e2e refunds: the run records params, inputs' digests, rule versions; json output") {
+TEST_CASE("e2e refunds: the run records params, inputs' digests, rule versions, json output") {
   Example ex;
   auto r = ex.run("--format json");
   CHECK(r.exit == 1);
   CHECK(r.out.find("\"exit_code\":1") != std::string::npos);
   CHECK(r.out.find("\"params\":{\"amount_tolerance\":{\"value\":\"0.00\",\"source\":\"default\"},\"lag_minutes\":{\"value\":\"30\",\"source\":\"default\"}}") !=
         std::string::npos);
-  CHECK(r.out.find("{\"key\":\"R1012\",\"rule\":\"amount equal\",\"rule_source\":\"refunds/stack.lua:52\",\"outcome\":\"fail\","
+  CHECK(r.out.find("{\"key\":\"R1012\",\"rule\":\"amount equal\",\"rule_source\":\"refunds/stack.lua:56\",\"outcome\":\"fail\","
                    "\"severity\":\"high\",\"left_ids\":\"R1012\",\"right_ids\":\"CR-9012\"") != std::string::npos);
   Db db(ex.stack + "/seam.db", false);
   CHECK(rows(db, "SELECT name, value, source FROM run_params ORDER BY name") ==
@@ -112,7 +112,7 @@ TEST_CASE("e2e refunds: the run records params, inputs' digests, rule versions; 
   CHECK(rows(db, "SELECT status, as_of, length(seal) FROM runs") ==
         std::vector<std::string>{"complete|2026-03-24T18:00:00Z|64"});
   CHECK(rows(db, "SELECT kind, source FROM rules WHERE name = 'same accounting month'") ==
-        std::vector<std::string>{"lua|refunds/stack.lua:58"});
+        std::vector<std::string>{"lua|refunds/stack.lua:62"});
 }
 
 TEST_CASE("e2e refunds: ops change thresholds with --set and --as-of, and the run records where values came from") {

@@ -16,7 +16,7 @@ TEST_CASE("alerts: a file sink appends, and says why when it cannot") {
         "cannot open " + (dir / "missing/a.ndjson") + ": No such file or directory");
 }
 
-TEST_CASE("alerts: a command gets the payload on stdin; its exit status, a timeout or a missing program fail it") {
+TEST_CASE("alerts: a command gets the payload on stdin, its exit status, a timeout or a missing program fail it") {
   TempDir dir;
   CHECK(run_command({"sh", "-c", "cat > got.json"}, dir.path(), "{\"n\":1}", 5) == "");
   CHECK(read_file(dir / "got.json") == "{\"n\":1}");

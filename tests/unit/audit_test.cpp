@@ -46,7 +46,7 @@ void write_run(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("audit: a new log is created at the current schema version; reopening changes nothing") {
+TEST_CASE("audit: a new log is created at the current schema version, reopening changes nothing") {
   TempDir dir;
   {
     Db db(dir / "a.db", true);
@@ -144,7 +144,7 @@ TEST_CASE("audit: a run whose process died is marked incomplete by the next run"
     // pid 2^22+1 is above Linux's pid_max default: no such process
     Statement s(db, "INSERT INTO runs (stack_name, stack_dir, stack_digest, seam_version, started_at, as_of, status, pid, host) "
                     "VALUES ('shop', 'dir', 'd', '0', 't', 't', 'running', 4194305, ?1)");
-    s.bind(1, std::string(host)).run();
+    s.bind(1, host).run();
   }
   write_run(dir / "a.db");
   Db db(dir / "a.db", false);
@@ -164,7 +164,7 @@ TEST_CASE("audit: a second writer while a run is live stops with a clear message
     gethostname(host, sizeof host - 1);
     Statement s(db, "INSERT INTO runs (stack_name, stack_dir, stack_digest, seam_version, started_at, as_of, status, pid, host) "
                     "VALUES ('shop', 'dir', 'd', '0', 't', 't', 'running', ?1, ?2)");
-    s.bind(1, static_cast<int64_t>(getpid())).bind(2, std::string(host)).run();  // this process: alive
+    s.bind(1, static_cast<int64_t>(getpid())).bind(2, host).run();  // this process: alive
   }
   StackSpec stack;
   AuditLog log(dir / "a.db");

@@ -192,7 +192,7 @@ TEST_CASE("json: an array of records at the top level, fields by path, lines of 
   CHECK(rows[2].cells == std::vector<std::optional<std::string>>{"GC-3", "7", std::nullopt});
 }
 
-TEST_CASE("json: records under a path; a malformed record is rejected alone with its line") {
+TEST_CASE("json: records under a path, a malformed record is rejected alone with its line") {
   std::string text = "{\"meta\": {\"count\": 4, \"tags\": [\"a\", {\"b\": 1}]},\n"
                      " \"data\": {\"transactions\": [\n"
                      "   {\"id\": \"T1\"},\n"
@@ -217,7 +217,7 @@ TEST_CASE("json: records under a path; a malformed record is rejected alone with
   CHECK(*rows[5].cells[0] == "T6");
 }
 
-TEST_CASE("json: an unclosed record quarantines the rest; a truncated file or a wrong path is an error") {
+TEST_CASE("json: an unclosed record quarantines the rest, a truncated file or a wrong path is an error") {
   auto rows = read_all("json", "[{\"id\": 1}, {\"id\": 2, \"note\": \"never closed}]\n", {"id"});
   REQUIRE(rows.size() == 2);
   CHECK(rows[1].malformed ==
@@ -253,7 +253,7 @@ void make_client_db(const std::string& path) {
 }
 }  // namespace
 
-TEST_CASE("sqlite: rows of a read-only query; NULL is missing; a BLOB where a value belongs is rejected") {
+TEST_CASE("sqlite: rows of a read-only query, NULL is missing, a BLOB where a value belongs is rejected") {
   TempDir dir;
   make_client_db(dir / "client.db");
   auto c = open_connector({"sqlite", dir / "client.db", {{"query", "SELECT * FROM stock ORDER BY sku"}}, {}}, "wms");
