@@ -10,7 +10,7 @@ local connector_kinds = privileged.connectors
 
 local PRELUDE = getinfo(1, "S").source
 local TAG = {}
-local decls = { params = {}, systems = {}, reconciles = {}, alerts = {} }
+local decls = { params = {}, systems = {}, reconciles = {}, alerts = {}, units = nil }
 local param_names, system_names, reconcile_names, alert_names = {}, {}, {}, {}
 local pending = {}   -- `system "x"` / `reconcile "y"` still waiting for their { ... } body
 
@@ -156,6 +156,44 @@ end
 
 function text(opts) return field_decl("column", opts, { "column", "required" }) end
 function integer(opts) return field_decl("integer", opts, { "column", "required" }) end
+
+function quantity(opts)
+  local f = field_decl("quantity", opts, { "column", "unit", "unit_column", "sku_column", "required" })
+  if (f.unit == nil) == (f.unit_column == nil) then
+    user_error("quantity { ... } needs unit = \"each\" or unit_column = \"UoM\" (one of them)")
+  end
+  return f
+end
+
+-- units { base = "each", case = 12, pallet = 480, per_sku = { ["SKU-9"] = { case = 6 } } }
+function units(opts)
+  check_table(opts, "units")
+  local file, line = where()
+  if decls.units then user_error("units { ... } is declared twice (first at " .. decls.units.file .. ":" .. decls.units.line .. ")") end
+  check_string(opts.base, "units { base = ... }")
+  local factors, per_sku = {}, {}
+  local function factor(v, what)
+    if math.type(v) ~= "integer" or v < 1 then
+      user_error(what .. " must be a whole number of " .. opts.base .. " (at least 1), found " .. tostring(v))
+    end
+    return v
+  end
+  for k, v in pairs(opts) do
+    if k == "per_sku" then
+      check_table(v, "units { per_sku = ... }")
+      for sku, t in pairs(v) do
+        check_table(t, "units per_sku[\"" .. tostring(sku) .. "\"]")
+        local one = {}
+        for u, n in pairs(t) do one[u] = factor(n, "units per_sku[\"" .. tostring(sku) .. "\"]." .. tostring(u)) end
+        per_sku[tostring(sku)] = one
+      end
+    elseif k ~= "base" then
+      if type(k) ~= "string" then user_error("units { ... } keys are unit names, found " .. type(k)) end
+      factors[k] = factor(v, "units { " .. k .. " }")
+    end
+  end
+  decls.units = { base = opts.base, factors = factors, per_sku = per_sku, file = file, line = line }
+end
 
 function money(opts)
   local f = field_decl("money", opts, { "column", "currency", "currency_column", "decimal", "minor_units", "required" })

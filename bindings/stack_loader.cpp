@@ -159,6 +159,19 @@ class DeclReader {
     lua_pop(L_, 1);
     return out;
   }
+  std::map<std::string, int64_t> integer_map(const char* key) {
+    std::map<std::string, int64_t> out;
+    lua_getfield(L_, -1, key);
+    if (lua_istable(L_, -1)) {
+      lua_pushnil(L_);
+      while (lua_next(L_, -2)) {
+        if (lua_type(L_, -2) == LUA_TSTRING && lua_isinteger(L_, -1)) out[lua_tostring(L_, -2)] = lua_tointeger(L_, -1);
+        lua_pop(L_, 1);
+      }
+    }
+    lua_pop(L_, 1);
+    return out;
+  }
   std::vector<std::string> string_list(const char* key) {
     std::vector<std::string> out;
     lua_getfield(L_, -1, key);
@@ -261,7 +274,7 @@ FieldKind field_kind(const std::string& k) {
   static const std::map<std::string, FieldKind> kinds = {
       {"column", FieldKind::Column},   {"money", FieldKind::Money},       {"time", FieldKind::Time},
       {"map_values", FieldKind::MapValues}, {"constant", FieldKind::Constant}, {"extract", FieldKind::Extract},
-      {"integer", FieldKind::Integer}, {"lua", FieldKind::Lua}};
+      {"integer", FieldKind::Integer}, {"quantity", FieldKind::Quantity}, {"lua", FieldKind::Lua}};
   return kinds.at(k);
 }
 
@@ -326,6 +339,9 @@ StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
       f.map_default = d.opt_str("default");
       f.constant = d.str("value");
       f.regex = d.str("regex");
+      f.unit = d.str("unit");
+      f.unit_column = d.str("unit_column");
+      f.sku_column = d.str("sku_column");
       f.required = d.opt_bool("required").value_or(false);
       if (f.kind == FieldKind::Lua) {
         lua_getfield(L, -1, "fn");
@@ -383,6 +399,25 @@ StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
     });
     spec.reconciles.push_back(std::move(r));
   });
+  d.with("units", [&] {
+    spec.units.base = d.str("base");
+    spec.units.per_unit = d.integer_map("factors");
+    d.with("per_sku", [&] {
+      lua_pushnil(L);
+      while (lua_next(L, -2)) {
+        if (lua_type(L, -2) == LUA_TSTRING && lua_istable(L, -1)) {
+          std::string sku = lua_tostring(L, -2);
+          lua_pushnil(L);
+          while (lua_next(L, -2)) {
+            if (lua_type(L, -2) == LUA_TSTRING) spec.units.per_sku[sku][lua_tostring(L, -2)] = lua_tointeger(L, -1);
+            lua_pop(L, 1);
+          }
+        }
+        lua_pop(L, 1);
+      }
+    });
+  });
+  for (auto& sys : spec.systems) sys.units = spec.units;
   d.each("alerts", [&] {
     AlertSpec a;
     a.name = d.str("name");

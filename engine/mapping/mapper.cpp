@@ -58,6 +58,7 @@ struct FieldPlan {
   const FieldSpec* spec = nullptr;
   int column = -1;           // connector handle
   int currency_column = -1;  // money
+  int unit_column = -1, sku_column = -1;  // quantity
   CurrencyCode currency = 0; // money, declared constant
   TimeFormat time;
   std::unique_ptr<Regex> regex;
@@ -110,12 +111,18 @@ std::vector<FieldPlan> compile(const SystemSpec& sys, Connector& c) {
         break;
       }
       case FieldKind::Extract: p.regex = std::make_unique<Regex>(f.regex, f.loc); break;
+      case FieldKind::Quantity:
+        if (!f.unit_column.empty()) p.unit_column = resolve_column(c, f.unit_column, f, sys);
+        if (!f.sku_column.empty()) p.sku_column = resolve_column(c, f.sku_column, f, sys);
+        break;
       default: break;
     }
     plans.push_back(std::move(p));
   }
   return plans;
 }
+
+const UnitTable& sys_units(const RecordSet& rs) { return rs.system().units; }
 
 // Maps one field; returns an error reason for the row, or empty on success.
 std::string map_field(FieldPlan& p, Connector& c, RecordSet& out, Value& v, ScriptHost* host,
@@ -169,6 +176,20 @@ std::string map_field(FieldPlan& p, Connector& c, RecordSet& out, Value& v, Scri
       }
       if (!cur) return "amount " + quote_for_message(*cell) + " has no currency: declare currency or currency_column" + where();
       v = Value::of_money(parsed->minor, cur);
+      break;
+    }
+    case FieldKind::Quantity: {
+      std::string_view unit = f.unit;
+      if (p.unit_column >= 0) {
+        auto u = c.get(p.unit_column);
+        if (!u || trim(*u).empty()) return "no unit of measure in column '" + f.unit_column + "'" + where();
+        unit = *u;
+      }
+      std::string_view sku;
+      if (p.sku_column >= 0) sku = trim(c.get(p.sku_column).value_or(""));
+      auto q = to_base_units(*cell, unit, sku, sys_units(out));
+      if (!q) return q.error() + where();
+      v = Value::of_int(*q);
       break;
     }
     case FieldKind::Time: {

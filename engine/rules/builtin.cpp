@@ -3,13 +3,12 @@
 #include <cstdlib>
 
 #include "engine/util/result.hpp"
+#include "engine/value/wide.hpp"  // percentage tolerances stay exact for any int64 amount
 
 namespace seam {
 namespace {
 
 using Rows = std::span<const uint32_t>;
-// 128-bit products keep percentage tolerances exact for any int64 amount.
-__extension__ typedef __int128 Wide;
 
 struct SideRef {
   const RecordSet* rs;

@@ -90,6 +90,14 @@ void validate_stack(StackSpec& spec, const ParamValues& params) {
         auto tf = make_time_format(f.time_format, f.zone);
         if (!tf) throw UserError(f.loc.str() + ": field '" + f.name + "' of system '" + sys.name + "': " + tf.error());
       }
+      if (f.kind == FieldKind::Quantity) {
+        if (!sys.units.declared())
+          throw UserError(f.loc.str() + ": field '" + f.name + "' of system '" + sys.name +
+                          "' is a quantity, but the stack declares no units { base = ..., ... }");
+        if (!f.unit.empty() && f.sku_column.empty())
+          if (auto factor = sys.units.factor(f.unit, ""); !factor)
+            throw UserError(f.loc.str() + ": field '" + f.name + "': " + factor.error());
+      }
       if (f.kind == FieldKind::Money && !f.currency.empty() && !pack_currency(f.currency))
         throw UserError(f.loc.str() + ": field '" + f.name + "': currency must be an ISO 4217 code such as USD, found " +
                         quote_for_message(f.currency));

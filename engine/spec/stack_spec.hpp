@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/value/money.hpp"
+#include "engine/value/units.hpp"
 
 namespace seam {
 
@@ -44,7 +45,7 @@ struct ConnectorSpec {
   SourceLoc loc;
 };
 
-enum class FieldKind { Column, Money, Time, MapValues, Constant, Extract, Integer, Lua };
+enum class FieldKind { Column, Money, Time, MapValues, Constant, Extract, Integer, Quantity, Lua };
 
 struct FieldSpec {
   std::string name;
@@ -60,6 +61,9 @@ struct FieldSpec {
   std::optional<std::string> map_default;
   // constant / extract
   std::string constant, regex;
+  // quantity: in the unit given, or the one in unit_column; per-SKU conversions look up
+  // the SKU in sku_column
+  std::string unit, unit_column, sku_column;
   int lua_fn = -1;
   bool required = false;  // set for ids and match keys: a row without it is rejected
   SourceLoc loc;
@@ -73,6 +77,7 @@ struct SystemSpec {
   // When a record happened (windowed runs, exception periods) and what money it moves
   // (variance totals). Optional; amount falls back to the reconciliation's amount_equal field.
   std::string record_time_field, amount_field;
+  UnitTable units;  // the stack's, copied here for quantity fields
   SourceLoc loc;
   int field_index(const std::string& field) const;  // -1 when undeclared
   std::vector<std::string> field_names() const;
@@ -152,6 +157,7 @@ struct StackSpec {
   std::vector<SystemSpec> systems;
   std::vector<ReconcileSpec> reconciles;
   std::vector<AlertSpec> alerts;
+  UnitTable units;
   std::vector<std::pair<std::string, std::string>> sources;  // every Lua file loaded: name, text
   std::vector<Warning> load_warnings;                          // found while loading (shadowed builtins)
   const SystemSpec* find_system(const std::string& name) const;
