@@ -338,6 +338,35 @@ function amount_equal(opts)
   })
 end
 
+-- Counts in base units (integer or quantity fields): count drift beyond `tolerance` units.
+function quantity_equal(opts)
+  local left, right = two_fields("quantity_equal", opts or {}, { "field", "left", "right", "tolerance", "sum_left", "sum_right" })
+  for _, k in ipairs({ "sum_left", "sum_right" }) do
+    if opts[k] ~= nil and type(opts[k]) ~= "boolean" then user_error("quantity_equal { " .. k .. " = ... } must be true or false") end
+  end
+  return rule_decl("quantity_equal", opts, left == right and (left .. " equal") or (left .. " equal " .. right), {
+    left = left, right = right, tolerance = number_ref(opts.tolerance, "quantity_equal tolerance"),
+    sum_left = opts.sum_left, sum_right = opts.sum_right,
+  })
+end
+
+-- Two ledgers of the same key (a card's loads, redemptions and refunds; a SKU's movements),
+-- each in time order: entry by entry and as a running balance. The first entry where they
+-- part ways is named.
+function ledger_equal(opts)
+  check_table(opts, "ledger_equal")
+  check_options(opts, with_common({ "amount", "left_amount", "right_amount", "time", "left_time", "right_time", "tolerance" }), "ledger_equal")
+  local la, ra = opts.left_amount or opts.amount, opts.right_amount or opts.amount
+  local lt, rt = opts.left_time or opts.time, opts.right_time or opts.time
+  check_string(la, "ledger_equal { left_amount = ... } (or amount = ...)")
+  check_string(ra, "ledger_equal { right_amount = ... } (or amount = ...)")
+  check_string(lt, "ledger_equal { left_time = ... } (or time = ...)")
+  check_string(rt, "ledger_equal { right_time = ... } (or time = ...)")
+  return rule_decl("ledger_equal", opts, "ledgers agree", {
+    left = la, right = ra, left_time = lt, right_time = rt, tolerance = number_ref(opts.tolerance, "ledger_equal tolerance"),
+  })
+end
+
 function value_map(opts)
   local left, right = two_fields("value_map", opts or {}, { "field", "left", "right", "map" })
   return rule_decl("value_map", opts, left == right and (left .. " mapped") or (left .. " mapped to " .. right), {

@@ -262,7 +262,8 @@ std::string rule_definition(const RuleSpec& r, const std::string& lua_source) {
     return d.str();
   }
   d << "\nside=" << side_name(r.side) << "\nfield=" << r.field << "\nleft=" << r.left_field
-    << "\nright=" << r.right_field << "\nsince=" << r.since_field << "\ngrace_minutes=" << r.grace_minutes.str()
+    << "\nright=" << r.right_field << "\nsince=" << r.since_field
+    << (r.kind == RuleKind::LedgerEqual ? "\nleft_time=" + r.left_time + "\nright_time=" + r.right_time : "") << "\ngrace_minutes=" << r.grace_minutes.str()
     << "\ntolerance=" << r.tolerance.str() << "\ntolerance_pct=" << r.tolerance_pct.str()
     << "\nminutes=" << r.minutes.str() << "\nsum_left=" << (r.sum_left ? (*r.sum_left ? "true" : "false") : "default")
     << "\nsum_right=" << (r.sum_right ? (*r.sum_right ? "true" : "false") : "default") << "\nmap=";
@@ -281,6 +282,7 @@ FieldKind field_kind(const std::string& k) {
 RuleKind rule_kind(const std::string& k) {
   static const std::map<std::string, RuleKind> kinds = {
       {"exists_in", RuleKind::ExistsIn}, {"amount_equal", RuleKind::AmountEqual}, {"value_map", RuleKind::ValueMap},
+      {"quantity_equal", RuleKind::QuantityEqual}, {"ledger_equal", RuleKind::LedgerEqual},
       {"equal", RuleKind::Equal},        {"within", RuleKind::Within},            {"unique", RuleKind::Unique},
       {"present", RuleKind::Present},    {"lua", RuleKind::Lua}};
   return kinds.at(k);
@@ -375,6 +377,8 @@ StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
       rule.left_field = d.str("left");
       rule.right_field = d.str("right");
       rule.since_field = d.str("since");
+      rule.left_time = d.str("left_time");
+      rule.right_time = d.str("right_time");
       rule.grace_minutes = d.number_ref("grace", rule.loc);
       rule.tolerance = d.number_ref("tolerance", rule.loc);
       rule.tolerance_pct = d.number_ref("tolerance_pct", rule.loc);

@@ -1,5 +1,6 @@
 #include "engine/rules/builtin.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "engine/util/result.hpp"
@@ -50,7 +51,9 @@ int field_of(const SystemSpec& sys, const std::string& field, const RuleSpec& ru
     bool ok = false;
     for (auto k : kinds) ok = ok || f.kind == k;
     if (!ok) {
-      const char* want = *kinds.begin() == FieldKind::Money ? "money { ... }" : "time { ... }";
+      const char* want = *kinds.begin() == FieldKind::Money  ? "money { ... }"
+                         : *kinds.begin() == FieldKind::Time ? "time { ... }"
+                                                             : "integer { ... } or quantity { ... }";
       throw UserError(rule.loc.str() + ": rule '" + rule.name + "' needs field '" + field + "' of system '" +
                       sys.name + "' to be declared as " + want + " (declared at " + f.loc.str() + ")");
     }
@@ -221,6 +224,152 @@ class AmountEqual final : public CompiledRule {
   int lf_, rf_;
   bool sum_left_, sum_right_;
   std::optional<Decimal> tol_, pct_;
+};
+
+// ---- quantity_equal --------------------------------------------------------------------
+
+// Counts in base units (integer or quantity fields), summed on the many side.
+class QuantityEqual final : public CompiledRule {
+ public:
+  QuantityEqual(const RuleSpec& r, int lf, int rf, bool sum_left, bool sum_right, int64_t tolerance)
+      : rule_(r), lf_(lf), rf_(rf), sum_left_(sum_left), sum_right_(sum_right), tolerance_(tolerance) {}
+
+  Verdict evaluate(const MatchGroup& g, const RuleContext& c) const override {
+    SideRef l = side_of(Side::Left, g, c), r = side_of(Side::Right, g, c);
+    if (l.rows.empty()) return skip_no(l);
+    if (r.rows.empty()) return skip_no(r);
+    auto count = [](const SideRef& s, Rows rows, int field, int64_t& out) -> std::string {
+      out = 0;
+      for (uint32_t row : rows) {
+        const Value& v = s.rs->get(row, static_cast<size_t>(field));
+        if (v.kind != ValueKind::Integer)
+          return std::string(s.system) + " " + std::string(s.rs->id(row)) + " has no count (" + display(v) + ")";
+        out += v.i;
+      }
+      return {};
+    };
+    auto units = [](const SideRef& s, bool sum) {
+      std::vector<Rows> out;
+      if (sum) out.push_back(s.rows);
+      else
+        for (size_t i = 0; i < s.rows.size(); ++i) out.push_back(s.rows.subspan(i, 1));
+      return out;
+    };
+    auto describe = [](const SideRef& s, Rows rows, const std::string& field, int64_t n) {
+      if (rows.size() > 1)
+        return std::string(s.system) + " total " + field + " " + std::to_string(n) + " (" + std::to_string(rows.size()) +
+               " records)";
+      return std::string(s.system) + " " + std::string(s.rs->id(rows[0])) + " " + field + " " + std::to_string(n);
+    };
+    for (Rows lr : units(l, sum_left_)) {
+      int64_t lc = 0, rc = 0;
+      if (auto problem = count(l, lr, lf_, lc); !problem.empty()) return Verdict::make(Outcome::Fail, problem);
+      for (Rows rr : units(r, sum_right_)) {
+        if (auto problem = count(r, rr, rf_, rc); !problem.empty()) return Verdict::make(Outcome::Fail, problem);
+        int64_t delta = rc - lc;
+        if (std::llabs(delta) <= tolerance_) continue;
+        return Verdict::make(Outcome::Fail,
+                             describe(r, rr, rule_.right_field, rc) + " differs from " +
+                                 describe(l, lr, rule_.left_field, lc) + " by " + std::to_string(delta) +
+                                 " (tolerance " + std::to_string(tolerance_) + ")",
+                             std::to_string(lc), std::to_string(rc), std::to_string(delta));
+      }
+    }
+    return Verdict::pass();
+  }
+
+ private:
+  const RuleSpec& rule_;
+  int lf_, rf_;
+  bool sum_left_, sum_right_;
+  int64_t tolerance_;
+};
+
+// ---- ledger_equal ----------------------------------------------------------------------
+
+// Each side's entries in time order (ties by id), compared entry by entry; the first pair
+// that differs by more than the tolerance, or the first entry one side lacks, is where the
+// ledgers part ways. The running balance up to there goes in the message; the final
+// balances are the verdict's expected and actual.
+class LedgerEqual final : public CompiledRule {
+ public:
+  LedgerEqual(const RuleSpec& r, int la, int ra, int lt, int rt, std::optional<Decimal> tol)
+      : rule_(r), la_(la), ra_(ra), lt_(lt), rt_(rt), tol_(tol) {}
+
+  Verdict evaluate(const MatchGroup& g, const RuleContext& c) const override {
+    SideRef l = side_of(Side::Left, g, c), r = side_of(Side::Right, g, c);
+    if (l.rows.empty() && r.rows.empty()) return Verdict::make(Outcome::Skip, "no entries");
+    Ledger left, right;
+    if (auto problem = read(l, la_, lt_, left); !problem.empty()) return Verdict::make(Outcome::Fail, problem);
+    if (auto problem = read(r, ra_, rt_, right); !problem.empty()) return Verdict::make(Outcome::Fail, problem);
+    CurrencyCode cur = left.currency ? left.currency : right.currency;
+    if (left.currency && right.currency && left.currency != right.currency)
+      return Verdict::make(Outcome::Fail, std::string(r.system) + " ledger is in " + currency_name(right.currency) +
+                                              ", " + l.system + " in " + currency_name(left.currency));
+    int64_t tol = tol_ ? tol_->to_scale(currency_scale(cur)) : 0;
+    int64_t lbal = 0, rbal = 0, lfinal = 0, rfinal = 0;
+    for (const auto& e : left.entries) lfinal += e.minor;
+    for (const auto& e : right.entries) rfinal += e.minor;
+    std::string where;
+    for (size_t i = 0; i < std::max(left.entries.size(), right.entries.size()); ++i) {
+      const Entry* le = i < left.entries.size() ? &left.entries[i] : nullptr;
+      const Entry* re = i < right.entries.size() ? &right.entries[i] : nullptr;
+      if (le && re && std::llabs(re->minor - le->minor) <= tol) {
+        lbal += le->minor;
+        rbal += re->minor;
+        continue;
+      }
+      std::string n = std::to_string(i + 1);
+      if (le && re)
+        where = "entry " + n + ": " + l.system + " " + describe(l, *le, cur) + ", " + r.system + " " +
+                describe(r, *re, cur);
+      else if (le)
+        where = "entry " + n + ": " + l.system + " " + describe(l, *le, cur) + " has no " + r.system + " entry";
+      else
+        where = "entry " + n + ": " + r.system + " " + describe(r, *re, cur) + " has no " + l.system + " entry";
+      where += "; balances agreed at " + format_money(lbal, cur) + " before it";
+      break;
+    }
+    if (where.empty()) return Verdict::pass();
+    return Verdict::make(Outcome::Fail,
+                         "ledgers part ways at " + where + "; final balance " + l.system + " " +
+                             format_money(lfinal, cur) + ", " + r.system + " " + format_money(rfinal, cur),
+                         format_money(lfinal, cur), format_money(rfinal, cur), format_money(rfinal - lfinal, cur));
+  }
+
+ private:
+  struct Entry {
+    TimeUs at;
+    int64_t minor;
+    uint32_t row;
+  };
+  struct Ledger {
+    std::vector<Entry> entries;
+    CurrencyCode currency = 0;
+  };
+  static std::string read(const SideRef& s, int amount, int time, Ledger& out) {
+    for (uint32_t row : s.rows) {
+      const Value& a = s.rs->get(row, static_cast<size_t>(amount));
+      const Value& t = s.rs->get(row, static_cast<size_t>(time));
+      std::string who = std::string(s.system) + " " + std::string(s.rs->id(row));
+      if (a.kind != ValueKind::Money) return who + " has no amount (" + display(a) + ")";
+      if (t.kind != ValueKind::Time) return who + " has no time (" + display(t) + ")";
+      if (out.currency && a.currency != out.currency)
+        return std::string(s.system) + " entries mix " + currency_name(out.currency) + " and " + currency_name(a.currency);
+      out.currency = a.currency;
+      out.entries.push_back({t.i, a.i, row});
+    }
+    std::stable_sort(out.entries.begin(), out.entries.end(), [&](const Entry& x, const Entry& y) {
+      return x.at != y.at ? x.at < y.at : s.rs->id(x.row) < s.rs->id(y.row);
+    });
+    return {};
+  }
+  static std::string describe(const SideRef& s, const Entry& e, CurrencyCode cur) {
+    return std::string(s.rs->id(e.row)) + " (" + format_time_iso(e.at) + ", " + format_money(e.minor, cur) + ")";
+  }
+  const RuleSpec& rule_;
+  int la_, ra_, lt_, rt_;
+  std::optional<Decimal> tol_;
 };
 
 // ---- value_map / equal -----------------------------------------------------------------
@@ -450,6 +599,24 @@ std::unique_ptr<CompiledRule> compile_rule(const RuleSpec& rule, const Reconcile
       auto tolerance_pct = maybe(rule.tolerance_pct, params, rule.loc);
       return std::make_unique<AmountEqual>(rule, lf, rf, rule.sum_left.value_or(rec.left_many()),
                                            rule.sum_right.value_or(rec.right_many()), tolerance, tolerance_pct);
+    }
+    case RuleKind::QuantityEqual: {
+      int lf = field_of(left, rule.left_field, rule, "left", {FieldKind::Integer, FieldKind::Quantity});
+      int rf = field_of(right, rule.right_field, rule, "right", {FieldKind::Integer, FieldKind::Quantity});
+      auto tolerance = maybe(rule.tolerance, params, rule.loc);
+      if (tolerance && Decimal{tolerance->to_scale(0), 0}.to_scale(tolerance->scale) != tolerance->units)
+        throw UserError(rule.loc.str() + ": rule '" + rule.name + "' tolerance must be a whole number of units, found " +
+                        tolerance->str());
+      return std::make_unique<QuantityEqual>(rule, lf, rf, rule.sum_left.value_or(rec.left_many()),
+                                             rule.sum_right.value_or(rec.right_many()),
+                                             tolerance ? tolerance->to_scale(0) : 0);
+    }
+    case RuleKind::LedgerEqual: {
+      int la = field_of(left, rule.left_field, rule, "left", {FieldKind::Money});
+      int ra = field_of(right, rule.right_field, rule, "right", {FieldKind::Money});
+      int lt = field_of(left, rule.left_time, rule, "left time", {FieldKind::Time});
+      int rt = field_of(right, rule.right_time, rule, "right time", {FieldKind::Time});
+      return std::make_unique<LedgerEqual>(rule, la, ra, lt, rt, maybe(rule.tolerance, params, rule.loc));
     }
     case RuleKind::ValueMap:
     case RuleKind::Equal: {

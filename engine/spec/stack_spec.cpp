@@ -24,6 +24,8 @@ const char* rule_kind_name(RuleKind k) {
   switch (k) {
     case RuleKind::ExistsIn: return "exists_in";
     case RuleKind::AmountEqual: return "amount_equal";
+    case RuleKind::QuantityEqual: return "quantity_equal";
+    case RuleKind::LedgerEqual: return "ledger_equal";
     case RuleKind::ValueMap: return "value_map";
     case RuleKind::Equal: return "equal";
     case RuleKind::Within: return "within";

@@ -89,7 +89,7 @@ struct SystemSpec {
 enum class Side { Left, Right };
 const char* side_name(Side s);
 
-enum class RuleKind { ExistsIn, AmountEqual, ValueMap, Equal, Within, Unique, Present, Lua };
+enum class RuleKind { ExistsIn, AmountEqual, QuantityEqual, LedgerEqual, ValueMap, Equal, Within, Unique, Present, Lua };
 const char* rule_kind_name(RuleKind k);
 
 enum class Severity { Info, Low, Medium, High, Critical };
@@ -104,6 +104,7 @@ struct RuleSpec {
   Side side = Side::Right;                     // exists_in, unique, present
   std::string field, left_field, right_field;  // the fields the rule reads
   std::string since_field;                     // exists_in: when the record appeared
+  std::string left_time, right_time;           // ledger_equal: the order of each side's entries
   NumberRef grace_minutes, tolerance, tolerance_pct, minutes;
   std::optional<bool> sum_left, sum_right;     // amount_equal; default follows the cardinality
   std::map<std::string, std::string> map;      // value_map

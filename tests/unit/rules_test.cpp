@@ -21,7 +21,8 @@ SystemSpec make_system(const std::string& name) {
     return f;
   };
   s.fields = {field("amount", FieldKind::Money), field("at", FieldKind::Time), field("id", FieldKind::Column),
-              field("key", FieldKind::Column), field("reason", FieldKind::Column), field("status", FieldKind::Column)};
+              field("key", FieldKind::Column), field("reason", FieldKind::Column), field("status", FieldKind::Column),
+              field("qty", FieldKind::Quantity)};
   return s;
 }
 
@@ -34,6 +35,7 @@ struct Rec {
   int64_t minutes;  // after kT0
   const char* status = "ok";
   const char* reason = "damaged";  // nullptr: missing
+  int64_t qty = 0;                 // base units
 };
 
 // Two systems, records on each side, one rule: the verdict for each group key.
@@ -59,6 +61,7 @@ class Fixture {
     v[3] = Value::of_text(r.key);
     v[4] = !r.reason ? Value::missing() : *r.reason ? Value::of_text(r.reason) : Value::empty();
     v[5] = Value::of_text(r.status);
+    v[6] = Value::of_int(r.qty);
     rs.commit_record(rs.size() + 2, r.id);
   }
   std::map<std::string, Verdict> run(RuleSpec rule, TimeUs as_of = kT0 + 1000 * kMicrosPerMinute) {
@@ -318,4 +321,75 @@ TEST_CASE("matching: groups in a deterministic order, every record in exactly on
   CHECK(m.groups[2].key == "Z");
   CHECK(m.groups[2].left_count == 0);
   CHECK(f.left.id(m.left_of(m.groups[0])[1]) == "S3");
+}
+
+TEST_CASE("quantity_equal: count drift in base units beyond the tolerance, sums on the many side") {
+  Fixture f;
+  f.add(f.left, {"ERP-1", "SKU-1", 0, 0, "ok", "", 52});
+  f.add(f.right, {"WMS-1", "SKU-1", 0, 0, "ok", "", 47});
+  f.add(f.left, {"ERP-2", "SKU-2", 0, 0, "ok", "", 10});
+  f.add(f.right, {"WMS-2", "SKU-2", 0, 0, "ok", "", 11});
+  f.add(f.left, {"ERP-3", "SKU-3", 0, 0, "ok", "", 30});
+  f.add(f.right, {"WMS-3a", "SKU-3", 0, 0, "ok", "", 18});  // two locations
+  f.add(f.right, {"WMS-3b", "SKU-3", 0, 0, "ok", "", 12});
+  RuleSpec r = rule_of(RuleKind::QuantityEqual);
+  r.left_field = r.right_field = "qty";
+  r.sum_right = true;
+  r.tolerance = literal("1");
+  auto v = f.run(r);
+  CHECK(v["SKU-1"].outcome == Outcome::Fail);
+  CHECK(v["SKU-1"].message == "erp WMS-1 qty 47 differs from shop ERP-1 qty 52 by -5 (tolerance 1)");
+  CHECK(v["SKU-1"].expected == "52");
+  CHECK(v["SKU-1"].actual == "47");
+  CHECK(v["SKU-1"].delta == "-5");
+  CHECK(v["SKU-2"].outcome == Outcome::Pass);
+  CHECK(v["SKU-3"].outcome == Outcome::Pass);
+  r.tolerance = literal("0.5");
+  CHECK_THROWS_WITH_AS(f.run(r), "stack.lua:10: rule 'quantity_equal' tolerance must be a whole number of units, found 0.5",
+                       UserError);
+  r.tolerance = {};
+  r.left_field = r.right_field = "amount";
+  CHECK_THROWS_WITH_AS(f.run(r),
+                       "stack.lua:10: rule 'quantity_equal' needs field 'amount' of system 'shop' to be declared as "
+                       "integer { ... } or quantity { ... } (declared at :0)",
+                       UserError);
+}
+
+TEST_CASE("ledger_equal: running balances in time order, and the first entry where two ledgers part ways") {
+  Fixture f;
+  f.rec.cardinality = Cardinality::ManyToMany;
+  // Card GC-1: platform load +100, redemption -30, refund to store credit +10; the ERP got all three.
+  f.add(f.left, {"P1", "GC-1", 10000, 0});
+  f.add(f.left, {"P2", "GC-1", -3000, 60});
+  f.add(f.left, {"P3", "GC-1", 1000, 120});
+  f.add(f.right, {"J3", "GC-1", 1000, 125});
+  f.add(f.right, {"J1", "GC-1", 10000, 5});
+  f.add(f.right, {"J2", "GC-1", -3000, 65});
+  // Card GC-2: the load never reached the ERP; its redemption did.
+  f.add(f.left, {"P4", "GC-2", 5000, 0});
+  f.add(f.left, {"P5", "GC-2", -2000, 30});
+  f.add(f.right, {"J5", "GC-2", -2000, 31});
+  // Card GC-3: the ERP posted the second redemption twice.
+  f.add(f.left, {"P6", "GC-3", 2500, 0});
+  f.add(f.left, {"P7", "GC-3", -500, 10});
+  f.add(f.right, {"J6", "GC-3", 2500, 1});
+  f.add(f.right, {"J7", "GC-3", -500, 11});
+  f.add(f.right, {"J8", "GC-3", -500, 12});
+  RuleSpec r = rule_of(RuleKind::LedgerEqual);
+  r.left_field = r.right_field = "amount";
+  r.left_time = r.right_time = "at";
+  auto v = f.run(r);
+  CHECK(v["GC-1"].outcome == Outcome::Pass);
+  CHECK(v["GC-2"].outcome == Outcome::Fail);
+  CHECK(v["GC-2"].message ==
+        "ledgers part ways at entry 1: shop P4 (2026-03-14T10:22:00Z, 50.00 USD), erp J5 (2026-03-14T10:53:00Z, "
+        "-20.00 USD); balances agreed at 0.00 USD before it; final balance shop 30.00 USD, erp -20.00 USD");
+  CHECK(v["GC-2"].expected == "30.00 USD");
+  CHECK(v["GC-2"].actual == "-20.00 USD");
+  CHECK(v["GC-2"].delta == "-50.00 USD");
+  CHECK(v["GC-3"].outcome == Outcome::Fail);
+  CHECK(v["GC-3"].message ==
+        "ledgers part ways at entry 3: erp J8 (2026-03-14T10:34:00Z, -5.00 USD) has no shop entry; balances agreed "
+        "at 20.00 USD before it; final balance shop 20.00 USD, erp 15.00 USD");
+  CHECK(v["GC-3"].delta == "-5.00 USD");
 }
