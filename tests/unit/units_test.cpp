@@ -53,14 +53,14 @@ reconcile "stock" {
 )";
 }  // namespace
 
-TEST_CASE("units: a quantity field maps to base units; a unit with no conversion rejects the row with its line") {
+TEST_CASE("units: a quantity field maps to base units, a unit with no conversion rejects the row with its line") {
   TempDir dir;
   write_file(dir / "stack.lua", kStack);
   write_file(dir / "wms.csv", "SKU,Qty,UoM\nSKU-1,47,each\nSKU-9,2,case\nSKU-2,3,pallet\nSKU-3,1,\n");
   write_file(dir / "erp.csv", "Item,Cases\nSKU-1,4\nSKU-9,2\n");
   PreparedStack p = prepare_stack(dir.path(), {}, "");
   auto inputs = map_all(p.loaded.spec, p.loaded.host.get());
-  const auto& wms = inputs[1];
+  const auto& wms = inputs[0];  // in declaration order
   CHECK(wms.stats.read == 4);
   CHECK(wms.stats.accepted == 2);
   CHECK(wms.stats.rejected == 2);
@@ -72,8 +72,8 @@ TEST_CASE("units: a quantity field maps to base units; a unit with no conversion
         "no conversion from unit 'pallet' to each for SKU-2 (declared: each, case) (field 'on_hand', column 'Qty')");
   CHECK(wms.rejects[1].line == 5);
   CHECK(wms.rejects[1].reason == "no unit of measure in column 'UoM' (field 'on_hand', column 'Qty')");
-  CHECK(inputs[0].records.get(0, 0).i == 48);  // 4 cases of 12
-  CHECK(inputs[0].records.get(1, 0).i == 12);
+  CHECK(inputs[1].records.get(0, 0).i == 48);  // 4 cases of 12
+  CHECK(inputs[1].records.get(1, 0).i == 12);
 }
 
 TEST_CASE("units: a quantity without declared units, or in a unit never declared, fails check at file:line") {
