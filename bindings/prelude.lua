@@ -242,7 +242,18 @@ function system(name)
   return function(body)
     pending["system " .. name] = nil
     check_table(body, 'system "' .. name .. '"')
-    check_options(body, { "source", "fields", "id", "record_time", "amount", "doc" }, 'system "' .. name .. '"')
+    check_options(body, { "source", "fields", "id", "record_time", "amount", "only", "doc" }, 'system "' .. name .. '"')
+    local only_field, only_values
+    if body.only ~= nil then
+      local what = 'system "' .. name .. '" only'
+      check_table(body.only, what)
+      check_options(body.only, { "field", "values" }, what)
+      check_string(body.only.field, what .. " { field = ... }")
+      check_table(body.only.values, what .. " { values = ... }")
+      if #body.only.values == 0 then user_error(what .. " { values = ... } needs at least one value") end
+      only_field, only_values = body.only.field, {}
+      for i, v in ipairs(body.only.values) do check_string(v, what .. " values[" .. i .. "]"); only_values[i] = v end
+    end
     if tag_of(body.source) ~= "source" then
       user_error('system "' .. name .. '" needs source = csv { path = ... } (or another connector)')
     end
@@ -269,14 +280,14 @@ function system(name)
     end
     decls.systems[#decls.systems + 1] = {
       name = name, source = body.source, fields = fields, id = body.id, record_time = body.record_time,
-      amount = body.amount, file = file, line = line,
+      amount = body.amount, only_field = only_field, only_values = only_values, file = file, line = line,
     }
   end
 end
 
 ---------------------------------------------------------------------------- rules
 
-local COMMON = { "name", "severity", "doc" }
+local COMMON = { "name", "severity", "doc", "caused_by" }
 local function with_common(list)
   local out = {}
   for _, v in ipairs(COMMON) do out[#out + 1] = v end
@@ -288,6 +299,14 @@ local function rule_decl(kind, opts, default_name, extra)
   local file, line = where()
   local t = { kind = kind, name = opts.name or default_name, severity = opts.severity, doc = opts.doc,
               file = file, line = line }
+  if opts.caused_by ~= nil then
+    -- caused_by = { reconcile = "loads_reach_erp", rule = "exists in right" }
+    check_table(opts.caused_by, kind .. " { caused_by = ... }")
+    check_options(opts.caused_by, { "reconcile", "rule" }, kind .. " { caused_by = ... }")
+    check_string(opts.caused_by.reconcile, kind .. " { caused_by = { reconcile = ... } }")
+    check_string(opts.caused_by.rule, kind .. " { caused_by = { rule = ... } }")
+    t.caused_by_reconcile, t.caused_by_rule = opts.caused_by.reconcile, opts.caused_by.rule
+  end
   for k, v in pairs(extra or {}) do t[k] = v end
   if t.name ~= nil then check_string(t.name, kind .. " { name = ... }") end
   return tagged("rule", t)
@@ -405,9 +424,9 @@ function rule(name, fn, opts)
   if type(fn) ~= "function" then user_error('rule("' .. name .. '", fn) expects a function, found ' .. type(fn)) end
   opts = opts or {}
   check_table(opts, 'rule("' .. name .. '", fn, opts)')
-  check_options(opts, { "severity", "doc" }, 'rule("' .. name .. '")')
+  check_options(opts, { "severity", "doc", "caused_by" }, 'rule("' .. name .. '")')
   local info = getinfo(fn, "S")
-  return rule_decl("lua", { name = name, severity = opts.severity, doc = opts.doc }, name, {
+  return rule_decl("lua", { name = name, severity = opts.severity, doc = opts.doc, caused_by = opts.caused_by }, name, {
     fn = fn, fn_source = (info.source:gsub("^@", "")), fn_first = info.linedefined, fn_last = info.lastlinedefined,
   })
 end

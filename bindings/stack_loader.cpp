@@ -257,6 +257,7 @@ std::string source_lines(const LoadContext& ctx, const std::string& chunk, int f
 std::string rule_definition(const RuleSpec& r, const std::string& lua_source) {
   std::ostringstream d;
   d << rule_kind_name(r.kind) << "\nseverity=" << severity_name(r.severity);
+  if (!r.caused_by_reconcile.empty()) d << "\ncaused_by=" << r.caused_by_reconcile << "/" << r.caused_by_rule;
   if (r.kind == RuleKind::Lua) {
     d << "\n" << lua_source;
     return d.str();
@@ -318,6 +319,8 @@ StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
     s.id_field = d.str("id");
     s.record_time_field = d.str("record_time");
     s.amount_field = d.str("amount");
+    s.only_field = d.str("only_field");
+    s.only_values = d.string_list("only_values");
     d.with("source", [&] {
       s.source.kind = d.str("kind");
       s.source.loc = d.loc();
@@ -377,6 +380,8 @@ StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
       rule.left_field = d.str("left");
       rule.right_field = d.str("right");
       rule.since_field = d.str("since");
+      rule.caused_by_reconcile = d.str("caused_by_reconcile");
+      rule.caused_by_rule = d.str("caused_by_rule");
       rule.left_time = d.str("left_time");
       rule.right_time = d.str("right_time");
       rule.grace_minutes = d.number_ref("grace", rule.loc);

@@ -280,7 +280,9 @@ int cmd_trace(const std::string& key, const std::string& db, const std::string& 
   Db handle(existing_db(db, stack), false);
   migrate_audit_schema(handle);
   auto rows = trace_key(handle, key);
-  std::cout << (common.format == "json" ? render_trace_json(key, rows) : render_trace_text(key, rows));
+  auto exceptions = trace_exceptions(handle, key);
+  std::cout << (common.format == "json" ? render_trace_json(key, rows, exceptions)
+                                        : render_trace_text(key, rows, exceptions));
   return kExitOk;
 }
 

@@ -201,12 +201,13 @@ std::string compute_seal(Db& db, int64_t run_id, const std::string& prev_seal, c
   }
   {
     Statement s(db,
-                "SELECT system, path, digest, rows_read, rows_accepted, rows_rejected FROM run_inputs "
+                "SELECT system, path, digest, rows_read, rows_accepted, rows_rejected, rows_skipped FROM run_inputs "
                 "WHERE run_id = ?1 ORDER BY system");
     s.bind(1, run_id);
     while (s.step()) {
       for (int c = 0; c < 3; ++c) h.field(s.text_at(c));
       for (int c = 3; c < 6; ++c) h.field(s.int_at(c));
+      if (s.int_at(6)) h.field(s.int_at(6));  // inputs without a filter hash as before v3
     }
   }
   {
@@ -315,10 +316,10 @@ void AuditLog::add_input(const InputStats& stats, const std::vector<Reject>& rej
   writer_->drain();
   Transaction tx(db_, "BEGIN IMMEDIATE");
   Statement in(db_,
-               "INSERT INTO run_inputs (run_id, system, path, digest, rows_read, rows_accepted, rows_rejected) "
-               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+               "INSERT INTO run_inputs (run_id, system, path, digest, rows_read, rows_accepted, rows_rejected, "
+               "rows_skipped) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
   in.bind(1, run_id_).bind(2, stats.system).bind(3, stats.path).bind(4, stats.digest);
-  in.bind(5, stats.read).bind(6, stats.accepted).bind(7, stats.rejected).run();
+  in.bind(5, stats.read).bind(6, stats.accepted).bind(7, stats.rejected).bind(8, stats.skipped).run();
   for (const auto& r : rejects) {
     int64_t seq = reject_seq_++;
     insert_reject_->bind(1, run_id_).bind(2, seq).bind(3, r.system).bind(4, r.path);

@@ -204,7 +204,8 @@ CREATE TRIGGER events_no_delete BEFORE DELETE ON exception_events BEGIN SELECT R
 }
 
 // v3: what finance totals and alerts need. Exceptions learn their record time and both
-// sides' amounts (a variance report can then say left total, right total, net); runs
+// sides' amounts (a variance report can then say left total, right total, net) and the
+// exception that caused them (a load missing in the ERP behind a redemption's); runs
 // record their --since/--until window; alert deliveries and their attempts are kept.
 void migrate_v2_to_v3(Db& db) {
   db.exec(R"SQL(
@@ -214,6 +215,24 @@ ALTER TABLE exceptions ADD COLUMN record_at TEXT;
 ALTER TABLE exceptions ADD COLUMN currency TEXT;
 ALTER TABLE exceptions ADD COLUMN left_amount INTEGER;
 ALTER TABLE exceptions ADD COLUMN right_amount INTEGER;
+ALTER TABLE exceptions ADD COLUMN caused_by INTEGER REFERENCES exceptions(id);
+-- Records a system's `only` filter leaves out are counted too: read = accepted + rejected + skipped.
+CREATE TABLE run_inputs_v3 (
+  run_id        INTEGER NOT NULL REFERENCES runs(id),
+  system        TEXT NOT NULL,
+  path          TEXT NOT NULL,
+  digest        TEXT NOT NULL,
+  rows_read     INTEGER NOT NULL,
+  rows_accepted INTEGER NOT NULL,
+  rows_rejected INTEGER NOT NULL,
+  rows_skipped  INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (run_id, system),
+  CHECK (rows_read = rows_accepted + rows_rejected + rows_skipped)
+) WITHOUT ROWID;
+INSERT INTO run_inputs_v3 (run_id, system, path, digest, rows_read, rows_accepted, rows_rejected)
+  SELECT run_id, system, path, digest, rows_read, rows_accepted, rows_rejected FROM run_inputs;
+DROP TABLE run_inputs;
+ALTER TABLE run_inputs_v3 RENAME TO run_inputs;
 CREATE TABLE alert_deliveries (
   id          INTEGER PRIMARY KEY,
   run_id      INTEGER NOT NULL REFERENCES runs(id),

@@ -1,5 +1,7 @@
 #include "engine/mapping/mapper.hpp"
 
+#include <algorithm>
+
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
@@ -235,6 +237,7 @@ MappedInput map_system(const SystemSpec& sys, ScriptHost* host, std::unique_ptr<
   const int id_field = sys.id_field.empty() ? -1 : sys.field_index(sys.id_field);
   ConnectorRowAccess row(*connector);
   std::string line_id;
+  const int only = sys.only_field.empty() ? -1 : sys.field_index(sys.only_field);
 
   auto reject = [&](std::string reason) {
     in.rejects.push_back({sys.name, connector->path(), connector->line(), std::move(reason),
@@ -250,6 +253,17 @@ MappedInput map_system(const SystemSpec& sys, ScriptHost* host, std::unique_ptr<
     }
     Value* values = in.records.begin_record();
     std::string reason;
+    if (only >= 0) {
+      // The filter's field first: a record the system does not keep is skipped, not judged.
+      auto o = static_cast<size_t>(only);
+      reason = map_field(plans[o], *connector, in.records, values[o], host, row);
+      if (reason.empty() && std::find(sys.only_values.begin(), sys.only_values.end(), key_text(values[o])) ==
+                                sys.only_values.end()) {
+        in.records.drop_record();
+        ++in.stats.skipped;
+        continue;
+      }
+    }
     for (size_t i = 0; i < plans.size() && reason.empty(); ++i) {
       reason = map_field(plans[i], *connector, in.records, values[i], host, row);
       if (reason.empty() && plans[i].spec->required && !values[i].has_content())

@@ -21,6 +21,7 @@ struct Reject {
 struct InputStats {
   std::string system, path, digest;
   uint64_t read = 0, accepted = 0, rejected = 0;
+  uint64_t skipped = 0;  // read, well-formed, and left out by the system's `only` filter
 };
 
 class RecordSet {

@@ -44,7 +44,8 @@ std::string render_run_text(const RunReport& r, bool color, size_t limit) {
   }
   for (const auto& in : r.inputs)
     out << "  " << pad(in.system, wsys) << "  " << pad(in.path, wpath) << "  read " << in.read << " = accepted "
-        << in.accepted << " + rejected " << in.rejected << "\n";
+        << in.accepted << " + rejected " << in.rejected
+        << (in.skipped ? " + skipped " + std::to_string(in.skipped) + " (only)" : std::string()) << "\n";
   if (!r.rejects.empty()) {
     out << "\nrejected rows (quarantined in the audit log)\n";
     for (const auto& rej : r.rejects) out << "  " << rej.path << ":" << rej.line << ": " << rej.reason << "\n";
@@ -110,6 +111,7 @@ std::string render_run_json(const RunReport& r) {
     j.begin_object()
         .key("system").value(in.system).key("path").value(in.path).key("digest").value(in.digest)
         .key("read").value(in.read).key("accepted").value(in.accepted).key("rejected").value(in.rejected)
+        .key("skipped").value(in.skipped)
         .end_object();
   j.end_array();
   j.key("rejects").begin_array();

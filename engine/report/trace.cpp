@@ -52,11 +52,47 @@ ORDER BY v.run_id DESC, v.reconcile, v.group_no, v.position)SQL");
   return rows;
 }
 
-std::string render_trace_text(const std::string& key, const std::vector<TraceRow>& rows) {
+std::vector<TraceException> trace_exceptions(Db& db, const std::string& key) {
+  auto describe = [](const Statement& s, int first) {
+    return "#" + std::to_string(s.int_at(first)) + " " + s.text_at(first + 1) + " / " + s.text_at(first + 2) + " on " +
+           s.text_at(first + 3) + " (" + s.text_at(first + 4) + ")";
+  };
+  std::vector<TraceException> out;
+  Statement s(db,
+              "SELECT e.id, e.reconcile, e.rule, e.status, c.id, c.reconcile, c.rule, c.group_key, c.status "
+              "FROM exceptions e LEFT JOIN exceptions c ON c.id = e.caused_by WHERE e.group_key = ?1 ORDER BY e.id");
+  s.bind(1, key);
+  while (s.step()) {
+    TraceException e{s.int_at(0), s.text_at(1), s.text_at(2), s.text_at(3), {}, {}};
+    if (!s.is_null(4)) e.cause = describe(s, 4);
+    out.push_back(std::move(e));
+  }
+  Statement c(db, "SELECT id, reconcile, rule, group_key, status FROM exceptions WHERE caused_by = ?1 ORDER BY id");
+  for (auto& e : out) {
+    c.bind(1, e.id);
+    while (c.step()) e.consequences.push_back(describe(c, 0));
+    c.reset();
+  }
+  return out;
+}
+
+std::string render_trace_text(const std::string& key, const std::vector<TraceRow>& rows,
+                              const std::vector<TraceException>& exceptions) {
   std::ostringstream out;
   if (rows.empty()) {
     out << "no verdicts about '" << key << "' in the audit log\n";
     return out.str();
+  }
+  if (!exceptions.empty()) {
+    out << "exceptions about " << key << "\n";
+    for (const auto& e : exceptions) {
+      out << "  #" << e.id << " " << e.status << "  " << e.reconcile << " / " << e.rule << "\n";
+      if (!e.cause.empty()) out << "      caused by " << e.cause << "\n";
+      if (!e.consequences.empty()) {
+        out << "      root cause of " << e.consequences.size() << ":\n";
+        for (const auto& c : e.consequences) out << "        " << c << "\n";
+      }
+    }
   }
   std::string current;
   for (const auto& r : rows) {
@@ -81,9 +117,18 @@ std::string render_trace_text(const std::string& key, const std::vector<TraceRow
   return out.str();
 }
 
-std::string render_trace_json(const std::string& key, const std::vector<TraceRow>& rows) {
+std::string render_trace_json(const std::string& key, const std::vector<TraceRow>& rows,
+                              const std::vector<TraceException>& exceptions) {
   JsonWriter j;
-  j.begin_object().key("key").value(key).key("verdicts").begin_array();
+  j.begin_object().key("key").value(key).key("exceptions").begin_array();
+  for (const auto& e : exceptions) {
+    j.begin_object().key("id").value(e.id).key("reconcile").value(e.reconcile).key("rule").value(e.rule)
+        .key("status").value(e.status).key("caused_by").optional(!e.cause.empty(), e.cause).key("consequences")
+        .begin_array();
+    for (const auto& c : e.consequences) j.value(c);
+    j.end_array().end_object();
+  }
+  j.end_array().key("verdicts").begin_array();
   for (const auto& r : rows) {
     j.begin_object()
         .key("run_id").value(r.run_id).key("run_started").value(r.run_started).key("run_status").value(r.run_status)

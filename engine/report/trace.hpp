@@ -14,9 +14,21 @@ struct TraceRow {
   int64_t first_failed_run = 0;  // earliest run where this rule failed for this key; 0 if never
 };
 
+// An exception about the key with its place in a chain of causes.
+struct TraceException {
+  int64_t id = 0;
+  std::string reconcile, rule, status;
+  std::string cause;                      // "#4 loads_reach_erp / exists in right on GC-7", or empty
+  std::vector<std::string> consequences;  // the same form, for each exception it causes
+};
+
 // Every verdict about `key` (a group key or a record id on either side), newest run first.
 std::vector<TraceRow> trace_key(Db& db, const std::string& key);
-std::string render_trace_text(const std::string& key, const std::vector<TraceRow>& rows);
-std::string render_trace_json(const std::string& key, const std::vector<TraceRow>& rows);
+// The exceptions keyed by `key`, each with its root cause and its consequences.
+std::vector<TraceException> trace_exceptions(Db& db, const std::string& key);
+std::string render_trace_text(const std::string& key, const std::vector<TraceRow>& rows,
+                              const std::vector<TraceException>& exceptions);
+std::string render_trace_json(const std::string& key, const std::vector<TraceRow>& rows,
+                              const std::vector<TraceException>& exceptions);
 
 }  // namespace seam

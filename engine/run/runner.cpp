@@ -102,6 +102,9 @@ void validate_stack(StackSpec& spec, const ParamValues& params) {
         throw UserError(f.loc.str() + ": field '" + f.name + "': currency must be an ISO 4217 code such as USD, found " +
                         quote_for_message(f.currency));
     }
+    if (!sys.only_field.empty() && sys.field_index(sys.only_field) < 0)
+      throw UserError(sys.loc.str() + ": system '" + sys.name + "' only { field = '" + sys.only_field + "' }, " +
+                      sys.not_declared(sys.only_field));
     for (auto [option, field, kind, kind_text] :
          {std::tuple{"record_time", &sys.record_time_field, FieldKind::Time, "time { ... }"},
           std::tuple{"amount", &sys.amount_field, FieldKind::Money, "money { ... }"}}) {
@@ -121,7 +124,22 @@ void validate_stack(StackSpec& spec, const ParamValues& params) {
     if (r.left_key.size() != r.right_key.size())
       throw UserError(r.loc.str() + ": reconcile '" + r.name + "' matches " + std::to_string(r.left_key.size()) +
                       " left key fields with " + std::to_string(r.right_key.size()) + " right key fields");
-    for (const auto& rule : r.rules) compile_rule(rule, r, left, right, params);
+    for (const auto& rule : r.rules) {
+      compile_rule(rule, r, left, right, params);
+      if (rule.caused_by_reconcile.empty()) continue;
+      auto cause = std::find_if(spec.reconciles.begin(), spec.reconciles.end(),
+                                [&](const ReconcileSpec& c) { return c.name == rule.caused_by_reconcile; });
+      if (cause == spec.reconciles.end())
+        throw UserError(rule.loc.str() + ": rule '" + rule.name + "' is caused_by reconcile '" +
+                        rule.caused_by_reconcile + "', which is not declared");
+      if (std::none_of(cause->rules.begin(), cause->rules.end(),
+                       [&](const RuleSpec& c) { return c.name == rule.caused_by_rule; })) {
+        std::string names;
+        for (const auto& c : cause->rules) names += (names.empty() ? "" : ", ") + c.name;
+        throw UserError(rule.loc.str() + ": rule '" + rule.name + "' is caused_by rule '" + rule.caused_by_rule +
+                        "' of reconcile '" + cause->name + "', which has no such rule (rules: " + names + ")");
+      }
+    }
   }
 }
 
@@ -374,6 +392,8 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
                                                         rec.rules[k].severity, std::move(v)});
           f.at = facts.time_of(g, m);
           facts.amounts_of(g, m, f);
+          f.caused_by_reconcile = rec.rules[k].caused_by_reconcile;
+          f.caused_by_rule = rec.rules[k].caused_by_rule;
         }
       }
       if (progress && (gi & 0xffff) == 0 && std::chrono::steady_clock::now() - started > std::chrono::seconds(1)) {

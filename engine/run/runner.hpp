@@ -50,6 +50,7 @@ struct Finding {
   TimeUs at = INT64_MIN;
   int64_t left_amount = 0, right_amount = 0;
   CurrencyCode currency = 0;
+  std::string caused_by_reconcile{}, caused_by_rule{};  // the rule's declared cause, if any
 };
 
 struct ReconcileReport {

@@ -78,6 +78,10 @@ struct SystemSpec {
   // (variance totals). Optional; amount falls back to the reconciliation's amount_equal field.
   std::string record_time_field, amount_field;
   UnitTable units;  // the stack's, copied here for quantity fields
+  // only = { field = "type", values = { "load" } }: the records this system keeps (one
+  // export holding several kinds of record); the others are counted as skipped.
+  std::string only_field;
+  std::vector<std::string> only_values;
   SourceLoc loc;
   int field_index(const std::string& field) const;  // -1 when undeclared
   std::vector<std::string> field_names() const;
@@ -105,6 +109,9 @@ struct RuleSpec {
   std::string field, left_field, right_field;  // the fields the rule reads
   std::string since_field;                     // exists_in: when the record appeared
   std::string left_time, right_time;           // ledger_equal: the order of each side's entries
+  // caused_by: this rule's failure on a key is a consequence of that rule's failure on the
+  // same key in that reconciliation (a redemption with no liability because the load is missing).
+  std::string caused_by_reconcile, caused_by_rule;
   NumberRef grace_minutes, tolerance, tolerance_pct, minutes;
   std::optional<bool> sum_left, sum_right;     // amount_equal; default follows the cardinality
   std::map<std::string, std::string> map;      // value_map

@@ -42,9 +42,9 @@ reconcile "loads_reach_erp" {
   CHECK(r.exit == 1);
   // rows read = accepted + rejected, per input
   CHECK(r.out.find("{\"system\":\"platform\",\"path\":\"platform.json\",\"digest\":\"") != std::string::npos);
-  CHECK(r.out.find("\"read\":4,\"accepted\":3,\"rejected\":1},{\"system\":\"erp\",\"path\":\"erp.db\",") !=
+  CHECK(r.out.find("\"read\":4,\"accepted\":3,\"rejected\":1,\"skipped\":0},{\"system\":\"erp\",\"path\":\"erp.db\",") !=
         std::string::npos);
-  CHECK(r.out.find("\"read\":3,\"accepted\":2,\"rejected\":1}]") != std::string::npos);
+  CHECK(r.out.find("\"read\":3,\"accepted\":2,\"rejected\":1,\"skipped\":0}]") != std::string::npos);
   Db db(dir / "seam.db", false);
   CHECK(rows(db, "SELECT system, line, reason, raw FROM rejects ORDER BY system") ==
         std::vector<std::string>{
