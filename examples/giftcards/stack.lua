@@ -1,0 +1,105 @@
+-- Gift card liability: the gift card platform's activity log (JSON), the ERP's liability
+-- journal (SQLite), the storefront's orders paid by gift card (NDJSON) and the payments
+-- processor's captures (CSV). The ERP is the system of record for liability.
+stack "acme-retail-giftcards"
+
+local money_usd = function(column) return money { column = column, currency_column = "currency" } end
+
+-- The platform exports every card event in one array; each system keeps the kind it needs.
+local function platform(only)
+  return {
+    source = json { path = "data/platform_activity.json", records = "export.events" },
+    id = "id",
+    record_time = "at",
+    amount = "amount",
+    only = only,
+    fields = { id = "id", type = "type", card = "card", order = "order", amount = money_usd("amount"),
+               at = time { column = "at", format = "iso8601" } },
+  }
+end
+system "platform" (platform(nil))
+system "platform_loads" (platform({ field = "type", values = { "load" } }))
+system "platform_redemptions" (platform({ field = "type", values = { "redemption" } }))
+
+local function erp(where)
+  return {
+    source = sqlite { path = "data/erp.db",
+                      query = "SELECT doc, type, card, amount, currency, posted_at, memo FROM liability_journal" .. where },
+    id = "doc",
+    record_time = "posted_at",
+    amount = "amount",
+    fields = { doc = "doc", type = "type", card = "card", amount = money_usd("amount"),
+               posted_at = time { column = "posted_at", format = "iso8601" },
+               ref = extract { column = "memo", regex = "GiftCo (EV-[0-9]+)" } },
+  }
+end
+system "erp" (erp(""))
+system "erp_loads" (erp(" WHERE type = 'load'"))
+system "erp_redemptions" (erp(" WHERE type = 'redemption'"))
+
+system "storefront" {
+  source = ndjson { path = "data/storefront_orders.ndjson" },
+  id = "order",
+  record_time = "created_at",
+  fields = { order = "order", card = "paid.gift_card.number", gift_card_amount = money_usd("paid.gift_card.amount"),
+             created_at = time { column = "created_at", format = "iso8601" } },
+}
+
+system "captures" {
+  source = csv { path = "data/payment_captures.csv" },
+  id = "capture_id",
+  only = { field = "method", values = { "gift_card" } },   -- card captures are another hand-off
+  fields = { capture_id = "Capture ID", order = "Order", method = "Method",
+             amount = money { column = "Amount", currency_column = "Currency" },
+             captured_at = time { column = "Captured At", format = "iso8601" } },
+}
+
+-- Every load must raise the ERP's liability for its card, for the same amount.
+reconcile "loads_reach_erp" {
+  left = "platform_loads", right = "erp_loads", system_of_record = "erp_loads",
+  match = { left = "card", right = "card", cardinality = "many_to_many" },
+  rules = {
+    exists_in { "right", name = "load in the liability ledger", severity = "critical",
+                doc = "a card the platform loaded has no liability in the ERP: every later redemption on it looks like money from nowhere" },
+    amount_equal { field = "amount", name = "loads add up", severity = "high" },
+  },
+}
+
+-- Every redemption must lower it, once.
+reconcile "redemptions_reach_erp" {
+  left = "platform_redemptions", right = "erp_redemptions", system_of_record = "erp_redemptions",
+  match = { left = "card", right = "card", cardinality = "many_to_many" },
+  rules = {
+    exists_in { "right", name = "redemption in the liability ledger", severity = "high" },
+    amount_equal { field = "amount", name = "redemptions add up", severity = "high" },
+    unique { "right.ref", name = "posted once", severity = "high" },
+  },
+}
+
+-- Card by card, the two ledgers entry by entry and as balances. A card whose load never
+-- reached the ERP fails here too: those failures name the missing load as their cause.
+local missing_load = { reconcile = "loads_reach_erp", rule = "load in the liability ledger" }
+reconcile "card_ledgers" {
+  left = "platform", right = "erp", system_of_record = "erp",
+  match = { left = "card", right = "card", cardinality = "many_to_many" },
+  rules = {
+    ledger_equal { amount = "amount", left_time = "at", right_time = "posted_at", severity = "high",
+                   caused_by = missing_load },
+    amount_equal { field = "amount", name = "liability balance", severity = "critical", caused_by = missing_load },
+  },
+}
+
+-- A checkout paid by gift card must be a redemption on the platform and a capture at the processor.
+reconcile "gift_card_checkouts" {
+  left = "storefront", right = "platform_redemptions", system_of_record = "storefront",
+  match = { left = "order", right = "order" },
+  rules = { exists_in { "right", name = "redeemed on the platform", severity = "high" } },
+}
+reconcile "gift_card_captures" {
+  left = "storefront", right = "captures", system_of_record = "storefront",
+  match = { left = "order", right = "order" },
+  rules = {
+    exists_in { "right", name = "captured" },
+    amount_equal { left = "gift_card_amount", right = "amount", name = "captured amount" },
+  },
+}

@@ -1,0 +1,76 @@
+// examples/giftcards end to end: JSON platform activity, an SQLite liability journal, NDJSON
+// orders and CSV captures; ledgers, balances, duplicates, and a missing load named as the
+// root cause of the card's other exceptions.
+#include <doctest/doctest.h>
+
+#include "tests/e2e/e2e_support.hpp"
+
+using namespace seam;
+using namespace seam::test;
+
+TEST_CASE("e2e giftcards: every seeded fault, with its amounts, system of record and root cause") {
+  TempDir dir;
+  copy_example("giftcards", dir / "giftcards");
+  auto r = run_seam(dir.path(), "run giftcards --limit 0");
+  CHECK(r.exit == 1);
+  CHECK(r.out.find("  platform_loads        giftcards/data/platform_activity.json    read 15 = accepted 6 + rejected 0 + "
+                   "skipped 9 (only)\n") != std::string::npos);
+  CHECK(r.out.find("  captures              giftcards/data/payment_captures.csv      read 7 = accepted 6 + rejected 0 + "
+                   "skipped 1 (only)\n") != std::string::npos);
+  Db db(dir / "giftcards/seam.db", false);
+  // The malformed redemption amount is quarantined by each system that reads it.
+  CHECK(rows(db, "SELECT system, line, reason FROM rejects ORDER BY system") ==
+        std::vector<std::string>{
+            "platform|20|cannot read '-25,00' as an amount: a group separator ',' must be followed by 3 digits (is the "
+            "decimal separator ','?) (field 'amount', column 'amount')",
+            "platform_redemptions|20|cannot read '-25,00' as an amount: a group separator ',' must be followed by 3 "
+            "digits (is the decimal separator ','?) (field 'amount', column 'amount')"});
+  CHECK(rows(db, "SELECT reconcile, group_key, rule, outcome, coalesce(expected, ''), coalesce(actual, ''), "
+                 "coalesce(delta, '') FROM failures ORDER BY reconcile, group_key, rule") ==
+        std::vector<std::string>{
+            "card_ledgers|GC-1003|ledgers agree|fail|35.00 USD|-15.00 USD|-50.00 USD",
+            "card_ledgers|GC-1003|liability balance|fail|35.00 USD|-15.00 USD|-50.00 USD",
+            "card_ledgers|GC-1004|ledgers agree|fail|40.00 USD|0.00 USD|-40.00 USD",
+            "card_ledgers|GC-1004|liability balance|fail|40.00 USD|0.00 USD|-40.00 USD",
+            "card_ledgers|GC-1005|ledgers agree|fail|67.50 USD|72.50 USD|5.00 USD",
+            "card_ledgers|GC-1005|liability balance|fail|67.50 USD|72.50 USD|5.00 USD",
+            "gift_card_checkouts|O-5005|redeemed on the platform|fail|1 platform_redemptions record|none|",
+            "loads_reach_erp|GC-1003|load in the liability ledger|fail|1 erp_loads record|none|-50.00 USD",
+            "loads_reach_erp|GC-1005|loads add up|fail|70.00 USD|75.00 USD|5.00 USD",
+            "redemptions_reach_erp|GC-1004|posted once|fail|1 record|2 records|",
+            "redemptions_reach_erp|GC-1004|redemptions add up|fail|-40.00 USD|-80.00 USD|-40.00 USD"});
+  CHECK(rows(db, "SELECT message FROM failures WHERE group_key = 'GC-1004' AND rule = 'ledgers agree'") ==
+        std::vector<std::string>{
+            "ledgers part ways at entry 3: erp JE-7011 (2026-03-09T13:52:00Z, -40.00 USD) has no platform entry; "
+            "balances agreed at 40.00 USD before it; final balance platform 40.00 USD, erp 0.00 USD"});
+  // The missing load is the root cause of the card's ledger and balance exceptions; the
+  // other cards' ledger exceptions have no declared cause behind them.
+  CHECK(rows(db, "SELECT e.id, e.reconcile, e.group_key, e.rule, e.system_of_record, e.severity, "
+                 "coalesce(c.reconcile || ' / ' || c.rule, '') FROM exceptions e LEFT JOIN exceptions c "
+                 "ON c.id = e.caused_by WHERE e.group_key IN ('GC-1003', 'GC-1005') ORDER BY e.id") ==
+        std::vector<std::string>{
+            "1|loads_reach_erp|GC-1003|load in the liability ledger|erp_loads|critical|",
+            "2|loads_reach_erp|GC-1005|loads add up|erp_loads|high|",
+            "5|card_ledgers|GC-1003|ledgers agree|erp|high|loads_reach_erp / load in the liability ledger",
+            "6|card_ledgers|GC-1003|liability balance|erp|critical|loads_reach_erp / load in the liability ledger",
+            "9|card_ledgers|GC-1005|ledgers agree|erp|high|",
+            "10|card_ledgers|GC-1005|liability balance|erp|critical|"});
+  auto trace = run_seam(dir.path(), "trace GC-1003 --stack giftcards");
+  CHECK(trace.out.rfind("exceptions about GC-1003\n"
+                        "  #1 open  loads_reach_erp / load in the liability ledger\n"
+                        "      root cause of 2:\n"
+                        "        #5 card_ledgers / ledgers agree on GC-1003 (open)\n"
+                        "        #6 card_ledgers / liability balance on GC-1003 (open)\n"
+                        "  #5 open  card_ledgers / ledgers agree\n"
+                        "      caused by #1 loads_reach_erp / load in the liability ledger on GC-1003 (open)\n",
+                        0) == 0);
+
+  // The ERP team posts the missing load: the root cause and its consequences resolve together.
+  Db erp(dir / "giftcards/data/erp.db", false);
+  erp.exec("INSERT INTO liability_journal VALUES ('JE-7006', 'load', 'GC-1003', '50.00', 'USD', "
+           "'2026-03-04T14:10:00Z', 'GiftCo EV-1006')");
+  auto again = run_seam(dir.path(), "run giftcards");
+  CHECK(again.out.find("exceptions across runs: 0 opened, 0 reopened, 8 still open, 3 resolved") != std::string::npos);
+  CHECK(rows(db, "SELECT id FROM exceptions WHERE status = 'resolved' ORDER BY id") ==
+        std::vector<std::string>{"1", "5", "6"});
+}
