@@ -386,6 +386,23 @@ function ledger_equal(opts)
   })
 end
 
+-- Low stock: available < factor x average daily sell-through over the last `days` days
+-- (up to the run's as-of). Stock on one side, sales lines on the other, grouped by SKU.
+function low_stock(opts)
+  check_table(opts, "low_stock")
+  check_options(opts, with_common({ "stock", "sales", "sold_at", "days", "factor" }), "low_stock")
+  local _, stock_side, stock_field = side_field(opts.stock, "low_stock { stock = ... }", true)
+  local _, sales_side, sales_field = side_field(opts.sales, "low_stock { sales = ... }", true)
+  local _, time_side, time_field = side_field(opts.sold_at, "low_stock { sold_at = ... }", true)
+  if sales_side == stock_side then user_error("low_stock { sales = ... } must be on the other side from stock") end
+  if time_side ~= sales_side then user_error("low_stock { sold_at = ... } must be on the sales side (" .. sales_side .. ")") end
+  if opts.days == nil then user_error("low_stock { days = ... } is required") end
+  return rule_decl("low_stock", opts, "low stock", {
+    side = stock_side, field = stock_field, sales_field = sales_field, sales_time = time_field,
+    days = number_ref(opts.days, "low_stock days"), factor = number_ref(opts.factor or 2, "low_stock factor"),
+  })
+end
+
 function value_map(opts)
   local left, right = two_fields("value_map", opts or {}, { "field", "left", "right", "map" })
   return rule_decl("value_map", opts, left == right and (left .. " mapped") or (left .. " mapped to " .. right), {

@@ -264,7 +264,10 @@ std::string rule_definition(const RuleSpec& r, const std::string& lua_source) {
   }
   d << "\nside=" << side_name(r.side) << "\nfield=" << r.field << "\nleft=" << r.left_field
     << "\nright=" << r.right_field << "\nsince=" << r.since_field
-    << (r.kind == RuleKind::LedgerEqual ? "\nleft_time=" + r.left_time + "\nright_time=" + r.right_time : "") << "\ngrace_minutes=" << r.grace_minutes.str()
+    << (r.kind == RuleKind::LedgerEqual ? "\nleft_time=" + r.left_time + "\nright_time=" + r.right_time : "")
+    << (r.kind == RuleKind::LowStock ? "\nsales=" + r.sales_field + "@" + r.sales_time + "\ndays=" + r.days.str() +
+                                           "\nfactor=" + r.factor.str()
+                                     : "") << "\ngrace_minutes=" << r.grace_minutes.str()
     << "\ntolerance=" << r.tolerance.str() << "\ntolerance_pct=" << r.tolerance_pct.str()
     << "\nminutes=" << r.minutes.str() << "\nsum_left=" << (r.sum_left ? (*r.sum_left ? "true" : "false") : "default")
     << "\nsum_right=" << (r.sum_right ? (*r.sum_right ? "true" : "false") : "default") << "\nmap=";
@@ -284,6 +287,7 @@ RuleKind rule_kind(const std::string& k) {
   static const std::map<std::string, RuleKind> kinds = {
       {"exists_in", RuleKind::ExistsIn}, {"amount_equal", RuleKind::AmountEqual}, {"value_map", RuleKind::ValueMap},
       {"quantity_equal", RuleKind::QuantityEqual}, {"ledger_equal", RuleKind::LedgerEqual},
+      {"low_stock", RuleKind::LowStock},
       {"equal", RuleKind::Equal},        {"within", RuleKind::Within},            {"unique", RuleKind::Unique},
       {"present", RuleKind::Present},    {"lua", RuleKind::Lua}};
   return kinds.at(k);
@@ -382,6 +386,10 @@ StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
       rule.since_field = d.str("since");
       rule.caused_by_reconcile = d.str("caused_by_reconcile");
       rule.caused_by_rule = d.str("caused_by_rule");
+      rule.sales_field = d.str("sales_field");
+      rule.sales_time = d.str("sales_time");
+      rule.days = d.number_ref("days", rule.loc);
+      rule.factor = d.number_ref("factor", rule.loc);
       rule.left_time = d.str("left_time");
       rule.right_time = d.str("right_time");
       rule.grace_minutes = d.number_ref("grace", rule.loc);

@@ -26,6 +26,7 @@ const char* rule_kind_name(RuleKind k) {
     case RuleKind::AmountEqual: return "amount_equal";
     case RuleKind::QuantityEqual: return "quantity_equal";
     case RuleKind::LedgerEqual: return "ledger_equal";
+    case RuleKind::LowStock: return "low_stock";
     case RuleKind::ValueMap: return "value_map";
     case RuleKind::Equal: return "equal";
     case RuleKind::Within: return "within";
@@ -85,7 +86,7 @@ std::vector<std::string> RuleSpec::params_used() const {
   auto add = [&](const std::string& name) {
     if (!name.empty() && std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
   };
-  for (const NumberRef* ref : {&grace_minutes, &tolerance, &tolerance_pct, &minutes}) add(ref->param);
+  for (const NumberRef* ref : {&grace_minutes, &tolerance, &tolerance_pct, &minutes, &days, &factor}) add(ref->param);
   if (kind == RuleKind::Lua) {
     // params.NAME or params["NAME"] in the rule's source
     for (size_t at = definition.find("params"); at != std::string::npos; at = definition.find("params", at + 6)) {

@@ -93,7 +93,7 @@ struct SystemSpec {
 enum class Side { Left, Right };
 const char* side_name(Side s);
 
-enum class RuleKind { ExistsIn, AmountEqual, QuantityEqual, LedgerEqual, ValueMap, Equal, Within, Unique, Present, Lua };
+enum class RuleKind { ExistsIn, AmountEqual, QuantityEqual, LedgerEqual, LowStock, ValueMap, Equal, Within, Unique, Present, Lua };
 const char* rule_kind_name(RuleKind k);
 
 enum class Severity { Info, Low, Medium, High, Critical };
@@ -109,6 +109,9 @@ struct RuleSpec {
   std::string field, left_field, right_field;  // the fields the rule reads
   std::string since_field;                     // exists_in: when the record appeared
   std::string left_time, right_time;           // ledger_equal: the order of each side's entries
+  // low_stock: stock on `side`.`field`; sales quantities and times on the other side
+  std::string sales_field, sales_time;
+  NumberRef days, factor;
   // caused_by: this rule's failure on a key is a consequence of that rule's failure on the
   // same key in that reconciliation (a redemption with no liability because the load is missing).
   std::string caused_by_reconcile, caused_by_rule;

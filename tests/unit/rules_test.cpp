@@ -393,3 +393,44 @@ TEST_CASE("ledger_equal: running balances in time order, and the first entry whe
         "at 20.00 USD before it; final balance shop 20.00 USD, erp 15.00 USD");
   CHECK(v["GC-3"].delta == "-5.00 USD");
 }
+
+TEST_CASE("low_stock: average daily sell-through over the last D days, against K x it") {
+  Fixture f;
+  const int64_t day = 24 * 60;  // minutes
+  const TimeUs as_of = kT0 + 10 * day * kMicrosPerMinute;
+  // SKU-A: 30 sold in the last 7 days (4.28/day); 5 available is under 2 x that.
+  f.add(f.left, {"S1", "SKU-A", 0, 10 * day - 60, "ok", "", 10});
+  f.add(f.left, {"S2", "SKU-A", 0, 4 * day, "ok", "", 20});
+  f.add(f.left, {"S3", "SKU-A", 0, 2 * day, "ok", "", 50});  // 8 days before as-of: outside the window
+  f.add(f.right, {"E1", "SKU-A", 0, 0, "ok", "", 5});
+  // SKU-B: the same sales, plenty of stock.
+  f.add(f.left, {"S4", "SKU-B", 0, 9 * day, "ok", "", 30});
+  f.add(f.right, {"E2", "SKU-B", 0, 0, "ok", "", 100});
+  // SKU-C: exactly 2 x the average is not low.
+  f.add(f.left, {"S5", "SKU-C", 0, 9 * day, "ok", "", 7});
+  f.add(f.right, {"E3", "SKU-C", 0, 0, "ok", "", 2});
+  // SKU-D: sold, but no stock record to judge.
+  f.add(f.left, {"S6", "SKU-D", 0, 9 * day, "ok", "", 3});
+  f.rec.cardinality = Cardinality::ManyToOne;
+  RuleSpec r = rule_of(RuleKind::LowStock);
+  r.side = Side::Right;
+  r.field = "qty";
+  r.sales_field = "qty";
+  r.sales_time = "at";
+  r.days = literal("7");
+  r.factor = literal("2");
+  auto v = f.run(r, as_of);
+  CHECK(v["SKU-A"].outcome == Outcome::Fail);
+  CHECK(v["SKU-A"].message == "erp qty is 5, under 2 x the average daily sell-through of 4.28 (30 sold in the 7 days "
+                              "to 2026-03-24T10:22:00Z)");
+  CHECK(v["SKU-A"].expected == ">= 8.57");
+  CHECK(v["SKU-A"].actual == "5");
+  CHECK(v["SKU-B"].outcome == Outcome::Pass);
+  CHECK(v["SKU-C"].outcome == Outcome::Pass);
+  CHECK(v["SKU-D"].outcome == Outcome::Skip);
+  r.factor = literal("3.5");  // SKU-C: 2 < 3.5 x 1/day
+  CHECK(f.run(r, as_of)["SKU-C"].outcome == Outcome::Fail);
+  r.days = literal("0");
+  CHECK_THROWS_WITH_AS(f.run(r, as_of), "stack.lua:10: rule 'low_stock' days must be a whole number of at least 1",
+                       UserError);
+}
