@@ -479,6 +479,47 @@ local function key_list(v, what)
   return out
 end
 
+-- One reconciliation between two systems.
+local function declare_reconcile(name, body, file, line)
+  local what = 'reconcile "' .. name .. '"'
+  check_table(body, what)
+  check_options(body, { "left", "right", "match", "rules", "doc", "system_of_record" }, what)
+  check_string(body.left, what .. " left")
+  check_string(body.right, what .. " right")
+  local sor = body.system_of_record or body.left
+  if sor ~= body.left and sor ~= body.right then
+    user_error(what .. ": system_of_record must be \"" .. body.left .. "\" or \"" .. body.right .. "\", found \"" .. tostring(sor) .. "\"")
+  end
+  check_table(body.match, what .. " match")
+  check_options(body.match, { "left", "right", "cardinality" }, what .. " match")
+  local cardinality = body.match.cardinality or "one_to_one"
+  if not CARDINALITIES[cardinality] then
+    user_error(what .. ": cardinality must be one_to_one, one_to_many, many_to_one or many_to_many, found '" .. tostring(cardinality) .. "'")
+  end
+  check_table(body.rules, what .. " rules")
+  local rules, names = {}, {}
+  for i, r in ipairs(body.rules) do
+    if tag_of(r) ~= "rule" then
+      user_error(what .. ": rules[" .. i .. "] is not a rule (found " .. (tag_of(r) or type(r)) .. "); use rule(\"name\", function(g) ... end) for custom rules")
+    end
+    if names[r.name] then
+      error(r.file .. ":" .. r.line .. ": rule name '" .. r.name .. "' is used twice in " .. what .. " (first at " .. names[r.name] .. "); give one a name = \"...\"", 0)
+    end
+    names[r.name] = r.file .. ":" .. r.line
+    rules[#rules + 1] = r
+  end
+  decls.reconciles[#decls.reconciles + 1] = {
+    name = name, left = body.left, right = body.right, system_of_record = sor,
+    left_key = key_list(body.match.left, what .. " match.left"),
+    right_key = key_list(body.match.right, what .. " match.right"),
+    cardinality = cardinality, rules = rules, file = file, line = line,
+  }
+end
+
+-- reconcile "stock" { left = "erp", right = { "wms", "storefront" }, ... } spans several systems
+-- around one system of record (the left one): it becomes one reconciliation per right
+-- system, named "stock/wms" and "stock/storefront", with the same rules. match.right may
+-- name the key per system: match = { left = "sku", right = { wms = "sku", storefront = "handle" } }.
 function reconcile(name)
   check_string(name, "reconcile")
   local file, line = where()
@@ -489,37 +530,29 @@ function reconcile(name)
     pending["reconcile " .. name] = nil
     local what = 'reconcile "' .. name .. '"'
     check_table(body, what)
-    check_options(body, { "left", "right", "match", "rules", "doc", "system_of_record" }, what)
+    if type(body.right) ~= "table" then return declare_reconcile(name, body, file, line) end
     check_string(body.left, what .. " left")
-    check_string(body.right, what .. " right")
-    local sor = body.system_of_record or body.left
-    if sor ~= body.left and sor ~= body.right then
-      user_error(what .. ": system_of_record must be \"" .. body.left .. "\" or \"" .. body.right .. "\", found \"" .. tostring(sor) .. "\"")
+    if #body.right == 0 then user_error(what .. " right = { ... } needs at least one system") end
+    if body.system_of_record ~= nil and body.system_of_record ~= body.left then
+      user_error(what .. ": with several right systems the system of record is the left one, \"" .. body.left .. "\"; found \"" .. tostring(body.system_of_record) .. "\"")
     end
     check_table(body.match, what .. " match")
-    check_options(body.match, { "left", "right", "cardinality" }, what .. " match")
-    local cardinality = body.match.cardinality or "one_to_one"
-    if not CARDINALITIES[cardinality] then
-      user_error(what .. ": cardinality must be one_to_one, one_to_many, many_to_one or many_to_many, found '" .. tostring(cardinality) .. "'")
-    end
-    check_table(body.rules, what .. " rules")
-    local rules, names = {}, {}
-    for i, r in ipairs(body.rules) do
-      if tag_of(r) ~= "rule" then
-        user_error(what .. ": rules[" .. i .. "] is not a rule (found " .. (tag_of(r) or type(r)) .. "); use rule(\"name\", function(g) ... end) for custom rules")
+    local keyed = type(body.match.right) == "table" and next(body.match.right) ~= nil and #body.match.right == 0
+    for i, right in ipairs(body.right) do
+      check_string(right, what .. " right[" .. i .. "]")
+      local one, match = {}, {}
+      for k, v in pairs(body) do one[k] = v end
+      for k, v in pairs(body.match) do match[k] = v end
+      if keyed then
+        match.right = body.match.right[right]
+        if match.right == nil then user_error(what .. " match.right names no key for system \"" .. right .. "\"") end
       end
-      if names[r.name] then
-        error(r.file .. ":" .. r.line .. ": rule name '" .. r.name .. "' is used twice in " .. what .. " (first at " .. names[r.name] .. "); give one a name = \"...\"", 0)
-      end
-      names[r.name] = r.file .. ":" .. r.line
-      rules[#rules + 1] = r
+      one.right, one.match, one.system_of_record = right, match, body.left
+      local each = name .. "/" .. right
+      if reconcile_names[each] then user_error("reconcile '" .. each .. "' is declared twice (first at " .. reconcile_names[each] .. ")") end
+      reconcile_names[each] = file .. ":" .. line
+      declare_reconcile(each, one, file, line)
     end
-    decls.reconciles[#decls.reconciles + 1] = {
-      name = name, left = body.left, right = body.right, system_of_record = sor,
-      left_key = key_list(body.match.left, what .. " match.left"),
-      right_key = key_list(body.match.right, what .. " match.right"),
-      cardinality = cardinality, rules = rules, file = file, line = line,
-    }
   end
 end
 

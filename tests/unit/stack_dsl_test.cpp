@@ -165,3 +165,35 @@ TEST_CASE("params: defaults, overrides, and every validation error") {
   CHECK(check_error(1, "stack \"shop\"", {{"lag_minutes", "601"}}) ==
         "--set lag_minutes=601: param 'lag_minutes' must be at most 600, found 601 (declared at DIR/stack.lua:2)");
 }
+
+TEST_CASE("dsl: one reconcile around a system of record becomes one per right system") {
+  TempDir dir;
+  auto stack = [&](const std::string& reconcile) {
+    write_file(dir / "stack.lua", std::string(R"(stack "s"
+system "erp" { source = csv { path = "e.csv" }, id = "sku", fields = { sku = "SKU", n = integer { column = "N" } } }
+system "wms" { source = csv { path = "w.csv" }, id = "sku", fields = { sku = "SKU", n = integer { column = "N" } } }
+system "web" { source = csv { path = "s.csv" }, id = "handle", fields = { handle = "H", code = "SKU", n = integer { column = "N" } } }
+)") + reconcile);
+    try {
+      LoadedStack loaded = load_stack(dir.path());
+      std::string out;
+      for (const auto& r : loaded.spec.reconciles)
+        out += r.name + ":" + r.left + ">" + r.right + ":" + r.system_of_record + ":" + r.right_key[0] + ":" +
+               std::to_string(r.rules.size()) + ";";
+      return out;
+    } catch (const UserError& e) {
+      return seam::test::with_dir_as_DIR(e.what(), dir.path());
+    }
+  };
+  CHECK(stack("reconcile \"stock\" { left = \"erp\", right = { \"wms\", \"web\" },\n"
+              "  match = { left = \"sku\", right = { wms = \"sku\", web = \"code\" } },\n"
+              "  rules = { quantity_equal { field = \"n\" } } }\n") ==
+        "stock/wms:erp>wms:erp:sku:1;stock/web:erp>web:erp:code:1;");
+  CHECK(stack("reconcile \"stock\" { left = \"erp\", right = { \"wms\", \"web\" }, system_of_record = \"wms\",\n"
+              "  match = { left = \"sku\", right = \"sku\" }, rules = {} }\n") ==
+        "DIR/stack.lua:5: reconcile \"stock\": with several right systems the system of record is the left one, "
+        "\"erp\"; found \"wms\"");
+  CHECK(stack("reconcile \"stock\" { left = \"erp\", right = { \"wms\", \"web\" },\n"
+              "  match = { left = \"sku\", right = { wms = \"sku\" } }, rules = {} }\n") ==
+        "DIR/stack.lua:5: reconcile \"stock\" match.right names no key for system \"web\"");
+}
