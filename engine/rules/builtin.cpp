@@ -293,8 +293,10 @@ class QuantityEqual final : public CompiledRule {
 // balances are the verdict's expected and actual.
 class LedgerEqual final : public CompiledRule {
  public:
-  LedgerEqual(const RuleSpec& r, int la, int ra, int lt, int rt, std::optional<Decimal> tol)
-      : rule_(r), la_(la), ra_(ra), lt_(lt), rt_(rt), tol_(tol) {}
+  // `counts`: the amounts are quantities in base units (a SKU's receipts, picks, shipments
+  // and cycle counts), not money.
+  LedgerEqual(const RuleSpec& r, int la, int ra, int lt, int rt, std::optional<Decimal> tol, bool counts)
+      : rule_(r), la_(la), ra_(ra), lt_(lt), rt_(rt), tol_(tol), counts_(counts) {}
 
   Verdict evaluate(const MatchGroup& g, const RuleContext& c) const override {
     SideRef l = side_of(Side::Left, g, c), r = side_of(Side::Right, g, c);
@@ -306,7 +308,7 @@ class LedgerEqual final : public CompiledRule {
     if (left.currency && right.currency && left.currency != right.currency)
       return Verdict::make(Outcome::Fail, std::string(r.system) + " ledger is in " + currency_name(right.currency) +
                                               ", " + l.system + " in " + currency_name(left.currency));
-    int64_t tol = tol_ ? tol_->to_scale(currency_scale(cur)) : 0;
+    int64_t tol = tol_ ? tol_->to_scale(counts_ ? 0 : currency_scale(cur)) : 0;
     int64_t lbal = 0, rbal = 0, lfinal = 0, rfinal = 0;
     for (const auto& e : left.entries) lfinal += e.minor;
     for (const auto& e : right.entries) rfinal += e.minor;
@@ -327,14 +329,14 @@ class LedgerEqual final : public CompiledRule {
         where = "entry " + n + ": " + l.system + " " + describe(l, *le, cur) + " has no " + r.system + " entry";
       else
         where = "entry " + n + ": " + r.system + " " + describe(r, *re, cur) + " has no " + l.system + " entry";
-      where += "; balances agreed at " + format_money(lbal, cur) + " before it";
+      where += "; balances agreed at " + show(lbal, cur) + " before it";
       break;
     }
     if (where.empty()) return Verdict::pass();
     return Verdict::make(Outcome::Fail,
                          "ledgers part ways at " + where + "; final balance " + l.system + " " +
-                             format_money(lfinal, cur) + ", " + r.system + " " + format_money(rfinal, cur),
-                         format_money(lfinal, cur), format_money(rfinal, cur), format_money(rfinal - lfinal, cur));
+                             show(lfinal, cur) + ", " + r.system + " " + show(rfinal, cur),
+                         show(lfinal, cur), show(rfinal, cur), show(rfinal - lfinal, cur));
   }
 
  private:
@@ -347,12 +349,14 @@ class LedgerEqual final : public CompiledRule {
     std::vector<Entry> entries;
     CurrencyCode currency = 0;
   };
-  static std::string read(const SideRef& s, int amount, int time, Ledger& out) {
+  std::string show(int64_t v, CurrencyCode cur) const { return counts_ ? std::to_string(v) : format_money(v, cur); }
+  std::string read(const SideRef& s, int amount, int time, Ledger& out) const {
     for (uint32_t row : s.rows) {
       const Value& a = s.rs->get(row, static_cast<size_t>(amount));
       const Value& t = s.rs->get(row, static_cast<size_t>(time));
       std::string who = std::string(s.system) + " " + std::string(s.rs->id(row));
-      if (a.kind != ValueKind::Money) return who + " has no amount (" + display(a) + ")";
+      if (a.kind != (counts_ ? ValueKind::Integer : ValueKind::Money))
+        return who + " has no " + (counts_ ? "quantity" : "amount") + " (" + display(a) + ")";
       if (t.kind != ValueKind::Time) return who + " has no time (" + display(t) + ")";
       if (out.currency && a.currency != out.currency)
         return std::string(s.system) + " entries mix " + currency_name(out.currency) + " and " + currency_name(a.currency);
@@ -364,12 +368,13 @@ class LedgerEqual final : public CompiledRule {
     });
     return {};
   }
-  static std::string describe(const SideRef& s, const Entry& e, CurrencyCode cur) {
-    return std::string(s.rs->id(e.row)) + " (" + format_time_iso(e.at) + ", " + format_money(e.minor, cur) + ")";
+  std::string describe(const SideRef& s, const Entry& e, CurrencyCode cur) const {
+    return std::string(s.rs->id(e.row)) + " (" + format_time_iso(e.at) + ", " + show(e.minor, cur) + ")";
   }
   const RuleSpec& rule_;
   int la_, ra_, lt_, rt_;
   std::optional<Decimal> tol_;
+  bool counts_;
 };
 
 // ---- low_stock -------------------------------------------------------------------------
@@ -668,11 +673,20 @@ std::unique_ptr<CompiledRule> compile_rule(const RuleSpec& rule, const Reconcile
                                              tolerance ? tolerance->to_scale(0) : 0);
     }
     case RuleKind::LedgerEqual: {
-      int la = field_of(left, rule.left_field, rule, "left", {FieldKind::Money});
-      int ra = field_of(right, rule.right_field, rule, "right", {FieldKind::Money});
+      // Money ledgers, or quantity ledgers (both sides counted in base units).
+      auto is_count = [](const SystemSpec& sys, const std::string& field) {
+        int i = sys.field_index(field);
+        return i >= 0 && (sys.fields[static_cast<size_t>(i)].kind == FieldKind::Quantity ||
+                          sys.fields[static_cast<size_t>(i)].kind == FieldKind::Integer);
+      };
+      bool counts = is_count(left, rule.left_field) || is_count(right, rule.right_field);
+      int la = -1;
+      std::initializer_list<FieldKind> money = {FieldKind::Money}, quantity = {FieldKind::Integer, FieldKind::Quantity};
+      la = field_of(left, rule.left_field, rule, "left", counts ? quantity : money);
+      int ra = field_of(right, rule.right_field, rule, "right", counts ? quantity : money);
       int lt = field_of(left, rule.left_time, rule, "left time", {FieldKind::Time});
       int rt = field_of(right, rule.right_time, rule, "right time", {FieldKind::Time});
-      return std::make_unique<LedgerEqual>(rule, la, ra, lt, rt, maybe(rule.tolerance, params, rule.loc));
+      return std::make_unique<LedgerEqual>(rule, la, ra, lt, rt, maybe(rule.tolerance, params, rule.loc), counts);
     }
     case RuleKind::LowStock: {
       const SystemSpec& stock = rule.side == Side::Left ? left : right;

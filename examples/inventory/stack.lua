@@ -39,6 +39,22 @@ system "wms_picks" {
   fields = { movement = "Movement", sku = "SKU", order = "Order", type = "Type",
              qty = quantity { column = "Qty", unit = "each" }, at = time { column = "At" } },
 }
+-- Every movement, signed: receipts add, picks take away.
+system "wms_ledger" {
+  source = csv { path = "data/wms_movements.csv" },
+  id = "movement",
+  fields = { movement = "Movement", sku = "SKU", at = time { column = "At" },
+             delta = function(row)
+               local n = math.tointeger(tonumber(row["Qty"]))
+               if row["Type"] == "pick" then return -n end
+               return n
+             end },
+}
+system "erp_ledger" {
+  source = csv { path = "data/erp_item_ledger.csv" },
+  id = "entry",
+  fields = { entry = "Entry", sku = "Item", delta = integer { column = "Qty" }, posted_at = time { column = "Posted At" } },
+}
 system "order_lines" {
   source = csv { path = "data/storefront_order_lines.csv" },
   id = "line",
@@ -104,6 +120,15 @@ reconcile "picks" {
     unique { "right", name = "decremented once", severity = "high" },
     quantity_equal { left = "qty", right = "qty", name = "picked as ordered" },
   },
+}
+
+-- SKU by SKU, the WMS's movements against the ERP's item ledger, in time order: the first
+-- movement where they part ways is named.
+reconcile "stock_ledgers" {
+  left = "wms_ledger", right = "erp_ledger", system_of_record = "erp_ledger",
+  match = { left = "sku", right = "sku", cardinality = "many_to_many" },
+  rules = { ledger_equal { left_amount = "delta", right_amount = "delta", left_time = "at", right_time = "posted_at",
+                           severity = "high" } },
 }
 
 -- A PO received in the ERP must show in the WMS within the lag, for the same quantity.

@@ -41,14 +41,21 @@ TEST_CASE("e2e inventory: every seeded fault, in base units, with its system of 
             "stock/storefront_stock|SKU-300|count drift|fail|48|24|-24",
             "stock/storefront_stock|SKU-500|count drift|fail|6|0|-6",
             "stock/wms_stock|SKU-200|count drift|fail|30|29|-1",
-            "stock/wms_stock|SKU-300|count drift|fail|48|24|-24"});
+            "stock/wms_stock|SKU-300|count drift|fail|48|24|-24",
+            "stock_ledgers|SKU-200|ledgers agree|fail|-2|-1|1",
+            "stock_ledgers|SKU-300|ledgers agree|fail|24|48|24"});
   // SKU-400 is 4 cases of 12 in the ERP and 48 eaches in the WMS: no drift.
   CHECK(rows(db, "SELECT outcome FROM verdicts WHERE reconcile = 'stock/wms_stock' AND group_key = 'SKU-400' "
                  "AND rule = 'count drift'") == std::vector<std::string>{"pass"});
   CHECK(rows(db, "SELECT DISTINCT reconcile, system_of_record FROM exceptions ORDER BY 1") ==
         std::vector<std::string>{"listing|erp_stock", "picks|order_lines", "po_receipts|erp_receipts",
                                  "replenishment|erp_stock", "shipments|tpl_shipments", "stock/storefront_stock|erp_stock",
-                                 "stock/wms_stock|erp_stock"});
+                                 "stock/wms_stock|erp_stock", "stock_ledgers|erp_ledger"});
+  // The WMS's movement ledger names the second pick of O-902 as where it parts from the ERP's.
+  CHECK(rows(db, "SELECT message FROM failures WHERE reconcile = 'stock_ledgers' AND group_key = 'SKU-200'") ==
+        std::vector<std::string>{"ledgers part ways at entry 2: wms_ledger MV-3 (2026-03-29T11:00:04Z, -1) has no "
+                                 "erp_ledger entry; balances agreed at -1 before it; final balance wms_ledger -2, "
+                                 "erp_ledger -1"});
   CHECK(rows(db, "SELECT message FROM failures WHERE rule = 'low stock'") ==
         std::vector<std::string>{"erp_stock on_hand is 3, under 2 x the average daily sell-through of 1.57 (11 sold in "
                                  "the 7 days to 2026-04-01T06:00:00Z)"});

@@ -434,3 +434,22 @@ TEST_CASE("low_stock: average daily sell-through over the last D days, against K
   CHECK_THROWS_WITH_AS(f.run(r, as_of), "stack.lua:10: rule 'low_stock' days must be a whole number of at least 1",
                        UserError);
 }
+
+TEST_CASE("ledger_equal: a stock ledger in base units (receipts, picks, counts) parts ways at the double pick") {
+  Fixture f;
+  f.rec.cardinality = Cardinality::ManyToMany;
+  f.add(f.left, {"MV-1", "SKU-200", 0, 0, "ok", "", 24});   // receipt
+  f.add(f.left, {"MV-2", "SKU-200", 0, 60, "ok", "", -1});  // pick
+  f.add(f.left, {"MV-3", "SKU-200", 0, 61, "ok", "", -1});  // the same order picked again
+  f.add(f.right, {"IT-1", "SKU-200", 0, 5, "ok", "", 24});
+  f.add(f.right, {"IT-2", "SKU-200", 0, 65, "ok", "", -1});
+  RuleSpec r = rule_of(RuleKind::LedgerEqual);
+  r.left_field = r.right_field = "qty";
+  r.left_time = r.right_time = "at";
+  auto v = f.run(r);
+  CHECK(v["SKU-200"].outcome == Outcome::Fail);
+  CHECK(v["SKU-200"].message ==
+        "ledgers part ways at entry 3: shop MV-3 (2026-03-14T11:23:00Z, -1) has no erp entry; balances agreed at 23 "
+        "before it; final balance shop 22, erp 23");
+  CHECK(v["SKU-200"].delta == "1");
+}
