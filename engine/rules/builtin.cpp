@@ -121,6 +121,15 @@ class ExistsIn final : public CompiledRule {
 
 // ---- amount_equal ----------------------------------------------------------------------
 
+// A summed side compares as one total; otherwise every record must match on its own.
+std::vector<Rows> units(const SideRef& s, bool sum) {
+  std::vector<Rows> out;
+  if (sum) out.push_back(s.rows);
+  else
+    for (size_t i = 0; i < s.rows.size(); ++i) out.push_back(s.rows.subspan(i, 1));
+  return out;
+}
+
 struct Total {
   int64_t minor = 0;
   CurrencyCode currency = 0;
@@ -162,14 +171,6 @@ class AmountEqual final : public CompiledRule {
           within_tolerance(b.i - a.i, a.i, a.currency))
         return Verdict::pass();
     }
-    // A summed side compares as one total; otherwise every record must match on its own.
-    auto units = [](const SideRef& s, bool sum) {
-      std::vector<Rows> out;
-      if (sum) out.push_back(s.rows);
-      else
-        for (size_t i = 0; i < s.rows.size(); ++i) out.push_back(s.rows.subspan(i, 1));
-      return out;
-    };
     for (Rows lr : units(l, sum_left_)) {
       Total lt = total_of(l, lr, lf_);
       if (!lt.problem.empty()) return Verdict::make(Outcome::Fail, lt.problem);
@@ -247,13 +248,6 @@ class QuantityEqual final : public CompiledRule {
         out += v.i;
       }
       return {};
-    };
-    auto units = [](const SideRef& s, bool sum) {
-      std::vector<Rows> out;
-      if (sum) out.push_back(s.rows);
-      else
-        for (size_t i = 0; i < s.rows.size(); ++i) out.push_back(s.rows.subspan(i, 1));
-      return out;
     };
     auto describe = [](const SideRef& s, Rows rows, const std::string& field, int64_t n) {
       if (rows.size() > 1)
