@@ -199,20 +199,20 @@ std::vector<AlertDelivery> send_alerts(Db& db, const StackSpec& spec, int64_t ru
 }
 
 std::vector<AlertDelivery> retry_alerts(Db& db, const std::vector<int64_t>& ids, const Sleep& sleep) {
-  std::vector<Stored> todo;
+  std::vector<Stored> to_send;
   {
     Statement s(db, std::string("SELECT ") + kDeliveryColumns +
                         " FROM alert_deliveries WHERE status IN ('failed', 'pending') ORDER BY id");
     while (s.step()) {
       Stored d = read_delivery(s);
-      if (ids.empty() || std::find(ids.begin(), ids.end(), d.d.id) != ids.end()) todo.push_back(std::move(d));
+      if (ids.empty() || std::find(ids.begin(), ids.end(), d.d.id) != ids.end()) to_send.push_back(std::move(d));
     }
   }
   for (int64_t id : ids)
-    if (std::none_of(todo.begin(), todo.end(), [&](const Stored& s) { return s.d.id == id; }))
+    if (std::none_of(to_send.begin(), to_send.end(), [&](const Stored& s) { return s.d.id == id; }))
       throw UserError("no failed or pending alert delivery " + std::to_string(id) + " (see seam alerts --status all)");
   std::vector<AlertDelivery> out;
-  for (auto& s : todo) {
+  for (auto& s : to_send) {
     deliver(db, s, sleep);  // a fresh round of attempts, numbered on from the earlier ones
     out.push_back(s.d);
   }
