@@ -74,3 +74,9 @@ TEST_CASE("e2e giftcards: every seeded fault, with its amounts, system of record
   CHECK(rows(db, "SELECT id FROM exceptions WHERE status = 'resolved' ORDER BY id") ==
         std::vector<std::string>{"1", "5", "6"});
 }
+
+TEST_CASE("e2e giftcards: the stack's own tests pass (seam test)") {
+  auto r = run_seam(SEAM_SOURCE_DIR, "test examples/giftcards");
+  CHECK(r.exit == 0);
+  CHECK(r.out.find("2 passed, 0 failed\n") != std::string::npos);
+}
