@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -15,6 +16,7 @@
 #include <thread>
 
 #include "engine/audit/schema.hpp"
+#include "engine/util/json.hpp"
 #include "engine/spec/stack_spec.hpp"
 #include "engine/value/time.hpp"
 
@@ -28,17 +30,6 @@ std::string host_name() {
   return buf;
 }
 
-// "INSERT INTO groups (...) VALUES (?1..?7), (?8..?14), ...": many rows per statement
-// spend SQLite's per-statement work once per `rows`, not once per group.
-std::string group_insert_sql(size_t rows) {
-  std::string sql = "INSERT INTO groups (run_id, group_no, reconcile_no, group_key, left_ids, right_ids, outcomes) VALUES ";
-  for (size_t r = 0; r < rows; ++r) {
-    sql += r ? ", (" : "(";
-    for (size_t c = 0; c < 7; ++c) sql += (c ? ", ?" : "?") + std::to_string(r * 7 + c + 1);
-    sql += ")";
-  }
-  return sql;
-}
 
 bool process_alive(int64_t pid) { return pid > 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
 
@@ -268,8 +259,8 @@ int64_t AuditLog::begin_run(const RunHeader& h, const ParamValues& params) {
   for (const auto& [name, v] : params.all()) p.bind(1, run_id_).bind(2, name).bind(3, v.text).bind(4, v.source).run();
   tx.commit();
 
-  insert_group_ = std::make_unique<Statement>(db_, group_insert_sql(1));
-  insert_groups_ = std::make_unique<Statement>(db_, group_insert_sql(kGroupsPerInsert));
+  insert_block_ = std::make_unique<Statement>(
+      db_, "INSERT INTO group_blocks (run_id, first_group_no, groups) VALUES (?1, ?2, ?3)");
   insert_detail_ = std::make_unique<Statement>(
       db_, "INSERT INTO verdict_details (run_id, group_no, position, expected, actual, delta, message) "
            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
@@ -361,20 +352,25 @@ void AuditLog::submit_batch() {
 
 void AuditLog::write_batch(const Batch& b) {
   Transaction tx(db_, "BEGIN IMMEDIATE");
-  for (size_t first = 0; first < b.rows.size();) {
-    // Whole blocks through the many-row statement, the tail one row at a time.
-    bool block = b.rows.size() - first >= kGroupsPerInsert;
-    Statement& insert = block ? *insert_groups_ : *insert_group_;
-    size_t count = block ? kGroupsPerInsert : 1;
-    for (size_t r = 0; r < count; ++r) {
-      const auto& row = b.rows[first + r];
-      int p = static_cast<int>(r * 7);
-      insert.bind(p + 1, run_id_).bind(p + 2, row.group_no).bind(p + 3, row.reconcile_no);
-      insert.bind(p + 4, b.view(row.key, row.key_len)).bind(p + 5, b.view(row.left, row.left_len));
-      insert.bind(p + 6, b.view(row.right, row.right_len)).bind(p + 7, b.view(row.outcomes, row.outcomes_len));
+  // Consecutive groups, kBlockGroups at a time, as one JSON array per row.
+  std::string json;
+  for (size_t first = 0; first < b.rows.size(); first += kBlockGroups) {
+    size_t end = std::min(b.rows.size(), first + kBlockGroups);
+    json.clear();
+    json += '[';
+    for (size_t i = first; i < end; ++i) {
+      const auto& row = b.rows[i];
+      json += i == first ? "[" : ",[";
+      json += std::to_string(row.reconcile_no);
+      for (std::string_view field : {b.view(row.key, row.key_len), b.view(row.left, row.left_len),
+                                     b.view(row.right, row.right_len), b.view(row.outcomes, row.outcomes_len)}) {
+        json += ',';
+        json_escape_to(json, field);
+      }
+      json += ']';
     }
-    insert.run();
-    first += count;
+    json += ']';
+    insert_block_->bind(1, run_id_).bind(2, b.rows[first].group_no).bind(3, json).run();
   }
   // Details after their groups, and the digest in group order, as verify reads them back.
   for (const auto& row : b.rows) {

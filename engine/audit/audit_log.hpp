@@ -60,7 +60,7 @@ std::string compute_seal(Db& db, int64_t run_id, const std::string& prev_seal, c
 class AuditLog {
  public:
   static constexpr size_t kBatchGroups = 20'000;
-  static constexpr size_t kGroupsPerInsert = 32;
+  static constexpr size_t kBlockGroups = 1'000;  // groups per group_blocks row
 
   // Opens or creates the database and migrates it to the current schema.
   explicit AuditLog(const std::string& path);
@@ -104,7 +104,7 @@ class AuditLog {
   RunDigest digest_;  // fed on the writer thread, in group order
   std::unique_ptr<Batch> batch_;
   std::unique_ptr<Writer> writer_;
-  std::unique_ptr<Statement> insert_group_, insert_groups_, insert_detail_, insert_reject_;
+  std::unique_ptr<Statement> insert_block_, insert_detail_, insert_reject_;
 };
 
 }  // namespace seam

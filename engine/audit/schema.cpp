@@ -10,6 +10,39 @@ namespace {
 // every rule as one letter each (P pass, F fail, W warn, S skip, E error, N pending), and
 // only non-pass verdicts get a `verdict_details` row. The `verdicts` view expands this to
 // one row per verdict for people and tools.
+// One row per verdict, expanded from the groups' outcome letters and the non-pass details;
+// recreated by migrations that change what `groups` is.
+constexpr const char* kVerdictViews = R"SQL(
+CREATE VIEW verdicts AS
+SELECT g.run_id,
+       rc.name AS reconcile,
+       g.group_key,
+       g.left_ids,
+       g.right_ids,
+       r.name AS rule,
+       r.kind AS rule_kind,
+       r.version AS rule_version,
+       r.source AS rule_source,
+       CASE substr(g.outcomes, rr.position + 1, 1)
+         WHEN 'P' THEN 'pass' WHEN 'F' THEN 'fail' WHEN 'W' THEN 'warn'
+         WHEN 'S' THEN 'skip' WHEN 'E' THEN 'error' WHEN 'N' THEN 'pending' END AS outcome,
+       r.severity,
+       d.expected,
+       d.actual,
+       d.delta,
+       d.message,
+       g.group_no,
+       rr.position
+FROM groups g
+JOIN run_reconciles rc ON rc.run_id = g.run_id AND rc.reconcile_no = g.reconcile_no
+JOIN run_rules rr ON rr.run_id = g.run_id AND rr.reconcile_no = g.reconcile_no
+JOIN rules r ON r.id = rr.rule_id
+LEFT JOIN verdict_details d ON d.run_id = g.run_id AND d.group_no = g.group_no AND d.position = rr.position;
+
+CREATE VIEW failures AS
+SELECT * FROM verdicts WHERE outcome IN ('fail', 'error');
+)SQL";
+
 void migrate_v0_to_v1(Db& db) {
   db.exec(R"SQL(
 CREATE TABLE runs (
@@ -122,34 +155,10 @@ CREATE TRIGGER runs_no_delete BEFORE DELETE ON runs BEGIN SELECT RAISE(ABORT, 't
 CREATE TRIGGER runs_sealed BEFORE UPDATE ON runs WHEN OLD.seal IS NOT NULL
   BEGIN SELECT RAISE(ABORT, 'a sealed run cannot change'); END;
 
-CREATE VIEW verdicts AS
-SELECT g.run_id,
-       rc.name AS reconcile,
-       g.group_key,
-       g.left_ids,
-       g.right_ids,
-       r.name AS rule,
-       r.kind AS rule_kind,
-       r.version AS rule_version,
-       r.source AS rule_source,
-       CASE substr(g.outcomes, rr.position + 1, 1)
-         WHEN 'P' THEN 'pass' WHEN 'F' THEN 'fail' WHEN 'W' THEN 'warn'
-         WHEN 'S' THEN 'skip' WHEN 'E' THEN 'error' WHEN 'N' THEN 'pending' END AS outcome,
-       r.severity,
-       d.expected,
-       d.actual,
-       d.delta,
-       d.message,
-       g.group_no,
-       rr.position
-FROM groups g
-JOIN run_reconciles rc ON rc.run_id = g.run_id AND rc.reconcile_no = g.reconcile_no
-JOIN run_rules rr ON rr.run_id = g.run_id AND rr.reconcile_no = g.reconcile_no
-JOIN rules r ON r.id = rr.rule_id
-LEFT JOIN verdict_details d ON d.run_id = g.run_id AND d.group_no = g.group_no AND d.position = rr.position;
+)SQL");
+  db.exec(kVerdictViews);
+  db.exec(R"SQL(
 
-CREATE VIEW failures AS
-SELECT * FROM verdicts WHERE outcome IN ('fail', 'error');
 
 CREATE VIEW run_summary AS
 SELECT id AS run_id, stack_name, status, started_at, ended_at, as_of, groups_count,
@@ -266,10 +275,36 @@ CREATE TRIGGER alert_attempts_no_delete BEFORE DELETE ON alert_attempts BEGIN SE
 )SQL");
 }
 
+// v4: groups are stored in blocks, one row per up to kBlockGroups groups holding them as a
+// JSON array, so the audit writer inserts a thousand times fewer rows; the `groups` view
+// expands them (and still shows the rows older versions wrote), so every reader, view and
+// the seal see the same groups as before.
+void migrate_v3_to_v4(Db& db) {
+  db.exec(R"SQL(
+DROP VIEW failures;
+DROP VIEW verdicts;
+ALTER TABLE groups RENAME TO group_rows;
+CREATE TABLE group_blocks (
+  run_id         INTEGER NOT NULL REFERENCES runs(id),
+  first_group_no INTEGER NOT NULL,
+  groups         TEXT NOT NULL,  -- [[reconcile_no, group_key, left_ids, right_ids, outcomes], ...]
+  PRIMARY KEY (run_id, first_group_no)
+) WITHOUT ROWID;
+CREATE TRIGGER group_blocks_no_update BEFORE UPDATE ON group_blocks BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER group_blocks_no_delete BEFORE DELETE ON group_blocks BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE VIEW groups AS
+SELECT run_id, group_no, reconcile_no, group_key, left_ids, right_ids, outcomes FROM group_rows
+UNION ALL
+SELECT b.run_id, b.first_group_no + j.key, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4
+FROM group_blocks b, json_each(b.groups) j;
+)SQL");
+  db.exec(kVerdictViews);
+}
+
 }  // namespace
 
 void migrate_audit_schema(Db& db, int target) {
-  static const std::vector<std::function<void(Db&)>> steps = {migrate_v0_to_v1, migrate_v1_to_v2, migrate_v2_to_v3};
+  static const std::vector<std::function<void(Db&)>> steps = {migrate_v0_to_v1, migrate_v1_to_v2, migrate_v2_to_v3, migrate_v3_to_v4};
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = NORMAL");
   db.exec("PRAGMA foreign_keys = ON");

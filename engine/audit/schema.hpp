@@ -3,7 +3,7 @@
 
 namespace seam {
 
-constexpr int kAuditSchemaVersion = 3;
+constexpr int kAuditSchemaVersion = 4;
 
 // Brings the database to kAuditSchemaVersion, one version at a time, each step in its
 // own transaction with the version kept in PRAGMA user_version. Refuses a database

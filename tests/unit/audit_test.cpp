@@ -122,8 +122,10 @@ TEST_CASE("audit: a pass turned into a fail, or a reject removed, breaks the sea
   TempDir dir;
   write_run(dir / "a.db");
   Db db(dir / "a.db", false);
-  db.exec("DROP TRIGGER groups_no_update");
-  db.exec("UPDATE groups SET outcomes = 'PP' WHERE group_key = 'K2'");
+  // Groups live in blocks: rewrite K2's outcome letters inside its block.
+  db.exec("DROP TRIGGER group_blocks_no_update");
+  db.exec("UPDATE group_blocks SET groups = replace(groups, '\"K2\",\"L2\",\"R2\",\"PF\"', '\"K2\",\"L2\",\"R2\",\"PP\"')");
+  CHECK(scalar(db, "SELECT count(*) FROM groups WHERE group_key = 'K2' AND outcomes = 'PP'") == 1);
   CHECK_FALSE(verify_audit_log(db).ok());
   TempDir other;
   write_run(other / "a.db");
@@ -182,11 +184,16 @@ TEST_CASE("audit: a version 1 log is migrated to the current version in place, k
     migrate_audit_schema(db, 1);
     db.exec("INSERT INTO runs (stack_name, stack_dir, stack_digest, seam_version, started_at, as_of, status, pid, host) "
             "VALUES ('old', 'dir', 'd', '0.1.0', 't', 't', 'complete', 1, 'h')");
+    db.exec("INSERT INTO groups (run_id, group_no, reconcile_no, group_key, left_ids, right_ids, outcomes) "
+            "VALUES (1, 0, 0, 'R1', 'R1', 'CR-1', 'PF')");
     CHECK(scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'exceptions'") == 0);
   }
   Db db(dir / "a.db", false);
   migrate_audit_schema(db);
-  CHECK(scalar(db, "PRAGMA user_version") == 3);
+  CHECK(scalar(db, "PRAGMA user_version") == 4);
+  // Groups written one row each before v4 read through the same `groups` view as blocks do.
+  CHECK(text(db, "SELECT group_key || '|' || right_ids || '|' || outcomes FROM groups") == "R1|CR-1|PF");
+  CHECK_THROWS_AS(db.exec("DELETE FROM group_rows"), AuditError);
   CHECK(scalar(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('exceptions', 'alert_deliveries', 'alert_attempts')") == 3);
   CHECK(text(db, "SELECT stack_name FROM runs") == "old");
   CHECK(scalar(db, "SELECT count(*) FROM runs WHERE window_since IS NULL AND window_until IS NULL") == 1);
