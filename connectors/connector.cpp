@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <future>
 #include <utility>
 
 #include "engine/util/digest.hpp"
@@ -127,17 +128,20 @@ InputBuffer& InputBuffer::operator=(InputBuffer&& o) noexcept {
   return *this;
 }
 
-InputBuffer Connector::load_file(const ConnectorSpec& spec, const std::string& system, size_t padding) {
+std::string_view Connector::load_file(const ConnectorSpec& spec, const std::string& system, size_t padding) {
   if (!std::filesystem::exists(spec.path))
     throw UserError("input file not found: " + spec.path + " (system '" + system + "', source declared at " +
                     spec.loc.str() + ")");
-  InputBuffer data(spec.path, padding);
-  if (trim(data.view()).empty() && !allows_empty(spec))
+  input_ = InputBuffer(spec.path, padding);
+  std::string_view bytes = input_.view();
+  if (trim(bytes).empty() && !allows_empty(spec))
     throw UserError("input file is empty: " + spec.path + " (system '" + system +
                     "'); an empty export usually means a failed export. Set allow_empty = true on the source if "
                     "an empty file is expected");
-  digest_ = sha256_hex(data.view());
-  return data;
+  constexpr size_t kHashAside = 4 << 20;  // below this, a thread costs more than it saves
+  auto policy = bytes.size() >= kHashAside ? std::launch::async : std::launch::deferred;
+  digest_ = std::async(policy, [bytes] { return sha256_hex(bytes); }).share();
+  return bytes;
 }
 
 }  // namespace seam

@@ -4,6 +4,7 @@
 // turns raw text into typed values. To add a source kind: one file implementing
 // Connector, plus one line in connectors/connector.cpp's registry.
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,7 +60,9 @@ class Connector {
   const std::string& path() const { return path_; }
   // SHA-256 of the bytes read, recorded with the run so a later replay can tell whether
   // the input changed.
-  const std::string& digest() const { return digest_; }
+  // Waits for the digest when it is still being computed (see load_file).
+  // Empty for a source that reads no file (test fixtures).
+  virtual std::string digest() const { return digest_.valid() ? digest_.get() : std::string(); }
 
  protected:
   // Reads the whole input file and records its digest; throws UserError naming the file,
@@ -69,7 +72,9 @@ class Connector {
   // (`what` says what was missing: "a header but no rows", "no JSON rows").
   void check_not_empty(uint64_t rows, bool allow_empty, const std::string& what, const std::string& system) const;
   // `padding`: bytes of spare capacity the parser may read past the end (simdjson's).
-  InputBuffer load_file(const ConnectorSpec& spec, const std::string& system, size_t padding = 0);
+  // The bytes stay owned here; the digest of a large file is computed on its own thread
+  // while the caller parses it (the core that mapped a smaller input is idle by then).
+  std::string_view load_file(const ConnectorSpec& spec, const std::string& system, size_t padding = 0);
   // Rows to expect, for reserving record storage once: the newlines in `data`.
   static size_t count_lines(std::string_view data);
 
@@ -79,7 +84,10 @@ class Connector {
  protected:
 
   std::string path_;
-  std::string digest_;
+
+ private:
+  InputBuffer input_;                      // declared before digest_: destroyed after the hashing ends
+  std::shared_future<std::string> digest_;
 };
 
 // The source's `allow_empty = true` option: an empty input is then a valid zero rows.

@@ -22,8 +22,7 @@ class CsvConnector final : public Connector {
       delim_ = d[0];
     }
     allow_empty_ = allows_empty(spec);
-    buffer_ = load_file(spec, system);
-    data_ = buffer_.view();
+    data_ = load_file(spec, system);
     rows_estimate_ = count_lines(data_);
     if (data_.compare(0, 3, "\xEF\xBB\xBF") == 0) pos_ = 3;
     read_header();
@@ -155,8 +154,7 @@ class CsvConnector final : public Connector {
   }
 
   std::string system_;
-  InputBuffer buffer_;
-  std::string_view data_;  // buffer_'s bytes
+  std::string_view data_;  // the file's bytes, owned by Connector
   size_t rows_estimate_ = 0;
   char delim_ = ',';
   bool allow_empty_ = false;

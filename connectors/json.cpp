@@ -15,8 +15,7 @@ class JsonConnector final : public Connector {
   JsonConnector(const ConnectorSpec& spec, const std::string& system) : system_(system) {
     path_ = spec.path;
     allow_empty_ = allows_empty(spec);
-    buffer_ = load_file(spec, system, simdjson::SIMDJSON_PADDING);
-    text_ = buffer_.view();
+    text_ = load_file(spec, system, simdjson::SIMDJSON_PADDING);
     auto it = spec.options.find("records");
     records_ = it == spec.options.end() ? "" : it->second;
     find_records_array(spec);
@@ -180,8 +179,7 @@ class JsonConnector final : public Connector {
 
   std::string system_, records_;
   bool allow_empty_ = false;
-  InputBuffer buffer_;
-  std::string_view text_;
+  std::string_view text_;  // the file's bytes, with SIMDJSON_PADDING readable bytes beyond size()
   JsonRows json_;
   size_t pos_ = 0, counted_to_ = 0;
   uint64_t line_ = 1, line_no_ = 0, rows_ = 0;

@@ -13,8 +13,7 @@ class NdjsonConnector final : public Connector {
     allow_empty_ = allows_empty(spec);
     // simdjson reads up to SIMDJSON_PADDING bytes past the end: the buffer has that much
     // readable beyond the file, so every line is parsed where it lies, not copied.
-    buffer_ = load_file(spec, system, simdjson::SIMDJSON_PADDING);
-    text_ = buffer_.view();
+    text_ = load_file(spec, system, simdjson::SIMDJSON_PADDING);
     rows_estimate_ = count_lines(text_) + 1;
   }
 
@@ -51,8 +50,7 @@ class NdjsonConnector final : public Connector {
  private:
   std::string system_;
   bool allow_empty_ = false;
-  InputBuffer buffer_;
-  std::string_view text_;  // buffer_'s bytes, with SIMDJSON_PADDING readable bytes beyond size()
+  std::string_view text_;  // the file's bytes, with SIMDJSON_PADDING readable bytes beyond size()
   size_t rows_estimate_ = 0;
   JsonRows json_;
   size_t pos_ = 0;

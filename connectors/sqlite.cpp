@@ -23,9 +23,8 @@ class SqliteConnector final : public Connector {
     auto q = spec.options.find("query");
     if (q == spec.options.end() || q->second.empty())
       throw UserError(spec.loc.str() + ": sqlite { ... } needs query = \"SELECT ...\" (system '" + system + "')");
-    // The file's bytes and the query together say what was read: a replay can tell if either changed.
     load_file(spec, system);
-    digest_ = sha256_hex(digest_ + "\n" + q->second);
+    query_ = q->second;
     auto fail = [&](const std::string& what) {
       throw UserError(spec.loc.str() + ": " + path_ + " (system '" + system + "'): " + what);
     };
@@ -105,6 +104,8 @@ class SqliteConnector final : public Connector {
   }
 
   uint64_t line() const override { return row_; }
+  // The file's bytes and the query together say what was read: a replay can tell if either changed.
+  std::string digest() const override { return sha256_hex(Connector::digest() + "\n" + query_); }
   std::string_view raw() const override { return raw_; }
   const std::string& malformed() const override { return malformed_; }
   std::optional<std::string_view> get(int handle) override {
@@ -113,7 +114,7 @@ class SqliteConnector final : public Connector {
   }
 
  private:
-  std::string system_;
+  std::string system_, query_;
   bool allow_empty_ = false;
   // Declared in this order so the statement is finalized before its connection closes.
   std::unique_ptr<sqlite3, decltype(&sqlite3_close)> db_{nullptr, sqlite3_close};

@@ -233,7 +233,6 @@ MappedInput map_system(const SystemSpec& sys, ScriptHost* host, std::unique_ptr<
   MappedInput in{RecordSet(sys), InputStats{sys.name, connector->path(), "", 0, 0, 0}, {}};
   std::vector<FieldPlan> plans = compile(sys, *connector);
   in.records.reserve(connector->estimated_rows());  // no regrowth copies of a million records
-  in.stats.digest = connector->digest();
   const int id_field = sys.id_field.empty() ? -1 : sys.field_index(sys.id_field);
   ConnectorRowAccess row(*connector);
   std::string line_id;
@@ -286,6 +285,7 @@ MappedInput map_system(const SystemSpec& sys, ScriptHost* host, std::unique_ptr<
     in.records.commit_record(connector->line(), id);
     ++in.stats.accepted;
   }
+  in.stats.digest = connector->digest();  // asked for last: a large input's hash ran beside its parse
   // Record by record, on the thread that mapped them: one pass over memory, and systems
   // mapped in parallel do it in parallel.
   for (size_t r = 0; r < in.records.size(); ++r)

@@ -373,10 +373,8 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
     };
     for (size_t gi = 0; gi < m.groups.size(); ++gi) {
       const MatchGroup& g = m.groups[gi];
-      if (!getenv("NOPF")) {
-        prefetch(gi + 2 * kPrefetchGroups, true);  // the id's slot first, then what it points at
-        prefetch(gi + kPrefetchGroups, false);
-      }
+      prefetch(gi + 2 * kPrefetchGroups, true);  // the id's slot first, then what it points at
+      prefetch(gi + kPrefetchGroups, false);
       if (window.active()) {
         TimeUs t = facts.time_of(g, m);
         if (t == INT64_MIN || !window.contains(t)) {
