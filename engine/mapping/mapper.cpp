@@ -264,7 +264,7 @@ MappedInput map_system(const SystemSpec& sys, ScriptHost* host, std::unique_ptr<
       }
     }
     for (size_t i = 0; i < plans.size() && reason.empty(); ++i) {
-      reason = map_field(plans[i], *connector, in.records, values[i], host, row);
+      if (static_cast<int>(i) != only) reason = map_field(plans[i], *connector, in.records, values[i], host, row);
       if (reason.empty() && plans[i].spec->required && !values[i].has_content())
         reason = "required field '" + plans[i].spec->name + "' is " + (values[i].is_missing() ? "missing" : "empty") +
                  (plans[i].spec->column.empty() ? "" : " (column '" + plans[i].spec->column + "')");
