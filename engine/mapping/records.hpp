@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/spec/stack_spec.hpp"
+#include "engine/util/prefetch.hpp"
 #include "engine/util/text.hpp"
 #include "engine/value/value.hpp"
 
@@ -39,11 +40,10 @@ class RecordSet {
   uint64_t line(size_t rec) const { return lines_[rec]; }
   // Evaluation visits records in match order, which for at least one side is not their
   // order in memory: asking for them a few groups ahead hides the cache misses.
-  void prefetch_id(size_t rec) const { __builtin_prefetch(&ids_[rec]); }
+  void prefetch_id(size_t rec) const { seam::prefetch(&ids_[rec]); }
   void prefetch(size_t rec) const {
-    const char* first = reinterpret_cast<const char*>(values_.data() + rec * width_);
-    for (size_t off = 0; off < width_ * sizeof(Value); off += 64) __builtin_prefetch(first + off);
-    __builtin_prefetch(ids_[rec].data());
+    prefetch_bytes(values_.data() + rec * width_, width_ * sizeof(Value));
+    prefetch_bytes(ids_[rec].data(), ids_[rec].size());
   }
 
   // Building: begin a record, fill its values, then commit or drop it.

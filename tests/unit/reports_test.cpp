@@ -3,6 +3,7 @@
 #include "engine/report/html.hpp"
 #include "engine/report/table.hpp"
 #include "engine/report/variance.hpp"
+#include "engine/util/json.hpp"
 
 using namespace seam;
 
@@ -14,6 +15,21 @@ TEST_CASE("reports: periods are UTC days, ISO 8601 weeks and months") {
   CHECK(period_of("2026-01-01T00:00:00Z", "week") == "2026-W01");  // a Thursday: week 1 of 2026
   CHECK(period_of("2027-01-01T12:00:00Z", "week") == "2026-W53");  // a Friday: still 2026's last week
   CHECK(period_of("2024-12-30T12:00:00Z", "week") == "2025-W01");  // a Monday: already 2025's first week
+}
+
+TEST_CASE("reports: JSON strings escape quotes, backslashes and control characters, and keep the rest as is") {
+  auto escaped = [](std::string_view s) {
+    std::string out;
+    json_escape_to(out, s);
+    return out;
+  };
+  CHECK(escaped("") == "\"\"");
+  CHECK(escaped("R1001") == "\"R1001\"");
+  CHECK(escaped("say \"hi\"") == "\"say \\\"hi\\\"\"");
+  CHECK(escaped("a\\b") == "\"a\\\\b\"");
+  CHECK(escaped("\n\r\t") == "\"\\n\\r\\t\"");
+  CHECK(escaped(std::string_view("x\0y\x1f", 4)) == "\"x\\u0000y\\u001f\"");
+  CHECK(escaped("caf\xc3\xa9 \"") == "\"caf\xc3\xa9 \\\"\"");  // UTF-8 passes through
 }
 
 namespace {
