@@ -1,7 +1,10 @@
 #include "engine/match/matcher.hpp"
 
 #include <cstdint>
+#include <array>
 #include <functional>
+
+#include "engine/util/prefetch.hpp"
 
 namespace seam {
 namespace {
@@ -32,10 +35,15 @@ class KeyIndex {
     slots_.assign(cap, Slot{0, kEmpty});
     mask_ = cap - 1;
   }
-  // The group holding `key`, created by `make` when there is none yet.
+  static uint64_t hash(std::string_view key) { return std::hash<std::string_view>{}(key); }
+  // The home slot of a hash, and the group it holds now (kEmpty if none): for prefetching
+  // what a later find_or_add will touch.
+  const void* home(uint64_t h) const { return &slots_[h & mask_]; }
+  uint32_t home_group(uint64_t h) const { return slots_[h & mask_].group; }
+
+  // The group holding `key` (whose hash is `h`), created by `make` when there is none yet.
   template <typename Make>
-  uint32_t find_or_add(std::string_view key, Make make) {
-    uint64_t h = std::hash<std::string_view>{}(key);
+  uint32_t find_or_add(std::string_view key, uint64_t h, Make make) {
     uint32_t tag = static_cast<uint32_t>(h >> 32);
     for (size_t i = h & mask_;; i = (i + 1) & mask_) {
       Slot& s = slots_[i];
@@ -46,9 +54,9 @@ class KeyIndex {
       if (s.tag == tag && groups_[s.group].key == key) return s.group;
     }
   }
+  static constexpr uint32_t kEmpty = UINT32_MAX;
 
  private:
-  static constexpr uint32_t kEmpty = UINT32_MAX;
   struct Slot {
     uint32_t tag, group;
   };
@@ -67,22 +75,46 @@ MatchResult match(const RecordSet& left, const std::vector<int>& left_key, const
   std::vector<uint32_t> left_group(left.size()), right_group(right.size());
   std::string buf;
 
-  auto group_for = [&](std::string_view key) {
-    return index.find_or_add(key, [&] {
-      out.groups.push_back(MatchGroup{key});
-      return static_cast<uint32_t>(out.groups.size() - 1);
-    });
+  // Each probe is a cache miss in a table larger than the cache, then one in the group it
+  // finds, then one in that group's key text. Keys are hashed kAhead records early and
+  // what their probes will touch is prefetched in stages, so the misses overlap.
+  constexpr size_t kAhead = 16;
+  struct Ahead {
+    std::string_view key;
+    uint64_t hash = 0;
   };
-  for (size_t r = 0; r < left.size(); ++r) {
-    uint32_t g = group_for(key_of(left, r, left_key, out.keys, buf));
-    left_group[r] = g;
-    ++out.groups[g].left_count;
-  }
-  for (size_t r = 0; r < right.size(); ++r) {
-    uint32_t g = group_for(key_of(right, r, right_key, out.keys, buf));
-    right_group[r] = g;
-    ++out.groups[g].right_count;
-  }
+  std::array<Ahead, kAhead> ahead;
+  auto add_side = [&](const RecordSet& rs, const std::vector<int>& fields, std::vector<uint32_t>& group_of,
+                      uint32_t MatchGroup::*count) {
+    size_t n = rs.size();
+    auto stage = [&](size_t r) {
+      Ahead& a = ahead[r % kAhead];
+      a.key = key_of(rs, r, fields, out.keys, buf);
+      a.hash = KeyIndex::hash(a.key);
+      prefetch(index.home(a.hash));
+    };
+    for (size_t r = 0; r < std::min(n, kAhead); ++r) stage(r);
+    for (size_t r = 0; r < n; ++r) {
+      if (r + kAhead / 2 < n) {  // its home slot has arrived by now: fetch the group it names
+        uint32_t g = index.home_group(ahead[(r + kAhead / 2) % kAhead].hash);
+        if (g != KeyIndex::kEmpty) prefetch(&out.groups[g]);
+      }
+      if (r + kAhead / 4 < n) {  // and that group's key text
+        uint32_t g = index.home_group(ahead[(r + kAhead / 4) % kAhead].hash);
+        if (g != KeyIndex::kEmpty) prefetch(out.groups[g].key.data());
+      }
+      Ahead a = ahead[r % kAhead];
+      if (r + kAhead < n) stage(r + kAhead);
+      uint32_t g = index.find_or_add(a.key, a.hash, [&] {
+        out.groups.push_back(MatchGroup{a.key});
+        return static_cast<uint32_t>(out.groups.size() - 1);
+      });
+      group_of[r] = g;
+      ++(out.groups[g].*count);
+    }
+  };
+  add_side(left, left_key, left_group, &MatchGroup::left_count);
+  add_side(right, right_key, right_group, &MatchGroup::right_count);
   // Counting sort of record indices by group keeps each side's source order inside a group.
   uint32_t lpos = 0, rpos = 0;
   for (auto& g : out.groups) {
