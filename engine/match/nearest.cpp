@@ -7,8 +7,13 @@
 namespace seam {
 namespace {
 
+// Mixed (splitmix64's finalizer) so that the index directory's top bits spread: an
+// amount's plain integer value would put every entry in the first bucket.
 uint64_t amount_hash(const Value& v) {
-  return std::hash<int64_t>{}(v.i) * 31 + v.currency;
+  uint64_t x = static_cast<uint64_t>(v.i) * 31 + v.currency;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
 }
 
 // Hashes of the key and of each string obtained by deleting one character ("symmetric
@@ -27,12 +32,6 @@ void variant_hashes(std::string_view key, std::vector<uint64_t>& out) {
   }
 }
 
-template <typename F>
-void for_each_match(const std::vector<std::pair<uint64_t, uint32_t>>& index, uint64_t hash, F f) {
-  auto it = std::lower_bound(index.begin(), index.end(), std::pair<uint64_t, uint32_t>{hash, 0});
-  for (; it != index.end() && it->first == hash; ++it) f(it->second);
-}
-
 std::string describe_gap(int64_t us) {
   int64_t minutes = std::llabs(us) / 60'000'000;
   std::string when = us >= 0 ? " later" : " earlier";
@@ -41,6 +40,25 @@ std::string describe_gap(int64_t us) {
 }
 
 }  // namespace
+
+void NearestFinder::HashIndex::seal() {
+  std::sort(entries.begin(), entries.end());
+  entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
+  bits = 1;
+  while (bits < 30 && (size_t{1} << bits) < entries.size()) ++bits;
+  starts.assign((size_t{1} << bits) + 1, 0);
+  for (const auto& e : entries) ++starts[(e.first >> (64 - bits)) + 1];
+  for (size_t b = 1; b < starts.size(); ++b) starts[b] += starts[b - 1];
+}
+
+template <typename F>
+void NearestFinder::HashIndex::for_each(uint64_t hash, F f) const {
+  if (entries.empty()) return;
+  size_t b = hash >> (64 - bits);
+  auto first = entries.begin() + starts[b], last = entries.begin() + starts[b + 1];
+  for (auto it = std::lower_bound(first, last, std::pair<uint64_t, uint32_t>{hash, 0}); it != last && it->first == hash; ++it)
+    f(it->second);
+}
 
 NearestFinder::NearestFinder(const MatchResult& m, const RecordSet& left, const RecordSet& right, NearestFields f)
     : m_(m), left_(left), right_(right), f_(f) {
@@ -57,16 +75,15 @@ void NearestFinder::index_side(bool left_only, SideIndex& idx) {
     bool one_sided = left_only ? (g.left_count > 0 && g.right_count == 0) : (g.right_count > 0 && g.left_count == 0);
     if (!one_sided) continue;
     variant_hashes(g.key, hashes);
-    for (uint64_t h : hashes) idx.by_variant.emplace_back(h, gi);
+    for (uint64_t h : hashes) idx.by_variant.add(h, gi);
     if (amount >= 0) {
       uint32_t rec = left_only ? m_.left_of(g)[0] : m_.right_of(g)[0];
       const Value& a = rs.get(rec, static_cast<size_t>(amount));
-      if (a.kind == ValueKind::Money) idx.by_amount.emplace_back(amount_hash(a), gi);
+      if (a.kind == ValueKind::Money) idx.by_amount.add(amount_hash(a), gi);
     }
   }
-  std::sort(idx.by_variant.begin(), idx.by_variant.end());
-  idx.by_amount.erase(std::unique(idx.by_amount.begin(), idx.by_amount.end()), idx.by_amount.end());
-  std::sort(idx.by_amount.begin(), idx.by_amount.end());
+  idx.by_variant.seal();
+  idx.by_amount.seal();
 }
 
 std::string NearestFinder::describe(const MatchGroup& g) const {
@@ -104,7 +121,7 @@ std::string NearestFinder::describe_against(const MatchGroup& g, bool from_left)
   if (my_amount >= 0 && their_amount >= 0) {
     const Value& a = mine.get(me, static_cast<size_t>(my_amount));
     if (a.kind == ValueKind::Money)
-      for_each_match(idx.by_amount, amount_hash(a), [&](uint32_t gi) {
+      idx.by_amount.for_each(amount_hash(a), [&](uint32_t gi) {
         const Value& b = theirs.get(first_of(gi), static_cast<size_t>(their_amount));
         if (b.kind != ValueKind::Money || b.i != a.i || b.currency != a.currency) return;
         auto gap = gap_of(first_of(gi));
@@ -123,7 +140,7 @@ std::string NearestFinder::describe_against(const MatchGroup& g, bool from_left)
   std::vector<uint64_t> hashes;
   variant_hashes(g.key, hashes);
   for (uint64_t h : hashes) {
-    for_each_match(idx.by_variant, h, [&](uint32_t gi) {
+    idx.by_variant.for_each(h, [&](uint32_t gi) {
       if (!seen.insert(gi).second) return;
       size_t d = edit_distance(g.key, m_.groups[gi].key);
       if (d == 0 || d > (same_amount.count(gi) ? 2u : 1u)) return;

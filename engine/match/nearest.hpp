@@ -26,7 +26,17 @@ class NearestFinder {
  private:
   // Flat, sorted (hash, group) pairs: no allocation per entry. Every candidate found through
   // a hash is verified (amount compared, edit distance computed), so collisions are harmless.
-  using HashIndex = std::vector<std::pair<uint64_t, uint32_t>>;
+  // A directory on the hash's top bits narrows each look-up to a few entries: a binary
+  // search over the whole array cost a cache miss per step, nine look-ups per missing key.
+  struct HashIndex {
+    std::vector<std::pair<uint64_t, uint32_t>> entries;
+    std::vector<uint32_t> starts;  // entries whose top `bits` bits are b: [starts[b], starts[b + 1])
+    int bits = 0;
+    void add(uint64_t hash, uint32_t group) { entries.emplace_back(hash, group); }
+    void seal();  // sorts, drops duplicates, builds the directory
+    template <typename F>
+    void for_each(uint64_t hash, F f) const;
+  };
   struct SideIndex {
     HashIndex by_amount;   // hash of (minor units, currency) → group
     HashIndex by_variant;  // hash of the key and of each 1-deletion of it → group
