@@ -54,11 +54,16 @@ std::unique_ptr<Connector> open_connector(const ConnectorSpec& spec, const std::
 }
 
 size_t Connector::count_lines(std::string_view data) {
-  size_t n = 0;
-  for (const char* p = data.data(); (p = static_cast<const char*>(std::memchr(p, '\n', data.data() + data.size() - p)));
-       ++p)
-    ++n;
-  return n;
+  auto newlines = [](std::string_view d) {
+    size_t n = 0;
+    for (const char* p = d.data(); (p = static_cast<const char*>(std::memchr(p, '\n', d.data() + d.size() - p))); ++p)
+      ++n;
+    return n;
+  };
+  constexpr size_t kSample = size_t{1} << 20;
+  if (data.size() <= 8 * kSample) return newlines(data);
+  size_t sampled = newlines(data.substr(0, kSample));
+  return sampled * (data.size() / kSample) * 9 / 8 + 16;  // an eighth spare: rows vary in length
 }
 
 void Connector::check_not_empty(uint64_t rows, bool allow_empty, const std::string& what,

@@ -75,11 +75,23 @@ class Connector {
   // The bytes stay owned here; the digest of a large file is computed on its own thread
   // while the caller parses it (the core that mapped a smaller input is idle by then).
   std::string_view load_file(const ConnectorSpec& spec, const std::string& system, size_t padding = 0);
-  // Rows to expect, for reserving record storage once: the newlines in `data`.
+  // Rows to expect, for reserving record storage once: the newlines in `data`, counted in
+  // a small input and estimated from the first megabyte of a large one (a pass over every
+  // byte cost more than the reservation saves).
   static size_t count_lines(std::string_view data);
 
  public:
   virtual size_t estimated_rows() const { return 0; }
+
+  // Independent readers over consecutive, disjoint parts of an input not read yet, each
+  // starting on a row boundary, so one large input can be mapped on several threads.
+  // At most `parts`, none smaller than `min_part_bytes`; empty when the source cannot be
+  // split (CSV may quote a newline inside a field) or is too small for two parts. A part counts its lines from 1 (the
+  // caller adds the lines_seen() of the parts before it), may hold no row, and reads this
+  // connector's bytes: this connector must outlive its parts.
+  virtual std::vector<std::unique_ptr<Connector>> split(size_t parts, size_t min_part_bytes) { return {}; }
+  // Lines passed so far, blank ones included; at the end, every line of the input or part.
+  virtual uint64_t lines_seen() const { return 0; }
 
  protected:
 

@@ -3,6 +3,8 @@
 #include "connectors/json_rows.hpp"
 #include "engine/util/text.hpp"
 
+#include <algorithm>
+
 namespace seam {
 namespace {
 
@@ -14,17 +16,44 @@ class NdjsonConnector final : public Connector {
     // simdjson reads up to SIMDJSON_PADDING bytes past the end: the buffer has that much
     // readable beyond the file, so every line is parsed where it lies, not copied.
     text_ = load_file(spec, system, simdjson::SIMDJSON_PADDING);
+    end_ = text_.size();
     rows_estimate_ = count_lines(text_) + 1;
+  }
+
+  // A part: the lines in [begin, end) of `text`, which is another connector's padded bytes.
+  NdjsonConnector(const std::string& path, const std::string& system, std::string_view text, size_t begin,
+                  size_t end, size_t rows_estimate)
+      : system_(system), allow_empty_(true), text_(text), rows_estimate_(rows_estimate), pos_(begin), end_(end) {
+    path_ = path;
+  }
+
+  std::vector<std::unique_ptr<Connector>> split(size_t parts, size_t min_part_bytes) override {
+    std::vector<std::unique_ptr<Connector>> out;
+    size_t size = end_ - pos_;
+    parts = std::min(parts, size / std::max<size_t>(min_part_bytes, 1));
+    if (parts < 2 || pos_ != 0) return out;
+    size_t begin = pos_;
+    for (size_t k = 1; k <= parts; ++k) {
+      size_t end = end_;
+      if (k < parts) {  // just past the first newline at or after the k-th share
+        size_t nl = text_.find('\n', pos_ + size / parts * k);
+        end = nl == std::string_view::npos || nl >= end_ ? end_ : nl + 1;
+      }
+      end = std::max(end, begin);
+      out.push_back(std::make_unique<NdjsonConnector>(path_, system_, text_, begin, end, rows_estimate_ / parts + 16));
+      begin = end;
+    }
+    return out;
   }
 
   std::optional<int> resolve(const std::string& column, std::string& why) override { return json_.resolve(column, why); }
 
   bool next() override {
     const char* base = text_.data();
-    const size_t n = text_.size();
+    const size_t n = end_;
     while (pos_ < n) {
       size_t nl = text_.find('\n', pos_);
-      size_t end = nl == std::string_view::npos ? n : nl;
+      size_t end = nl == std::string_view::npos || nl > n ? n : nl;
       size_t start = pos_;
       pos_ = end == n ? n : end + 1;
       line_no_ = next_line_++;
@@ -43,6 +72,7 @@ class NdjsonConnector final : public Connector {
 
   size_t estimated_rows() const override { return rows_estimate_; }
   uint64_t line() const override { return line_no_; }
+  uint64_t lines_seen() const override { return next_line_ - 1; }
   std::string_view raw() const override { return raw_; }
   const std::string& malformed() const override { return malformed_; }
   std::optional<std::string_view> get(int handle) override { return json_.get(handle); }
@@ -53,7 +83,7 @@ class NdjsonConnector final : public Connector {
   std::string_view text_;  // the file's bytes, with SIMDJSON_PADDING readable bytes beyond size()
   size_t rows_estimate_ = 0;
   JsonRows json_;
-  size_t pos_ = 0;
+  size_t pos_ = 0, end_ = 0;  // what is left to read: [pos_, end_) of text_
   uint64_t next_line_ = 1, line_no_ = 0, rows_ = 0;
   std::string_view raw_;
   std::string malformed_;

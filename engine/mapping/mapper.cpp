@@ -6,6 +6,7 @@
 #include <pcre2.h>
 
 #include <charconv>
+#include <future>
 #include <memory>
 #include <unordered_map>
 
@@ -225,29 +226,25 @@ std::string map_field(FieldPlan& p, Connector& c, RecordSet& out, Value& v, Scri
 
 }  // namespace
 
-MappedInput map_system(const SystemSpec& sys, ScriptHost* host) {
-  return map_system(sys, host, open_connector(sys.source, sys.name));
-}
+namespace {
 
-MappedInput map_system(const SystemSpec& sys, ScriptHost* host, std::unique_ptr<Connector> connector) {
-  MappedInput in{RecordSet(sys), InputStats{sys.name, connector->path(), "", 0, 0, 0}, {}};
-  std::vector<FieldPlan> plans = compile(sys, *connector);
-  in.records.reserve(connector->estimated_rows());  // no regrowth copies of a million records
+// Maps every row `connector` gives into `in` (records, rejects, counts).
+void map_rows(const SystemSpec& sys, ScriptHost* host, Connector& connector, MappedInput& in) {
+  std::vector<FieldPlan> plans = compile(sys, connector);
+  in.records.reserve(connector.estimated_rows());  // no regrowth copies of a million records
   const int id_field = sys.id_field.empty() ? -1 : sys.field_index(sys.id_field);
-  ConnectorRowAccess row(*connector);
+  ConnectorRowAccess row(connector);
   std::string line_id;
   const int only = sys.only_field.empty() ? -1 : sys.field_index(sys.only_field);
-
   auto reject = [&](std::string reason) {
-    in.rejects.push_back({sys.name, connector->path(), connector->line(), std::move(reason),
-                          std::string(connector->raw())});
+    in.rejects.push_back({sys.name, connector.path(), connector.line(), std::move(reason),
+                          std::string(connector.raw())});
     ++in.stats.rejected;
   };
-
-  while (connector->next()) {
+  while (connector.next()) {
     ++in.stats.read;
-    if (!connector->malformed().empty()) {
-      reject(connector->malformed());
+    if (!connector.malformed().empty()) {
+      reject(connector.malformed());
       continue;
     }
     Value* values = in.records.begin_record();
@@ -255,7 +252,7 @@ MappedInput map_system(const SystemSpec& sys, ScriptHost* host, std::unique_ptr<
     if (only >= 0) {
       // The filter's field first: a record the system does not keep is skipped, not judged.
       auto o = static_cast<size_t>(only);
-      reason = map_field(plans[o], *connector, in.records, values[o], host, row);
+      reason = map_field(plans[o], connector, in.records, values[o], host, row);
       if (reason.empty() && std::find(sys.only_values.begin(), sys.only_values.end(), key_text(values[o])) ==
                                 sys.only_values.end()) {
         in.records.drop_record();
@@ -264,7 +261,7 @@ MappedInput map_system(const SystemSpec& sys, ScriptHost* host, std::unique_ptr<
       }
     }
     for (size_t i = 0; i < plans.size() && reason.empty(); ++i) {
-      if (static_cast<int>(i) != only) reason = map_field(plans[i], *connector, in.records, values[i], host, row);
+      if (static_cast<int>(i) != only) reason = map_field(plans[i], connector, in.records, values[i], host, row);
       if (reason.empty() && plans[i].spec->required && !values[i].has_content())
         reason = "required field '" + plans[i].spec->name + "' is " + (values[i].is_missing() ? "missing" : "empty") +
                  (plans[i].spec->column.empty() ? "" : " (column '" + plans[i].spec->column + "')");
@@ -279,11 +276,76 @@ MappedInput map_system(const SystemSpec& sys, ScriptHost* host, std::unique_ptr<
       const Value& v = values[id_field];
       id = v.kind == ValueKind::Text ? v.text : in.records.arena().store(key_text(v));
     } else {
-      line_id = "line " + std::to_string(connector->line());
+      line_id = "line " + std::to_string(connector.line());
       id = in.records.arena().store(line_id);
     }
-    in.records.commit_record(connector->line(), id);
+    in.records.commit_record(connector.line(), id);
     ++in.stats.accepted;
+  }
+}
+
+bool uses_lua(const SystemSpec& sys) {
+  return std::any_of(sys.fields.begin(), sys.fields.end(), [](const FieldSpec& f) { return f.kind == FieldKind::Lua; });
+}
+
+// The parts of one split input, mapped on their own threads (the first on this one) and
+// joined in input order: the records, rejects and line numbers come out as a single
+// reader would have produced them.
+void map_parts(const SystemSpec& sys, ScriptHost* host, std::vector<std::unique_ptr<Connector>>& parts,
+               MappedInput& in) {
+  std::vector<MappedInput> more;
+  for (size_t k = 1; k < parts.size(); ++k) more.push_back(MappedInput{RecordSet(sys), InputStats{}, {}});
+  std::vector<std::future<void>> pending;
+  for (size_t k = 1; k < parts.size(); ++k)
+    pending.push_back(std::async(std::launch::async, [&, k] { map_rows(sys, host, *parts[k], more[k - 1]); }));
+  std::exception_ptr first_error;
+  try {
+    map_rows(sys, host, *parts[0], in);
+  } catch (...) {
+    first_error = std::current_exception();
+  }
+  for (auto& p : pending) {  // waits for every part, even after an error: they use `more`
+    try {
+      p.get();
+    } catch (...) {
+      if (!first_error) first_error = std::current_exception();
+    }
+  }
+  if (first_error) std::rethrow_exception(first_error);
+  uint64_t line_offset = parts[0]->lines_seen();
+  for (size_t k = 1; k < parts.size(); ++k) {
+    MappedInput& part = more[k - 1];
+    in.records.append(std::move(part.records), line_offset);
+    for (auto& r : part.rejects) {
+      r.line += line_offset;
+      in.rejects.push_back(std::move(r));
+    }
+    in.stats.read += part.stats.read;
+    in.stats.accepted += part.stats.accepted;
+    in.stats.rejected += part.stats.rejected;
+    in.stats.skipped += part.stats.skipped;
+    line_offset += parts[k]->lines_seen();
+  }
+}
+
+}  // namespace
+
+MappedInput map_system(const SystemSpec& sys, ScriptHost* host, const MapOptions& options) {
+  return map_system(sys, host, open_connector(sys.source, sys.name), options);
+}
+
+MappedInput map_system(const SystemSpec& sys, ScriptHost* host, std::unique_ptr<Connector> connector,
+                       const MapOptions& options) {
+  MappedInput in{RecordSet(sys), InputStats{sys.name, connector->path(), "", 0, 0, 0}, {}};
+  // The Lua state serves one thread at a time: a system with a Lua mapping is read whole.
+  std::vector<std::unique_ptr<Connector>> parts;
+  if (options.threads > 1 && !uses_lua(sys)) parts = connector->split(options.threads, options.min_part_bytes);
+  if (parts.empty()) {
+    map_rows(sys, host, *connector, in);
+  } else {
+    in.records.reserve(connector->estimated_rows());  // the whole input's, so joining the parts does not regrow
+    map_parts(sys, host, parts, in);
+    if (in.stats.read == 0) connector->next();  // the whole input's emptiness check (parts may each be empty)
   }
   in.stats.digest = connector->digest();  // asked for last: a large input's hash ran beside its parse
   // Record by record, on the thread that mapped them: one pass over memory, and systems

@@ -16,10 +16,18 @@ struct MappedInput {
   TimeUs latest_time = INT64_MIN;  // the latest time value in any field (the default as-of)
 };
 
+struct MapOptions {
+  // Threads one input may be read on, when its source can be split (NDJSON) and no field
+  // is mapped by Lua; each part is at least min_part_bytes.
+  size_t threads = 1;
+  size_t min_part_bytes = size_t{16} << 20;
+};
+
 // Throws UserError when the source is missing or empty, or a declared column does not
 // exist in it (with the field's stack file:line).
-MappedInput map_system(const SystemSpec& system, ScriptHost* host);
+MappedInput map_system(const SystemSpec& system, ScriptHost* host, const MapOptions& options = {});
 // The same over a given connector (test fixtures) instead of the system's declared source.
-MappedInput map_system(const SystemSpec& system, ScriptHost* host, std::unique_ptr<class Connector> connector);
+MappedInput map_system(const SystemSpec& system, ScriptHost* host, std::unique_ptr<class Connector> connector,
+                       const MapOptions& options = {});
 
 }  // namespace seam

@@ -57,6 +57,15 @@ class RecordSet {
   }
   void drop_record() { values_.resize(values_.size() - width_); }
   StringArena& arena() { return arena_; }
+  // Appends the records of `more` (same system), their lines shifted by `line_offset`:
+  // how the parts of one input mapped on several threads become one record set.
+  void append(RecordSet&& more, uint64_t line_offset) {
+    values_.insert(values_.end(), more.values_.begin(), more.values_.end());
+    lines_.reserve(lines_.size() + more.lines_.size());
+    for (uint64_t l : more.lines_) lines_.push_back(l + line_offset);
+    ids_.insert(ids_.end(), more.ids_.begin(), more.ids_.end());
+    arena_.absorb(std::move(more.arena_));
+  }
   void reserve(size_t n) {
     values_.reserve(n * width_);
     lines_.reserve(n);

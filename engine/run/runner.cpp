@@ -219,9 +219,9 @@ TimeUs latest_time(const std::vector<MappedInput>& inputs) {
   return latest;
 }
 
-MappedInput map_one(const SystemSpec& sys, ScriptHost* host) {
+MappedInput map_one(const SystemSpec& sys, ScriptHost* host, size_t threads) {
   PhaseTimer timer("map " + sys.name);
-  MappedInput in = map_system(sys, host);
+  MappedInput in = map_system(sys, host, MapOptions{threads});
   spdlog::debug("{}: read {} rows, accepted {}, rejected {}", sys.name, in.stats.read, in.stats.accepted,
                 in.stats.rejected);
   return in;
@@ -229,20 +229,23 @@ MappedInput map_one(const SystemSpec& sys, ScriptHost* host) {
 
 }  // namespace
 
-// Systems are independent until matching, so they are read in parallel, except when a
-// Lua mapping function is declared: the Lua state serves one thread at a time.
+// Systems are independent until matching, so they are read in parallel, and a large
+// input that can be split is read on several threads too (the core that read a small
+// input would otherwise idle while the largest one is parsed); except when a Lua mapping
+// function is declared: the Lua state serves one thread at a time.
 std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host) {
   bool uses_lua = false;
   for (const auto& sys : spec.systems)
     for (const auto& f : sys.fields) uses_lua = uses_lua || f.kind == FieldKind::Lua;
   std::vector<MappedInput> inputs;
+  const size_t threads = uses_lua ? 1 : std::max(2u, std::thread::hardware_concurrency());
   if (uses_lua || spec.systems.size() < 2) {
-    for (const auto& sys : spec.systems) inputs.push_back(map_one(sys, host));
+    for (const auto& sys : spec.systems) inputs.push_back(map_one(sys, host, threads));
     return inputs;
   }
   std::vector<std::future<MappedInput>> pending;
   for (size_t i = 1; i < spec.systems.size(); ++i)
-    pending.push_back(std::async(std::launch::async, map_one, std::cref(spec.systems[i]), host));
+    pending.push_back(std::async(std::launch::async, map_one, std::cref(spec.systems[i]), host, threads));
   std::exception_ptr first_error;
   auto collect = [&](auto&& produce) {
     try {
@@ -251,7 +254,7 @@ std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host) {
       if (!first_error) first_error = std::current_exception();
     }
   };
-  collect([&] { return map_one(spec.systems[0], host); });
+  collect([&] { return map_one(spec.systems[0], host, threads); });
   for (auto& p : pending) collect([&] { return p.get(); });  // waits for every thread, even after an error
   if (first_error) std::rethrow_exception(first_error);
   return inputs;

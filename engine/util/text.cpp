@@ -75,13 +75,21 @@ std::string_view StringArena::store(std::string_view s) {
   if (s.empty()) return std::string_view("", 0);
   if (used_ + s.size() > capacity_) {
     capacity_ = std::max<size_t>(s.size(), 1 << 20);
-    blocks_.push_back(std::make_unique<char[]>(capacity_));
+    blocks_.push_back(std::make_unique_for_overwrite<char[]>(capacity_));
     used_ = 0;
   }
   char* dst = blocks_.back().get() + used_;
   std::memcpy(dst, s.data(), s.size());
   used_ += s.size();
   return std::string_view(dst, s.size());
+}
+
+void StringArena::absorb(StringArena&& other) {
+  // Before this arena's current block, which stays last: store() keeps filling it.
+  auto at = blocks_.empty() ? blocks_.end() : blocks_.end() - 1;
+  blocks_.insert(at, std::make_move_iterator(other.blocks_.begin()), std::make_move_iterator(other.blocks_.end()));
+  other.blocks_.clear();
+  other.used_ = other.capacity_ = 0;
 }
 
 }  // namespace seam

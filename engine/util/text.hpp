@@ -23,6 +23,9 @@ size_t edit_distance(std::string_view a, std::string_view b);
 class StringArena {
  public:
   std::string_view store(std::string_view s);
+  // Takes over another arena's blocks: what was stored there stays where it is, so views
+  // into it stay valid.
+  void absorb(StringArena&& other);
 
  private:
   std::vector<std::unique_ptr<char[]>> blocks_;
