@@ -337,6 +337,13 @@ void AuditLog::add_group(int reconcile_no, std::string_view key, std::string_vie
     if (v.outcome != Outcome::Pass) b.details.push_back({static_cast<int64_t>(i), v});
   }
   row.details = b.details.size() - row.first_detail;
+  // Hashed here, not on the writer: the writer is the slower of the two threads, and the
+  // group is in this thread's cache. Details after their group, as verify reads them back.
+  digest_.group(row.group_no, reconcile_no, key, left_ids, right_ids, b.view(row.outcomes, row.outcomes_len));
+  for (size_t d = row.first_detail; d < row.first_detail + row.details; ++d) {
+    const Verdict& v = b.details[d].verdict;
+    digest_.detail(b.details[d].position, v.expected, v.actual, v.delta, v.message);
+  }
   b.rows.push_back(row);
   ++counts_.groups;
   if (b.rows.size() >= kBatchGroups) submit_batch();
@@ -372,17 +379,13 @@ void AuditLog::write_batch(const Batch& b) {
     json += ']';
     insert_block_->bind(1, run_id_).bind(2, b.rows[first].group_no).bind(3, json).run();
   }
-  // Details after their groups, and the digest in group order, as verify reads them back.
+  // Details after their groups.
   for (const auto& row : b.rows) {
-    std::string_view key = b.view(row.key, row.key_len), lids = b.view(row.left, row.left_len),
-                     rids = b.view(row.right, row.right_len), outcomes = b.view(row.outcomes, row.outcomes_len);
-    digest_.group(row.group_no, row.reconcile_no, key, lids, rids, outcomes);
     for (size_t d = row.first_detail; d < row.first_detail + row.details; ++d) {
       const Verdict& v = b.details[d].verdict;
       insert_detail_->bind(1, run_id_).bind(2, row.group_no).bind(3, b.details[d].position);
       insert_detail_->bind_optional(4, v.expected).bind_optional(5, v.actual).bind_optional(6, v.delta);
       insert_detail_->bind(7, v.message).run();
-      digest_.detail(b.details[d].position, v.expected, v.actual, v.delta, v.message);
     }
   }
   tx.commit();

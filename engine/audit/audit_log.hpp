@@ -101,7 +101,7 @@ class AuditLog {
   int64_t run_id_ = 0;
   int64_t group_no_ = 0, reject_seq_ = 0;
   RunCounts counts_;
-  RunDigest digest_;  // fed on the writer thread, in group order
+  RunDigest digest_;  // fed by add_group, in group order
   std::unique_ptr<Batch> batch_;
   std::unique_ptr<Writer> writer_;
   std::unique_ptr<Statement> insert_block_, insert_detail_, insert_reject_;
