@@ -12,56 +12,35 @@ namespace seam {
 
 struct Sha256::Impl {
   EVP_MD_CTX* ctx = nullptr;
-  // Fields arrive a few bytes at a time (ten per audit-log group); gathering them before
-  // calling OpenSSL hashes the same byte stream with a thousandth of the calls.
-  std::string pending;
-  void flush() {
-    EVP_DigestUpdate(ctx, pending.data(), pending.size());
-    pending.clear();
-  }
 };
-constexpr size_t kGatherBytes = 64 * 1024;
 
-Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
+Sha256::Sha256() : impl_(std::make_unique<Impl>()), gather_(std::make_unique_for_overwrite<char[]>(kGatherBytes)) {
   impl_->ctx = EVP_MD_CTX_new();
-  impl_->pending.reserve(kGatherBytes + 64);
   if (!impl_->ctx || EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr) != 1)
     throw std::runtime_error("OpenSSL: cannot initialise SHA-256");
 }
 
 Sha256::~Sha256() { EVP_MD_CTX_free(impl_->ctx); }
 
-void Sha256::update(std::string_view bytes) {
+void Sha256::flush() {
+  EVP_DigestUpdate(impl_->ctx, gather_.get(), used_);
+  used_ = 0;
+}
+
+void Sha256::update_large(std::string_view bytes) {
+  flush();
   if (bytes.size() >= kGatherBytes) {
-    impl_->flush();
     EVP_DigestUpdate(impl_->ctx, bytes.data(), bytes.size());
     return;
   }
-  impl_->pending.append(bytes);
-  if (impl_->pending.size() >= kGatherBytes) impl_->flush();
+  std::memcpy(gather_.get(), bytes.data(), bytes.size());
+  used_ = bytes.size();
 }
-
-void Sha256::field(std::string_view bytes) {
-  uint64_t n = bytes.size();
-  char prefix[9] = {'s'};
-  for (int i = 0; i < 8; ++i) prefix[1 + i] = static_cast<char>((n >> (8 * i)) & 0xff);
-  update(std::string_view(prefix, 9));
-  update(bytes);
-}
-
-void Sha256::field(int64_t number) {
-  char buf[9] = {'i'};
-  auto u = static_cast<uint64_t>(number);
-  for (int i = 0; i < 8; ++i) buf[1 + i] = static_cast<char>((u >> (8 * i)) & 0xff);
-  update(std::string_view(buf, 9));
-}
-
-void Sha256::null_field() { update(std::string_view("n", 1)); }
 
 std::string Sha256::hex_final() {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  impl_->flush();
+  flush();
   EVP_DigestFinal_ex(impl_->ctx, md, &len);
   static const char* hex = "0123456789abcdef";
   std::string out;
