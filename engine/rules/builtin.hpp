@@ -31,6 +31,10 @@ class CompiledRule {
   virtual void prepare(const RuleContext& ctx) {}
 };
 
+// The rule's verdict for one group, in `out`; a rule that throws gets an error verdict (a
+// rule must never take the run down).
+void evaluate_rule(const CompiledRule& rule, const MatchGroup& g, const RuleContext& ctx, Verdict& out);
+
 // Throws UserError (with the rule's file:line) when the rule reads a field its system
 // does not declare, of the wrong type, or a param that does not exist. Needs no data,
 // so `seam check` calls it too.

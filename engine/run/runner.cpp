@@ -385,13 +385,7 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
           continue;
         }
       }
-      for (size_t k = 0; k < rules.size(); ++k) {
-        try {
-          verdicts[k] = rules[k]->evaluate(g, ctx);
-        } catch (const std::exception& e) {  // a rule must never take the run down
-          verdicts[k] = Verdict::make(Outcome::Error, std::string("rule failed: ") + e.what());
-        }
-      }
+      for (size_t k = 0; k < rules.size(); ++k) evaluate_rule(*rules[k], g, ctx, verdicts[k]);
       std::string_view lids = g.left_count == 1 ? left.id(m.left_of(g)[0]) : join_ids(left, m.left_of(g), left_buf);
       std::string_view rids =
           g.right_count == 1 ? right.id(m.right_of(g)[0]) : join_ids(right, m.right_of(g), right_buf);

@@ -453,3 +453,27 @@ TEST_CASE("ledger_equal: a stock ledger in base units (receipts, picks, counts) 
         "before it; final balance shop 22, erp 23");
   CHECK(v["SKU-200"].delta == "1");
 }
+
+TEST_CASE("a built-in rule that throws gets an error verdict and the next verdict in its place is its own") {
+  struct Throwing final : CompiledRule {
+    Verdict evaluate(const MatchGroup&, const RuleContext&) const override { throw std::runtime_error("no such amount"); }
+  };
+  struct Failing final : CompiledRule {
+    Verdict evaluate(const MatchGroup&, const RuleContext&) const override {
+      return Verdict::make(Outcome::Fail, "amounts differ", "10.00 USD", "12.00 USD", "+2.00 USD");
+    }
+  };
+  MatchGroup g{"R1"};
+  RuleContext ctx;
+  Verdict slot = Verdict::make(Outcome::Warn, "an earlier group's verdict", "x", "y", "z");
+  evaluate_rule(Throwing{}, g, ctx, slot);
+  CHECK(slot.outcome == Outcome::Error);
+  CHECK(slot.message == "rule failed: no such amount");
+  CHECK(slot.expected.empty());
+  CHECK(slot.delta.empty());
+  evaluate_rule(Failing{}, g, ctx, slot);
+  CHECK(slot.outcome == Outcome::Fail);
+  CHECK(slot.message == "amounts differ");
+  CHECK(slot.actual == "12.00 USD");
+  CHECK(slot.delta == "+2.00 USD");
+}
