@@ -30,6 +30,20 @@ TEST_CASE("reports: JSON strings escape quotes, backslashes and control characte
   CHECK(escaped("\n\r\t") == "\"\\n\\r\\t\"");
   CHECK(escaped(std::string_view("x\0y\x1f", 4)) == "\"x\\u0000y\\u001f\"");
   CHECK(escaped("caf\xc3\xa9 \"") == "\"caf\xc3\xa9 \\\"\"");  // UTF-8 passes through
+  // Longer than one 8-byte word: specials at every position of a word, and in the tail.
+  for (size_t at = 0; at < 19; ++at) {
+    for (char special : {'"', '\\', '\n', '\x01', '\x1f'}) {
+      std::string s(19, 'a');
+      s[at] = special;
+      std::string expected = "\"" + std::string(at, 'a') + escaped(std::string(1, special)).substr(1);
+      expected.pop_back();
+      expected += std::string(18 - at, 'a') + "\"";
+      CAPTURE(at);
+      CHECK(escaped(s) == expected);
+    }
+  }
+  CHECK(escaped("\xe2\x82\xac 12,50 \xe2\x80\x94 r\xc3\xbc" "ckerstattung ok") == "\"\xe2\x82\xac 12,50 \xe2\x80\x94 r\xc3\xbc" "ckerstattung ok\"");
+  CHECK(escaped(" !#$%&'()*+,-./09:;<=>?@AZ[]^_`az{|}~\x7f") == "\" !#$%&'()*+,-./09:;<=>?@AZ[]^_`az{|}~\x7f\"");
 }
 
 namespace {
