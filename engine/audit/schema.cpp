@@ -308,6 +308,10 @@ void migrate_audit_schema(Db& db, int target) {
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = NORMAL");
   db.exec("PRAGMA foreign_keys = ON");
+  // 64 MB of page cache (SQLite's default is 2 MB): a first run over a large backlog opens
+  // tens of thousands of exceptions in the sealing transaction, and a small cache spills
+  // their pages to the WAL mid-transaction, writing some twice.
+  db.exec("PRAGMA cache_size = -65536");
   for (;;) {
     Transaction tx(db, "BEGIN IMMEDIATE");  // two seams migrating at once: one waits
     Statement version(db, "PRAGMA user_version");
