@@ -20,7 +20,7 @@ struct MapOptions {
   // Threads one input may be read on, when its source can be split (NDJSON) and no field
   // is mapped by Lua; each part is at least min_part_bytes.
   size_t threads = 1;
-  size_t min_part_bytes = size_t{16} << 20;
+  size_t min_part_bytes = size_t{4} << 20;
 };
 
 // Throws UserError when the source is missing or empty, or a declared column does not
