@@ -284,10 +284,6 @@ void map_rows(const SystemSpec& sys, ScriptHost* host, Connector& connector, Map
   }
 }
 
-bool uses_lua(const SystemSpec& sys) {
-  return std::any_of(sys.fields.begin(), sys.fields.end(), [](const FieldSpec& f) { return f.kind == FieldKind::Lua; });
-}
-
 // The parts of one split input, mapped on their own threads (the first on this one) and
 // joined in input order: the records, rejects and line numbers come out as a single
 // reader would have produced them.
@@ -330,6 +326,10 @@ void map_parts(const SystemSpec& sys, ScriptHost* host, std::vector<std::unique_
 
 }  // namespace
 
+bool maps_with_lua(const SystemSpec& sys) {
+  return std::any_of(sys.fields.begin(), sys.fields.end(), [](const FieldSpec& f) { return f.kind == FieldKind::Lua; });
+}
+
 MappedInput map_system(const SystemSpec& sys, ScriptHost* host, const MapOptions& options) {
   return map_system(sys, host, open_connector(sys.source, sys.name), options);
 }
@@ -339,7 +339,7 @@ MappedInput map_system(const SystemSpec& sys, ScriptHost* host, std::unique_ptr<
   MappedInput in{RecordSet(sys), InputStats{sys.name, connector->path(), "", 0, 0, 0}, {}};
   // The Lua state serves one thread at a time: a system with a Lua mapping is read whole.
   std::vector<std::unique_ptr<Connector>> parts;
-  if (options.threads > 1 && !uses_lua(sys)) parts = connector->split(options.threads, options.min_part_bytes);
+  if (options.threads > 1 && !maps_with_lua(sys)) parts = connector->split(options.threads, options.min_part_bytes);
   if (parts.empty()) {
     map_rows(sys, host, *connector, in);
   } else {

@@ -23,6 +23,10 @@ struct MapOptions {
   size_t min_part_bytes = size_t{4} << 20;
 };
 
+// Whether a field of the system is mapped by a Lua function (the Lua state serves one
+// thread at a time).
+bool maps_with_lua(const SystemSpec& system);
+
 // Throws UserError when the source is missing or empty, or a declared column does not
 // exist in it (with the field's stack file:line).
 MappedInput map_system(const SystemSpec& system, ScriptHost* host, const MapOptions& options = {});

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -234,9 +235,7 @@ MappedInput map_one(const SystemSpec& sys, ScriptHost* host, size_t threads) {
 // input would otherwise idle while the largest one is parsed); except when a Lua mapping
 // function is declared: the Lua state serves one thread at a time.
 std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host) {
-  bool uses_lua = false;
-  for (const auto& sys : spec.systems)
-    for (const auto& f : sys.fields) uses_lua = uses_lua || f.kind == FieldKind::Lua;
+  const bool uses_lua = std::any_of(spec.systems.begin(), spec.systems.end(), maps_with_lua);
   std::vector<MappedInput> inputs;
   const size_t threads = uses_lua ? 1 : std::max(2u, std::thread::hardware_concurrency());
   if (uses_lua || spec.systems.size() < 2) {
