@@ -11,6 +11,7 @@
 #include "engine/alerts/alerts.hpp"
 #include "engine/run/replay.hpp"
 #include "engine/run/stack_tests.hpp"
+#include "engine/audit/chain.hpp"
 #include "engine/audit/exceptions.hpp"
 #include "engine/audit/schema.hpp"
 #include "engine/audit/verify.hpp"
@@ -165,8 +166,8 @@ int cmd_rules(const std::string& stack, const Common& common) {
 }
 
 int cmd_exceptions(const std::string& db, const std::string& stack, const std::string& status, const Common& common) {
-  Db handle(existing_db(db, stack), false);
-  migrate_audit_schema(handle);
+  auto log = open_audit_log_for_reading(existing_db(db, stack));
+  Db& handle = *log;
   auto rows = list_exceptions(handle, status, format_time_iso(clock_now()));
   if (common.format == "json") {
     JsonWriter j;
@@ -228,8 +229,8 @@ bool any_undelivered(const std::vector<AlertDelivery>& rows) {
 }  // namespace
 
 int cmd_alerts(const std::string& db, const std::string& stack, const std::string& status, const Common& common) {
-  Db handle(existing_db(db, stack), false);
-  migrate_audit_schema(handle);
+  auto log = open_audit_log_for_reading(existing_db(db, stack));
+  Db& handle = *log;
   auto rows = list_alert_deliveries(handle, status);
   if (rows.empty() && common.format != "json") {
     std::cout << "no " << (status == "all" ? std::string() : status + " ") << "alert deliveries\n";
@@ -266,8 +267,8 @@ int cmd_report(const std::string& which, const std::string& db, const std::strin
     if (!d) throw UserError("--min-amount: " + d.error());
     f.min_amount = *d;
   }
-  Db handle(existing_db(db, stack), false);
-  migrate_audit_schema(handle);
+  auto log = open_audit_log_for_reading(existing_db(db, stack));
+  Db& handle = *log;
   ReportContext ctx{format_time_iso(clock_now()), {}};
   if (common.format == "html") ctx.history = open_exceptions_history(handle);
   auto rows = variance_report(handle, f, ctx.now_iso);
@@ -277,8 +278,8 @@ int cmd_report(const std::string& which, const std::string& db, const std::strin
 }
 
 int cmd_trace(const std::string& key, const std::string& db, const std::string& stack, const Common& common) {
-  Db handle(existing_db(db, stack), false);
-  migrate_audit_schema(handle);
+  auto log = open_audit_log_for_reading(existing_db(db, stack));
+  Db& handle = *log;
   auto rows = trace_key(handle, key);
   auto exceptions = trace_exceptions(handle, key);
   std::cout << (common.format == "json" ? render_trace_json(key, rows, exceptions)
@@ -286,28 +287,51 @@ int cmd_trace(const std::string& key, const std::string& db, const std::string& 
   return kExitOk;
 }
 
-int cmd_audit_verify(const std::string& db, const std::string& stack, const Common& common) {
-  Db handle(existing_db(db, stack), false);
-  migrate_audit_schema(handle);
-  VerifyReport report = verify_audit_log(handle);
+int cmd_audit_verify(const std::string& db, const std::string& stack, const std::string& expect_head,
+                     const Common& common) {
+  std::optional<std::pair<int64_t, std::string>> expected;
+  if (!expect_head.empty()) expected = parse_head(expect_head);
+  auto log = open_audit_log_for_reading(existing_db(db, stack));
+  VerifyReport report = verify_audit_log(*log, expected);
   if (common.format == "json") {
     JsonWriter j;
-    j.begin_object().key("ok").value(report.ok()).key("head_seal").value(report.head_seal).key("runs").begin_array();
+    j.begin_object().key("ok").value(report.ok()).key("head").value(report.head).key("head_seal").value(report.head_seal);
+    j.key("problems").begin_array();
+    for (const auto& p : report.problems) j.value(p);
+    j.end_array().key("runs").begin_array();
     for (const auto& r : report.runs)
       j.begin_object().key("run_id").value(r.run_id).key("status").value(r.status).key("ok").value(r.ok)
-          .key("problem").optional(!r.problem.empty(), r.problem).end_object();
+          .key("sealed").value(r.digested).key("problem").optional(!r.problem.empty(), r.problem).end_object();
     j.end_array().end_object();
     std::cout << j.str() << "\n";
   } else {
     for (const auto& r : report.runs) {
-      if (r.status != "complete") std::cout << "run " << r.run_id << ": " << r.status << ", not sealed\n";
-      else if (r.ok) std::cout << "run " << r.run_id << ": ok\n";
-      else std::cout << "run " << r.run_id << ": TAMPERED: " << r.problem << "\n";
+      if (!r.ok) std::cout << "run " << r.run_id << ": TAMPERED: " << r.problem << "\n";
+      else if (r.status == "running") std::cout << "run " << r.run_id << ": running, not sealed yet\n";
+      else if (!r.digested) std::cout << "run " << r.run_id << ": " << r.status << ", not sealed\n";
+      else if (r.status != "complete") std::cout << "run " << r.run_id << ": " << r.status << ", ok (what it wrote is sealed)\n";
+      else std::cout << "run " << r.run_id << ": ok\n";
     }
-    std::cout << (report.ok() ? "audit log verifies" : "audit log does NOT verify") << "; head seal "
-              << (report.head_seal.empty() ? "(none)" : report.head_seal) << "\n";
+    for (const auto& p : report.problems) std::cout << "TAMPERED: " << p << "\n";
+    std::cout << (report.ok() ? "audit log verifies" : "audit log does NOT verify") << "; head "
+              << (report.head.empty() ? "(none)" : report.head) << "\n";
   }
   return report.ok() ? kExitOk : kExitExceptions;
+}
+
+int cmd_audit_head(const std::string& db, const std::string& stack, const Common& common) {
+  auto log = open_audit_log_for_reading(existing_db(db, stack));
+  auto head = chain_head(*log);
+  if (!head) throw TamperedError("audit log " + log->path() + " has no audit chain entries (they were deleted)");
+  if (common.format == "json") {
+    JsonWriter j;
+    j.begin_object().key("head").value(head->head()).key("seq").value(head->seq).key("digest").value(head->digest);
+    j.key("at").value(head->at).key("event").value(head->event).key("subject").value(head->subject).end_object();
+    std::cout << j.str() << "\n";
+  } else {
+    std::cout << head->head() << "\n";
+  }
+  return kExitOk;
 }
 
 }  // namespace seam::cli

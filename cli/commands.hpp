@@ -1,6 +1,8 @@
 #pragma once
 // Thin subcommands over the engine. Exit codes: 0 nothing to look at, 1 exceptions found
-// (or, for audit verify, the log does not verify), 2 usage, configuration or input error.
+// (or, for audit verify, the log does not verify), 2 usage, configuration or input error,
+// 3 internal error, 4 storage error (disk full, I/O, a read-only log seam must write),
+// 5 a writing command refused a log changed outside seam.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -12,6 +14,9 @@ namespace seam::cli {
 constexpr int kExitOk = 0;
 constexpr int kExitExceptions = 1;
 constexpr int kExitUsage = 2;
+constexpr int kExitInternal = 3;
+constexpr int kExitStorage = 4;
+constexpr int kExitTampered = 5;
 
 struct Common {
   std::string format = "text";
@@ -48,6 +53,8 @@ int cmd_alerts(const std::string& db, const std::string& stack, const std::strin
 int cmd_alerts_retry(const std::string& db, const std::string& stack, const std::vector<int64_t>& ids,
                      const Common& common);
 int cmd_trace(const std::string& key, const std::string& db, const std::string& stack, const Common& common);
-int cmd_audit_verify(const std::string& db, const std::string& stack, const Common& common);
+int cmd_audit_verify(const std::string& db, const std::string& stack, const std::string& expect_head,
+                     const Common& common);
+int cmd_audit_head(const std::string& db, const std::string& stack, const Common& common);
 
 }  // namespace seam::cli

@@ -12,8 +12,9 @@
 
 int main(int argc, char** argv) {
   using namespace seam::cli;
-  CLI::App app{"seam: a reconciliation rule engine. Exit codes: 0 all clear, 1 exceptions found, "
-               "2 usage, configuration or input error."};
+  CLI::App app{"seam: a reconciliation rule engine. Exit codes: 0 all clear, 1 exceptions found (or the "
+               "audit log does not verify), 2 usage, configuration or input error, 3 internal error, 4 storage "
+               "error (disk full, I/O error, read-only log), 5 the audit log was changed outside seam (refused)."};
   app.require_subcommand(1);
   app.fallthrough();  // --log-level works before or after the subcommand
   app.set_version_flag("--version", SEAM_VERSION);
@@ -139,10 +140,17 @@ int main(int argc, char** argv) {
 
   auto* audit = app.add_subcommand("audit", "audit log integrity");
   audit->require_subcommand(1);
-  auto* verify = audit->add_subcommand("verify", "recompute every sealed run and check the chain");
+  auto* verify = audit->add_subcommand("verify", "recompute every sealed run and the log's state, and check the chain");
   verify->add_option("--db", db, "audit log file (default: ./seam.db)");
   verify->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
+  std::string expect_head;
+  verify->add_option("--expect-head", expect_head,
+                     "SEQ:DIGEST printed earlier by `seam audit head`: fail when the chain no longer holds it");
   add_format(verify);
+  auto* head = audit->add_subcommand("head", "print the chain's head (SEQ:DIGEST), to record somewhere else");
+  head->add_option("--db", db, "audit log file (default: ./seam.db)");
+  head->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
+  add_format(head);
 
   try {
     app.parse(argc, argv);
@@ -168,7 +176,8 @@ int main(int argc, char** argv) {
     if (*test) return cmd_test(stack, common);
     if (*replay) return cmd_replay(stack, db, run_id, sets, common);
     if (*trace) return cmd_trace(key, db, stack_dir, common);
-    if (*verify) return cmd_audit_verify(db, stack_dir, common);
+    if (*verify) return cmd_audit_verify(db, stack_dir, expect_head, common);
+    if (*head) return cmd_audit_head(db, stack_dir, common);
     if (*ack) return cmd_exceptions_ack(db, stack_dir, exception_id, by, note);
     if (*exceptions) return cmd_exceptions(db, stack_dir, status, common);
     if (*retry) return cmd_alerts_retry(db, stack_dir, delivery_ids, common);
@@ -178,6 +187,12 @@ int main(int argc, char** argv) {
   } catch (const seam::UserError& e) {
     std::cerr << "seam: error: " << e.what() << "\n";
     return kExitUsage;
+  } catch (const seam::TamperedError& e) {
+    std::cerr << "seam: audit log error: " << e.what() << "\n";
+    return kExitTampered;
+  } catch (const seam::StorageError& e) {
+    std::cerr << "seam: storage error: " << e.what() << "\n";
+    return kExitStorage;
   } catch (const seam::AuditError& e) {
     std::cerr << "seam: audit log error: " << e.what() << "\n";
     return kExitUsage;
@@ -186,7 +201,7 @@ int main(int argc, char** argv) {
     return kExitUsage;
   } catch (const std::exception& e) {
     std::cerr << "seam: internal error: " << e.what() << "\n";
-    return 3;
+    return kExitInternal;
   }
   return kExitUsage;
 }

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "engine/alerts/sinks.hpp"
+#include "engine/audit/chain.hpp"
 #include "engine/util/json.hpp"
 #include "engine/util/result.hpp"
 #include "engine/value/clock.hpp"
@@ -97,9 +98,13 @@ void deliver(Db& db, Stored& s, const Sleep& sleep) {
     s.d.last_error = error;
     if (ok) s.d.delivered_at = at;
     Transaction tx(db, "BEGIN IMMEDIATE");
+    require_sealed_state(db);
     record.bind(1, s.d.id).bind(2, s.d.attempts).bind(3, at).bind(4, int64_t{ok}).bind_optional(5, error).run();
     update.bind(1, s.d.id).bind(2, s.d.attempts).bind(3, s.d.status).bind_optional(4, error);
     update.bind_optional(5, s.d.delivered_at).run();
+    append_chain_entry(db, {at, ok ? "alert delivered" : "alert attempt failed",
+                            "alert delivery " + std::to_string(s.d.id) + " attempt " + std::to_string(s.d.attempts),
+                            "", error});
     tx.commit();
     if (ok) return;
   }
@@ -165,6 +170,7 @@ std::vector<AlertDelivery> send_alerts(Db& db, const StackSpec& spec, int64_t ru
   {
     // Recorded before the first attempt: a run killed while delivering leaves them pending.
     Transaction tx(db, "BEGIN IMMEDIATE");
+    require_sealed_state(db);
     Statement ins(db,
                   "INSERT INTO alert_deliveries (run_id, alert, kind, target, argv, cwd, max_attempts, backoff_ms, "
                   "timeout_seconds, exceptions, payload, status, created_at) "
@@ -189,6 +195,9 @@ std::vector<AlertDelivery> send_alerts(Db& db, const StackSpec& spec, int64_t ru
       s.d.id = db.last_insert_id();
       planned.push_back(std::move(s));
     }
+    if (!planned.empty())
+      append_chain_entry(db, {now, "alerts planned", "run " + std::to_string(run_id), "",
+                              std::to_string(planned.size()) + " deliveries"});
     tx.commit();
   }
   for (auto& s : planned) {

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <thread>
 
+#include "engine/audit/chain.hpp"
 #include "engine/audit/schema.hpp"
 #include "engine/util/json.hpp"
 #include "engine/spec/stack_spec.hpp"
@@ -32,6 +33,25 @@ std::string host_name() {
 
 
 bool process_alive(int64_t pid) { return pid > 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
+
+int64_t data_version(Db& db) {
+  Statement s(db, "PRAGMA data_version");
+  s.step();
+  return s.int_at(0);
+}
+
+// Ends a run that will never be sealed as complete (failed, or found killed): what it wrote
+// is digested from the stored rows, so a later edit of them shows, and the ending is
+// chained. Inside the caller's transaction.
+void end_unsealed_run(Db& db, int64_t run_id, const std::string& status, const std::string& ended_at,
+                      const std::string& why) {
+  StoredRunDigests d = digest_stored_run(db, run_id);
+  Statement s(db,
+              "UPDATE runs SET status = ?2, ended_at = coalesce(ended_at, ?3), rejects_digest = ?4, verdicts_digest = ?5 "
+              "WHERE id = ?1");
+  s.bind(1, run_id).bind(2, status).bind(3, ended_at).bind(4, d.rejects).bind(5, d.verdicts).run();
+  append_chain_entry(db, {ended_at, "run " + status, "run " + std::to_string(run_id), "", why});
+}
 
 }  // namespace
 
@@ -135,35 +155,6 @@ class AuditLog::Writer {
   std::thread thread_;
 };
 
-void RunDigest::group(int64_t group_no, int64_t reconcile_no, std::string_view key, std::string_view left_ids,
-                      std::string_view right_ids, std::string_view outcomes) {
-  verdicts_.field(group_no);
-  verdicts_.field(reconcile_no);
-  verdicts_.field(key);
-  verdicts_.field(left_ids);
-  verdicts_.field(right_ids);
-  verdicts_.field(outcomes);
-}
-
-void RunDigest::detail(int64_t position, std::string_view expected, std::string_view actual, std::string_view delta,
-                       std::string_view message) {
-  verdicts_.field(position);
-  verdicts_.field(expected);
-  verdicts_.field(actual);
-  verdicts_.field(delta);
-  verdicts_.field(message);
-}
-
-void RunDigest::reject(int64_t seq, std::string_view system, std::string_view path, int64_t line,
-                       std::string_view reason, std::string_view raw) {
-  rejects_.field(seq);
-  rejects_.field(system);
-  rejects_.field(path);
-  rejects_.field(line);
-  rejects_.field(reason);
-  rejects_.field(raw);
-}
-
 std::string compute_seal(Db& db, int64_t run_id, const std::string& prev_seal, const std::string& rejects_digest,
                          const std::string& verdicts_digest) {
   Sha256 h;
@@ -227,16 +218,19 @@ AuditLog::~AuditLog() {
 
 int64_t AuditLog::begin_run(const RunHeader& h, const ParamValues& params) {
   Transaction tx(db_, "BEGIN IMMEDIATE");
+  require_sealed_state(db_);
   const std::string host = host_name();
   {
     // A run left 'running' by a process that no longer exists was killed: say so.
     Statement stale(db_, "SELECT id, pid FROM runs WHERE status = 'running' AND host = ?1");
     stale.bind(1, host);
-    std::vector<int64_t> dead;
+    std::vector<std::pair<int64_t, int64_t>> dead;
     while (stale.step())
-      if (!process_alive(stale.int_at(1))) dead.push_back(stale.int_at(0));
-    Statement mark(db_, "UPDATE runs SET status = 'incomplete' WHERE id = ?1");
-    for (int64_t id : dead) mark.bind(1, id).run();
+      if (!process_alive(stale.int_at(1))) dead.emplace_back(stale.int_at(0), stale.int_at(1));
+    stale.reset();
+    for (auto [id, pid] : dead)
+      end_unsealed_run(db_, id, "incomplete", h.started_at,
+                       "its process (pid " + std::to_string(pid) + " on " + host + ") ended before the run did");
   }
   {
     // Seals chain in run order, so two runs must not write at once: the second one stops
@@ -258,6 +252,7 @@ int64_t AuditLog::begin_run(const RunHeader& h, const ParamValues& params) {
   Statement p(db_, "INSERT INTO run_params (run_id, name, value, source) VALUES (?1, ?2, ?3, ?4)");
   for (const auto& [name, v] : params.all()) p.bind(1, run_id_).bind(2, name).bind(3, v.text).bind(4, v.source).run();
   tx.commit();
+  checked_data_version_ = data_version(db_);
 
   insert_block_ = std::make_unique<Statement>(
       db_, "INSERT INTO group_blocks (run_id, first_group_no, groups) VALUES (?1, ?2, ?3)");
@@ -280,11 +275,11 @@ int64_t AuditLog::rule_id(const std::string& stack, const std::string& reconcile
   find.bind(1, stack).bind(2, reconcile).bind(3, rule.name).bind(4, rule.version).bind(5, source);
   if (find.step()) return find.int_at(0);
   Statement ins(db_,
-                "INSERT INTO rules (stack_name, reconcile, name, kind, version, source, severity, doc, definition) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+                "INSERT INTO rules (stack_name, reconcile, name, kind, version, source, severity, doc, definition, "
+                "added_by_run) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
   ins.bind(1, stack).bind(2, reconcile).bind(3, rule.name).bind(4, rule_kind_name(rule.kind)).bind(5, rule.version);
   ins.bind(6, source).bind(7, severity_name(rule.severity)).bind(8, rule.doc).bind(9, rule.definition);
-  ins.run();
+  ins.bind(10, run_id_).run();
   return db_.last_insert_id();
 }
 
@@ -395,6 +390,9 @@ std::string AuditLog::complete_run(const std::string& ended_at, const std::funct
   submit_batch();
   writer_->drain();
   Transaction tx(db_, "BEGIN IMMEDIATE");
+  // Another connection may have written since begin_run checked (an acknowledgement, or an
+  // edit outside seam): check again before sealing on top of it.
+  if (data_version(db_) != checked_data_version_) require_sealed_state(db_);
   Statement counts(db_,
                    "UPDATE runs SET ended_at = ?2, groups_count = ?3, pass_count = ?4, fail_count = ?5, warn_count = ?6, "
                    "skip_count = ?7, error_count = ?8, pending_count = ?9, rejects_count = ?10 WHERE id = ?1");
@@ -415,6 +413,7 @@ std::string AuditLog::complete_run(const std::string& ended_at, const std::funct
                 "seal = ?5 WHERE id = ?1");
   fin.bind(1, run_id_).bind(2, rejects_digest).bind(3, verdicts_digest).bind(4, prev).bind(5, seal).run();
   if (with_seal) with_seal(db_);
+  append_chain_entry(db_, {ended_at, "run complete", "run " + std::to_string(run_id_), "", ""});
   tx.commit();
   return seal;
 }
@@ -427,8 +426,8 @@ void AuditLog::fail_run(const std::string& ended_at) {
   } catch (const std::exception&) {
   }
   Transaction tx(db_, "BEGIN IMMEDIATE");
-  Statement s(db_, "UPDATE runs SET status = 'failed', ended_at = ?2 WHERE id = ?1");
-  s.bind(1, run_id_).bind(2, ended_at).run();
+  if (data_version(db_) != checked_data_version_) require_sealed_state(db_);
+  end_unsealed_run(db_, run_id_, "failed", ended_at, "");
   tx.commit();
 }
 

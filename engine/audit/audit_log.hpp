@@ -2,8 +2,10 @@
 // The audit log: every run, its parameters and inputs, every reject and every verdict,
 // appended to SQLite and sealed. Each complete run's seal is a SHA-256 over its own rows
 // and the previous sealed run's seal, so `seam audit verify` can show that nothing was
-// altered afterwards. Writes go in transactions of kBatchGroups groups; a killed run
-// leaves a consistent database whose run is later marked incomplete.
+// altered afterwards; every run that ends (complete, failed, or found killed) also gets an
+// entry in the audit chain (chain.hpp), which seals the log's whole mutable state. Writes
+// go in transactions of kBatchGroups groups; a killed run leaves a consistent database
+// whose run is later marked incomplete.
 #include <array>
 #include <functional>
 #include <memory>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "engine/audit/db.hpp"
+#include "engine/audit/run_digest.hpp"
 #include "engine/mapping/records.hpp"
 #include "engine/rules/verdict.hpp"
 #include "engine/run/params.hpp"
@@ -29,23 +32,6 @@ struct RunCounts {
   uint64_t groups = 0, rejects = 0;
   std::array<uint64_t, kOutcomeCount> outcomes{};
   uint64_t of(Outcome o) const { return outcomes[static_cast<size_t>(o)]; }
-};
-
-// The canonical byte stream a run's rows hash to; the writer and the verifier both use
-// it, so they cannot drift apart.
-class RunDigest {
- public:
-  void group(int64_t group_no, int64_t reconcile_no, std::string_view key, std::string_view left_ids,
-             std::string_view right_ids, std::string_view outcomes);
-  void detail(int64_t position, std::string_view expected, std::string_view actual, std::string_view delta,
-              std::string_view message);
-  void reject(int64_t seq, std::string_view system, std::string_view path, int64_t line, std::string_view reason,
-              std::string_view raw);
-  std::string verdicts_hex() { return verdicts_.hex_final(); }
-  std::string rejects_hex() { return rejects_.hex_final(); }
-
- private:
-  Sha256 verdicts_, rejects_;
 };
 
 // Seal of a run from its stored header, params, inputs, rule versions and the two digests.
@@ -70,8 +56,9 @@ class AuditLog {
 
   Db& db() { return db_; }
 
-  // Marks runs whose process died as incomplete, refuses to start while another run is
-  // live, then inserts and commits a 'running' run.
+  // Refuses a log whose state no longer matches its chain (TamperedError), marks runs whose
+  // process died as incomplete (each sealed by a chain entry), refuses to start while
+  // another run is live, then inserts and commits a 'running' run.
   int64_t begin_run(const RunHeader& header, const ParamValues& params);
   // The catalog id of a rule version, added on first sight.
   int64_t rule_id(const std::string& stack, const std::string& reconcile, const RuleSpec& rule);
@@ -85,7 +72,8 @@ class AuditLog {
   // `with_seal`, when given, runs inside the sealing transaction: what it writes becomes
   // visible together with the sealed run, or not at all.
   std::string complete_run(const std::string& ended_at, const std::function<void(Db&)>& with_seal = {});
-  // Writes what is pending and marks the run failed (not sealed).
+  // Writes what is pending and marks the run failed: not sealed as complete, but what it
+  // wrote is digested and covered by a chain entry.
   void fail_run(const std::string& ended_at);
 
   int64_t run_id() const { return run_id_; }
@@ -102,6 +90,9 @@ class AuditLog {
   int64_t group_no_ = 0, reject_seq_ = 0;
   RunCounts counts_;
   RunDigest digest_;  // fed by add_group, in group order
+  // PRAGMA data_version when begin_run checked the state: unchanged at the end means no
+  // other connection wrote in between, so the check need not be repeated.
+  int64_t checked_data_version_ = -1;
   std::unique_ptr<Batch> batch_;
   std::unique_ptr<Writer> writer_;
   std::unique_ptr<Statement> insert_block_, insert_detail_, insert_reject_;

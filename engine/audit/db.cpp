@@ -1,18 +1,78 @@
 #include "engine/audit/db.hpp"
 
+#include <cstdio>
+#include <tuple>
+
 namespace seam {
+
+namespace {
+
+// Errors of the storage itself, not of the SQL seam sends: they get their own exit code.
+bool is_storage_error(int code) {
+  switch (code & 0xff) {
+    case SQLITE_FULL: case SQLITE_IOERR: case SQLITE_READONLY: case SQLITE_CANTOPEN: case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: case SQLITE_PERM:
+      return true;
+    default:
+      return false;
+  }
+}
+
+[[noreturn]] void throw_for(int code, const std::string& message) {
+  if (!is_storage_error(code)) throw AuditError(message);
+  // SQLite rolls the failed transaction back: say so, since "disk I/O error" alone leaves a
+  // person wondering what is left of the log.
+  const char* what_to_do = (code & 0xff) == SQLITE_READONLY || (code & 0xff) == SQLITE_PERM
+                               ? "; the log cannot be written here: run from a copy in a writable folder"
+                               : "; nothing of this write was kept: free some space or fix the disk, then run again";
+  throw StorageError(message + what_to_do);
+}
+
+// file: URI of a path, for the immutable flag (a path may hold '?', '#' or '%').
+std::string file_uri(const std::string& path, const char* query) {
+  std::string uri = "file:";
+  for (unsigned char c : path) {
+    if (c == '?' || c == '#' || c == '%' || c < 0x20) {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      uri += buf;
+    } else {
+      uri += static_cast<char>(c);
+    }
+  }
+  return uri + "?" + query;
+}
+
+}  // namespace
 
 Db::Db(const std::string& path, Mode mode) : path_(path) {
   // NOMUTEX: one connection is never used by two threads at once (AuditLog's writer and
   // its caller take turns), so SQLite's per-call locking is pure cost.
   int flags = SQLITE_OPEN_NOMUTEX | (mode == Mode::ReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
               (mode == Mode::Create ? SQLITE_OPEN_CREATE : 0);
-  if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
-    std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw AuditError("cannot open audit log " + path + ": " + msg);
+  auto open = [&](const std::string& name, int extra) {
+    int rc = sqlite3_open_v2(name.c_str(), &db_, flags | extra, nullptr);
+    if (rc != SQLITE_OK) {
+      std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      db_ = nullptr;
+      return std::make_pair(rc, msg);
+    }
+    return std::make_pair(SQLITE_OK, std::string());
+  };
+  auto [rc, msg] = open(path, 0);
+  if (rc == SQLITE_OK && mode == Mode::ReadOnly) {
+    // A WAL log needs its -shm file even to be read; on read-only media (a write-protected
+    // copy an auditor was handed) it cannot be created, and the first read fails. Nobody can
+    // be writing such a copy, so reading it as immutable is exact.
+    int probe = sqlite3_exec(db_, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr);
+    if (probe != SQLITE_OK && is_storage_error(probe)) {
+      sqlite3_close(db_);
+      db_ = nullptr;
+      std::tie(rc, msg) = open(file_uri(path, "immutable=1"), SQLITE_OPEN_URI);
+    }
   }
+  if (rc != SQLITE_OK) throw_for(rc, "cannot open audit log " + path + ": " + msg);
   // A second writer waits up to 10 s for the first rather than failing at once.
   sqlite3_busy_timeout(db_, 10'000);
 }
@@ -20,16 +80,16 @@ Db::Db(const std::string& path, Mode mode) : path_(path) {
 Db::~Db() { sqlite3_close(db_); }
 
 void Db::fail(const std::string& what) {
-  throw AuditError("audit log " + path_ + ": " + what + ": " + sqlite3_errmsg(db_));
+  throw_for(sqlite3_extended_errcode(db_), "audit log " + path_ + ": " + what + ": " + sqlite3_errmsg(db_));
 }
 
 void Db::exec(std::string_view sql) {
   char* msg = nullptr;
   std::string s(sql);
-  if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
+  if (int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &msg); rc != SQLITE_OK) {
     std::string m = msg ? msg : "unknown error";
     sqlite3_free(msg);
-    throw AuditError("audit log " + path_ + ": " + m + " (in: " + s.substr(0, 80) + ")");
+    throw_for(rc, "audit log " + path_ + ": " + m + " (in: " + s.substr(0, 80) + ")");
   }
 }
 
@@ -64,6 +124,13 @@ bool Statement::step() {
 void Statement::reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
+}
+
+std::string_view Statement::bytes_at(int col) const {
+  const void* p = sqlite3_column_type(stmt_, col) == SQLITE_BLOB ? sqlite3_column_blob(stmt_, col)
+                                                                 : static_cast<const void*>(sqlite3_column_text(stmt_, col));
+  return p ? std::string_view(static_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
+           : std::string_view();
 }
 
 std::string Statement::text_at(int col) const {

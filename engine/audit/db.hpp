@@ -14,6 +14,16 @@ namespace seam {
 struct AuditError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+// The disk is full, a write or read failed, or the log is read-only where seam must write:
+// nothing the user's stack or data did, so the CLI gives it an exit code of its own.
+struct StorageError : AuditError {
+  using AuditError::AuditError;
+};
+// The log's sealed state does not match what is stored: seam refuses to write into it,
+// since sealing on top would make the change look legitimate.
+struct TamperedError : AuditError {
+  using AuditError::AuditError;
+};
 
 class Db;
 
@@ -46,7 +56,11 @@ class Statement {
   int64_t int_at(int col) const { return sqlite3_column_int64(stmt_, col); }
   std::string text_at(int col) const;
   bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  int type_at(int col) const { return sqlite3_column_type(stmt_, col); }
+  // The column's bytes as stored (text or blob, NUL bytes included); valid until the next step.
+  std::string_view bytes_at(int col) const;
   int columns() const { return sqlite3_column_count(stmt_); }
+  const char* column_name(int col) const { return sqlite3_column_name(stmt_, col); }
 
  private:
   Db& db_;
@@ -55,6 +69,8 @@ class Statement {
 
 class Db {
  public:
+  // ReadOnly opens without ever writing, even on read-only media (no WAL switch, no -shm
+  // file created: SQLite's immutable mode when the folder cannot be written).
   enum class Mode { ReadWrite, Create, ReadOnly };
   // Opens the database file (creating it in Create mode); throws AuditError.
   Db(const std::string& path, Mode mode);

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <deque>
 
+#include "engine/audit/chain.hpp"
 #include "engine/util/result.hpp"
 #include "engine/value/time.hpp"
 
@@ -222,6 +223,7 @@ std::vector<OpenAtRun> open_exceptions_history(Db& db) {
 
 void acknowledge_exception(Db& db, int64_t id, const std::string& by, const std::string& note, const std::string& at) {
   Transaction tx(db, "BEGIN IMMEDIATE");
+  require_sealed_state(db);
   std::string status;
   {
     Statement s(db, "SELECT status FROM exceptions WHERE id = ?1");
@@ -235,6 +237,8 @@ void acknowledge_exception(Db& db, int64_t id, const std::string& by, const std:
   u.bind(1, id).run();
   Statement e(db, "INSERT INTO exception_events (exception_id, at, event, by_whom, note) VALUES (?1, ?2, 'acknowledged', ?3, ?4)");
   e.bind(1, id).bind(2, at).bind(3, by).bind(4, note).run();
+  // A chained record of its own: who acknowledged, when, and why, sealed with the state.
+  append_chain_entry(db, {at, "acknowledged", "exception " + std::to_string(id), by, note});
   tx.commit();
 }
 

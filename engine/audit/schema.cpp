@@ -3,6 +3,10 @@
 #include <functional>
 #include <vector>
 
+#include "engine/audit/chain.hpp"
+#include "engine/value/clock.hpp"
+#include "engine/value/time.hpp"
+
 namespace seam {
 namespace {
 
@@ -301,10 +305,78 @@ FROM group_blocks b, json_each(b.groups) j;
   db.exec(kVerdictViews);
 }
 
+// v5: the audit chain (chain.hpp). Every change seam makes to what can change after a run
+// is sealed (runs ending, exceptions and their events, acknowledgements, alert deliveries,
+// the rule catalog) appends an entry sealing the whole state. The rule catalog learns
+// which run added a rule, so a run still in progress is left out of the state until its
+// own entry. The first entry seals the state the log had when it was upgraded: an edit
+// made before that cannot be told, and the entry says so.
+void migrate_v4_to_v5(Db& db) {
+  db.exec(R"SQL(
+ALTER TABLE rules ADD COLUMN added_by_run INTEGER REFERENCES runs(id);
+CREATE TABLE chain (
+  seq          INTEGER PRIMARY KEY,
+  at           TEXT NOT NULL,
+  event        TEXT NOT NULL,
+  subject      TEXT NOT NULL,
+  actor        TEXT,
+  note         TEXT,
+  tables       TEXT NOT NULL,  -- {"runs": digest, "exceptions": digest, ...} after this entry
+  state_digest TEXT NOT NULL,
+  prev_digest  TEXT NOT NULL,
+  digest       TEXT NOT NULL
+);
+CREATE TRIGGER chain_no_update BEFORE UPDATE ON chain BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER chain_no_delete BEFORE DELETE ON chain BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER exceptions_keep_identity BEFORE UPDATE OF id, stack_name, reconcile, group_key, rule, first_run,
+  first_seen_at ON exceptions BEGIN SELECT RAISE(ABORT, 'an exception keeps its identity'); END;
+)SQL");
+  int64_t runs = 0;
+  {
+    Statement s(db, "SELECT count(*) FROM runs");
+    s.step();
+    runs = s.int_at(0);
+  }
+  append_chain_entry(db, {format_time_iso(clock_now()), "chain started", "audit log schema v5", "",
+                          runs ? "seals the state of the " + std::to_string(runs) +
+                                     " runs written before this upgrade as it was found"
+                               : ""});
+}
+
 }  // namespace
 
+std::unique_ptr<Db> open_audit_log_for_reading(const std::string& path) {
+  auto read_version = [](Db& db) {
+    Statement s(db, "PRAGMA user_version");
+    s.step();
+    return static_cast<int>(s.int_at(0));
+  };
+  auto db = std::make_unique<Db>(path, Db::Mode::ReadOnly);
+  int v = read_version(*db);
+  if (v == kAuditSchemaVersion) return db;
+  if (v > kAuditSchemaVersion)
+    throw AuditError("audit log " + path + " has schema version " + std::to_string(v) +
+                     ", newer than this seam understands (" + std::to_string(kAuditSchemaVersion) + "); upgrade seam");
+  {
+    Statement s(*db, "SELECT count(*) FROM sqlite_master WHERE name = 'runs'");
+    s.step();
+    if (s.int_at(0) == 0) throw AuditError(path + " is not a seam audit log (it has no runs table)");
+  }
+  db.reset();
+  try {
+    Db writable(path, Db::Mode::ReadWrite);
+    migrate_audit_schema(writable);
+  } catch (const StorageError& e) {
+    throw StorageError("audit log " + path + " has schema version " + std::to_string(v) + " and this seam reads " +
+                       std::to_string(kAuditSchemaVersion) + "; it cannot be upgraded where it is (" + e.what() +
+                       "): copy it to a writable folder and read the copy");
+  }
+  return std::make_unique<Db>(path, Db::Mode::ReadOnly);
+}
+
 void migrate_audit_schema(Db& db, int target) {
-  static const std::vector<std::function<void(Db&)>> steps = {migrate_v0_to_v1, migrate_v1_to_v2, migrate_v2_to_v3, migrate_v3_to_v4};
+  static const std::vector<std::function<void(Db&)>> steps = {migrate_v0_to_v1, migrate_v1_to_v2, migrate_v2_to_v3,
+                                                              migrate_v3_to_v4, migrate_v4_to_v5};
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = NORMAL");
   db.exec("PRAGMA foreign_keys = ON");

@@ -1,82 +1,111 @@
 #include "engine/audit/verify.hpp"
 
 #include "engine/audit/audit_log.hpp"
+#include "engine/audit/chain.hpp"
+#include "engine/audit/run_digest.hpp"
 
 namespace seam {
+namespace {
 
-VerifyReport verify_audit_log(Db& db) {
-  VerifyReport report;
-  Statement runs(db, "SELECT id, status, rejects_digest, verdicts_digest, prev_seal, seal FROM runs ORDER BY id");
-  Statement groups(db,
-                   "SELECT group_no, reconcile_no, group_key, left_ids, right_ids, outcomes FROM groups "
-                   "WHERE run_id = ?1 ORDER BY group_no");
-  Statement details(db,
-                    "SELECT group_no, position, expected, actual, delta, message FROM verdict_details "
-                    "WHERE run_id = ?1 ORDER BY group_no, position");
-  Statement rejects(db, "SELECT seq, system, path, line, reason, raw FROM rejects WHERE run_id = ?1 ORDER BY seq");
+void check_runs(Db& db, VerifyReport& report) {
+  Statement runs(db,
+                 "SELECT id, status, coalesce(rejects_digest, ''), coalesce(verdicts_digest, ''), "
+                 "coalesce(prev_seal, ''), coalesce(seal, '') FROM runs ORDER BY id");
   std::string previous_seal;
   while (runs.step()) {
     RunCheck check;
     check.run_id = runs.int_at(0);
     check.status = runs.text_at(1);
-    if (check.status != "complete") {
+    std::string stored_rejects = runs.text_at(2), stored_verdicts = runs.text_at(3);
+    std::string stored_prev = runs.text_at(4), stored_seal = runs.text_at(5);
+    bool complete = check.status == "complete";
+    check.digested = complete || (check.status != "running" && !stored_verdicts.empty());
+    if (!check.digested) {
       report.runs.push_back(check);
       continue;
     }
-    std::string stored_rejects = runs.text_at(2), stored_verdicts = runs.text_at(3);
-    std::string stored_prev = runs.text_at(4), stored_seal = runs.text_at(5);
-
-    RunDigest digest;
-    rejects.bind(1, check.run_id);
-    while (rejects.step())
-      digest.reject(rejects.int_at(0), rejects.text_at(1), rejects.text_at(2), rejects.int_at(3), rejects.text_at(4),
-                    rejects.text_at(5));
-    rejects.reset();
-    // Walk groups and their details together, in the order the writer hashed them.
-    groups.bind(1, check.run_id);
-    details.bind(1, check.run_id);
-    bool have_detail = details.step();
-    int64_t detail_rows = 0, consumed = 0;
-    while (groups.step()) {
-      int64_t g = groups.int_at(0);
-      digest.group(g, groups.int_at(1), groups.text_at(2), groups.text_at(3), groups.text_at(4), groups.text_at(5));
-      while (have_detail && details.int_at(0) <= g) {
-        ++detail_rows;
-        if (details.int_at(0) == g) {
-          ++consumed;
-          digest.detail(details.int_at(1), details.text_at(2), details.text_at(3), details.text_at(4), details.text_at(5));
-        }
-        have_detail = details.step();
-      }
-    }
-    while (have_detail) {
-      ++detail_rows;
-      have_detail = details.step();
-    }
-    groups.reset();
-    details.reset();
-
-    std::string rejects_digest = digest.rejects_hex(), verdicts_digest = digest.verdicts_hex();
-    if (consumed != detail_rows) {
+    StoredRunDigests d = digest_stored_run(db, check.run_id);
+    if (d.orphan_details) {
       check.ok = false;
-      check.problem = std::to_string(detail_rows - consumed) + " verdict detail rows belong to no group";
-    } else if (verdicts_digest != stored_verdicts) {
+      check.problem = std::to_string(d.orphan_details) + " verdict detail rows belong to no group";
+    } else if (d.verdicts != stored_verdicts) {
       check.ok = false;
       check.problem = "verdict rows do not match the sealed verdicts digest (a verdict was changed, added or removed)";
-    } else if (rejects_digest != stored_rejects) {
+    } else if (d.rejects != stored_rejects) {
       check.ok = false;
       check.problem = "reject rows do not match the sealed rejects digest";
-    } else if (stored_prev != previous_seal) {
+    } else if (complete && stored_prev != previous_seal) {
       check.ok = false;
       check.problem = "the run's previous seal does not match the preceding complete run (a run was removed or altered)";
-    } else if (compute_seal(db, check.run_id, stored_prev, rejects_digest, verdicts_digest) != stored_seal) {
+    } else if (complete && compute_seal(db, check.run_id, stored_prev, d.rejects, d.verdicts) != stored_seal) {
       check.ok = false;
       check.problem = "the run's header, params, inputs or rule catalog do not match its seal";
     }
-    previous_seal = stored_seal;
+    if (complete) previous_seal = stored_seal;
     report.runs.push_back(check);
   }
   report.head_seal = previous_seal;
+}
+
+// Rows under a run id the runs table does not have are in no run's digest: an insertion.
+void check_orphans(Db& db, VerifyReport& report) {
+  for (const char* table : {"group_blocks", "group_rows", "verdict_details", "rejects", "run_params", "run_inputs",
+                            "run_reconciles", "run_rules", "alert_deliveries"}) {
+    Statement s(db, std::string("SELECT count(*) FROM ") + table + " WHERE run_id NOT IN (SELECT id FROM runs)");
+    s.step();
+    if (int64_t n = s.int_at(0))
+      report.problems.push_back(std::to_string(n) + " " + table + " rows belong to no run");
+  }
+}
+
+void check_chain(Db& db, VerifyReport& report, const std::optional<std::pair<int64_t, std::string>>& expect_head) {
+  std::vector<ChainEntry> chain = read_chain(db);
+  std::string prev;
+  bool expected_found = false;
+  for (size_t i = 0; i < chain.size(); ++i) {
+    const ChainEntry& e = chain[i];
+    std::string where = "chain entry " + std::to_string(e.seq) + " (" + e.event + ", " + e.subject + ")";
+    if (e.seq != static_cast<int64_t>(i) + 1)
+      report.problems.push_back(where + " follows entry " + std::to_string(i) + ": entries were removed");
+    if (e.prev_digest != prev)
+      report.problems.push_back(where + " does not chain to the entry before it (an entry was removed or altered)");
+    if (chain_entry_digest(e) != e.digest)
+      report.problems.push_back(where + " does not match its digest (its fields were altered)");
+    if (expect_head && e.seq == expect_head->first) {
+      expected_found = true;
+      if (e.digest != expect_head->second)
+        report.problems.push_back(where + " is not the expected head " + std::to_string(expect_head->first) + ":" +
+                                  expect_head->second + " (the history up to it was rewritten)");
+    }
+    prev = e.digest;
+  }
+  if (chain.empty()) {
+    report.problems.push_back("the audit chain has no entries (they were deleted)");
+    return;
+  }
+  report.head = chain.back().head();
+  if (expect_head && !expected_found)
+    report.problems.push_back("the chain ends at entry " + std::to_string(chain.back().seq) +
+                              ", before the expected head " + std::to_string(expect_head->first) +
+                              ": later entries were removed (the log was truncated or replaced by an older copy)");
+  try {
+    require_sealed_state(db);
+  } catch (const TamperedError& e) {
+    // "audit log X was changed outside seam after chain entry N (...): T differ ...": keep
+    // the part that says what, without the advice meant for writers.
+    std::string what = e.what();
+    if (auto cut = what.find(". seam will not write"); cut != std::string::npos) what.resize(cut);
+    report.problems.push_back(what);
+  }
+}
+
+}  // namespace
+
+VerifyReport verify_audit_log(Db& db, const std::optional<std::pair<int64_t, std::string>>& expect_head) {
+  VerifyReport report;
+  check_runs(db, report);
+  check_orphans(db, report);
+  check_chain(db, report, expect_head);
   return report;
 }
 

@@ -151,14 +151,8 @@ ReplayReport replay_run(const ReplayOptions& o) {
   report.db_path = o.db_path.empty() ? default_db_path(spec) : o.db_path;
   if (!std::filesystem::exists(report.db_path))
     throw UserError("no audit log at " + report.db_path + " (pass --db FILE)");
-  Db db(report.db_path, Db::Mode::ReadOnly);  // a replay writes nothing
-  {
-    Statement v(db, "PRAGMA user_version");
-    v.step();
-    if (v.int_at(0) != kAuditSchemaVersion)
-      throw UserError("audit log " + report.db_path + " has schema version " + std::to_string(v.int_at(0)) +
-                      "; this seam reads version " + std::to_string(kAuditSchemaVersion));
-  }
+  auto log = open_audit_log_for_reading(report.db_path);  // a replay writes nothing
+  Db& db = *log;
   std::string stack_digest;
   {
     Statement run(db, o.run_id ? "SELECT id, as_of, stack_digest, status FROM runs WHERE id = ?1"

@@ -18,12 +18,15 @@ namespace seam::test {
 
 class HttpServer {
  public:
-  explicit HttpServer(std::vector<int> statuses) : statuses_(std::move(statuses)) {
+  // `port` 0: any free port; another: that one (a receiver coming back where it was).
+  explicit HttpServer(std::vector<int> statuses, int port = 0) : statuses_(std::move(statuses)) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd_ >= 0) ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;  // any free port
+    addr.sin_port = htons(static_cast<uint16_t>(port));
     if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd_, 16) != 0)
       throw std::runtime_error("test server: cannot listen on 127.0.0.1");
     socklen_t len = sizeof addr;
@@ -37,6 +40,7 @@ class HttpServer {
     ::close(fd_);
     thread_.join();
   }
+  int port() const { return port_; }
   std::string url(const std::string& path = "/hook") const {
     return "http://127.0.0.1:" + std::to_string(port_) + path;
   }

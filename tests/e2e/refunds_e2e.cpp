@@ -158,7 +158,7 @@ TEST_CASE("e2e refunds: audit verify passes, then fails on a tampered verdict") 
   ex.run();
   auto ok = run_seam(ex.dir.path(), "audit verify --stack refunds");
   CHECK(ok.exit == 0);
-  CHECK(ok.out.find("run 1: ok\nrun 2: ok\naudit log verifies; head seal ") == 0);
+  CHECK(ok.out.find("run 1: ok\nrun 2: ok\naudit log verifies; head 3:") == 0);
   {
     Db db(ex.stack + "/seam.db", false);
     db.exec("DROP TRIGGER details_no_update");

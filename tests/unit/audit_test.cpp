@@ -190,7 +190,7 @@ TEST_CASE("audit: a version 1 log is migrated to the current version in place, k
   }
   Db db(dir / "a.db", false);
   migrate_audit_schema(db);
-  CHECK(scalar(db, "PRAGMA user_version") == 4);
+  CHECK(scalar(db, "PRAGMA user_version") == kAuditSchemaVersion);
   // Groups written one row each before v4 read through the same `groups` view as blocks do.
   CHECK(text(db, "SELECT group_key || '|' || right_ids || '|' || outcomes FROM groups") == "R1|CR-1|PF");
   CHECK_THROWS_AS(db.exec("DELETE FROM group_rows"), AuditError);
