@@ -2,7 +2,10 @@
 
 #include <simdjson.h>
 
+#include <spdlog/spdlog.h>
+
 #include <cctype>
+#include <chrono>
 
 #include "engine/util/digest.hpp"
 #include "engine/util/result.hpp"
@@ -104,6 +107,7 @@ std::string StateDigest::tables_json() const {
 }
 
 StateDigest compute_state_digest(Db& db) {
+  auto started = std::chrono::steady_clock::now();
   StateDigest d;
   Sha256 h;
   for (const auto& t : kStateTables) {
@@ -112,6 +116,8 @@ StateDigest compute_state_digest(Db& db) {
     h.field(d.tables.back().second);
   }
   d.digest = h.hex_final();
+  spdlog::debug("audit chain: state digest in {} ms",
+                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
   return d;
 }
 
