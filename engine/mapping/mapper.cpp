@@ -2,60 +2,17 @@
 
 #include <algorithm>
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
 #include <charconv>
 #include <future>
 #include <memory>
 #include <unordered_map>
 
 #include "connectors/connector.hpp"
+#include "engine/util/regex.hpp"
 #include "engine/util/result.hpp"
 
 namespace seam {
 namespace {
-
-// RAII owner of a compiled PCRE2 pattern, JIT-compiled when the platform allows: extract
-// runs once per record, and glibc's regexec was a tenth of a million-row run.
-class Regex {
- public:
-  Regex(const std::string& pattern, const SourceLoc& loc) {
-    int code = 0;
-    PCRE2_SIZE offset = 0;
-    re_ = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), PCRE2_UTF, &code, &offset, nullptr);
-    if (!re_) {
-      PCRE2_UCHAR buf[256];
-      pcre2_get_error_message(code, buf, sizeof buf);
-      throw UserError(loc.str() + ": invalid regex " + quote_for_message(pattern) + " at offset " +
-                      std::to_string(offset) + ": " + reinterpret_cast<const char*>(buf));
-    }
-    pcre2_jit_compile(re_, PCRE2_JIT_COMPLETE);  // falls back to the interpreter when JIT is unavailable
-    pcre2_pattern_info(re_, PCRE2_INFO_CAPTURECOUNT, &groups_);
-    match_ = pcre2_match_data_create_from_pattern(re_, nullptr);
-  }
-  ~Regex() {
-    pcre2_match_data_free(match_);
-    pcre2_code_free(re_);
-  }
-  Regex(const Regex&) = delete;
-  Regex& operator=(const Regex&) = delete;
-
-  // The first capture group (or the whole match); nullopt when it does not match.
-  std::optional<std::string_view> first_group(std::string_view text) const {
-    int rc = pcre2_match(re_, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), 0, 0, match_, nullptr);
-    if (rc < 0) return std::nullopt;
-    PCRE2_SIZE* ov = pcre2_get_ovector_pointer(match_);
-    size_t g = groups_ > 0 ? 1 : 0;
-    if (ov[2 * g] == PCRE2_UNSET) return std::nullopt;
-    return text.substr(ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
-  }
-
- private:
-  pcre2_code* re_ = nullptr;
-  pcre2_match_data* match_ = nullptr;
-  uint32_t groups_ = 0;
-};
 
 struct FieldPlan {
   const FieldSpec* spec = nullptr;
@@ -113,7 +70,7 @@ std::vector<FieldPlan> compile(const SystemSpec& sys, Connector& c) {
         p.time = *tf;
         break;
       }
-      case FieldKind::Extract: p.regex = std::make_unique<Regex>(f.regex, f.loc); break;
+      case FieldKind::Extract: p.regex = std::make_unique<Regex>(f.regex, f.loc.str()); break;
       case FieldKind::Quantity:
         if (!f.unit_column.empty()) p.unit_column = resolve_column(c, f.unit_column, f, sys);
         if (!f.sku_column.empty()) p.sku_column = resolve_column(c, f.sku_column, f, sys);

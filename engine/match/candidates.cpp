@@ -1,0 +1,388 @@
+#include "engine/match/candidates.hpp"
+
+#include <date/tz.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <unordered_map>
+
+#include "engine/util/regex.hpp"
+#include "engine/util/result.hpp"
+
+namespace seam {
+namespace {
+
+__extension__ typedef __int128 i128;
+
+int64_t saturate(i128 v) { return v > INT64_MAX ? INT64_MAX : v < INT64_MIN ? INT64_MIN : static_cast<int64_t>(v); }
+i128 abs128(i128 v) { return v < 0 ? -v : v; }
+
+// What the strategy reads of one record, computed once.
+struct Features {
+  bool usable = true;  // every field a criterion needs is present
+  CurrencyCode currency = 0;
+  int64_t amount = 0;
+  int64_t time = 0;  // µs, or a day number when the window is in calendar days
+  std::string reference;
+};
+
+int64_t day_number(TimeUs t, const date::time_zone* zone) {
+  auto sys = date::sys_time<std::chrono::microseconds>{std::chrono::microseconds{t}};
+  if (!zone) return date::floor<date::days>(sys).time_since_epoch().count();
+  return date::floor<date::days>(zone->to_local(sys)).time_since_epoch().count();
+}
+
+class FeatureReader {
+ public:
+  FeatureReader(const CandidateStrategy& s, Side side) : s_(s), side_(side) {
+    if (s.time && s.time->calendar_days && s.time->zone != "UTC") zone_ = date::locate_zone(s.time->zone);
+    if (s.reference && !s.reference->normalize.regex.empty())
+      regex_ = std::make_unique<Regex>(s.reference->normalize.regex, "match strategy '" + s.name + "'");
+  }
+  Features read(const RecordSet& rs, uint32_t rec) const {
+    Features f;
+    auto field = [&](int left, int right) -> const Value& {
+      return rs.get(rec, static_cast<size_t>(side_ == Side::Left ? left : right));
+    };
+    if (s_.amount) {
+      const Value& v = field(s_.amount->left, s_.amount->right);
+      if (v.kind != ValueKind::Money) f.usable = false;
+      f.currency = v.currency;
+      f.amount = v.i;
+    }
+    if (s_.time) {
+      const Value& v = field(s_.time->left, s_.time->right);
+      if (v.kind != ValueKind::Time) f.usable = false;
+      else f.time = s_.time->calendar_days ? day_number(v.i, zone_) : v.i;
+    }
+    if (s_.reference) {
+      const Value& v = field(s_.reference->left, s_.reference->right);
+      auto ref = v.has_content() ? normalize(key_text(v)) : std::nullopt;
+      if (!ref || ref->empty()) f.usable = false;
+      else f.reference = std::move(*ref);
+    }
+    return f;
+  }
+  std::optional<std::string> normalize(std::string_view text) const {
+    const ReferenceNormalize& n = s_.reference->normalize;
+    if (regex_) {
+      auto g = regex_->first_group(text);
+      if (!g) return std::nullopt;
+      text = *g;
+    }
+    ReferenceNormalize rest = n;
+    rest.regex.clear();
+    return normalize_reference(text, rest);
+  }
+
+ private:
+  const CandidateStrategy& s_;
+  Side side_;
+  const date::time_zone* zone_ = nullptr;
+  std::unique_ptr<Regex> regex_;
+};
+
+// |delta| allowed between amounts `a` (left) and `b` (right) in minor units of a currency of
+// `scale` digits: the larger of the absolute tolerance and the percentage of the base.
+bool amount_within(const AmountCriterion& c, int scale, int64_t a, int64_t b) {
+  i128 delta = abs128(static_cast<i128>(b) - a);
+  if (delta <= c.absolute.to_scale(scale)) return true;
+  if (c.percent.units <= 0) return false;
+  i128 base = 0;
+  i128 la = abs128(a), lb = abs128(b);
+  switch (c.base) {
+    case ToleranceBase::Left: base = la; break;
+    case ToleranceBase::Right: base = lb; break;
+    case ToleranceBase::Larger: base = std::max(la, lb); break;
+    case ToleranceBase::Smaller: base = std::min(la, lb); break;
+  }
+  // delta <= base * units / (100 * 10^scale), without division: exact at the boundary.
+  i128 denom = 100;
+  for (int i = 0; i < c.percent.scale; ++i) denom *= 10;
+  return delta * denom <= base * c.percent.units;
+}
+
+// The widest |b - a| any b may be at for left amount `a`: the search window.
+int64_t amount_reach(const AmountCriterion& c, int scale, int64_t a) {
+  i128 reach = std::max<int64_t>(c.absolute.to_scale(scale), 0);
+  if (c.percent.units > 0) {
+    i128 denom = 100;
+    for (int i = 0; i < c.percent.scale; ++i) denom *= 10;
+    i128 la = abs128(a);
+    i128 pct_part = la * c.percent.units / denom + 1;
+    // Bases that may be larger than |a| (right, larger): |b| <= |a| / (1 - p).
+    if (c.base == ToleranceBase::Right || c.base == ToleranceBase::Larger) {
+      i128 rest = denom - c.percent.units;  // > 0: strategy_problem() refuses p >= 100 %
+      pct_part = la * c.percent.units / rest + 1;
+    }
+    reach = std::max(reach, pct_part);
+  }
+  return saturate(reach);
+}
+
+// The right-side time range a left time `t` admits.
+std::pair<int64_t, int64_t> time_range(const TimeCriterion& c, int64_t t) {
+  auto add = [](int64_t x, int64_t y) { return saturate(static_cast<i128>(x) + y); };
+  switch (c.direction) {
+    case TimeDirection::RightAfter: return {add(t, c.min), add(t, c.max)};
+    case TimeDirection::RightBefore: return {add(t, -c.max), add(t, -c.min)};
+    case TimeDirection::Either: break;
+  }
+  return {add(t, -c.max), add(t, c.max)};
+}
+
+bool time_within(const TimeCriterion& c, int64_t t_left, int64_t t_right) {
+  i128 lag = static_cast<i128>(t_right) - t_left;
+  if (c.direction == TimeDirection::RightBefore) lag = -lag;
+  if (c.direction == TimeDirection::Either) lag = abs128(lag);
+  return lag >= c.min && lag <= c.max;
+}
+
+bool contains(std::string_view hay, std::string_view needle) { return hay.find(needle) != std::string_view::npos; }
+
+struct Scored {
+  CandidatePair p;
+  int64_t abs_amount, abs_time;
+};
+
+}  // namespace
+
+const char* tolerance_base_name(ToleranceBase b) {
+  switch (b) {
+    case ToleranceBase::Left: return "left";
+    case ToleranceBase::Right: return "right";
+    case ToleranceBase::Larger: return "larger";
+    case ToleranceBase::Smaller: return "smaller";
+  }
+  return "?";
+}
+
+std::string strategy_problem(const CandidateStrategy& s) {
+  std::string where = "match strategy '" + s.name + "': ";
+  if (!s.amount && !s.time && !(s.reference && s.reference->mode == ReferenceMode::Equal))
+    return where + "a keyless strategy needs an amount or a time criterion (or an equal reference) to bound its "
+                   "candidates; a contains or similarity reference alone would compare every record with every other";
+  if (s.amount) {
+    if (s.amount->absolute.units < 0 || s.amount->percent.units < 0) return where + "a tolerance cannot be negative";
+    i128 denom = 100;
+    for (int i = 0; i < s.amount->percent.scale; ++i) denom *= 10;
+    if ((s.amount->base == ToleranceBase::Right || s.amount->base == ToleranceBase::Larger) &&
+        s.amount->percent.units >= denom)
+      return where + "a percentage tolerance of the right or larger amount must be below 100 %";
+  }
+  if (s.time) {
+    if (s.time->min < 0 || s.time->max < s.time->min)
+      return where + "the time window needs 0 <= min <= max, found min " + std::to_string(s.time->min) + ", max " +
+             std::to_string(s.time->max);
+    if (s.time->calendar_days && s.time->zone != "UTC") {
+      try {
+        date::locate_zone(s.time->zone);
+      } catch (const std::exception&) {
+        return where + "unknown time zone '" + s.time->zone + "' (an IANA name such as America/New_York)";
+      }
+    }
+  }
+  if (s.reference && s.reference->mode == ReferenceMode::Similar &&
+      (s.reference->threshold_permille < 0 || s.reference->threshold_permille > 1000))
+    return where + "a similarity threshold is between 0 and 1";
+  if (s.max_candidates == 0) return where + "max_candidates must be at least 1";
+  return {};
+}
+
+std::optional<std::string> normalize_reference(std::string_view text, const ReferenceNormalize& n) {
+  std::string out;
+  if (!n.regex.empty()) {
+    Regex re(n.regex, "reference");
+    auto g = re.first_group(text);
+    if (!g) return std::nullopt;
+    out.assign(*g);
+  } else {
+    out.assign(text);
+  }
+  if (n.remove_spaces)
+    out.erase(std::remove_if(out.begin(), out.end(), [](unsigned char c) { return std::isspace(c); }), out.end());
+  if (n.trim) out = std::string(trim(out));
+  if (n.ignore_case)
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (n.strip_leading_zeros) {
+    size_t z = 0;
+    while (z + 1 < out.size() && out[z] == '0') ++z;  // "000" keeps one zero
+    out.erase(0, z);
+  }
+  return out;
+}
+
+int similarity_permille(std::string_view a, std::string_view b, SimilarityMethod method) {
+  if (a == b) return 1000;
+  if (a.empty() || b.empty()) return 0;
+  if (method == SimilarityMethod::Levenshtein) {
+    // 1 - distance / longer length, in whole permille rounded down.
+    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+      cur[0] = i;
+      for (size_t j = 1; j <= b.size(); ++j)
+        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      std::swap(prev, cur);
+    }
+    size_t longer = std::max(a.size(), b.size());
+    return static_cast<int>((longer - prev[b.size()]) * 1000 / longer);
+  }
+  // Jaro-Winkler, prefix scale 0.1 over at most 4 characters. Computed in integers
+  // (matches and transpositions are counts): the same answer on every machine.
+  size_t window = std::max(a.size(), b.size()) / 2;
+  window = window ? window - 1 : 0;
+  std::vector<char> a_hit(a.size(), 0), b_hit(b.size(), 0);
+  int64_t m = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    size_t lo = i > window ? i - window : 0, hi = std::min(b.size(), i + window + 1);
+    for (size_t j = lo; j < hi; ++j)
+      if (!b_hit[j] && a[i] == b[j]) {
+        a_hit[i] = b_hit[j] = 1;
+        ++m;
+        break;
+      }
+  }
+  if (m == 0) return 0;
+  int64_t half_transpositions = 0;
+  for (size_t i = 0, j = 0; i < a.size(); ++i) {
+    if (!a_hit[i]) continue;
+    while (!b_hit[j]) ++j;
+    if (a[i] != b[j]) ++half_transpositions;
+    ++j;
+  }
+  int64_t t = half_transpositions / 2;
+  int64_t la = static_cast<int64_t>(a.size()), lb = static_cast<int64_t>(b.size());
+  // jaro = (m/la + m/lb + (m - t)/m) / 3, as a fraction num / den.
+  i128 den = static_cast<i128>(3) * la * lb * m;
+  i128 num = static_cast<i128>(m) * lb * m + static_cast<i128>(m) * la * m + static_cast<i128>(m - t) * la * lb;
+  int64_t prefix = 0;
+  while (prefix < 4 && prefix < la && prefix < lb && a[static_cast<size_t>(prefix)] == b[static_cast<size_t>(prefix)])
+    ++prefix;
+  // jw = jaro + prefix * 0.1 * (1 - jaro) = (10 num + prefix (den - num)) / (10 den)
+  i128 jw_num = 10 * num + prefix * (den - num), jw_den = 10 * den;
+  return static_cast<int>(jw_num * 1000 / jw_den);
+}
+
+CandidateResult pair_candidates(const RecordSet& left, std::span<const uint32_t> left_rows, const RecordSet& right,
+                                std::span<const uint32_t> right_rows, const CandidateStrategy& s) {
+  if (std::string why = strategy_problem(s); !why.empty()) throw UserError(why);
+  FeatureReader lread(s, Side::Left), rread(s, Side::Right);
+
+  // The right side, indexed once: sorted by (currency, amount, time), or by time, or hashed
+  // by reference when an equal reference is all there is.
+  struct Entry {
+    Features f;
+    uint32_t rec;
+  };
+  std::vector<Entry> index;
+  index.reserve(right_rows.size());
+  for (uint32_t r : right_rows) {
+    Features f = rread.read(right, r);
+    if (f.usable) index.push_back({std::move(f), r});
+  }
+  auto order = [](const Entry& x, const Entry& y) {
+    if (x.f.currency != y.f.currency) return x.f.currency < y.f.currency;
+    if (x.f.amount != y.f.amount) return x.f.amount < y.f.amount;
+    if (x.f.time != y.f.time) return x.f.time < y.f.time;
+    return x.rec < y.rec;
+  };
+  std::sort(index.begin(), index.end(), order);
+  std::unordered_map<std::string_view, std::vector<uint32_t>> by_reference;  // positions in index
+  const bool hashed = !s.amount && !s.time;
+  if (hashed)
+    for (uint32_t i = 0; i < index.size(); ++i) by_reference[index[i].f.reference].push_back(i);
+
+  CandidateResult result;
+  std::vector<Scored> scored;
+  for (uint32_t l : left_rows) {
+    Features lf = lread.read(left, l);
+    if (!lf.usable) continue;
+    size_t looked = 0;
+    bool cut = false;
+    auto consider = [&](const Entry& e) {
+      if (++looked > s.max_candidates) {
+        cut = true;
+        return false;
+      }
+      CandidatePair p{l, e.rec, 0, 0, -1};
+      if (s.amount) {
+        if (e.f.currency != lf.currency || !amount_within(*s.amount, currency_scale(lf.currency), lf.amount, e.f.amount))
+          return true;
+        p.amount_delta = saturate(static_cast<i128>(e.f.amount) - lf.amount);
+      }
+      if (s.time) {
+        if (!time_within(*s.time, lf.time, e.f.time)) return true;
+        p.time_delta = saturate(static_cast<i128>(e.f.time) - lf.time);
+      }
+      if (s.reference) {
+        const auto& rc = *s.reference;
+        const std::string &a = lf.reference, &b = e.f.reference;
+        if (rc.mode == ReferenceMode::Equal && a != b) return true;
+        if (rc.mode == ReferenceMode::Contains && !contains(a, b) && !contains(b, a)) return true;
+        p.similarity = rc.mode == ReferenceMode::Similar ? similarity_permille(a, b, rc.method) : 1000;
+        if (p.similarity < rc.threshold_permille && rc.mode == ReferenceMode::Similar) return true;
+      }
+      scored.push_back({p, std::llabs(p.amount_delta == INT64_MIN ? INT64_MAX : p.amount_delta),
+                        std::llabs(p.time_delta == INT64_MIN ? INT64_MAX : p.time_delta)});
+      return true;
+    };
+    if (hashed) {
+      auto it = by_reference.find(lf.reference);
+      if (it != by_reference.end())
+        for (uint32_t i : it->second)
+          if (!consider(index[i])) break;
+    } else if (s.amount) {
+      int64_t reach = amount_reach(*s.amount, currency_scale(lf.currency), lf.amount);
+      Entry lo{{true, lf.currency, saturate(static_cast<i128>(lf.amount) - reach), INT64_MIN, {}}, 0};
+      auto it = std::lower_bound(index.begin(), index.end(), lo, order);
+      int64_t top = saturate(static_cast<i128>(lf.amount) + reach);
+      while (it != index.end() && it->f.currency == lf.currency && it->f.amount <= top && !cut) {
+        // One run of equal amounts: with a window, binary-search its time range.
+        auto run_end = std::upper_bound(it, index.end(), *it, [](const Entry& x, const Entry& y) {
+          return x.f.currency != y.f.currency || x.f.amount < y.f.amount;
+        });
+        auto from = it, to = run_end;
+        if (s.time) {
+          auto [t0, t1] = time_range(*s.time, lf.time);
+          from = std::lower_bound(it, run_end, t0, [](const Entry& x, int64_t t) { return x.f.time < t; });
+          to = std::upper_bound(from, run_end, t1, [](int64_t t, const Entry& x) { return t < x.f.time; });
+        }
+        for (auto e = from; e != to; ++e)
+          if (!consider(*e)) break;
+        it = run_end;
+      }
+    } else {
+      // Time alone: the index is sorted by time within currency 0 (no amount read).
+      auto [t0, t1] = time_range(*s.time, lf.time);
+      auto from = std::lower_bound(index.begin(), index.end(), t0, [](const Entry& x, int64_t t) { return x.f.time < t; });
+      for (auto e = from; e != index.end() && e->f.time <= t1; ++e)
+        if (!consider(*e)) break;
+    }
+    if (cut) ++result.cut_short;
+  }
+
+  // Best pairs first; ids and lines last, so the outcome does not depend on input order.
+  std::sort(scored.begin(), scored.end(), [&](const Scored& x, const Scored& y) {
+    if (x.abs_amount != y.abs_amount) return x.abs_amount < y.abs_amount;
+    if (x.abs_time != y.abs_time) return x.abs_time < y.abs_time;
+    if (x.p.similarity != y.p.similarity) return x.p.similarity > y.p.similarity;
+    if (auto c = left.id(x.p.left).compare(left.id(y.p.left)); c != 0) return c < 0;
+    if (auto c = right.id(x.p.right).compare(right.id(y.p.right)); c != 0) return c < 0;
+    if (left.line(x.p.left) != left.line(y.p.left)) return left.line(x.p.left) < left.line(y.p.left);
+    return right.line(x.p.right) < right.line(y.p.right);
+  });
+  std::vector<char> left_taken(left.size(), 0), right_taken(right.size(), 0);
+  for (const Scored& c : scored) {
+    if (left_taken[c.p.left] || right_taken[c.p.right]) continue;
+    left_taken[c.p.left] = right_taken[c.p.right] = 1;
+    result.pairs.push_back(c.p);
+  }
+  std::sort(result.pairs.begin(), result.pairs.end(), [&](const CandidatePair& x, const CandidatePair& y) {
+    return left.line(x.left) < left.line(y.left);
+  });
+  return result;
+}
+
+}  // namespace seam
