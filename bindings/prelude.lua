@@ -479,6 +479,135 @@ local function key_list(v, what)
   return out
 end
 
+-- Match strategies: how records become match groups, tried in order. A keyed strategy
+-- joins on equal keys (after an optional normalize); a candidate strategy pairs records
+-- no key joins, by amount, time and reference (engine/match/candidates.hpp).
+local NORMALIZE_FLAGS = { "ignore_case", "trim", "remove_spaces", "strip_leading_zeros" }
+local TOLERANCE_BASES = { left = true, right = true, larger = true, smaller = true }
+local TIME_UNITS = { minutes = true, hours = true, days = true }
+local DIRECTIONS = { either = true, after = true, before = true }
+local SIMILARITY_METHODS = { jaro_winkler = true, levenshtein = true }
+
+local function normalize_options(v, what)
+  if v == nil then return {} end
+  check_table(v, what)
+  local allowed = { "regex" }
+  for _, k in ipairs(NORMALIZE_FLAGS) do allowed[#allowed + 1] = k end
+  check_options(v, allowed, what)
+  local out = {}
+  for _, k in ipairs(NORMALIZE_FLAGS) do
+    if v[k] ~= nil and type(v[k]) ~= "boolean" then user_error(what .. "." .. k .. " expects true or false, found " .. type(v[k])) end
+    out[k] = v[k]
+  end
+  if v.regex ~= nil then check_string(v.regex, what .. ".regex"); out.regex = v.regex end
+  return out
+end
+
+-- `field = "x"` names the same field on both sides; `left`/`right` name each.
+local function both_fields(t, what)
+  local l, r = t.left or t.field, t.right or t.field
+  check_string(l, what .. ".left (or field)")
+  check_string(r, what .. ".right (or field)")
+  return l, r
+end
+
+local function one_of(v, allowed, default, what, names)
+  if v == nil then return default end
+  if type(v) ~= "string" or not allowed[v] then
+    user_error(what .. " must be " .. names .. ", found '" .. tostring(v) .. "'")
+  end
+  return v
+end
+
+local function match_strategy(s, i, what, file, line)
+  local sw = what .. " match[" .. i .. "]"
+  check_table(s, sw)
+  check_options(s, { "name", "left", "right", "normalize", "amount", "time", "reference", "max_candidates" }, sw)
+  local out = { name = s.name or ("strategy " .. i), file = file, line = line }
+  check_string(out.name, sw .. " name")
+  if s.left ~= nil or s.right ~= nil then
+    if s.amount or s.time or s.reference then
+      user_error(sw .. " joins on keys (left, right) and also names criteria (amount, time, reference): a strategy is one or the other")
+    end
+    out.keyed = true
+    out.left_key = key_list(s.left, sw .. ".left")
+    out.right_key = key_list(s.right, sw .. ".right")
+    out.normalize = normalize_options(s.normalize, sw .. ".normalize")
+    return out
+  end
+  if s.normalize ~= nil then user_error(sw .. ": normalize applies to keys; for a reference write reference = { normalize = ... }") end
+  if s.amount == nil and s.time == nil and s.reference == nil then
+    user_error(sw .. " needs keys (left = ..., right = ...) or criteria (amount, time, reference)")
+  end
+  out.keyed = false
+  if s.amount ~= nil then
+    local aw = sw .. ".amount"
+    check_table(s.amount, aw)
+    check_options(s.amount, { "field", "left", "right", "tolerance", "tolerance_pct", "base" }, aw)
+    out.amount_left, out.amount_right = both_fields(s.amount, aw)
+    out.tolerance = number_ref(s.amount.tolerance, aw .. ".tolerance")
+    out.tolerance_pct = number_ref(s.amount.tolerance_pct, aw .. ".tolerance_pct")
+    out.base = one_of(s.amount.base, TOLERANCE_BASES, "left", aw .. ".base", "left, right, larger or smaller")
+  end
+  if s.time ~= nil then
+    local tw = sw .. ".time"
+    check_table(s.time, tw)
+    check_options(s.time, { "field", "left", "right", "min", "max", "unit", "zone", "direction" }, tw)
+    out.time_left, out.time_right = both_fields(s.time, tw)
+    if s.time.max == nil then user_error(tw .. " needs max = the widest lag (in its unit)") end
+    out.time_min = number_ref(s.time.min or 0, tw .. ".min")
+    out.time_max = number_ref(s.time.max, tw .. ".max")
+    out.time_unit = one_of(s.time.unit, TIME_UNITS, "minutes", tw .. ".unit", "minutes, hours or days")
+    if s.time.zone ~= nil then
+      check_string(s.time.zone, tw .. ".zone")
+      if out.time_unit ~= "days" then user_error(tw .. ".zone counts calendar days: it needs unit = \"days\"") end
+      out.zone = s.time.zone
+    end
+    out.direction = one_of(s.time.direction, DIRECTIONS, "either", tw .. ".direction", "either, after (right after left) or before")
+  end
+  if s.reference ~= nil then
+    local rw = sw .. ".reference"
+    local r = s.reference
+    check_table(r, rw)
+    check_options(r, { "field", "left", "right", "normalize", "equal", "contains", "similarity", "method" }, rw)
+    out.ref_left, out.ref_right = both_fields(r, rw)
+    out.ref_normalize = normalize_options(r.normalize, rw .. ".normalize")
+    local modes = (r.equal and 1 or 0) + (r.contains and 1 or 0) + (r.similarity ~= nil and 1 or 0)
+    if modes > 1 then user_error(rw .. " takes one of equal = true, contains = true or similarity = N") end
+    out.ref_mode = r.contains and "contains" or r.similarity ~= nil and "similar" or "equal"
+    if r.similarity ~= nil then out.threshold = number_ref(r.similarity, rw .. ".similarity") end
+    if r.method ~= nil then
+      if r.similarity == nil then user_error(rw .. ".method applies to similarity = N") end
+      out.method = one_of(r.method, SIMILARITY_METHODS, "jaro_winkler", rw .. ".method", "jaro_winkler or levenshtein")
+    end
+  end
+  if s.max_candidates ~= nil then
+    if math.type(s.max_candidates) ~= "integer" or s.max_candidates < 1 then
+      user_error(sw .. ".max_candidates expects a whole number of at least 1, found " .. tostring(s.max_candidates))
+    end
+    out.max_candidates = s.max_candidates
+  end
+  return out
+end
+
+-- match = { left = ..., right = ... } (one keyed strategy), or a list of strategies:
+-- match = { { left = ..., right = ... }, { amount = ..., time = ... }, cardinality = ... }.
+local function match_strategies(m, what, file, line)
+  if #m == 0 then
+    check_options(m, { "left", "right", "cardinality", "normalize" }, what .. " match")
+    local only = match_strategy({ name = "key", left = m.left, right = m.right, normalize = m.normalize }, 1, what, file, line)
+    return { only }
+  end
+  check_options(m, { "cardinality" }, what .. " match (with a list of strategies)")
+  local out, names = {}, {}
+  for i, s in ipairs(m) do
+    out[i] = match_strategy(s, i, what, file, line)
+    if names[out[i].name] then user_error(what .. " match: two strategies are named '" .. out[i].name .. "'") end
+    names[out[i].name] = true
+  end
+  return out
+end
+
 -- One reconciliation between two systems.
 local function declare_reconcile(name, body, file, line)
   local what = 'reconcile "' .. name .. '"'
@@ -491,7 +620,9 @@ local function declare_reconcile(name, body, file, line)
     user_error(what .. ": system_of_record must be \"" .. body.left .. "\" or \"" .. body.right .. "\", found \"" .. tostring(sor) .. "\"")
   end
   check_table(body.match, what .. " match")
-  check_options(body.match, { "left", "right", "cardinality" }, what .. " match")
+  local strategies = match_strategies(body.match, what, file, line)
+  local first_keyed
+  for _, st in ipairs(strategies) do if st.keyed then first_keyed = first_keyed or st end end
   local cardinality = body.match.cardinality or "one_to_one"
   if not CARDINALITIES[cardinality] then
     user_error(what .. ": cardinality must be one_to_one, one_to_many, many_to_one or many_to_many, found '" .. tostring(cardinality) .. "'")
@@ -510,8 +641,9 @@ local function declare_reconcile(name, body, file, line)
   end
   decls.reconciles[#decls.reconciles + 1] = {
     name = name, left = body.left, right = body.right, system_of_record = sor,
-    left_key = key_list(body.match.left, what .. " match.left"),
-    right_key = key_list(body.match.right, what .. " match.right"),
+    left_key = first_keyed and first_keyed.left_key or {},
+    right_key = first_keyed and first_keyed.right_key or {},
+    strategies = strategies,
     cardinality = cardinality, rules = rules, file = file, line = line,
   }
 end

@@ -224,6 +224,12 @@ class DeclReader {
     if (lua_istable(L_, -1)) f();
     lua_pop(L_, 1);
   }
+  bool has(const char* key) {
+    lua_getfield(L_, -1, key);
+    bool yes = !lua_isnil(L_, -1);
+    lua_pop(L_, 1);
+    return yes;
+  }
   bool has_function(const char* key) {
     lua_getfield(L_, -1, key);
     bool yes = lua_isfunction(L_, -1);
@@ -252,6 +258,83 @@ std::string source_lines(const LoadContext& ctx, const std::string& chunk, int f
     return out;
   }
   return {};
+}
+
+ReferenceNormalize read_normalize(DeclReader& d, const char* key) {
+  ReferenceNormalize n;
+  d.with(key, [&] {
+    n.ignore_case = d.opt_bool("ignore_case").value_or(false);
+    n.trim = d.opt_bool("trim").value_or(true);
+    n.remove_spaces = d.opt_bool("remove_spaces").value_or(false);
+    n.strip_leading_zeros = d.opt_bool("strip_leading_zeros").value_or(false);
+    n.regex = d.str("regex");
+  });
+  return n;
+}
+
+std::string normalize_definition(const ReferenceNormalize& n) {
+  return std::string(n.ignore_case ? "i" : "") + (n.trim ? "t" : "") + (n.remove_spaces ? "s" : "") +
+         (n.strip_leading_zeros ? "z" : "") + (n.regex.empty() ? "" : "/" + n.regex + "/");
+}
+
+MatchStrategySpec read_strategy(DeclReader& d) {
+  MatchStrategySpec m;
+  m.name = d.str("name");
+  m.loc = d.loc();
+  m.keyed = d.opt_bool("keyed").value_or(true);
+  std::ostringstream def;
+  if (m.keyed) {
+    m.left_key = d.string_list("left_key");
+    m.right_key = d.string_list("right_key");
+    m.key_normalize = read_normalize(d, "normalize");
+    def << "key";
+    for (const auto& k : m.left_key) def << " " << k;
+    def << " =";
+    for (const auto& k : m.right_key) def << " " << k;
+    if (m.key_normalize.any()) def << " normalize=" << normalize_definition(m.key_normalize);
+    m.definition = def.str();
+    return m;
+  }
+  m.amount_left = d.str("amount_left");
+  m.amount_right = d.str("amount_right");
+  m.tolerance = d.number_ref("tolerance", m.loc);
+  m.tolerance_pct = d.number_ref("tolerance_pct", m.loc);
+  std::string base = d.str("base");
+  for (auto b : {ToleranceBase::Left, ToleranceBase::Right, ToleranceBase::Larger, ToleranceBase::Smaller})
+    if (base == tolerance_base_name(b)) m.base = b;
+  m.time_left = d.str("time_left");
+  m.time_right = d.str("time_right");
+  m.time_min = d.number_ref("time_min", m.loc);
+  m.time_max = d.number_ref("time_max", m.loc);
+  if (auto u = d.opt_str("time_unit")) m.time_unit = *u;
+  if (auto z = d.opt_str("zone")) m.zone = *z;
+  std::string dir = d.str("direction");
+  m.direction = dir == "after" ? TimeDirection::RightAfter : dir == "before" ? TimeDirection::RightBefore : TimeDirection::Either;
+  m.ref_left = d.str("ref_left");
+  m.ref_right = d.str("ref_right");
+  m.ref_normalize = read_normalize(d, "ref_normalize");
+  std::string mode = d.str("ref_mode");
+  m.ref_mode = mode == "contains" ? ReferenceMode::Contains : mode == "similar" ? ReferenceMode::Similar : ReferenceMode::Equal;
+  m.method = d.str("method") == "levenshtein" ? SimilarityMethod::Levenshtein : SimilarityMethod::JaroWinkler;
+  m.threshold = d.number_ref("threshold", m.loc);
+  if (d.has("max_candidates")) m.max_candidates = d.integer("max_candidates");
+  def << "candidates";
+  if (!m.amount_left.empty())
+    def << " amount " << m.amount_left << "~" << m.amount_right << " tolerance=" << m.tolerance.str()
+        << " pct=" << m.tolerance_pct.str() << " base=" << tolerance_base_name(m.base);
+  if (!m.time_left.empty())
+    def << " time " << m.time_left << "~" << m.time_right << " " << m.time_min.str() << ".." << m.time_max.str() << " "
+        << m.time_unit << " zone=" << m.zone << " direction=" << (dir.empty() ? "either" : dir);
+  if (!m.ref_left.empty())
+    def << " reference " << m.ref_left << "~" << m.ref_right << " " << (mode.empty() ? "equal" : mode)
+        << (m.ref_mode == ReferenceMode::Similar
+                ? std::string(" ") + (m.method == SimilarityMethod::Levenshtein ? "levenshtein" : "jaro_winkler") +
+                      ">=" + m.threshold.str()
+                : "")
+        << " normalize=" << normalize_definition(m.ref_normalize);
+  def << " max_candidates=" << m.max_candidates;
+  m.definition = def.str();
+  return m;
 }
 
 std::string rule_definition(const RuleSpec& r, const std::string& lua_source) {
@@ -372,6 +455,7 @@ StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
     std::string card = d.str("cardinality");
     for (auto c : {Cardinality::OneToOne, Cardinality::OneToMany, Cardinality::ManyToOne, Cardinality::ManyToMany})
       if (card == cardinality_name(c)) r.cardinality = c;
+    d.each("strategies", [&] { r.strategies.push_back(read_strategy(d)); });
     d.each("rules", [&] {
       RuleSpec rule;
       rule.kind = rule_kind(d.str("kind"));

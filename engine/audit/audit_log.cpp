@@ -63,6 +63,7 @@ struct AuditLog::Batch {
     int64_t group_no;
     size_t key, key_len, left, left_len, right, right_len, outcomes, outcomes_len;
     size_t first_detail, details;
+    GroupOrigin origin;  // strategy -1: none recorded
   };
   struct Detail {
     int64_t position;
@@ -205,6 +206,18 @@ std::string compute_seal(Db& db, int64_t run_id, const std::string& prev_seal, c
       for (int c = 3; c < 8; ++c) h.field(s.text_at(c));
     }
   }
+  {
+    // How groups were formed, for runs that record it (none before v5: they hash as before).
+    Statement s(db, "SELECT reconcile_no, strategy_no, name, definition FROM run_strategies WHERE run_id = ?1 "
+                    "ORDER BY reconcile_no, strategy_no");
+    s.bind(1, run_id);
+    while (s.step()) {
+      h.field(s.int_at(0));
+      h.field(s.int_at(1));
+      h.field(s.bytes_at(2));
+      h.field(s.bytes_at(3));
+    }
+  }
   h.field(rejects_digest);
   h.field(verdicts_digest);
   return h.hex_final();
@@ -284,7 +297,8 @@ int64_t AuditLog::rule_id(const std::string& stack, const std::string& reconcile
 }
 
 void AuditLog::add_reconcile(int reconcile_no, const std::string& name, const std::string& left,
-                             const std::string& right, const std::vector<int64_t>& rule_ids) {
+                             const std::string& right, const std::vector<int64_t>& rule_ids,
+                             const std::vector<MatchStrategySpec>* strategies) {
   submit_batch();
   writer_->drain();
   Transaction tx(db_, "BEGIN IMMEDIATE");
@@ -294,6 +308,13 @@ void AuditLog::add_reconcile(int reconcile_no, const std::string& name, const st
   Statement rr(db_, "INSERT INTO run_rules (run_id, reconcile_no, position, rule_id) VALUES (?1, ?2, ?3, ?4)");
   for (size_t i = 0; i < rule_ids.size(); ++i)
     rr.bind(1, run_id_).bind(2, reconcile_no).bind(3, static_cast<int64_t>(i)).bind(4, rule_ids[i]).run();
+  if (strategies) {
+    Statement st(db_,
+                 "INSERT INTO run_strategies (run_id, reconcile_no, strategy_no, name, definition) VALUES (?1, ?2, ?3, ?4, ?5)");
+    for (size_t i = 0; i < strategies->size(); ++i)
+      st.bind(1, run_id_).bind(2, reconcile_no).bind(3, static_cast<int64_t>(i)).bind(4, (*strategies)[i].name)
+          .bind(5, (*strategies)[i].definition).run();
+  }
   tx.commit();
 }
 
@@ -317,10 +338,10 @@ void AuditLog::add_input(const InputStats& stats, const std::vector<Reject>& rej
 }
 
 void AuditLog::add_group(int reconcile_no, std::string_view key, std::string_view left_ids,
-                         std::string_view right_ids, const std::vector<Verdict>& verdicts) {
+                         std::string_view right_ids, const std::vector<Verdict>& verdicts, const GroupOrigin* origin) {
   Batch& b = *batch_;
   Batch::Row row{reconcile_no, group_no_++, 0, key.size(), 0, left_ids.size(), 0, right_ids.size(), 0,
-                 verdicts.size(), b.details.size(), 0};
+                 verdicts.size(), b.details.size(), 0, origin ? *origin : GroupOrigin{}};
   row.key = b.put(key);
   row.left = b.put(left_ids);
   row.right = b.put(right_ids);
@@ -335,6 +356,8 @@ void AuditLog::add_group(int reconcile_no, std::string_view key, std::string_vie
   // Hashed here, not on the writer: the writer is the slower of the two threads, and the
   // group is in this thread's cache. Details after their group, as verify reads them back.
   digest_.group(row.group_no, reconcile_no, key, left_ids, right_ids, b.view(row.outcomes, row.outcomes_len));
+  if (const GroupOrigin& o = row.origin; o.strategy >= 0)
+    digest_.origin(o.strategy, o.keyless, o.amount_delta, o.time_delta, o.similarity);
   for (size_t d = row.first_detail; d < row.first_detail + row.details; ++d) {
     const Verdict& v = b.details[d].verdict;
     digest_.detail(b.details[d].position, v.expected, v.actual, v.delta, v.message);
@@ -368,6 +391,12 @@ void AuditLog::write_batch(const Batch& b) {
                                      b.view(row.right, row.right_len), b.view(row.outcomes, row.outcomes_len)}) {
         json += ',';
         json_escape_to(json, field);
+      }
+      if (const GroupOrigin& o = row.origin; o.strategy >= 0) {
+        json += ',' + std::to_string(o.strategy);
+        if (o.keyless)
+          json += ',' + std::to_string(o.amount_delta) + ',' + std::to_string(o.time_delta) + ',' +
+                  std::to_string(o.similarity);
       }
       json += ']';
     }

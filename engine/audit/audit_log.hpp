@@ -16,6 +16,7 @@
 #include "engine/audit/db.hpp"
 #include "engine/audit/run_digest.hpp"
 #include "engine/mapping/records.hpp"
+#include "engine/match/matcher.hpp"
 #include "engine/rules/verdict.hpp"
 #include "engine/run/params.hpp"
 #include "engine/spec/stack_spec.hpp"
@@ -62,12 +63,14 @@ class AuditLog {
   int64_t begin_run(const RunHeader& header, const ParamValues& params);
   // The catalog id of a rule version, added on first sight.
   int64_t rule_id(const std::string& stack, const std::string& reconcile, const RuleSpec& rule);
+  // `strategies`, when given, are recorded (a reconciliation with several, or keyless ones).
   void add_reconcile(int reconcile_no, const std::string& name, const std::string& left, const std::string& right,
-                     const std::vector<int64_t>& rule_ids);
+                     const std::vector<int64_t>& rule_ids, const std::vector<MatchStrategySpec>* strategies = nullptr);
   void add_input(const InputStats& stats, const std::vector<Reject>& rejects);
   // One match group and the verdicts of its rules, in rule order. Copies what it keeps.
+  // `origin`: how the group was formed (nullptr when its reconciliation records none).
   void add_group(int reconcile_no, std::string_view key, std::string_view left_ids, std::string_view right_ids,
-                 const std::vector<Verdict>& verdicts);
+                 const std::vector<Verdict>& verdicts, const GroupOrigin* origin = nullptr);
   // Writes what is pending and seals the run; returns the seal.
   // `with_seal`, when given, runs inside the sealing transaction: what it writes becomes
   // visible together with the sealed run, or not at all.

@@ -16,7 +16,8 @@ namespace {
 // one row per verdict for people and tools.
 // One row per verdict, expanded from the groups' outcome letters and the non-pass details;
 // recreated by migrations that change what `groups` is.
-constexpr const char* kVerdictViews = R"SQL(
+// Until v5 (groups had no strategy).
+constexpr const char* kVerdictViewsV1 = R"SQL(
 CREATE VIEW verdicts AS
 SELECT g.run_id,
        rc.name AS reconcile,
@@ -42,6 +43,40 @@ JOIN run_reconciles rc ON rc.run_id = g.run_id AND rc.reconcile_no = g.reconcile
 JOIN run_rules rr ON rr.run_id = g.run_id AND rr.reconcile_no = g.reconcile_no
 JOIN rules r ON r.id = rr.rule_id
 LEFT JOIN verdict_details d ON d.run_id = g.run_id AND d.group_no = g.group_no AND d.position = rr.position;
+
+CREATE VIEW failures AS
+SELECT * FROM verdicts WHERE outcome IN ('fail', 'error');
+)SQL";
+
+// Since v5: each verdict also names the match strategy that formed its group.
+constexpr const char* kVerdictViews = R"SQL(
+CREATE VIEW verdicts AS
+SELECT g.run_id,
+       rc.name AS reconcile,
+       g.group_key,
+       g.left_ids,
+       g.right_ids,
+       r.name AS rule,
+       r.kind AS rule_kind,
+       r.version AS rule_version,
+       r.source AS rule_source,
+       CASE substr(g.outcomes, rr.position + 1, 1)
+         WHEN 'P' THEN 'pass' WHEN 'F' THEN 'fail' WHEN 'W' THEN 'warn'
+         WHEN 'S' THEN 'skip' WHEN 'E' THEN 'error' WHEN 'N' THEN 'pending' END AS outcome,
+       r.severity,
+       d.expected,
+       d.actual,
+       d.delta,
+       d.message,
+       g.group_no,
+       rr.position,
+       ms.name AS match_strategy
+FROM groups g
+JOIN run_reconciles rc ON rc.run_id = g.run_id AND rc.reconcile_no = g.reconcile_no
+JOIN run_rules rr ON rr.run_id = g.run_id AND rr.reconcile_no = g.reconcile_no
+JOIN rules r ON r.id = rr.rule_id
+LEFT JOIN verdict_details d ON d.run_id = g.run_id AND d.group_no = g.group_no AND d.position = rr.position
+LEFT JOIN run_strategies ms ON ms.run_id = g.run_id AND ms.reconcile_no = g.reconcile_no AND ms.strategy_no = g.strategy_no;
 
 CREATE VIEW failures AS
 SELECT * FROM verdicts WHERE outcome IN ('fail', 'error');
@@ -160,7 +195,7 @@ CREATE TRIGGER runs_sealed BEFORE UPDATE ON runs WHEN OLD.seal IS NOT NULL
   BEGIN SELECT RAISE(ABORT, 'a sealed run cannot change'); END;
 
 )SQL");
-  db.exec(kVerdictViews);
+  db.exec(kVerdictViewsV1);
   db.exec(R"SQL(
 
 
@@ -302,7 +337,7 @@ UNION ALL
 SELECT b.run_id, b.first_group_no + j.key, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4
 FROM group_blocks b, json_each(b.groups) j;
 )SQL");
-  db.exec(kVerdictViews);
+  db.exec(kVerdictViewsV1);
 }
 
 // v5: the audit chain (chain.hpp). Every change seam makes to what can change after a run
@@ -330,7 +365,31 @@ CREATE TRIGGER chain_no_update BEFORE UPDATE ON chain BEGIN SELECT RAISE(ABORT, 
 CREATE TRIGGER chain_no_delete BEFORE DELETE ON chain BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER exceptions_keep_identity BEFORE UPDATE OF id, stack_name, reconcile, group_key, rule, first_run,
   first_seen_at ON exceptions BEGIN SELECT RAISE(ABORT, 'an exception keeps its identity'); END;
+-- How a reconciliation forms its groups, when it declares several strategies or keyless ones;
+-- each group block entry then also holds its strategy_no (and for a keyless strategy the
+-- amount delta, time delta and similarity it was paired with).
+CREATE TABLE run_strategies (
+  run_id       INTEGER NOT NULL REFERENCES runs(id),
+  reconcile_no INTEGER NOT NULL,
+  strategy_no  INTEGER NOT NULL,
+  name         TEXT NOT NULL,
+  definition   TEXT NOT NULL,
+  PRIMARY KEY (run_id, reconcile_no, strategy_no)
+) WITHOUT ROWID;
+CREATE TRIGGER run_strategies_no_update BEFORE UPDATE ON run_strategies BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER run_strategies_no_delete BEFORE DELETE ON run_strategies BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+DROP VIEW failures;
+DROP VIEW verdicts;
+DROP VIEW groups;
+CREATE VIEW groups AS
+SELECT run_id, group_no, reconcile_no, group_key, left_ids, right_ids, outcomes,
+       NULL AS strategy_no, NULL AS amount_delta, NULL AS time_delta, NULL AS similarity FROM group_rows
+UNION ALL
+SELECT b.run_id, b.first_group_no + j.key, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4,
+       j.value ->> 5, j.value ->> 6, j.value ->> 7, j.value ->> 8
+FROM group_blocks b, json_each(b.groups) j;
 )SQL");
+  db.exec(kVerdictViews);
   int64_t runs = 0;
   {
     Statement s(db, "SELECT count(*) FROM runs");

@@ -37,8 +37,8 @@ class FeatureReader {
  public:
   FeatureReader(const CandidateStrategy& s, Side side) : s_(s), side_(side) {
     if (s.time && s.time->calendar_days && s.time->zone != "UTC") zone_ = date::locate_zone(s.time->zone);
-    if (s.reference && !s.reference->normalize.regex.empty())
-      regex_ = std::make_unique<Regex>(s.reference->normalize.regex, "match strategy '" + s.name + "'");
+    if (s.reference)
+      normalizer_ = std::make_unique<ReferenceNormalizer>(s.reference->normalize, "match strategy '" + s.name + "'");
   }
   Features read(const RecordSet& rs, uint32_t rec) const {
     Features f;
@@ -58,29 +58,18 @@ class FeatureReader {
     }
     if (s_.reference) {
       const Value& v = field(s_.reference->left, s_.reference->right);
-      auto ref = v.has_content() ? normalize(key_text(v)) : std::nullopt;
+      auto ref = v.has_content() ? normalizer_->apply(key_text(v)) : std::nullopt;
       if (!ref || ref->empty()) f.usable = false;
       else f.reference = std::move(*ref);
     }
     return f;
-  }
-  std::optional<std::string> normalize(std::string_view text) const {
-    const ReferenceNormalize& n = s_.reference->normalize;
-    if (regex_) {
-      auto g = regex_->first_group(text);
-      if (!g) return std::nullopt;
-      text = *g;
-    }
-    ReferenceNormalize rest = n;
-    rest.regex.clear();
-    return normalize_reference(text, rest);
   }
 
  private:
   const CandidateStrategy& s_;
   Side side_;
   const date::time_zone* zone_ = nullptr;
-  std::unique_ptr<Regex> regex_;
+  std::unique_ptr<ReferenceNormalizer> normalizer_;
 };
 
 // |delta| allowed between amounts `a` (left) and `b` (right) in minor units of a currency of
@@ -148,16 +137,6 @@ struct Scored {
 
 }  // namespace
 
-const char* tolerance_base_name(ToleranceBase b) {
-  switch (b) {
-    case ToleranceBase::Left: return "left";
-    case ToleranceBase::Right: return "right";
-    case ToleranceBase::Larger: return "larger";
-    case ToleranceBase::Smaller: return "smaller";
-  }
-  return "?";
-}
-
 std::string strategy_problem(const CandidateStrategy& s) {
   std::string where = "match strategy '" + s.name + "': ";
   if (!s.amount && !s.time && !(s.reference && s.reference->mode == ReferenceMode::Equal))
@@ -190,27 +169,36 @@ std::string strategy_problem(const CandidateStrategy& s) {
   return {};
 }
 
-std::optional<std::string> normalize_reference(std::string_view text, const ReferenceNormalize& n) {
+ReferenceNormalizer::ReferenceNormalizer(const ReferenceNormalize& n, const std::string& where) : n_(n) {
+  if (!n.regex.empty()) regex_ = std::make_unique<Regex>(n.regex, where);
+}
+
+ReferenceNormalizer::~ReferenceNormalizer() = default;
+
+std::optional<std::string> ReferenceNormalizer::apply(std::string_view text) const {
   std::string out;
-  if (!n.regex.empty()) {
-    Regex re(n.regex, "reference");
-    auto g = re.first_group(text);
+  if (regex_) {
+    auto g = regex_->first_group(text);
     if (!g) return std::nullopt;
     out.assign(*g);
   } else {
     out.assign(text);
   }
-  if (n.remove_spaces)
+  if (n_.remove_spaces)
     out.erase(std::remove_if(out.begin(), out.end(), [](unsigned char c) { return std::isspace(c); }), out.end());
-  if (n.trim) out = std::string(trim(out));
-  if (n.ignore_case)
+  if (n_.trim) out = std::string(trim(out));
+  if (n_.ignore_case)
     for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (n.strip_leading_zeros) {
+  if (n_.strip_leading_zeros) {
     size_t z = 0;
     while (z + 1 < out.size() && out[z] == '0') ++z;  // "000" keeps one zero
     out.erase(0, z);
   }
   return out;
+}
+
+std::optional<std::string> normalize_reference(std::string_view text, const ReferenceNormalize& n) {
+  return ReferenceNormalizer(n).apply(text);
 }
 
 int similarity_permille(std::string_view a, std::string_view b, SimilarityMethod method) {

@@ -22,9 +22,7 @@
 
 namespace seam {
 
-// What a percentage tolerance is a percentage of.
-enum class ToleranceBase { Left, Right, Larger, Smaller };
-const char* tolerance_base_name(ToleranceBase b);
+class Regex;
 
 struct AmountCriterion {
   int left = -1, right = -1;  // money fields
@@ -32,8 +30,6 @@ struct AmountCriterion {
   Decimal percent;            // "1.5" is 1.5 %; within when |delta| <= max(absolute, percent of base)
   ToleranceBase base = ToleranceBase::Left;
 };
-
-enum class TimeDirection { Either, RightAfter, RightBefore };
 
 struct TimeCriterion {
   int left = -1, right = -1;  // time fields
@@ -43,14 +39,6 @@ struct TimeCriterion {
   int64_t min = 0, max = 0;
   bool calendar_days = false;
   std::string zone = "UTC";
-};
-
-enum class ReferenceMode { Equal, Contains, Similar };
-enum class SimilarityMethod { Levenshtein, JaroWinkler };
-
-struct ReferenceNormalize {
-  bool ignore_case = false, trim = true, remove_spaces = false, strip_leading_zeros = false;
-  std::string regex;  // keep capture group 1 (or the whole match); no match: no reference
 };
 
 struct ReferenceCriterion {
@@ -92,7 +80,18 @@ struct CandidateResult {
 CandidateResult pair_candidates(const RecordSet& left, std::span<const uint32_t> left_rows, const RecordSet& right,
                                 std::span<const uint32_t> right_rows, const CandidateStrategy& strategy);
 
-// The reference as a strategy compares it, for messages and tests.
+// A reference or key as a strategy compares it: the regex compiled once. nullopt when the
+// regex does not match (no reference at all).
+class ReferenceNormalizer {
+ public:
+  explicit ReferenceNormalizer(const ReferenceNormalize& n, const std::string& where = "reference");
+  ~ReferenceNormalizer();
+  std::optional<std::string> apply(std::string_view text) const;
+
+ private:
+  ReferenceNormalize n_;
+  std::unique_ptr<Regex> regex_;
+};
 std::optional<std::string> normalize_reference(std::string_view text, const ReferenceNormalize& n);
 // Similarity of two strings in permille (1000: identical).
 int similarity_permille(std::string_view a, std::string_view b, SimilarityMethod method);

@@ -18,9 +18,20 @@ struct MatchGroup {
   uint32_t right_begin = 0, right_count = 0;
 };
 
+// How a group was formed, when its reconciliation declares several strategies or keyless
+// ones: the strategy (its index), and how close the records were.
+struct GroupOrigin {
+  int strategy = -1;  // -1: no strategy matched (a one-sided group)
+  bool keyless = false;
+  int64_t amount_delta = 0;  // right - left, minor units (keyless, with an amount criterion)
+  int64_t time_delta = 0;    // right - left: µs, or calendar days (keyless, with a time criterion)
+  int similarity = -1;       // permille (keyless, with a reference criterion)
+};
+
 class MatchResult {
  public:
   std::vector<MatchGroup> groups;
+  std::vector<GroupOrigin> origins;  // one per group; empty for a single keyed strategy
   std::vector<uint32_t> left_rows, right_rows;  // record indices, grouped
   StringArena keys;                             // composite and non-text keys
 

@@ -17,6 +17,8 @@
 #include "engine/run/lint.hpp"
 #include "engine/match/matcher.hpp"
 #include "engine/match/nearest.hpp"
+#include "engine/match/strategies.hpp"
+#include "engine/run/strategy_plan.hpp"
 #include "engine/rules/builtin.hpp"
 #include "engine/util/result.hpp"
 #include "engine/value/clock.hpp"
@@ -125,6 +127,7 @@ void validate_stack(StackSpec& spec, const ParamValues& params) {
     if (r.left_key.size() != r.right_key.size())
       throw UserError(r.loc.str() + ": reconcile '" + r.name + "' matches " + std::to_string(r.left_key.size()) +
                       " left key fields with " + std::to_string(r.right_key.size()) + " right key fields");
+    plan_strategies(r, left, right, params);
     for (const auto& rule : r.rules) {
       compile_rule(rule, r, left, right, params);
       if (rule.caused_by_reconcile.empty()) continue;
@@ -301,11 +304,13 @@ class AuditSink final : public GroupSink {
   void begin_reconcile(size_t rn, const ReconcileSpec& rec) override {
     std::vector<int64_t> ids;
     for (const auto& r : rec.rules) ids.push_back(log_.rule_id(spec_.name, rec.name, r));
-    log_.add_reconcile(static_cast<int>(rn), rec.name, rec.left, rec.right, ids);
+    bool recorded = rec.strategies.size() > 1 || (rec.strategies.size() == 1 && !rec.strategies[0].keyed) ||
+                    (rec.strategies.size() == 1 && rec.strategies[0].key_normalize.any());
+    log_.add_reconcile(static_cast<int>(rn), rec.name, rec.left, rec.right, ids, recorded ? &rec.strategies : nullptr);
   }
   void group(size_t rn, std::string_view key, std::string_view lids, std::string_view rids,
-             const std::vector<Verdict>& verdicts) override {
-    log_.add_group(static_cast<int>(rn), key, lids, rids, verdicts);
+             const std::vector<Verdict>& verdicts, const GroupOrigin* origin) override {
+    log_.add_group(static_cast<int>(rn), key, lids, rids, verdicts, origin);
     exceptions_.observe(spec_.reconciles[rn], key, verdicts);
   }
 
@@ -350,8 +355,7 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
     sink.begin_reconcile(rn, rec);
 
     std::optional<PhaseTimer> phase(std::in_place, "match " + rec.name);
-    MatchResult m = match(left, key_fields(left.system(), rec.left_key, rec, "left"), right,
-                          key_fields(right.system(), rec.right_key, rec, "right"));
+    MatchResult m = match_strategies(plan_strategies(rec, left.system(), right.system(), params), left, right);
     NearestFinder nearest(m, left, right, nearest_fields(rec, left.system(), right.system(), params));
     RuleContext ctx{&rec, &left, &right, &m, &nearest, host, as_of};
     for (auto& r : rules) r->prepare(ctx);
@@ -388,7 +392,7 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
       std::string_view lids = g.left_count == 1 ? left.id(m.left_of(g)[0]) : join_ids(left, m.left_of(g), left_buf);
       std::string_view rids =
           g.right_count == 1 ? right.id(m.right_of(g)[0]) : join_ids(right, m.right_of(g), right_buf);
-      sink.group(rn, g.key, lids, rids, verdicts);
+      sink.group(rn, g.key, lids, rids, verdicts, m.origins.empty() ? nullptr : &m.origins[gi]);
       ++rr.groups;
       for (size_t k = 0; k < rules.size(); ++k) {
         Verdict& v = verdicts[k];

@@ -64,6 +64,16 @@ const char* cardinality_name(Cardinality c) {
   return "?";
 }
 
+const char* tolerance_base_name(ToleranceBase b) {
+  switch (b) {
+    case ToleranceBase::Left: return "left";
+    case ToleranceBase::Right: return "right";
+    case ToleranceBase::Larger: return "larger";
+    case ToleranceBase::Smaller: return "smaller";
+  }
+  return "?";
+}
+
 int SystemSpec::field_index(const std::string& field) const {
   for (size_t i = 0; i < fields.size(); ++i)
     if (fields[i].name == field) return static_cast<int>(i);

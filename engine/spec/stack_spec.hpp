@@ -126,13 +126,57 @@ struct RuleSpec {
   SourceLoc loc;
 };
 
+// How records that share no key are paired (engine/match/candidates.hpp runs them).
+enum class ToleranceBase { Left, Right, Larger, Smaller };  // what a percentage is of
+enum class TimeDirection { Either, RightAfter, RightBefore };
+enum class ReferenceMode { Equal, Contains, Similar };
+enum class SimilarityMethod { Levenshtein, JaroWinkler };
+const char* tolerance_base_name(ToleranceBase b);
+
+// How a key or reference is compared: after trimming, in one case, without spaces or
+// leading zeros, or only the part a regex captures (group 1, else the whole match).
+struct ReferenceNormalize {
+  bool ignore_case = false, trim = true, remove_spaces = false, strip_leading_zeros = false;
+  std::string regex;
+  bool any() const { return ignore_case || remove_spaces || strip_leading_zeros || !regex.empty(); }
+};
+
+// One way of forming match groups. A reconciliation tries its strategies in declaration
+// order; a record one strategy matched is not offered to the next.
+struct MatchStrategySpec {
+  std::string name;
+  bool keyed = true;  // equal keys (a hash join), or candidates found by the criteria below
+  std::vector<std::string> left_key, right_key;
+  ReferenceNormalize key_normalize;
+  // amount = { left = ..., right = ..., tolerance = "0.05", tolerance_pct = "1", base = "larger" }
+  std::string amount_left, amount_right;
+  NumberRef tolerance, tolerance_pct;
+  ToleranceBase base = ToleranceBase::Left;
+  // time = { left = ..., right = ..., min = 0, max = 3, unit = "days", zone = "...", direction = "after" }
+  std::string time_left, time_right;
+  NumberRef time_min, time_max;
+  std::string time_unit = "minutes";  // minutes, hours, or days (calendar days in `zone`)
+  std::string zone = "UTC";
+  TimeDirection direction = TimeDirection::Either;
+  // reference = { left = ..., right = ..., equal | contains | similarity = 0.9, method = "jaro_winkler", ... }
+  std::string ref_left, ref_right;
+  ReferenceNormalize ref_normalize;
+  ReferenceMode ref_mode = ReferenceMode::Equal;
+  SimilarityMethod method = SimilarityMethod::JaroWinkler;
+  NumberRef threshold;
+  int64_t max_candidates = 10'000;
+  std::string definition;  // canonical text, recorded with each run
+  SourceLoc loc;
+};
+
 enum class Cardinality { OneToOne, OneToMany, ManyToOne, ManyToMany };
 const char* cardinality_name(Cardinality c);
 
 struct ReconcileSpec {
   std::string name, left, right;
   std::string system_of_record;  // the system that holds the truth; the left one unless declared
-  std::vector<std::string> left_key, right_key;
+  std::vector<std::string> left_key, right_key;  // the first keyed strategy's (empty when none)
+  std::vector<MatchStrategySpec> strategies;     // at least one
   Cardinality cardinality = Cardinality::OneToOne;
   std::vector<RuleSpec> rules;
   SourceLoc loc;

@@ -50,7 +50,7 @@ TEST_CASE("audit chain: the state digest tells NULL from empty text, and changes
   }
   Db db(dir / "a.db", false);
   StateDigest before = compute_state_digest(db);
-  CHECK(before.tables.size() == 10);
+  CHECK(before.tables.size() == 11);
   CHECK(before.tables_json().rfind("{\"runs\":\"", 0) == 0);
   CHECK_NOTHROW(require_sealed_state(db));
   db.exec("UPDATE rules SET doc = '' WHERE doc = ''");  // no change at all: same digest
