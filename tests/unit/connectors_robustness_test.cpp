@@ -106,7 +106,8 @@ std::string counts(const MappedInput& in) {
 
 // ---- JSON: the structure around the records -------------------------------------------
 
-TEST_CASE("json robustness: a stray ']' among 15 records rejects the bracket alone and reads all 15") {
+// (No square brackets in test names: CMake reads them as list brackets and ctest loses the tests.)
+TEST_CASE("json robustness: a stray closing bracket among 15 records is rejected alone and all 15 are read") {
   std::string text = "[\n" + records(1, 1) + ",\n]\n" + records(2, 15) + "\n]\n";
   auto rows = outcome("json", text, {"id"});
   REQUIRE(rows.size() == 17);
@@ -139,7 +140,7 @@ TEST_CASE("json robustness: a stray ']' among 15 records rejects the bracket alo
                     "5 ok R3", "6 ok R4", "read 5 = accepted 4 + rejected 1"});
 }
 
-TEST_CASE("json robustness: a stray ']' counts through mapping as read = accepted + rejected") {
+TEST_CASE("json robustness: a stray closing bracket counts through mapping as read = accepted + rejected") {
   TempDir dir;
   std::string path = dir / "psp.json";
   std::string text = "[\n";
@@ -154,7 +155,7 @@ TEST_CASE("json robustness: a stray ']' counts through mapping as read = accepte
   CHECK(in.rejects[0].raw == "]\n,");
 }
 
-TEST_CASE("json robustness: a stray '}' is one rejected row, never a loop, and the records after it are read") {
+TEST_CASE("json robustness: a stray closing brace is one rejected row, never a loop, and the records after it are read") {
   auto rows = outcome("json", "[\n{\"id\": \"A\"},\n}\n{\"id\": \"B\"}\n]\n", {"id"});
   CHECK(rows == std::vector<std::string>{
                     "2 ok A",
