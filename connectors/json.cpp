@@ -187,7 +187,9 @@ class JsonConnector final : public Connector {
       t.expected = "only whitespace up to the end of the file";
       if (text_[last_ - 1] == ']' && last_ - 1 > b) {
         t.kind = Tail::Stray;
-        t.expected += " (the file ends in a ']' on line " + std::to_string(line_of(last_ - 1)) +
+        // Counted once: a file of many stray brackets must not be counted to its end for each.
+        if (!last_line_) last_line_ = 1 + count_line_ends(text_, 0, last_ - 1);
+        t.expected += " (the file ends in a ']' on line " + std::to_string(last_line_) +
                       ", taken as the end of the array)";
         return t;
       }
@@ -390,6 +392,7 @@ class JsonConnector final : public Connector {
   bool allow_empty_ = false;
   std::string_view text_;  // the file's bytes, with SIMDJSON_PADDING readable bytes beyond size()
   size_t last_ = 0;        // just past the last byte that is not whitespace
+  uint64_t last_line_ = 0;  // the line of that byte, once needed
   JsonRows json_;
   size_t pos_ = 0, counted_to_ = 0;
   uint64_t line_ = 1, line_no_ = 0, array_line_ = 1;
