@@ -149,7 +149,7 @@ InputBuffer::InputBuffer(const std::string& path, size_t padding) {
   // Empty (or a file the kernel reports as empty, like those in /proc), or not mappable: read it.
   char buf[1 << 16];
   for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) != 0;) {
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       int err = errno;
       ::close(fd);

@@ -76,6 +76,7 @@ class JsonConnector final : public Connector {
     line_no_ = line_of(start);
     size_t end = value_end(start);
     if (end == npos) return rest_is_broken(start);
+    if (end == start) ++end;  // not reached (what stops a value is handled above), but never a row that reads nothing
     pos_ = end;
     raw_ = text_.substr(start, end - start);
     if (need_comma_ && !comma_seen_) {
