@@ -3,7 +3,7 @@
 // that only tracks strings and brackets, so a record that is not valid JSON is rejected
 // on its own with its line, and the records after it are still read.
 //
-// Nothing in the file is passed over unread. Between records, anything that is not a
+// No byte of the records array, or after it, is passed over silently. Between records, anything that is not a
 // record or a ',' (a stray '}' or ']', a ':') is rejected as one row holding that run of
 // characters, and reading resumes at the next record. A ']' ends the array only when
 // what follows is the end of the document: at the top level the end of the file, or
