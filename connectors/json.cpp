@@ -3,14 +3,15 @@
 // that only tracks strings and brackets, so a record that is not valid JSON is rejected
 // on its own with its line, and the records after it are still read.
 //
-// No byte of the records array, or after it, is passed over silently. Between records, anything that is not a
-// record or a ',' (a stray '}' or ']', a ':') is rejected as one row holding that run of
-// characters, and reading resumes at the next record. A ']' ends the array only when
-// what follows is the end of the document: at the top level the end of the file, or
-// one ']' followed only by whitespace at the end (so a stray ']' before it does not hide
-// the records after it); under `records`, the rest of the objects holding the array.
-// Content after the end of the document is rejected as one row; a file that ends before
-// its document does, or names the records key twice, is an error naming file and line.
+// No byte of the records array, or after it, is passed over silently. Between records,
+// anything that is not a record or a ',' (a stray '}' or ']', a ':') is rejected as one
+// row holding that run of characters, and reading resumes at the next record. A ']' ends
+// the array only when what follows is the end of the document: at the top level the end
+// of the file, or one ']' followed only by whitespace at the end (so a stray ']' before it
+// does not hide the records after it); under `records`, the rest of the objects holding
+// the array. Content after the end of the document is rejected as one row; a file that
+// ends before its document does, or names the records key twice, is an error naming file
+// and line.
 #include "connectors/connector.hpp"
 #include "connectors/json_rows.hpp"
 #include "engine/util/result.hpp"
