@@ -78,11 +78,57 @@ bool allows_empty(const ConnectorSpec& spec) {
   return it != spec.options.end() && it->second == "true";
 }
 
+std::string what_it_is(unsigned mode) {
+  if (S_ISREG(mode)) return "";
+  if (S_ISFIFO(mode)) return "is a FIFO (a named pipe)";
+  if (S_ISDIR(mode)) return "is a directory";
+  if (S_ISCHR(mode)) return "is a character device";
+  if (S_ISBLK(mode)) return "is a block device";
+  if (S_ISSOCK(mode)) return "is a socket";
+  return "is not a file";
+}
+
+uint64_t count_line_ends(std::string_view data, size_t from, size_t to) {
+  uint64_t n = 0;
+  for (size_t k = from; k < to; ++k)
+    n += data[k] == '\n' || (data[k] == '\r' && (k + 1 >= data.size() || data[k + 1] != '\n'));
+  return n;
+}
+
+size_t LineEnds::find(char c, size_t& cache, size_t from) {
+  if (cache == SIZE_MAX || cache < from) {
+    const void* hit = from < end_ ? std::memchr(data_.data() + from, c, end_ - from) : nullptr;
+    cache = hit ? static_cast<size_t>(static_cast<const char*>(hit) - data_.data()) : end_;
+  }
+  return cache;
+}
+
+size_t LineEnds::line_end(size_t from, size_t& next) {
+  size_t lf = find('\n', lf_, from), cr = find('\r', cr_, from);
+  if (cr < lf) {
+    next = cr + 1 == lf && lf < end_ ? lf + 1 : cr + 1;
+    return cr;
+  }
+  next = lf < end_ ? lf + 1 : end_;
+  return lf;
+}
+
 InputBuffer::InputBuffer(const std::string& path, size_t padding) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO with no writer would otherwise wait forever, before the
+  // check below could refuse it. It changes nothing for a regular file.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw UserError("cannot open " + path + ": " + std::strerror(errno));
   struct stat st {};
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    throw UserError("cannot read " + path + ": " + std::strerror(err));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw UserError(path + " " + what_it_is(st.st_mode) + ", not a regular file");
+  }
+  if (st.st_size > 0) {
     const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
     size_ = static_cast<size_t>(st.st_size);
     map_size_ = (size_ + padding + page - 1) / page * page;
@@ -98,8 +144,9 @@ InputBuffer::InputBuffer(const std::string& path, size_t padding) {
     }
     if (region != MAP_FAILED) ::munmap(region, map_size_);
     map_size_ = 0;
+    size_ = 0;
   }
-  // Not a regular file, or not mappable: read it.
+  // Empty (or a file the kernel reports as empty, like those in /proc), or not mappable: read it.
   char buf[1 << 16];
   for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) != 0;) {
     if (n < 0 && errno == EINTR) continue;
@@ -134,10 +181,28 @@ InputBuffer& InputBuffer::operator=(InputBuffer&& o) noexcept {
 }
 
 std::string_view Connector::load_file(const ConnectorSpec& spec, const std::string& system, size_t padding) {
-  if (!std::filesystem::exists(spec.path))
+  struct stat st {};
+  bool stated = ::stat(spec.path.c_str(), &st) == 0;
+  if (!stated && (errno == ENOENT || errno == ENOTDIR))
     throw UserError("input file not found: " + spec.path + " (system '" + system + "', source declared at " +
                     spec.loc.str() + ")");
-  input_ = InputBuffer(spec.path, padding);
+  // Checked before opening, with the system's name in the message; InputBuffer checks the
+  // opened file again, in case the path changed in between.
+  std::string kind = stated ? what_it_is(st.st_mode) : "";
+  if (!kind.empty()) {
+    std::error_code ec;
+    std::string target = std::filesystem::is_symlink(spec.path, ec)
+                             ? " (a symlink to " + std::filesystem::read_symlink(spec.path, ec).string() + ")"
+                             : "";
+    throw UserError("input of system '" + system + "' " + spec.path + target + " " + kind +
+                    ", not a regular file (source declared at " + spec.loc.str() +
+                    "); seam reads only regular files: export the data to a file and declare that file");
+  }
+  try {
+    input_ = InputBuffer(spec.path, padding);
+  } catch (const UserError& e) {
+    throw UserError(std::string(e.what()) + " (system '" + system + "', source declared at " + spec.loc.str() + ")");
+  }
   std::string_view bytes = input_.view();
   if (trim(bytes).empty() && !allows_empty(spec))
     throw UserError("input file is empty: " + spec.path + " (system '" + system +

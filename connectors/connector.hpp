@@ -3,6 +3,7 @@
 // out raw rows one at a time. It knows nothing of fields, types or rules: mapping
 // turns raw text into typed values. To add a source kind: one file implementing
 // Connector, plus one line in connectors/connector.cpp's registry.
+#include <cstdint>
 #include <functional>
 #include <future>
 #include <memory>
@@ -16,12 +17,15 @@
 namespace seam {
 
 // An input file's bytes, read-only, with `padding` zero bytes readable past the end (for
-// simdjson). Regular files are memory-mapped: no zeroed buffer, no copy, and the kernel
-// maps the page cache in one go. Anything else (a pipe) is read into memory.
+// simdjson). The file is memory-mapped: no zeroed buffer, no copy, and the kernel maps
+// the page cache in one go (read into memory instead when it cannot be mapped).
+// Only regular files: a FIFO would block the run forever, a device (/dev/zero) would be
+// read until memory runs out, a directory has no rows.
 class InputBuffer {
  public:
   InputBuffer() = default;
-  // Throws UserError when the file cannot be opened or read.
+  // Throws UserError when the file cannot be opened or read, or is not a regular file
+  // once symlinks are followed (`what_it_is` says what it is instead).
   InputBuffer(const std::string& path, size_t padding);
   ~InputBuffer();
   InputBuffer(InputBuffer&& o) noexcept { *this = std::move(o); }
@@ -36,6 +40,35 @@ class InputBuffer {
   void* map_ = nullptr;  // the whole mapping, file and padding, when mapped
   size_t map_size_ = 0;
   std::string copy_;     // when read instead
+};
+
+// "is a FIFO", "is a directory"...: what a file that is not a regular file is, for
+// messages; empty for a regular file.
+std::string what_it_is(unsigned mode);
+
+// Physical lines, whatever the line ends: LF, CRLF and a CR alone each end one line, so
+// line numbers are those an editor shows even in a file that mixes them.
+// The line ends in data[from, to): a CRLF counts at its LF, so the counts of adjacent
+// ranges add up to the count of the whole.
+uint64_t count_line_ends(std::string_view data, size_t from, size_t to);
+
+// Finds line ends in data[0, end) for a reader that moves forward only. The next LF and
+// the next CR are remembered, so a file with no LF at all (CR line ends) or no CR at all
+// is searched once, not once per line.
+class LineEnds {
+ public:
+  LineEnds(std::string_view data, size_t end) : data_(data), end_(end) {}
+  // The line starting at `from` (from <= end, never less than the last call's): returns
+  // where its text ends and sets `next` just past its line end (1 byte, 2 for CRLF), or
+  // both to `end` for a last line with no line end.
+  size_t line_end(size_t from, size_t& next);
+
+ private:
+  size_t find(char c, size_t& cache, size_t from);
+  std::string_view data_;
+  size_t end_;
+  // The next LF / CR at or after the last search, end_ for none, SIZE_MAX before any search.
+  size_t lf_ = SIZE_MAX, cr_ = SIZE_MAX;
 };
 
 class Connector {

@@ -1,6 +1,8 @@
 // CSV per RFC 4180: quoted fields with embedded delimiters, quotes ("") and newlines,
-// CRLF or LF, an optional UTF-8 BOM, a configurable delimiter. A row that breaks the
-// format is rejected alone; reading resumes on the next line so nothing after it is lost.
+// an optional UTF-8 BOM, a configurable delimiter. Lines end in LF, CRLF or a CR alone,
+// mixed as they come (old Mac exports end lines in CR); line numbers are physical lines
+// counted that way. A row that breaks the format is rejected alone; reading resumes on
+// the next line so nothing after it is lost.
 #include <unordered_map>
 
 #include "connectors/connector.hpp"
@@ -82,15 +84,16 @@ class CsvConnector final : public Connector {
     }
   }
 
-  // Skips to just past the next newline; used to resume after a malformed row.
+  // Rejects the record from its start to the end of the line holding `from` and resumes on
+  // the next line: the bytes in between are the reject's raw text, nothing else is lost.
   void skip_rest_of_line(size_t from) {
-    size_t nl = data_.find('\n', from);
-    size_t end = nl == std::string::npos ? data_.size() : nl;
+    size_t end = data_.find_first_of("\r\n", from);
+    if (end == std::string::npos) end = data_.size();
     raw_ = std::string_view(data_).substr(record_start_, end - record_start_);
-    if (!raw_.empty() && raw_.back() == '\r') raw_.remove_suffix(1);
-    pos_ = nl == std::string::npos ? data_.size() : nl + 1;
-    line_ = row_line_;
-    for (size_t k = record_start_; k < pos_; ++k) line_ += data_[k] == '\n';
+    pos_ = end;
+    if (pos_ < data_.size() && data_[pos_] == '\r') ++pos_;
+    if (pos_ < data_.size() && data_[pos_] == '\n' && (pos_ == end || data_[end] == '\r')) ++pos_;
+    line_ = row_line_ + count_line_ends(data_, record_start_, pos_);
   }
 
   // Parses one record at pos_. Returns false for a blank line (not a row).
@@ -103,17 +106,20 @@ class CsvConnector final : public Connector {
     const size_t n = data_.size();
     for (;;) {
       if (pos_ < n && data_[pos_] == '"') {
-        size_t quote_line = line_;
+        const size_t quote_at = pos_;
+        const uint64_t quote_line = line_;
         size_t off = scratch_.size();
         ++pos_;
         for (;;) {
           size_t q = data_.find('"', pos_);
           if (q == std::string::npos) {
+            // No quote closes it anywhere: the lines after it hold no quote either, so they
+            // are read as rows of their own rather than swallowed into this field.
             malformed_ = "unterminated quoted field (opened on line " + std::to_string(quote_line) + ")";
-            skip_rest_of_line(record_start_);
+            skip_rest_of_line(quote_at);
             return true;
           }
-          for (size_t k = pos_; k < q; ++k) line_ += data_[k] == '\n';
+          line_ += count_line_ends(data_, pos_, q);
           scratch_.append(data_, pos_, q - pos_);
           pos_ = q + 1;
           if (pos_ < n && data_[pos_] == '"') {
@@ -127,6 +133,11 @@ class CsvConnector final : public Connector {
         if (pos_ < n && data_[pos_] != delim_ && data_[pos_] != '\n' && data_[pos_] != '\r') {
           malformed_ = std::string("unexpected character '") + data_[pos_] + "' after a closing quote in field " +
                        std::to_string(cells_.size());
+          // A quote that closes on a later line than it opened is most likely a quote left
+          // open: the reject holds every line from the record's start, and says so.
+          if (line_ != quote_line)
+            malformed_ += " (the quote opened on line " + std::to_string(quote_line) + " closes on line " +
+                          std::to_string(line_) + "; expected a delimiter or the end of the line after it)";
           skip_rest_of_line(pos_);
           return true;
         }

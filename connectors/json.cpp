@@ -2,6 +2,16 @@
 // path of object keys ("data.transactions"). The array is walked with a small scanner
 // that only tracks strings and brackets, so a record that is not valid JSON is rejected
 // on its own with its line, and the records after it are still read.
+//
+// No byte of the records array, or after it, is passed over silently. Between records,
+// anything that is not a record or a ',' (a stray '}' or ']', a ':') is rejected as one
+// row holding that run of characters, and reading resumes at the next record. A ']' ends
+// the array only when what follows is the end of the document: at the top level the end
+// of the file, or one ']' followed only by whitespace at the end (so a stray ']' before it
+// does not hide the records after it); under `records`, the rest of the objects holding
+// the array. Content after the end of the document is rejected as one row; a file that
+// ends before its document does, or names the records key twice, is an error naming file
+// and line.
 #include "connectors/connector.hpp"
 #include "connectors/json_rows.hpp"
 #include "engine/util/result.hpp"
@@ -9,6 +19,8 @@
 
 namespace seam {
 namespace {
+
+constexpr size_t npos = std::string_view::npos;
 
 class JsonConnector final : public Connector {
  public:
@@ -18,6 +30,14 @@ class JsonConnector final : public Connector {
     text_ = load_file(spec, system, simdjson::SIMDJSON_PADDING);
     auto it = spec.options.find("records");
     records_ = it == spec.options.end() ? "" : it->second;
+    for (size_t from = 0; !records_.empty() && from <= records_.size();) {
+      size_t dot = records_.find('.', from);
+      keys_.push_back(records_.substr(from, dot == std::string::npos ? std::string::npos : dot - from));
+      from = dot == std::string::npos ? records_.size() + 1 : dot + 1;
+    }
+    last_ = text_.size();
+    while (last_ > 0 && is_ws(text_[last_ - 1])) --last_;
+    if (text_.compare(0, 3, "\xEF\xBB\xBF") == 0) pos_ = 3;  // a UTF-8 BOM, as CSV allows
     find_records_array(spec);
   }
 
@@ -28,31 +48,50 @@ class JsonConnector final : public Connector {
       check_not_empty(rows_, allow_empty_, "no records in its JSON array", system_);
       return false;
     }
-    skip_ws();
-    if (pos_ >= text_.size())
-      throw UserError(path_ + " (system '" + system_ + "') ends inside its records array, after " +
-                      std::to_string(rows_) + " records: a truncated export? (expected ']')");
-    if (text_[pos_] == ']') {
-      done_ = true;
-      return next();
-    }
     malformed_.clear();
-    if (need_comma_) {
-      if (text_[pos_] != ',') {
-        // Two records with no comma between them: keep reading, but do not accept this one.
-        malformed_ = "expected ',' between records";
-      } else {
+    for (;;) {
+      pos_ = skip_ws(pos_);
+      if (pos_ >= text_.size()) throw_truncated_array();
+      const char c = text_[pos_];
+      if (c == ',' && need_comma_ && !comma_seen_) {
+        comma_seen_ = true;
         ++pos_;
-        skip_ws();
+        continue;
       }
+      if (c == ']') {
+        Tail t = tail_after(pos_);
+        if (t.kind == Tail::End) {
+          done_ = true;
+          return next();
+        }
+        if (t.kind == Tail::Trailing) return trailing_content(pos_, t);
+        if (t.kind != Tail::Stray) throw_tail_error(pos_, t);
+        stray_close_ = t;
+        stray_close_line_ = line_of(pos_);
+        return stray_run();
+      }
+      if (c == '}' || c == ',' || c == ':') return stray_run();
+      break;
     }
     size_t start = pos_;
-    line_no_ = line_at(start);
-    if (!skip_value()) return rest_is_broken(start);
-    raw_ = text_.substr(start, pos_ - start);
-    if (malformed_.empty()) malformed_ = json_.parse(raw_);
+    line_no_ = line_of(start);
+    size_t end = value_end(start);
+    if (end == npos) return rest_is_broken(start);
+    if (end == start) ++end;  // not reached (what stops a value is handled above), but never a row that reads nothing
+    pos_ = end;
+    raw_ = text_.substr(start, end - start);
+    if (need_comma_ && !comma_seen_) {
+      // Two records with no comma between them: keep reading, but do not accept this one.
+      malformed_ = "expected ',' between records";
+      if (stray_line_) malformed_ += " (this one follows the stray characters on line " + std::to_string(stray_line_) + ")";
+    } else {
+      malformed_ = json_.parse(raw_);
+    }
     need_comma_ = true;
+    comma_seen_ = false;
+    stray_line_ = 0;
     ++rows_;
+    ++records_read_;
     return true;
   }
 
@@ -62,51 +101,221 @@ class JsonConnector final : public Connector {
   std::optional<std::string_view> get(int handle) override { return json_.get(handle); }
 
  private:
-  void skip_ws() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\r' || text_[pos_] == '\t'))
-      ++pos_;
+  // What follows a ']' at the level of the records array.
+  struct Tail {
+    enum Kind { End, Stray, Trailing, Truncated, Duplicate } kind = End;
+    size_t at = 0;             // where the tail stops being what it should be
+    std::string expected;      // what should have been there (Stray, Truncated)
+    size_t level = 0;          // the records path key named twice (Duplicate)
+  };
+
+  static bool is_ws(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+  size_t skip_ws(size_t p) const {
+    while (p < text_.size() && is_ws(text_[p])) ++p;
+    return p;
   }
-  // Past a string starting at pos_ ('"'); false when it never ends.
-  bool skip_string() {
-    for (size_t i = pos_ + 1; i < text_.size(); ++i) {
+  // Just past the string whose opening quote is at p, or npos when it never ends.
+  size_t string_end(size_t p) const {
+    for (size_t i = p + 1; i < text_.size(); ++i) {
       if (text_[i] == '\\') ++i;
-      else if (text_[i] == '"') {
-        pos_ = i + 1;
-        return true;
-      }
+      else if (text_[i] == '"') return i + 1;
     }
-    return false;
+    return npos;
   }
-  // Past one value: a string, a balanced object or array, or a scalar. No validation
-  // beyond that; simdjson parses the record afterwards.
-  bool skip_value() {
-    if (pos_ >= text_.size()) return false;
-    char c = text_[pos_];
-    if (c == '"') return skip_string();
+  // Just past one value at p: a string, a balanced object or array, or a scalar; npos when
+  // a string or bracket never closes; p itself when no value starts there. No validation
+  // beyond that: simdjson parses the record afterwards.
+  size_t value_end(size_t p) const {
+    if (p >= text_.size()) return npos;
+    char c = text_[p];
+    if (c == '"') return string_end(p);
     if (c != '{' && c != '[') {
-      while (pos_ < text_.size() && text_[pos_] != ',' && text_[pos_] != ']' && text_[pos_] != '}' &&
-             text_[pos_] != '\n' && text_[pos_] != ' ')
-        ++pos_;
-      return true;
+      while (p < text_.size() && text_[p] != ',' && text_[p] != ']' && text_[p] != '}' && !is_ws(text_[p])) ++p;
+      return p;
     }
-    int depth = 0;
-    while (pos_ < text_.size()) {
-      char ch = text_[pos_];
+    uint64_t depth = 0;
+    while (p < text_.size()) {
+      char ch = text_[p];
       if (ch == '"') {
-        if (!skip_string()) return false;
+        p = string_end(p);
+        if (p == npos) return npos;
         continue;
       }
       if (ch == '{' || ch == '[') ++depth;
-      else if (ch == '}' || ch == ']') {
-        if (--depth == 0) {
-          ++pos_;
-          return true;
-        }
-      }
-      ++pos_;
+      else if ((ch == '}' || ch == ']') && --depth == 0) return p + 1;
+      ++p;
     }
-    return false;
+    return npos;
   }
+
+  // Physical line of a byte offset (LF, CRLF or a lone CR end a line). Counted from the
+  // last offset asked for, in either direction: a look ahead at what follows a ']' and the
+  // return to reading records cost only the distance between them.
+  uint64_t line_of(size_t offset) {
+    offset = std::min(offset, text_.size());
+    if (offset >= counted_to_) line_ += count_line_ends(text_, counted_to_, offset);
+    else line_ -= count_line_ends(text_, offset, counted_to_);
+    counted_to_ = offset;
+    return line_;
+  }
+
+  // "'}' on line 4", "the end of the file (line 9)": what was found at p, for messages.
+  std::string found_at(size_t p) {
+    uint64_t line = line_of(p);
+    if (p >= text_.size()) return "the end of the file (line " + std::to_string(line) + ")";
+    auto c = static_cast<unsigned char>(text_[p]);
+    std::string what;
+    if (c >= 0x20 && c < 0x7f) what = std::string("'") + static_cast<char>(c) + "'";
+    else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02X", c);
+      what = std::string("byte ") + hex;
+    }
+    return what + " on line " + std::to_string(line);
+  }
+
+  std::string holder(size_t level) const { return "the object holding '" + keys_[level] + "'"; }
+
+  // What follows the ']' at b decides whether it closes the records array. Looks ahead
+  // only as far as needed to decide.
+  Tail tail_after(size_t b) {
+    Tail t;
+    size_t p = skip_ws(b + 1);
+    if (keys_.empty()) {
+      t.at = p;
+      if (p >= text_.size()) return t;
+      // A ']' at the very end can still close the array: this one is stray, and the
+      // records after it are read. A ',' after it says the same.
+      t.expected = "only whitespace up to the end of the file";
+      if (text_[last_ - 1] == ']' && last_ - 1 > b) {
+        t.kind = Tail::Stray;
+        // Counted once: a file of many stray brackets must not be counted to its end for each.
+        if (!last_line_) last_line_ = 1 + count_line_ends(text_, 0, last_ - 1);
+        t.expected += " (the file ends in a ']' on line " + std::to_string(last_line_) +
+                      ", taken as the end of the array)";
+        return t;
+      }
+      if (text_[p] == ',') {
+        t.kind = Tail::Stray;
+        return t;
+      }
+      t.kind = Tail::Trailing;
+      return t;
+    }
+    auto fail = [&](Tail::Kind kind, size_t at, std::string expected) {
+      t.kind = at >= text_.size() ? Tail::Truncated : kind;
+      t.at = at;
+      t.expected = std::move(expected);
+      return t;
+    };
+    for (size_t level = keys_.size(); level-- > 0;) {
+      for (;;) {
+        p = skip_ws(p);
+        std::string expect = "',' or the '}' that closes " + holder(level);
+        if (p >= text_.size() || (text_[p] != '}' && text_[p] != ',')) return fail(Tail::Stray, p, expect);
+        if (text_[p++] == '}') break;
+        p = skip_ws(p);
+        if (p >= text_.size() || text_[p] != '"') return fail(Tail::Stray, p, "a key in quotes in " + holder(level));
+        size_t key_end = string_end(p);
+        if (key_end == npos) return fail(Tail::Truncated, text_.size(), "the end of a key in " + holder(level));
+        std::string_view key = text_.substr(p + 1, key_end - p - 2);
+        size_t key_at = p;
+        p = skip_ws(key_end);
+        if (p >= text_.size() || text_[p] != ':') return fail(Tail::Stray, p, "':' after a key in " + holder(level));
+        p = skip_ws(p + 1);
+        if (key == keys_[level]) {
+          t.kind = Tail::Duplicate;
+          t.at = key_at;
+          t.level = level;
+          return t;
+        }
+        size_t v = value_end(p);
+        if (v == npos) return fail(Tail::Truncated, text_.size(), "the end of a value in " + holder(level));
+        if (v == p) return fail(Tail::Stray, p, "a value in " + holder(level));
+        p = v;
+      }
+    }
+    t.at = skip_ws(p);
+    t.kind = t.at >= text_.size() ? Tail::End : Tail::Trailing;
+    return t;
+  }
+
+  [[noreturn]] void throw_tail_error(size_t b, const Tail& t) {
+    std::string closed = "the records array opened on line " + std::to_string(array_line_) + " closes on line " +
+                         std::to_string(line_of(b));
+    if (t.kind == Tail::Duplicate) {
+      uint64_t again = line_of(t.at);
+      throw UserError(path_ + " (system '" + system_ + "'): key '" + keys_[t.level] + "' appears twice in " +
+                      holder_text(t.level) + ", on line " + std::to_string(key_lines_[t.level]) + " and again on line " +
+                      std::to_string(again) + ": which one holds the records is ambiguous (JSON readers disagree: "
+                      "some take the first, some the last); keep one of them");
+    }
+    throw UserError(path_ + " (system '" + system_ + "') ends at line " + std::to_string(line_of(t.at)) +
+                    " before its JSON document does: a truncated export? (" + closed + "; expected " + t.expected +
+                    ")");
+  }
+  std::string holder_text(size_t level) const {
+    return level == 0 ? "the top-level object" : "'" + join(keys_, ".", level) + "'";
+  }
+
+  [[noreturn]] void throw_truncated_array() {
+    std::string note;
+    if (stray_close_line_)
+      note = " (the ']' on line " + std::to_string(stray_close_line_) + " does not close it: a ']' closing it would "
+             "be followed by " + stray_close_.expected + ", found " + found_at(stray_close_.at) + ")";
+    throw UserError(path_ + " (system '" + system_ + "') ends at line " + std::to_string(line_of(text_.size())) +
+                    " inside its records array (opened on line " + std::to_string(array_line_) + "), after " +
+                    std::to_string(records_read_) + (records_read_ == 1 ? " record" : " records") +
+                    ": a truncated export? (expected ']')" + note);
+  }
+
+  // A run of characters between records that are neither a record nor a ',' between two:
+  // one rejected row, so a run of a million stray brackets is one row, not a million.
+  bool stray_run() {
+    const size_t start = pos_;
+    line_no_ = line_of(start);
+    std::string opened = "the records array opened on line " + std::to_string(array_line_);
+    if (text_[start] == ']')
+      malformed_ = "stray ']' in " + opened + ": a ']' closing it would be followed by " + stray_close_.expected +
+                   ", found " + found_at(stray_close_.at) + "; reading goes on after it";
+    else
+      malformed_ = std::string("stray '") + text_[start] + "' in " + opened +
+                   " (expected a record, ',' between records or the ']' that closes the array)";
+    for (bool at_first = true;; at_first = false) {
+      size_t p = skip_ws(pos_);
+      if (p >= text_.size()) break;
+      char c = text_[p];
+      if (c == ',') {
+        comma_seen_ = true;  // a record after the run still has its comma
+      } else if (c == ']' && !at_first) {
+        Tail t = tail_after(p);
+        if (t.kind != Tail::Stray) break;
+        stray_close_ = t;
+        stray_close_line_ = line_of(p);
+      } else if (c != '}' && c != ':' && c != ']') {
+        break;
+      }
+      pos_ = p + 1;
+    }
+    raw_ = text_.substr(start, pos_ - start);
+    stray_line_ = line_no_;
+    ++rows_;
+    return true;
+  }
+
+  // Content after the end of the JSON document, quarantined whole as one row.
+  bool trailing_content(size_t b, const Tail& t) {
+    done_ = true;
+    line_no_ = line_of(t.at);
+    raw_ = text_.substr(t.at, last_ - t.at);
+    malformed_ = "content after the end of the JSON document (the records array opened on line " +
+                 std::to_string(array_line_) + " closes on line " + std::to_string(line_of(b)) +
+                 "; expected only whitespace up to the end of the file, found " + found_at(t.at) +
+                 "); it is rejected whole as this one row";
+    ++rows_;
+    return true;
+  }
+
   // A record whose brackets or strings never close: the structure after it cannot be
   // trusted, so everything from its start to the end is quarantined as one row.
   bool rest_is_broken(size_t start) {
@@ -117,10 +326,6 @@ class JsonConnector final : public Connector {
     ++rows_;
     return true;
   }
-  uint64_t line_at(size_t offset) {
-    for (; counted_to_ < offset && counted_to_ < text_.size(); ++counted_to_) line_ += text_[counted_to_] == '\n';
-    return line_;
-  }
 
   // Moves pos_ just inside the records array, or throws naming what was found instead.
   void find_records_array(const ConnectorSpec& spec) {
@@ -128,62 +333,78 @@ class JsonConnector final : public Connector {
       throw UserError(spec.loc.str() + ": " + path_ + " (system '" + system_ + "'): " + what);
     };
     std::string where = "the top level";
-    size_t from = 0;
-    while (from <= records_.size()) {
-      skip_ws();
-      if (records_.empty() || from == records_.size()) break;
-      size_t dot = records_.find('.', from);
-      std::string key = records_.substr(from, dot == std::string::npos ? std::string::npos : dot - from);
-      from = dot == std::string::npos ? records_.size() : dot + 1;
+    for (size_t level = 0; level < keys_.size(); ++level) {
+      const std::string& key = keys_[level];
+      pos_ = skip_ws(pos_);
       if (pos_ >= text_.size() || text_[pos_] != '{') fail("expected an object at " + where + " holding '" + key + "'");
       ++pos_;
       bool found = false;
       std::vector<std::string> keys;
       for (;;) {
-        skip_ws();
+        pos_ = skip_ws(pos_);
         if (pos_ < text_.size() && text_[pos_] == '}') break;
-        if (pos_ >= text_.size() || text_[pos_] != '"') fail("malformed JSON object at " + where);
+        if (pos_ >= text_.size() || text_[pos_] != '"')
+          fail("malformed JSON object at " + where + " (expected a key in quotes, found " + found_at(pos_) + ")");
         size_t k = pos_ + 1;
-        if (!skip_string()) fail("unterminated string at " + where);
-        std::string name(text_.substr(k, pos_ - 1 - k));
-        skip_ws();
-        if (pos_ >= text_.size() || text_[pos_] != ':') fail("malformed JSON object at " + where);
-        ++pos_;
-        skip_ws();
+        size_t end = string_end(pos_);
+        if (end == npos) fail("unterminated string at " + where + " (a key opened on line " + std::to_string(line_of(pos_)) + ")");
+        std::string name(text_.substr(k, end - 1 - k));
+        uint64_t key_line = line_of(pos_);
+        pos_ = skip_ws(end);
+        if (pos_ >= text_.size() || text_[pos_] != ':')
+          fail("malformed JSON object at " + where + " (expected ':' after the key '" + name + "', found " +
+               found_at(pos_) + ")");
+        pos_ = skip_ws(pos_ + 1);
         if (name == key) {
+          key_lines_.push_back(key_line);
           found = true;
           break;
         }
         keys.push_back(name);
-        if (!skip_value()) fail("malformed JSON value in " + where);
-        skip_ws();
+        size_t v = value_end(pos_);
+        if (v == npos || v == pos_)
+          fail("malformed JSON value in " + where + " (the value of '" + name + "' on line " +
+               std::to_string(line_of(pos_)) + ")");
+        pos_ = skip_ws(v);
         if (pos_ < text_.size() && text_[pos_] == ',') ++pos_;
       }
       if (!found)
         fail("records path '" + records_ + "' not found: " + where + " has no key '" + key + "'" +
-             (keys.empty() ? std::string() : " (keys: " + join(keys, ", ") + ")"));
-      where = "'" + records_.substr(0, from > 0 && from <= records_.size() && records_[from - 1] == '.' ? from - 1 : from) + "'";
+             (keys.empty() ? std::string() : " (keys: " + join(keys, ", ", keys.size()) + ")"));
+      where = "'" + join(keys_, ".", level + 1) + "'";
     }
-    skip_ws();
+    pos_ = skip_ws(pos_);
     if (pos_ >= text_.size() || text_[pos_] != '[')
       fail(records_.empty() ? "expected a JSON array of records at the top level (or declare records = \"path.to.array\")"
                             : "records path '" + records_ + "' does not hold an array");
+    array_line_ = line_of(pos_);
     ++pos_;
   }
 
-  static std::string join(const std::vector<std::string>& v, const std::string& sep) {
+  // The first n of v, joined.
+  static std::string join(const std::vector<std::string>& v, const std::string& sep, size_t n) {
     std::string out;
-    for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+    for (size_t i = 0; i < n && i < v.size(); ++i) out += (i ? sep : "") + v[i];
     return out;
   }
 
   std::string system_, records_;
+  std::vector<std::string> keys_;         // records_ split at '.'
+  std::vector<uint64_t> key_lines_;       // where each of keys_ was found
   bool allow_empty_ = false;
   std::string_view text_;  // the file's bytes, with SIMDJSON_PADDING readable bytes beyond size()
+  size_t last_ = 0;        // just past the last byte that is not whitespace
+  uint64_t last_line_ = 0;  // the line of that byte, once needed
   JsonRows json_;
   size_t pos_ = 0, counted_to_ = 0;
-  uint64_t line_ = 1, line_no_ = 0, rows_ = 0;
-  bool done_ = false, need_comma_ = false;
+  uint64_t line_ = 1, line_no_ = 0, array_line_ = 1;
+  uint64_t rows_ = 0, records_read_ = 0;  // rows given; of them, values of the array (not stray characters)
+  bool done_ = false;
+  bool need_comma_ = false;   // a record was read: the next needs a ',' before it
+  bool comma_seen_ = false;   // a ',' since the last record
+  uint64_t stray_line_ = 0;   // the stray characters since the last record, if any
+  Tail stray_close_;          // the last ']' found not to close the array, and why
+  uint64_t stray_close_line_ = 0;
   std::string_view raw_;
   std::string malformed_;
 };

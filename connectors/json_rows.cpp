@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdint>
 
 #include "engine/util/text.hpp"
 
@@ -51,7 +52,145 @@ std::optional<int> JsonRows::resolve(const std::string& path, std::string& why) 
   return static_cast<int>(paths_.size() - 1);
 }
 
+namespace {
+
+bool is_ws(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+size_t skip_ws(std::string_view s, size_t p) {
+  while (p < s.size() && is_ws(s[p])) ++p;
+  return p;
+}
+
+// Just past the string whose quote is at p (s.size() if it never closes).
+size_t string_end(std::string_view s, size_t p) {
+  for (size_t i = p + 1; i < s.size(); ++i) {
+    if (s[i] == '\\') ++i;
+    else if (s[i] == '"') return i + 1;
+  }
+  return s.size();
+}
+
+// Just past the value at p, in text simdjson has already validated.
+size_t value_end(std::string_view s, size_t p) {
+  if (p >= s.size()) return p;
+  if (s[p] == '"') return string_end(s, p);
+  if (s[p] != '{' && s[p] != '[') {
+    while (p < s.size() && s[p] != ',' && s[p] != ']' && s[p] != '}' && !is_ws(s[p])) ++p;
+    return p;
+  }
+  uint64_t depth = 0;
+  while (p < s.size()) {
+    if (s[p] == '"') {
+      p = string_end(s, p);
+      continue;
+    }
+    if (s[p] == '{' || s[p] == '[') ++depth;
+    else if ((s[p] == '}' || s[p] == ']') && --depth == 0) return p + 1;
+    ++p;
+  }
+  return p;
+}
+
+void append_utf8(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+uint32_t hex4(std::string_view s, size_t p) {
+  uint32_t v = 0;
+  for (size_t i = p; i < p + 4 && i < s.size(); ++i) {
+    char c = s[i];
+    v = v * 16 + static_cast<uint32_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+  }
+  return v;
+}
+
+// Whether a key as written (between its quotes, escapes and all) reads as `key`, the way
+// the parsed document compares keys: after decoding escapes.
+bool key_is(std::string_view written, std::string_view key) {
+  if (written.find('\\') == std::string_view::npos) return written == key;
+  std::string decoded;
+  for (size_t i = 0; i < written.size(); ++i) {
+    if (written[i] != '\\' || i + 1 >= written.size()) {
+      decoded.push_back(written[i]);
+      continue;
+    }
+    char e = written[++i];
+    switch (e) {
+      case 'b': decoded.push_back('\b'); break;
+      case 'f': decoded.push_back('\f'); break;
+      case 'n': decoded.push_back('\n'); break;
+      case 'r': decoded.push_back('\r'); break;
+      case 't': decoded.push_back('\t'); break;
+      case 'u': {
+        uint32_t cp = hex4(written, i + 1);
+        i += 4;
+        if (cp >= 0xD800 && cp < 0xDC00 && i + 6 < written.size() && written[i + 1] == '\\' && written[i + 2] == 'u') {
+          uint32_t low = hex4(written, i + 3);
+          if (low >= 0xDC00 && low < 0xE000) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+            i += 6;
+          }
+        }
+        append_utf8(decoded, cp);
+        break;
+      }
+      default: decoded.push_back(e);  // \" \\ \/
+    }
+  }
+  return decoded == key;
+}
+
+}  // namespace
+
+std::optional<std::string_view> JsonRows::source_text(const std::vector<Step>& steps) const {
+  std::string_view s = text_;
+  size_t p = skip_ws(s, 0);
+  for (const Step& step : steps) {
+    if (p >= s.size()) return std::nullopt;
+    if (step.index >= 0) {
+      if (s[p] != '[') return std::nullopt;
+      p = skip_ws(s, p + 1);
+      for (int64_t i = 0;; ++i) {
+        if (p >= s.size() || s[p] == ']') return std::nullopt;
+        if (i == step.index) break;
+        p = skip_ws(s, value_end(s, p));
+        if (p < s.size() && s[p] == ',') p = skip_ws(s, p + 1);
+      }
+    } else {
+      if (s[p] != '{') return std::nullopt;
+      p = skip_ws(s, p + 1);
+      for (;;) {
+        if (p >= s.size() || s[p] != '"') return std::nullopt;  // '}': no such key
+        size_t end = string_end(s, p);
+        bool match = key_is(s.substr(p + 1, end - p - 2), step.key);
+        p = skip_ws(s, end);
+        if (p < s.size() && s[p] == ':') p = skip_ws(s, p + 1);
+        if (match) break;
+        p = skip_ws(s, value_end(s, p));
+        if (p < s.size() && s[p] == ',') p = skip_ws(s, p + 1);
+      }
+    }
+  }
+  if (p >= s.size()) return std::nullopt;
+  return s.substr(p, value_end(s, p) - p);
+}
+
 std::string JsonRows::parse(std::string_view text) {
+  text_ = text;
   auto result = parser_.parse(reinterpret_cast<const uint8_t*>(text.data()), text.size(), false);
   if (result.error()) return std::string("invalid JSON: ") + simdjson::error_message(result.error());
   if (!result.value_unsafe().is_object()) {
@@ -79,10 +218,32 @@ std::optional<std::string_view> JsonRows::get(int handle) {
     case simdjson::dom::element_type::NULL_VALUE: return std::nullopt;
     case simdjson::dom::element_type::STRING: return std::string_view(e.get_string().value_unsafe());
     case simdjson::dom::element_type::BOOL: return e.get_bool().value_unsafe() ? "true" : "false";
+    case simdjson::dom::element_type::INT64:
+    case simdjson::dom::element_type::UINT64:
+    case simdjson::dom::element_type::DOUBLE: {
+      // The number as the file writes it: through a double, 1234567890123456.78 would
+      // read as ...56.8 and 12.50 as 12.5.
+      if (auto src = source_text(paths_[h])) return *src;
+      break;
+    }
+    default: {
+      // An object or array as the file writes it, whitespace removed: numbers inside keep
+      // their digits too.
+      auto src = source_text(paths_[h]);
+      if (!src) break;
+      buf.resize(src->size());
+      size_t len = 0;
+      if (simdjson::minify(src->data(), src->size(), buf.data(), len) != simdjson::SUCCESS) break;
+      buf.resize(len);
+      return buf;
+    }
+  }
+  // Not reached for a document simdjson parsed (source_text finds what the document found);
+  // kept so a disagreement reads as the parsed value rather than as missing.
+  switch (e.type()) {
     case simdjson::dom::element_type::INT64: buf = std::to_string(e.get_int64().value_unsafe()); return buf;
     case simdjson::dom::element_type::UINT64: buf = std::to_string(e.get_uint64().value_unsafe()); return buf;
     case simdjson::dom::element_type::DOUBLE: {
-      // Shortest text that reads back as the same double: 12.5 stays "12.5", never "12.4999…".
       char tmp[64];
       auto r = std::to_chars(tmp, tmp + sizeof tmp, e.get_double().value_unsafe());
       buf.assign(tmp, r.ptr);

@@ -1,4 +1,7 @@
-// NDJSON: one JSON object per line; a line that is not one is rejected on its own.
+// NDJSON: one JSON object per line; a line that is not one is rejected on its own. Lines
+// end in LF, CRLF or a CR alone (as CSV lines do), and line numbers are physical lines
+// counted that way, whether the file is read whole or in parts. A UTF-8 BOM at the start
+// is skipped, as CSV skips it.
 #include "connectors/connector.hpp"
 #include "connectors/json_rows.hpp"
 #include "engine/util/text.hpp"
@@ -18,12 +21,15 @@ class NdjsonConnector final : public Connector {
     text_ = load_file(spec, system, simdjson::SIMDJSON_PADDING);
     end_ = text_.size();
     rows_estimate_ = count_lines(text_) + 1;
+    if (text_.compare(0, 3, "\xEF\xBB\xBF") == 0) pos_ = begin_ = 3;
+    lines_ = LineEnds(text_, end_);
   }
 
   // A part: the lines in [begin, end) of `text`, which is another connector's padded bytes.
   NdjsonConnector(const std::string& path, const std::string& system, std::string_view text, size_t begin,
                   size_t end, size_t rows_estimate)
-      : system_(system), allow_empty_(true), text_(text), rows_estimate_(rows_estimate), pos_(begin), end_(end) {
+      : system_(system), allow_empty_(true), text_(text), rows_estimate_(rows_estimate), pos_(begin), begin_(begin),
+        end_(end), lines_(text, end) {
     path_ = path;
   }
 
@@ -31,13 +37,12 @@ class NdjsonConnector final : public Connector {
     std::vector<std::unique_ptr<Connector>> out;
     size_t size = end_ - pos_;
     parts = std::min(parts, size / std::max<size_t>(min_part_bytes, 1));
-    if (parts < 2 || pos_ != 0) return out;
+    if (parts < 2 || pos_ != begin_ || next_line_ != 1) return out;
     size_t begin = pos_;
     for (size_t k = 1; k <= parts; ++k) {
       size_t end = end_;
-      if (k < parts) {  // just past the first newline at or after the k-th share
-        size_t nl = text_.find('\n', pos_ + size / parts * k);
-        end = nl == std::string_view::npos || nl >= end_ ? end_ : nl + 1;
+      if (k < parts) {  // just past the first line end at or after the k-th share (both bytes of a CRLF)
+        LineEnds(text_, end_).line_end(std::max(begin, pos_ + size / parts * k), end);
       }
       end = std::max(end, begin);
       out.push_back(std::make_unique<NdjsonConnector>(path_, system_, text_, begin, end, rows_estimate_ / parts + 16));
@@ -52,13 +57,10 @@ class NdjsonConnector final : public Connector {
     const char* base = text_.data();
     const size_t n = end_;
     while (pos_ < n) {
-      size_t nl = text_.find('\n', pos_);
-      size_t end = nl == std::string_view::npos || nl > n ? n : nl;
       size_t start = pos_;
-      pos_ = end == n ? n : end + 1;
+      size_t end = lines_.line_end(start, pos_);
       line_no_ = next_line_++;
       std::string_view text(base + start, end - start);
-      if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
       if (trim(text).empty()) continue;  // blank lines are not rows
       raw_ = text;
       malformed_ = json_.parse(text);
@@ -83,7 +85,8 @@ class NdjsonConnector final : public Connector {
   std::string_view text_;  // the file's bytes, with SIMDJSON_PADDING readable bytes beyond size()
   size_t rows_estimate_ = 0;
   JsonRows json_;
-  size_t pos_ = 0, end_ = 0;  // what is left to read: [pos_, end_) of text_
+  size_t pos_ = 0, begin_ = 0, end_ = 0;  // what is left to read: [pos_, end_) of text_, from begin_
+  LineEnds lines_{{}, 0};
   uint64_t next_line_ = 1, line_no_ = 0, rows_ = 0;
   std::string_view raw_;
   std::string malformed_;

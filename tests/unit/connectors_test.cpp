@@ -229,8 +229,8 @@ TEST_CASE("json: an unclosed record quarantines the rest, a truncated file or a 
   CHECK(truncated->next());
   CHECK(truncated->next());
   CHECK_THROWS_WITH_AS(truncated->next(),
-                       (dir / "t.json" + " (system 'gc') ends inside its records array, after 2 records: a truncated "
-                                         "export? (expected ']')").c_str(),
+                       (dir / "t.json" + " (system 'gc') ends at line 2 inside its records array (opened on line 1), "
+                                         "after 2 records: a truncated export? (expected ']')").c_str(),
                        UserError);
   write_file(dir / "p.json", "{\"data\": {\"items\": [], \"total\": 0}}");
   CHECK_THROWS_WITH_AS(open_connector({"json", dir / "p.json", {{"records", "data.rows"}}, {"stack.lua", 7}}, "gc"),
