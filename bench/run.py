@@ -22,6 +22,8 @@ import sys
 import tempfile
 import time
 
+import generate  # bench/generate.py, beside this file: its VERSION names the cache folders
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 RULE_OF = {
@@ -50,11 +52,16 @@ def measure(cmd, cwd):
 
 
 def prepare(size, seed, work):
-    d = os.path.join(work, f"n{size}-s{seed}")
+    """Generated data for one size and seed, kept under work/ by generator version, size and seed."""
+    d = os.path.join(work, f"g{generate.VERSION}-n{size}-s{seed}")
     if not os.path.exists(os.path.join(d, "truth.csv")):
-        os.makedirs(d, exist_ok=True)
+        tmp = d + ".partial"  # an interrupted generation is never taken for a finished one
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
         subprocess.run([sys.executable, os.path.join(HERE, "generate.py"), "--refunds", str(size), "--seed",
-                        str(seed), "--out", d], check=True)
+                        str(seed), "--out", tmp], check=True)
+        shutil.rmtree(d, ignore_errors=True)
+        os.rename(tmp, d)
     shutil.copy(os.path.join(HERE, "stack.lua"), os.path.join(d, "stack.lua"))
     return d
 
