@@ -14,7 +14,8 @@ bytes.
 
 Keys: storefront refunds are R1000000, R1000001, ... (R followed by 1000000 + i, no leading
 zero); ERP-only refunds are R0 followed by their number, so the two never collide at any
-size (both still match the ERP memo's "refund (R[0-9]+)").
+size (both still match the ERP memo's "refund (R[0-9]+)"). Their sales orders likewise
+start with 0, unlike any storefront order.
 """
 import argparse
 import datetime as dt
@@ -121,7 +122,7 @@ def generate(n, seed, out):
     for k in range(n // 200):  # ERP refunds with no storefront refund (manual entries)
         ref = f"R0{k:07d}"  # leading zero: no storefront refund id has one
         t = START + dt.timedelta(seconds=rng.randrange(SPAN_SECONDS - 6 * 3600))
-        erp_rows.append(erp_line(next_erp, ref, 900000 + k, rng.randint(100, 50000), t, rng.choice(REASONS)))
+        erp_rows.append(erp_line(next_erp, ref, f"0{k:06d}", rng.randint(100, 50000), t, rng.choice(REASONS)))
         next_erp += 1
         truth.write(f"{ref},orphan\n")
     rng.shuffle(erp_rows)  # ERP exports come in their own order
