@@ -224,6 +224,7 @@ def main():
     repeat = 1 if a.smoke else max(1, a.repeat)
 
     results = []  # (size, tool, median run, exact in every run, records, per-round walls)
+    absent = []   # (size, tool, "skipped" or "failed"): in the table too, the reason in the notes
     loads = []    # (size, before, after)
     last_rss = {}  # tool -> (size, peak RSS MB) at the last size it ran
     all_exact = True
@@ -240,6 +241,7 @@ def main():
                 at, rss = last_rss[name]
                 need = rss * size / at
                 if need > MEMORY_HEADROOM * available:
+                    absent.append((size, name, "skipped"))
                     notes.append(f"{name} skipped at {size:,}: {rss:,.0f} MB at {at:,} scales to {need:,.0f} MB, "
                                  f"more than {MEMORY_HEADROOM:.0%} of the {available:,.0f} MB available")
                     print(f"note: {notes[-1]}", flush=True)
@@ -259,6 +261,7 @@ def main():
                 m, found = run_seam(a.seam, d) if t == "seam" else run_peer(t, d)
                 if found is None:
                     failed.add(t)
+                    absent.append((size, t, "failed"))
                     tail = m["stderr"].strip().splitlines()[-3:]
                     notes.append(f"{t} failed at {size:,} (exit {m['exit']}, peak RSS {m['rss_mb']:,.0f} MB): "
                                  + " | ".join(tail))
@@ -301,7 +304,14 @@ def main():
     print(f"{'refunds':>10} {'tool':<7} {'wall s':>7} {'cpu s':>7} {'RSS MB':>7} {'records/s':>11} "
           f"{'verdicts/s':>11} {'DB MB':>7} {'exact':>6} {'x seam':>7}  {'rounds':<13}")
     seam = {size: (m, walls) for size, t, m, _, _, walls in results if t == "seam"}
-    for size, name, m, exact, records, walls in results:
+    rows = results + [(size, name, None, False, 0, []) for size, name, _ in absent]
+    order = {name: i for i, name in enumerate(["seam"] + PEERS)}
+    rows.sort(key=lambda row: (row[0], order[row[1]]))
+    for size, name, m, exact, records, walls in rows:
+        if m is None:
+            state = next(why for at, t, why in absent if at == size and t == name)
+            print(f"{size:>10,} {name:<7} {state + ' (see the notes)':>30}")
+            continue
         verdicts = f"{m['verdicts'] / m['wall']:>11,.0f}" if "verdicts" in m else f"{'-':>11}"
         db = f"{m['db_mb']:>7.1f}" if "db_mb" in m else f"{'-':>7}"
         ratio, spread = f"{'':>7}", ""
