@@ -17,7 +17,7 @@ Runs are interleaved: each of --repeat rounds (default 3) runs every tool once, 
 the order seam, duckdb, polars, pandas, sql, so a change in the machine's load falls on
 every tool alike. Each tool's median run (by wall time) is reported; "x seam" is the
 peer's median wall time over seam's, with the lowest and highest per-round ratio beside
-it. The load average (/proc/loadavg) is printed before and after each size. A peer that
+it, and "cpu x" the same for CPU time (steadier than wall time on a busy machine). The load average (/proc/loadavg) is printed before and after each size. A peer that
 is not installed is skipped with a note (bench/run.sh installs them all), and so is a peer
 whose peak memory at the previous size, scaled to this one, would not fit in the memory
 available; a peer that fails is reported as failed and the others go on.
@@ -300,9 +300,9 @@ def main():
         return 0 if all_exact else 1
 
     print(f"\nmedian of {repeat} interleaved round(s) per tool; {os.cpu_count()} cores; "
-          f"x seam = peer's median wall / seam's (lowest-highest per-round ratio)")
+          f"x seam = peer's median wall / seam's (lowest-highest per-round ratio); cpu x = the same for CPU time")
     print(f"{'refunds':>10} {'tool':<7} {'wall s':>7} {'cpu s':>7} {'RSS MB':>7} {'records/s':>11} "
-          f"{'verdicts/s':>11} {'DB MB':>7} {'exact':>6} {'x seam':>7}  {'rounds':<13}")
+          f"{'verdicts/s':>11} {'DB MB':>7} {'exact':>6} {'x seam':>7}  {'rounds':<11} {'cpu x':>6}")
     seam = {size: (m, walls) for size, t, m, _, _, walls in results if t == "seam"}
     rows = results + [(size, name, None, False, 0, []) for size, name, _ in absent]
     order = {name: i for i, name in enumerate(["seam"] + PEERS)}
@@ -314,15 +314,16 @@ def main():
             continue
         verdicts = f"{m['verdicts'] / m['wall']:>11,.0f}" if "verdicts" in m else f"{'-':>11}"
         db = f"{m['db_mb']:>7.1f}" if "db_mb" in m else f"{'-':>7}"
-        ratio, spread = f"{'':>7}", ""
+        ratio, spread, cpu_ratio = f"{'':>7}", "", ""
         if name != "seam" and size in seam:
             seam_m, seam_walls = seam[size]
             ratio = f"{m['wall'] / seam_m['wall']:>6.1f}x"
+            cpu_ratio = f"{m['cpu'] / seam_m['cpu']:>5.1f}x"
             per_round = [w / s for w, s in zip(walls, seam_walls)]
             if len(per_round) > 1:
                 spread = f"{min(per_round):.1f}-{max(per_round):.1f}x"
         print(f"{size:>10,} {name:<7} {m['wall']:>7.2f} {m['cpu']:>7.2f} {m['rss_mb']:>7.0f} "
-              f"{records / m['wall']:>11,.0f} {verdicts} {db} {'yes' if exact else 'NO':>6} {ratio}  {spread}")
+              f"{records / m['wall']:>11,.0f} {verdicts} {db} {'yes' if exact else 'NO':>6} {ratio}  {spread:<11} {cpu_ratio}")
     print("\nload average (1, 5, 15 min) before and after each size:")
     for size, before, after in loads:
         print(f"  {size:>10,}: {before}  ->  {after}")
