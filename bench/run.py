@@ -17,8 +17,9 @@ Runs are interleaved: each of --repeat rounds (default 3) runs every tool once, 
 the order seam, duckdb, polars, pandas, sql, so a change in the machine's load falls on
 every tool alike. Each tool's median run (by wall time) is reported; "x seam" is the
 peer's median wall time over seam's, with the lowest and highest per-round ratio beside
-it, and "cpu x" the same for CPU time (steadier than wall time on a busy machine). The load average (/proc/loadavg) is printed before and after each size. A peer that
-is not installed is skipped with a note (bench/run.sh installs them all), and so is a peer
+it, and "cpu x" the same for CPU time (steadier than wall time on a busy machine). The
+load average (/proc/loadavg) is printed before and after each size. A peer that is not
+installed is skipped with a note (bench/run.sh installs them all), and so is a peer
 whose peak memory at the previous size, scaled to this one, would not fit in the memory
 available; a peer that fails is reported as failed and the others go on.
 """
