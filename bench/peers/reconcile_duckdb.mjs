@@ -42,7 +42,9 @@ COPY (
     FROM (
       SELECT regexp_extract(memo, 'refund (R[0-9]+)', 1) AS ref,
              CAST(round(CAST(total AS DOUBLE) * 100) AS BIGINT) AS cents,
-             -- New York wall time to UTC with the IANA zone (DST as it was that day)
+             -- New York wall time to UTC with the IANA zone (DST as it was that day); the
+             -- repeated hour when clocks go back, which these March exports never hold, would
+             -- get one of its two offsets here where pandas gives NaT
              epoch_us(timezone('America/New_York', strptime(tranDate, '%m/%d/%Y %I:%M %p'))) AS posted_at,
              custbody_reason_code AS reason
       FROM read_json(${lit(`${stackDir}/data/erp_customer_refunds.ndjson`)}, format = 'newline_delimited',

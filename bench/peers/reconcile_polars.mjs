@@ -43,7 +43,8 @@ const erp = pl
   .select(
     col("memo").str.extract("refund (R[0-9]+)", 1).alias("ref"),
     cents(col("total")).alias("cents"),
-    // New York wall time to UTC with the IANA zone; an ambiguous hour is null, as in pandas
+    // New York wall time to UTC with the IANA zone; the repeated hour when clocks go back is
+    // null, as in pandas (a skipped one too, where pandas shifts it: neither is in the data)
     epochMs(col("tranDate").str.strptime(pl.Datetime, "%m/%d/%Y %I:%M %p")
       .dt.replaceTimeZone("America/New_York", "null", "null").dt.convertTimeZone("UTC")).alias("posted_at"),
     col("custbody_reason_code").fillNull("").eq(pl.lit("")).alias("reason_dropped"),
