@@ -11,6 +11,11 @@ off, 0.5% posted twice, 1% late beyond the lag window, 3% in partial-refund sequ
 (half of which reach the ERP only in part), 0.5% with the reason code dropped; plus ERP
 refunds, 0.5% as many, that no storefront refund explains. The same seed gives the same
 bytes.
+
+Keys: storefront refunds are R1000000, R1000001, ... (R followed by 1000000 + i, no leading
+zero); ERP-only refunds are R0 followed by their number, so the two never collide at any
+size (both still match the ERP memo's "refund (R[0-9]+)"). Their sales orders likewise
+start with 0, unlike any storefront order.
 """
 import argparse
 import datetime as dt
@@ -18,6 +23,8 @@ import os
 import random
 import zoneinfo
 
+# Bump when the bytes for a given size and seed change, so cached data is regenerated.
+VERSION = 2
 LAG_MINUTES = 30
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 START = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
@@ -113,9 +120,9 @@ def generate(n, seed, out):
                 next_erp += 1
         i += 1
     for k in range(n // 200):  # ERP refunds with no storefront refund (manual entries)
-        ref = f"R{9000000 + k}"
+        ref = f"R0{k:07d}"  # leading zero: no storefront refund id has one
         t = START + dt.timedelta(seconds=rng.randrange(SPAN_SECONDS - 6 * 3600))
-        erp_rows.append(erp_line(next_erp, ref, 900000 + k, rng.randint(100, 50000), t, rng.choice(REASONS)))
+        erp_rows.append(erp_line(next_erp, ref, f"0{k:06d}", rng.randint(100, 50000), t, rng.choice(REASONS)))
         next_erp += 1
         truth.write(f"{ref},orphan\n")
     rng.shuffle(erp_rows)  # ERP exports come in their own order

@@ -1,19 +1,31 @@
 #!/usr/bin/env python3
-"""seam's benchmark: exactness against ground truth, speed against the tools consultants use.
+"""seam's benchmark: exactness against ground truth, speed against the tools data engineers use.
 
 For each size it generates (once, cached) storefront refunds and ERP entries with known
 faults (bench/generate.py), runs seam with bench/stack.lua (six rules, every verdict in
-the audit log), a pandas script and an SQL script on the same files, scores each tool's
-failures against the truth, and prints the figures.
+the audit log) and the peers in bench/peers on the same files (DuckDB and Polars from
+Node.js, a pandas script, an SQL script in sqlite3), scores each tool's failures against
+the truth, and prints the figures.
 
-    python3 bench/run.py                        # 10k, 100k, 1M with peers
+    bash bench/run.sh                           # installs the peers, then 100k, 1M and 5M
+    bash bench/run.sh --with-10m                # and 10M
     python3 bench/run.py --sizes 100000 --no-peers
-    python3 bench/run.py --smoke                # CI: small, exactness only; exit 1 if not exact
+    python3 bench/run.py --sizes 100000 --peers duckdb,polars --repeat 5
+    python3 bench/run.py --smoke                # CI: small, seam only, exactness only; exit 1 if not exact
 
-Each tool runs --repeat times (default 3) per size and the median run is reported.
+Runs are interleaved: each of --repeat rounds (default 3) runs every tool once, always in
+the order seam, duckdb, polars, pandas, sql, so a change in the machine's load falls on
+every tool alike. Each tool's median run (by wall time) is reported; "x seam" is the
+peer's median wall time over seam's, with the lowest and highest per-round ratio beside
+it, and "cpu x" the same for CPU time (steadier than wall time on a busy machine). The
+load average (/proc/loadavg) is printed before and after each size. A peer that is not
+installed is skipped with a note (bench/run.sh installs them all), and so is a peer
+whose peak memory at the previous size, scaled to this one, would not fit in the memory
+available; a peer that fails is reported as failed and the others go on.
 """
 import argparse
 import csv
+import importlib.util
 import os
 import shutil
 import sqlite3
@@ -22,8 +34,11 @@ import sys
 import tempfile
 import time
 
+import generate  # bench/generate.py, beside this file: its VERSION names the cache folders
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+PEERS_DIR = os.path.join(HERE, "peers")
 RULE_OF = {
     "missing": "exists in right",
     "partial_missing": "exists in right",
@@ -34,13 +49,17 @@ RULE_OF = {
     "orphan": "exists in left",
 }
 RULES_PER_GROUP = 6
+PEERS = ["duckdb", "polars", "pandas", "sql"]
+NODE_PACKAGES = {"duckdb": ["@duckdb/node-api"], "polars": ["nodejs-polars", "nodejs-polars-linux-x64-gnu"]}
+NODE_HINT = "bash scripts/setup.sh --bench installs it, or npm ci in bench/peers"
+MEMORY_HEADROOM = 0.9  # share of MemAvailable a peer's scaled peak RSS may take
 
 
-def measure(cmd, cwd):
-    """Runs cmd; wall and CPU seconds and peak RSS of that process alone."""
+def measure(cmd, cwd, env=None):
+    """Runs cmd; wall and CPU seconds (all its threads) and peak RSS of that process alone."""
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -49,12 +68,37 @@ def measure(cmd, cwd):
                 "exit": proc.returncode, "stderr": err.read().decode(errors="replace")}
 
 
+def loadavg():
+    """The 1, 5 and 15 minute load averages, as /proc/loadavg gives them."""
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+def mem_available_mb():
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
 def prepare(size, seed, work):
-    d = os.path.join(work, f"n{size}-s{seed}")
+    """Generated data for one size and seed, kept under work/ by generator version, size and seed."""
+    d = os.path.join(work, f"g{generate.VERSION}-n{size}-s{seed}")
     if not os.path.exists(os.path.join(d, "truth.csv")):
-        os.makedirs(d, exist_ok=True)
+        tmp = d + ".partial"  # an interrupted generation is never taken for a finished one
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
         subprocess.run([sys.executable, os.path.join(HERE, "generate.py"), "--refunds", str(size), "--seed",
-                        str(seed), "--out", d], check=True)
+                        str(seed), "--out", tmp], check=True)
+        shutil.rmtree(d, ignore_errors=True)
+        os.rename(tmp, d)
     shutil.copy(os.path.join(HERE, "stack.lua"), os.path.join(d, "stack.lua"))
     return d
 
@@ -87,10 +131,20 @@ def score(found, truth):
     return by_fault, by_rule, exact
 
 
-def median_of(repeat, run_once):
-    """Runs a tool `repeat` times; the run with the median wall time (figures stay consistent)."""
-    runs = sorted((run_once() for _ in range(repeat)), key=lambda r: r[0]["wall"])
-    return runs[len(runs) // 2]
+def missing_peer(name):
+    """Why a peer cannot run on this machine, or None when it can."""
+    if name in NODE_PACKAGES:
+        if not shutil.which("node"):
+            return f"Node.js is not installed ({NODE_HINT})"
+        for pkg in NODE_PACKAGES[name]:
+            if not os.path.isfile(os.path.join(PEERS_DIR, "node_modules", pkg, "package.json")):
+                return f"bench/peers/node_modules has no {pkg} ({NODE_HINT})"
+    elif name == "pandas" and importlib.util.find_spec("pandas") is None:
+        return (f"{sys.executable} cannot import pandas (bash scripts/setup.sh --bench installs Debian's "
+                "python3-pandas; bench/run.sh runs with /usr/bin/python3)")
+    elif name == "sql" and not shutil.which("sqlite3"):
+        return "the sqlite3 shell is not installed (bash scripts/setup.sh installs it)"
+    return None
 
 
 def run_seam(seam, d):
@@ -109,88 +163,179 @@ def run_seam(seam, d):
     return m, found
 
 
-def run_pandas(d):
-    out = os.path.join(d, "failures_pandas.csv")
-    m = measure([sys.executable, os.path.join(HERE, "peers", "reconcile_pandas.py"), d, out], d)
-    if m["exit"] != 0:
-        sys.exit(f"pandas peer failed:\n{m['stderr']}")
+def run_peer(name, d):
+    """Runs one peer on the stack folder d; its figures and failures (None if it failed)."""
+    out = os.path.join(d, f"failures_{name}.csv")
+    if os.path.exists(out):
+        os.remove(out)
+    env = None
+    if name == "pandas":
+        cmd = [sys.executable, os.path.join(PEERS_DIR, "reconcile_pandas.py"), d, out]
+    elif name == "sql":
+        shutil.copy(os.path.join(PEERS_DIR, "reconcile.sql"), os.path.join(d, "reconcile.sql"))
+        cmd = ["sh", "-c", "sqlite3 :memory: < reconcile.sql"]  # writes failures_sql.csv
+    else:
+        cmd = ["node", os.path.join(PEERS_DIR, f"reconcile_{name}.mjs"), d, out]
+        env = dict(os.environ)
+        env.setdefault("POLARS_MAX_THREADS", "2")  # DuckDB's script sets 2 threads itself
+    m = measure(cmd, d, env)
+    if m["exit"] != 0 or not os.path.exists(out):
+        return m, None
     with open(out) as f:
         return m, {(r["key"], r["rule"]) for r in csv.DictReader(f)}
 
 
-def run_sql(d):
-    with open(os.path.join(HERE, "peers", "reconcile.sql")) as script:
-        sql = script.read()
-    path = os.path.join(d, "reconcile.sql")
-    with open(path, "w") as f:
-        f.write(sql)
-    m = measure(["sh", "-c", "sqlite3 :memory: < reconcile.sql"], d)
-    if m["exit"] != 0:
-        sys.exit(f"SQL peer failed:\n{m['stderr']}")
-    with open(os.path.join(d, "failures_sql.csv")) as f:
-        return m, {(r["key"], r["rule"]) for r in csv.DictReader(f)}
+def print_exactness(size, m):
+    print(f"\nexactness at {size:,} refunds (seam)")
+    print(f"  {'fault':<16} {'seeded':>8} {'found':>8} {'recall':>8}")
+    for fault, (n, hit) in sorted(m["by_fault"].items()):
+        print(f"  {fault:<16} {n:>8} {hit:>8} {100.0 * hit / n:>7.1f}%")
+    print(f"  {'rule':<22} {'failures':>8} {'true':>8} {'precision':>9}")
+    for rule, (n, hit) in sorted(m["by_rule"].items()):
+        print(f"  {rule:<22} {n:>8} {hit:>8} {(100.0 * hit / n if n else 100.0):>8.1f}%")
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sizes", default="10000,100000,1000000", help="storefront refunds per run, comma-separated")
+    p.add_argument("--sizes", default="100000,1000000,5000000", help="storefront refunds per run, comma-separated")
+    p.add_argument("--with-10m", action="store_true", help="add 10,000,000 refunds to --sizes")
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--repeat", type=int, default=3, help="runs per tool and size; the median is reported")
-    p.add_argument("--no-peers", action="store_true", help="skip the pandas and SQL scripts")
-    p.add_argument("--smoke", action="store_true", help="CI: one small size, no peers, exactness only")
+    p.add_argument("--repeat", type=int, default=3, help="interleaved rounds per size; each tool's median is reported")
+    p.add_argument("--peers", default=",".join(PEERS), help=f"peers to run, comma-separated (of {','.join(PEERS)})")
+    p.add_argument("--no-peers", action="store_true", help="run seam alone")
+    p.add_argument("--smoke", action="store_true", help="CI: one small size, seam only, exactness only")
     p.add_argument("--seam", default=os.path.join(ROOT, "build", "seam"))
     p.add_argument("--work", default=os.path.join(HERE, "work"), help="where generated data is kept")
     a = p.parse_args()
-    sizes = [2000] if a.smoke else [int(s) for s in a.sizes.split(",")]
-    peers = not (a.no_peers or a.smoke)
+    sizes = [2000] if a.smoke else [int(s) for s in a.sizes.split(",") if s.strip()]
+    if a.with_10m and not a.smoke and 10_000_000 not in sizes:
+        sizes.append(10_000_000)
+    peers = [] if (a.no_peers or a.smoke) else [s.strip() for s in a.peers.split(",") if s.strip()]
+    unknown = [x for x in peers if x not in PEERS]
+    if unknown:
+        p.error(f"unknown peer {', '.join(unknown)} (peers: {', '.join(PEERS)})")
+    peers = [x for x in PEERS if x in peers]  # always the same order
+    notes = []
+    for name in list(peers):
+        why = missing_peer(name)
+        if why:
+            peers.remove(name)
+            notes.append(f"{name} skipped: {why}")
+            print(f"note: {notes[-1]}", flush=True)
+    repeat = 1 if a.smoke else max(1, a.repeat)
 
-    results = []
+    results = []  # (size, tool, median run, exact in every run, records, per-round walls)
+    absent = []   # (size, tool, "skipped" or "failed"): in the table too, the reason in the notes
+    loads = []    # (size, before, after)
+    last_rss = {}  # tool -> (size, peak RSS MB) at the last size it ran
     all_exact = True
     for size in sizes:
         d = prepare(size, a.seed, a.work)
         truth = read_truth(d)
+        truth_pairs = set(truth)
         records = count_lines(os.path.join(d, "data", "storefront_refunds.csv")) - 1 + \
             count_lines(os.path.join(d, "data", "erp_customer_refunds.ndjson"))
-        repeat = 1 if a.smoke else max(1, a.repeat)
-        tools = [("seam",) + median_of(repeat, lambda: run_seam(a.seam, d))]
-        if peers:
-            tools.append(("pandas",) + median_of(repeat, lambda: run_pandas(d)))
-            tools.append(("sql",) + median_of(repeat, lambda: run_sql(d)))
-        for name, m, found in tools:
-            by_fault, by_rule, exact = score(found, truth)
-            results.append((size, name, m, exact, records))
-            if name == "seam":
+        tools = ["seam"]
+        available = mem_available_mb()
+        for name in peers:
+            if name in last_rss and available:
+                at, rss = last_rss[name]
+                need = rss * size / at
+                if need > MEMORY_HEADROOM * available:
+                    absent.append((size, name, "skipped"))
+                    notes.append(f"{name} skipped at {size:,}: {rss:,.0f} MB at {at:,} scales to {need:,.0f} MB, "
+                                 f"more than {MEMORY_HEADROOM:.0%} of the {available:,.0f} MB available")
+                    print(f"note: {notes[-1]}", flush=True)
+                    continue
+            tools.append(name)
+        runs = {t: [] for t in tools}
+        failed = set()
+        before = loadavg()
+        if not a.smoke:
+            print(f"\n{size:,} refunds, {records:,} records: {repeat} round(s) of {' '.join(tools)}; "
+                  f"load average before {before}", flush=True)
+        for r in range(repeat):
+            line = []
+            for t in tools:
+                if t in failed:
+                    continue
+                m, found = run_seam(a.seam, d) if t == "seam" else run_peer(t, d)
+                if found is None:
+                    failed.add(t)
+                    absent.append((size, t, "failed"))
+                    tail = m["stderr"].strip().splitlines()[-3:]
+                    notes.append(f"{t} failed at {size:,} (exit {m['exit']}, peak RSS {m['rss_mb']:,.0f} MB): "
+                                 + " | ".join(tail))
+                    print(f"note: {notes[-1]}", flush=True)
+                    continue
+                by_fault, by_rule, exact = score(found, truth)
+                m.update(exact=exact, false=len(found - truth_pairs), missed=len(truth_pairs - found))
+                if t == "seam":
+                    m.update(by_fault=by_fault, by_rule=by_rule)
+                runs[t].append(m)
+                line.append(f"{t} {m['wall']:.2f}s")
+            if not a.smoke:
+                print(f"  round {r + 1}: " + ", ".join(line), flush=True)
+        after = loadavg()
+        loads.append((size, before, after))
+        if not a.smoke:
+            print(f"  load average after {after}", flush=True)
+        for t in tools:
+            if t in failed or not runs[t]:
+                continue
+            med = sorted(runs[t], key=lambda m: m["wall"])[len(runs[t]) // 2]
+            exact = all(m["exact"] for m in runs[t])
+            results.append((size, t, med, exact, records, [m["wall"] for m in runs[t]]))
+            last_rss[t] = (size, max(m["rss_mb"] for m in runs[t]))
+            if t == "seam":
                 all_exact &= exact
-                print(f"\nexactness at {size:,} refunds (seam)")
-                print(f"  {'fault':<16} {'seeded':>8} {'found':>8} {'recall':>8}")
-                for fault, (n, hit) in sorted(by_fault.items()):
-                    print(f"  {fault:<16} {n:>8} {hit:>8} {100.0 * hit / n:>7.1f}%")
-                print(f"  {'rule':<22} {'failures':>8} {'true':>8} {'precision':>9}")
-                for rule, (n, hit) in sorted(by_rule.items()):
-                    print(f"  {rule:<22} {n:>8} {hit:>8} {(100.0 * hit / n if n else 100.0):>8.1f}%")
+                print_exactness(size, med)
             elif not exact:
-                print(f"  note: {name} at {size:,}: {len(found - set(truth))} false, {len(set(truth) - found)} missed")
+                bad = next(m for m in runs[t] if not m["exact"])
+                notes.append(f"{t} NOT exact at {size:,}: {bad['false']} false, {bad['missed']} missed")
+                print(f"note: {notes[-1]}", flush=True)
 
     if a.smoke:
         print("\nbench smoke: seam is exact" if all_exact else "\nbench smoke: seam is NOT exact")
         print(f"{1 if all_exact else 0} passed, {0 if all_exact else 1} failed")
         return 0 if all_exact else 1
 
-    print(f"\n{'refunds':>9} {'tool':<7} {'wall s':>7} {'cpu s':>7} {'RSS MB':>7} {'records/s':>11} "
-          f"{'verdicts/s':>11} {'DB MB':>7} {'exact':>6} {'x seam':>7}")
-    seam_wall = {}
-    for size, name, m, exact, records in results:
-        if name == "seam":
-            seam_wall[size] = m["wall"]
-    for size, name, m, exact, records in results:
+    print(f"\nmedian of {repeat} interleaved round(s) per tool; {os.cpu_count()} cores; "
+          f"x seam = peer's median wall / seam's (lowest-highest per-round ratio); cpu x = the same for CPU time")
+    print(f"{'refunds':>10} {'tool':<7} {'wall s':>7} {'cpu s':>7} {'RSS MB':>7} {'records/s':>11} "
+          f"{'verdicts/s':>11} {'DB MB':>7} {'exact':>6} {'x seam':>7}  {'rounds':<11} {'cpu x':>6}")
+    seam = {size: (m, walls) for size, t, m, _, _, walls in results if t == "seam"}
+    rows = results + [(size, name, None, False, 0, []) for size, name, _ in absent]
+    order = {name: i for i, name in enumerate(["seam"] + PEERS)}
+    rows.sort(key=lambda row: (row[0], order[row[1]]))
+    for size, name, m, exact, records, walls in rows:
+        if m is None:
+            state = next(why for at, t, why in absent if at == size and t == name)
+            print(f"{size:>10,} {name:<7} {state + ' (see the notes)':>30}")
+            continue
         verdicts = f"{m['verdicts'] / m['wall']:>11,.0f}" if "verdicts" in m else f"{'-':>11}"
         db = f"{m['db_mb']:>7.1f}" if "db_mb" in m else f"{'-':>7}"
-        ratio = f"{m['wall'] / seam_wall[size]:>6.1f}x" if name != "seam" else f"{'':>7}"
-        print(f"{size:>9,} {name:<7} {m['wall']:>7.2f} {m['cpu']:>7.2f} {m['rss_mb']:>7.0f} "
-              f"{records / m['wall']:>11,.0f} {verdicts} {db} {'yes' if exact else 'NO':>6} {ratio}")
-    if 100000 in seam_wall and 1000000 in seam_wall:
-        growth = (seam_wall[1000000] / 1000000) / (seam_wall[100000] / 100000)
-        print(f"\nseam per-record cost at 1M vs 100k: {growth:.2f}x")
+        ratio, spread, cpu_ratio = f"{'':>7}", "", ""
+        if name != "seam" and size in seam:
+            seam_m, seam_walls = seam[size]
+            ratio = f"{m['wall'] / seam_m['wall']:>6.1f}x"
+            cpu_ratio = f"{m['cpu'] / seam_m['cpu']:>5.1f}x"
+            per_round = [w / s for w, s in zip(walls, seam_walls)]
+            if len(per_round) > 1:
+                spread = f"{min(per_round):.1f}-{max(per_round):.1f}x"
+        print(f"{size:>10,} {name:<7} {m['wall']:>7.2f} {m['cpu']:>7.2f} {m['rss_mb']:>7.0f} "
+              f"{records / m['wall']:>11,.0f} {verdicts} {db} {'yes' if exact else 'NO':>6} {ratio}  {spread:<11} {cpu_ratio}")
+    print("\nload average (1, 5, 15 min) before and after each size:")
+    for size, before, after in loads:
+        print(f"  {size:>10,}: {before}  ->  {after}")
+    sizes_run = sorted(seam)
+    for size in sizes_run[1:]:
+        growth = (seam[size][0]["wall"] / size) / (seam[sizes_run[0]][0]["wall"] / sizes_run[0])
+        print(f"seam per-record cost at {size:,} vs {sizes_run[0]:,}: {growth:.2f}x")
+    if notes:
+        print("\nnotes:")
+        for n in notes:
+            print(f"  {n}")
     return 0 if all_exact else 1
 
 

@@ -19,8 +19,14 @@ packages=(
   python3                  # the benchmark's generator and scorer (its smoke test runs with the tests)
 )
 # `setup.sh --bench` adds what only the full benchmark's peers need.
-if [ "${1:-}" = "--bench" ]; then
+bench=false
+if [ "${1:-}" = "--bench" ]; then bench=true; fi
+if $bench; then
   packages+=(python3-pandas)  # the pandas peer in bench/peers
+  # Node.js and npm for the DuckDB and Polars peers, from Debian unless some Node.js is there
+  # already (a Node.js that bundles npm conflicts with Debian's npm package).
+  command -v node >/dev/null || packages+=(nodejs)
+  command -v npm >/dev/null || packages+=(npm)
 fi
 
 missing=()
@@ -36,8 +42,22 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Configure (once) and build.
 root=$(cd "$(dirname "$0")/.." && pwd)
+
+# The DuckDB and Polars peers' npm packages, at the versions bench/peers/package-lock.json pins,
+# into bench/peers/node_modules; skipped while what is there was installed from this lock.
+if $bench; then
+  peers="$root/bench/peers"
+  lock_sum=$(sha256sum "$peers/package-lock.json" | cut -d' ' -f1)
+  stamp="$peers/node_modules/.seam-installed-lock"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
+    echo "setup: installing the benchmark's npm packages in bench/peers (npm ci)" >&2
+    (cd "$peers" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$lock_sum" >"$stamp"
+  fi
+fi
+
+# Configure (once) and build.
 build="${SEAM_BUILD_DIR:-$root/build}"
 if [ ! -f "$build/build.ninja" ]; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE="${SEAM_BUILD_TYPE:-RelWithDebInfo}" >/dev/null
