@@ -64,6 +64,7 @@ struct AuditLog::Batch {
     size_t key, key_len, left, left_len, right, right_len, outcomes, outcomes_len;
     size_t first_detail, details;
     GroupOrigin origin;  // strategy -1: none recorded
+    size_t matched_by = 0, matched_by_len = 0;
   };
   struct Detail {
     int64_t position;
@@ -338,13 +339,16 @@ void AuditLog::add_input(const InputStats& stats, const std::vector<Reject>& rej
 }
 
 void AuditLog::add_group(int reconcile_no, std::string_view key, std::string_view left_ids,
-                         std::string_view right_ids, const std::vector<Verdict>& verdicts, const GroupOrigin* origin) {
+                         std::string_view right_ids, const std::vector<Verdict>& verdicts, const GroupOrigin* origin,
+                         std::string_view matched_by) {
   Batch& b = *batch_;
   Batch::Row row{reconcile_no, group_no_++, 0, key.size(), 0, left_ids.size(), 0, right_ids.size(), 0,
                  verdicts.size(), b.details.size(), 0, origin ? *origin : GroupOrigin{}};
   row.key = b.put(key);
   row.left = b.put(left_ids);
   row.right = b.put(right_ids);
+  row.matched_by = b.put(matched_by);
+  row.matched_by_len = matched_by.size();
   row.outcomes = b.text.size();
   for (size_t i = 0; i < verdicts.size(); ++i) {
     const Verdict& v = verdicts[i];
@@ -357,7 +361,7 @@ void AuditLog::add_group(int reconcile_no, std::string_view key, std::string_vie
   // group is in this thread's cache. Details after their group, as verify reads them back.
   digest_.group(row.group_no, reconcile_no, key, left_ids, right_ids, b.view(row.outcomes, row.outcomes_len));
   if (const GroupOrigin& o = row.origin; o.strategy >= 0)
-    digest_.origin(o.strategy, o.keyless, o.amount_delta, o.time_delta, o.similarity);
+    digest_.origin(o.strategy, o.keyless, o.amount_delta, o.time_delta, o.similarity, matched_by);
   for (size_t d = row.first_detail; d < row.first_detail + row.details; ++d) {
     const Verdict& v = b.details[d].verdict;
     digest_.detail(b.details[d].position, v.expected, v.actual, v.delta, v.message);
@@ -394,9 +398,10 @@ void AuditLog::write_batch(const Batch& b) {
       }
       if (const GroupOrigin& o = row.origin; o.strategy >= 0) {
         json += ',' + std::to_string(o.strategy);
-        if (o.keyless)
-          json += ',' + std::to_string(o.amount_delta) + ',' + std::to_string(o.time_delta) + ',' +
-                  std::to_string(o.similarity);
+        json += o.keyless ? ',' + std::to_string(o.amount_delta) + ',' + std::to_string(o.time_delta) + ',' +
+                                std::to_string(o.similarity) + ','
+                          : std::string(",null,null,null,");
+        json_escape_to(json, b.view(row.matched_by, row.matched_by_len));
       }
       json += ']';
     }

@@ -70,7 +70,8 @@ class AuditLog {
   // One match group and the verdicts of its rules, in rule order. Copies what it keeps.
   // `origin`: how the group was formed (nullptr when its reconciliation records none).
   void add_group(int reconcile_no, std::string_view key, std::string_view left_ids, std::string_view right_ids,
-                 const std::vector<Verdict>& verdicts, const GroupOrigin* origin = nullptr);
+                 const std::vector<Verdict>& verdicts, const GroupOrigin* origin = nullptr,
+                 std::string_view matched_by = {});
   // Writes what is pending and seals the run; returns the seal.
   // `with_seal`, when given, runs inside the sealing transaction: what it writes becomes
   // visible together with the sealed run, or not at all.

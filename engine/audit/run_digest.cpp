@@ -12,12 +12,15 @@ void RunDigest::group(int64_t group_no, int64_t reconcile_no, std::string_view k
   verdicts_.field(outcomes);
 }
 
-void RunDigest::origin(int64_t strategy, bool keyless, int64_t amount_delta, int64_t time_delta, int64_t similarity) {
+void RunDigest::origin(int64_t strategy, bool keyless, int64_t amount_delta, int64_t time_delta, int64_t similarity,
+                       std::string_view matched_by) {
   verdicts_.field(strategy);
-  if (!keyless) return;
-  verdicts_.field(amount_delta);
-  verdicts_.field(time_delta);
-  verdicts_.field(similarity);
+  if (keyless) {
+    verdicts_.field(amount_delta);
+    verdicts_.field(time_delta);
+    verdicts_.field(similarity);
+  }
+  verdicts_.field(matched_by);
 }
 
 void RunDigest::detail(int64_t position, std::string_view expected, std::string_view actual, std::string_view delta,
@@ -42,7 +45,7 @@ void RunDigest::reject(int64_t seq, std::string_view system, std::string_view pa
 StoredRunDigests digest_stored_run(Db& db, int64_t run_id) {
   Statement groups(db,
                    "SELECT group_no, reconcile_no, group_key, left_ids, right_ids, outcomes, strategy_no, amount_delta, "
-                   "time_delta, similarity FROM groups WHERE run_id = ?1 ORDER BY group_no");
+                   "time_delta, similarity, matched_by FROM groups WHERE run_id = ?1 ORDER BY group_no");
   Statement details(db,
                     "SELECT group_no, position, expected, actual, delta, message FROM verdict_details "
                     "WHERE run_id = ?1 ORDER BY group_no, position");
@@ -61,7 +64,8 @@ StoredRunDigests digest_stored_run(Db& db, int64_t run_id) {
     int64_t g = groups.int_at(0);
     digest.group(g, groups.int_at(1), groups.bytes_at(2), groups.bytes_at(3), groups.bytes_at(4), groups.bytes_at(5));
     if (!groups.is_null(6))
-      digest.origin(groups.int_at(6), !groups.is_null(7), groups.int_at(7), groups.int_at(8), groups.int_at(9));
+      digest.origin(groups.int_at(6), !groups.is_null(7), groups.int_at(7), groups.int_at(8), groups.int_at(9),
+                    groups.bytes_at(10));
     while (have_detail && details.int_at(0) <= g) {
       ++detail_rows;
       if (details.int_at(0) == g) {

@@ -17,7 +17,8 @@ class RunDigest {
              std::string_view right_ids, std::string_view outcomes);
   // How the group was formed, after its group (only for reconciliations that record it):
   // the strategy, and for a keyless one the amount and time deltas and the similarity.
-  void origin(int64_t strategy, bool keyless, int64_t amount_delta, int64_t time_delta, int64_t similarity);
+  void origin(int64_t strategy, bool keyless, int64_t amount_delta, int64_t time_delta, int64_t similarity,
+              std::string_view matched_by);
   void detail(int64_t position, std::string_view expected, std::string_view actual, std::string_view delta,
               std::string_view message);
   void reject(int64_t seq, std::string_view system, std::string_view path, int64_t line, std::string_view reason,

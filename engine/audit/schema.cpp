@@ -70,7 +70,8 @@ SELECT g.run_id,
        d.message,
        g.group_no,
        rr.position,
-       ms.name AS match_strategy
+       ms.name AS match_strategy,
+       g.matched_by
 FROM groups g
 JOIN run_reconciles rc ON rc.run_id = g.run_id AND rc.reconcile_no = g.reconcile_no
 JOIN run_rules rr ON rr.run_id = g.run_id AND rr.reconcile_no = g.reconcile_no
@@ -327,6 +328,7 @@ CREATE TABLE group_blocks (
   run_id         INTEGER NOT NULL REFERENCES runs(id),
   first_group_no INTEGER NOT NULL,
   groups         TEXT NOT NULL,  -- [[reconcile_no, group_key, left_ids, right_ids, outcomes], ...]
+                                 -- since v5 also: strategy_no, amount_delta, time_delta, similarity, matched_by
   PRIMARY KEY (run_id, first_group_no)
 ) WITHOUT ROWID;
 CREATE TRIGGER group_blocks_no_update BEFORE UPDATE ON group_blocks BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
@@ -383,10 +385,11 @@ DROP VIEW verdicts;
 DROP VIEW groups;
 CREATE VIEW groups AS
 SELECT run_id, group_no, reconcile_no, group_key, left_ids, right_ids, outcomes,
-       NULL AS strategy_no, NULL AS amount_delta, NULL AS time_delta, NULL AS similarity FROM group_rows
+       NULL AS strategy_no, NULL AS amount_delta, NULL AS time_delta, NULL AS similarity, NULL AS matched_by
+FROM group_rows
 UNION ALL
 SELECT b.run_id, b.first_group_no + j.key, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4,
-       j.value ->> 5, j.value ->> 6, j.value ->> 7, j.value ->> 8
+       j.value ->> 5, j.value ->> 6, j.value ->> 7, j.value ->> 8, j.value ->> 9
 FROM group_blocks b, json_each(b.groups) j;
 )SQL");
   db.exec(kVerdictViews);

@@ -70,7 +70,7 @@ class ReplaySink final : public GroupSink {
   ReplaySink(const StackSpec& spec, RecordedRun& old, ReplayReport& report) : spec_(spec), old_(old), report_(report) {}
 
   void group(size_t rn, std::string_view key, std::string_view, std::string_view,
-             const std::vector<Verdict>& verdicts, const GroupOrigin*) override {
+             const std::vector<Verdict>& verdicts, const GroupOrigin*, std::string_view) override {
     const ReconcileSpec& rec = spec_.reconciles[rn];
     auto orc = old_.reconciles.find(rec.name);
     RecordedRun::Group* og = nullptr;

@@ -309,8 +309,8 @@ class AuditSink final : public GroupSink {
     log_.add_reconcile(static_cast<int>(rn), rec.name, rec.left, rec.right, ids, recorded ? &rec.strategies : nullptr);
   }
   void group(size_t rn, std::string_view key, std::string_view lids, std::string_view rids,
-             const std::vector<Verdict>& verdicts, const GroupOrigin* origin) override {
-    log_.add_group(static_cast<int>(rn), key, lids, rids, verdicts, origin);
+             const std::vector<Verdict>& verdicts, const GroupOrigin* origin, std::string_view matched_by) override {
+    log_.add_group(static_cast<int>(rn), key, lids, rids, verdicts, origin, matched_by);
     exceptions_.observe(spec_.reconciles[rn], key, verdicts);
   }
 
@@ -355,7 +355,9 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
     sink.begin_reconcile(rn, rec);
 
     std::optional<PhaseTimer> phase(std::in_place, "match " + rec.name);
-    MatchResult m = match_strategies(plan_strategies(rec, left.system(), right.system(), params), left, right);
+    std::vector<ResolvedStrategy> strategies = plan_strategies(rec, left.system(), right.system(), params);
+    MatchResult m = match_strategies(strategies, left, right);
+    std::string matched_by;
     NearestFinder nearest(m, left, right, nearest_fields(rec, left.system(), right.system(), params));
     RuleContext ctx{&rec, &left, &right, &m, &nearest, host, as_of};
     for (auto& r : rules) r->prepare(ctx);
@@ -392,7 +394,17 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
       std::string_view lids = g.left_count == 1 ? left.id(m.left_of(g)[0]) : join_ids(left, m.left_of(g), left_buf);
       std::string_view rids =
           g.right_count == 1 ? right.id(m.right_of(g)[0]) : join_ids(right, m.right_of(g), right_buf);
-      sink.group(rn, g.key, lids, rids, verdicts, m.origins.empty() ? nullptr : &m.origins[gi]);
+      const GroupOrigin* origin = m.origins.empty() ? nullptr : &m.origins[gi];
+      matched_by.clear();
+      if (origin && origin->strategy >= 0) {
+        const ResolvedStrategy& s = strategies[static_cast<size_t>(origin->strategy)];
+        CurrencyCode currency =
+            !s.keyed && s.candidates.amount
+                ? left.get(m.left_of(g)[0], static_cast<size_t>(s.candidates.amount->left)).currency
+                : 0;
+        matched_by = describe_origin(rec, *origin, currency);
+      }
+      sink.group(rn, g.key, lids, rids, verdicts, origin, matched_by);
       ++rr.groups;
       for (size_t k = 0; k < rules.size(); ++k) {
         Verdict& v = verdicts[k];

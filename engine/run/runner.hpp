@@ -96,10 +96,11 @@ class GroupSink {
  public:
   virtual ~GroupSink() = default;
   virtual void begin_reconcile(size_t reconcile_no, const ReconcileSpec& rec) {}
-  // Verdicts in rule order; `origin` says how the group was formed (nullptr when the
-  // reconciliation has a single keyed strategy). The views are valid during the call only.
+  // Verdicts in rule order; `origin` says how the group was formed and `matched_by` says it
+  // for people (nullptr and empty when the reconciliation has a single keyed strategy). The
+  // views are valid during the call only.
   virtual void group(size_t reconcile_no, std::string_view key, std::string_view left_ids, std::string_view right_ids,
-                     const std::vector<Verdict>& verdicts, const GroupOrigin* origin) = 0;
+                     const std::vector<Verdict>& verdicts, const GroupOrigin* origin, std::string_view matched_by) = 0;
 };
 
 // Reads every system's input (in parallel when no Lua mapping is declared), in

@@ -19,7 +19,7 @@ class MemorySink final : public GroupSink {
  public:
   explicit MemorySink(const StackSpec& spec) : spec_(spec) {}
   void group(size_t rn, std::string_view key, std::string_view, std::string_view,
-             const std::vector<Verdict>& verdicts, const GroupOrigin*) override {
+             const std::vector<Verdict>& verdicts, const GroupOrigin*, std::string_view) override {
     const ReconcileSpec& rec = spec_.reconciles[rn];
     for (size_t k = 0; k < verdicts.size(); ++k)
       seen.push_back({rec.name, std::string(key), rec.rules[k].name, verdicts[k]});
