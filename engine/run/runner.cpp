@@ -179,7 +179,9 @@ class GroupFacts {
         const Value& v = rs.get(r, static_cast<size_t>(field));
         if (v.kind != ValueKind::Money || (cur && v.currency != cur)) return false;
         cur = v.currency;
-        out += v.i;
+        // A total beyond int64 is not known exactly: no amounts rather than wrapped ones
+        // (the rule that sums them reports the overflow as an error verdict).
+        if (!checked_accumulate(out, v.i)) return false;
       }
       return true;
     };

@@ -207,6 +207,11 @@ std::optional<std::pair<int64_t, CurrencyCode>> parse_money_text(std::string_vie
   return std::pair{amount->minor, cur};
 }
 
+std::string int64_range_text(const char* units) {
+  return std::string("the int64 range of ") + units + " (" + std::to_string(std::numeric_limits<int64_t>::min()) +
+         " to " + std::to_string(kMax) + ")";
+}
+
 std::string format_amount(int64_t minor, int scale) {
   bool neg = minor < 0;
   uint64_t u = neg ? 0 - static_cast<uint64_t>(minor) : static_cast<uint64_t>(minor);

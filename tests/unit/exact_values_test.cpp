@@ -1,0 +1,253 @@
+// Values are exact or refused (issue 11): money and quantity sums never wrap, sign
+// notations are read strictly, ids are never blank, id lists are unambiguous, and any
+// bytes a client sends are stored, hashed, read back and printed consistently.
+#include <doctest/doctest.h>
+
+#include <limits>
+#include <map>
+
+#include "connectors/connector.hpp"
+#include "engine/audit/audit_log.hpp"
+#include "engine/audit/verify.hpp"
+#include "engine/mapping/mapper.hpp"
+#include "engine/match/matcher.hpp"
+#include "engine/report/html.hpp"
+#include "engine/report/table.hpp"
+#include "engine/report/trace.hpp"
+#include "engine/report/variance.hpp"
+#include "engine/rules/builtin.hpp"
+#include "engine/util/json.hpp"
+#include "engine/util/result.hpp"
+#include "engine/util/text.hpp"
+#include "tests/support.hpp"
+
+using namespace seam;
+using seam::test::TempDir;
+using seam::test::write_file;
+
+namespace {
+
+constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+constexpr int64_t k2p62 = int64_t{1} << 62;  // two of these are 2^63: one past INT64_MAX
+const std::string kRange = "the int64 range of minor units (-9223372036854775808 to 9223372036854775807)";
+const std::string kBaseRange = "the int64 range of base units (-9223372036854775808 to 9223372036854775807)";
+
+constexpr TimeUs kT0 = 1'773'483'720LL * kMicrosPerSecond;  // 2026-03-14T10:22:00Z
+
+SystemSpec make_system(const std::string& name) {
+  SystemSpec s;
+  s.name = name;
+  s.id_field = "id";
+  auto field = [](const char* n, FieldKind k) {
+    FieldSpec f;
+    f.name = n;
+    f.kind = k;
+    return f;
+  };
+  s.fields = {field("amount", FieldKind::Money), field("at", FieldKind::Time), field("id", FieldKind::Column),
+              field("key", FieldKind::Column), field("qty", FieldKind::Quantity)};
+  return s;
+}
+
+// Two systems and one rule; the verdict per group key.
+class Fixture {
+ public:
+  Fixture() : left_sys(make_system("shop")), right_sys(make_system("erp")), left(left_sys), right(right_sys) {
+    rec.name = "r";
+    rec.left = "shop";
+    rec.right = "erp";
+    rec.left_key = {"key"};
+    rec.right_key = {"key"};
+  }
+  // `amount` in minor units of USD, `qty` in base units, `minutes` after kT0.
+  void add(RecordSet& rs, const char* id, const char* key, int64_t amount, int64_t qty = 0, int64_t minutes = 0) {
+    Value* v = rs.begin_record();
+    v[0] = Value::of_money(amount, pack_currency("USD"));
+    v[1] = Value::of_time(kT0 + minutes * kMicrosPerMinute);
+    v[2] = Value::of_text(id);
+    v[3] = Value::of_text(key);
+    v[4] = Value::of_int(qty);
+    rs.commit_record(rs.size() + 2, id);
+  }
+  std::map<std::string, Verdict> run(RuleSpec rule) {
+    rule.loc = {"stack.lua", 10};
+    rec.rules = {rule};
+    StackSpec stack;
+    ParamValues params = ParamValues::resolve(stack, {});
+    auto compiled = compile_rule(rec.rules[0], rec, left_sys, right_sys, params);
+    MatchResult m = match(left, {3}, right, {3});
+    RuleContext ctx{&rec, &left, &right, &m, nullptr, nullptr, kT0 + 1000 * kMicrosPerMinute};
+    compiled->prepare(ctx);
+    std::map<std::string, Verdict> out;
+    for (const auto& g : m.groups) evaluate_rule(*compiled, g, ctx, out[std::string(g.key)]);
+    return out;
+  }
+
+  SystemSpec left_sys, right_sys;
+  RecordSet left, right;
+  ReconcileSpec rec;
+};
+
+RuleSpec rule_of(RuleKind k, const char* field) {
+  RuleSpec r;
+  r.kind = k;
+  r.name = rule_kind_name(k);
+  r.left_field = r.right_field = field;
+  return r;
+}
+
+int64_t minor(const char* text) {
+  auto r = parse_amount(text, 2, {});
+  if (!r.ok()) FAIL(r.error());
+  return r->minor;
+}
+std::string refusal(const char* text) {
+  auto r = parse_amount(text, 2, {});
+  REQUIRE_FALSE(r.ok());
+  return r.error();
+}
+
+std::string escaped(std::string_view s) {
+  std::string out;
+  json_escape_to(out, s);
+  return out;
+}
+
+}  // namespace
+
+// ---- checked arithmetic ----------------------------------------------------------------
+
+TEST_CASE("exact values: checked helpers refuse results beyond int64") {
+  int64_t out = 0;
+  CHECK(checked_add(kMax - 1, 1, out));
+  CHECK(out == kMax);
+  CHECK_FALSE(checked_add(kMax, 1, out));
+  CHECK_FALSE(checked_add(kMin, -1, out));
+  CHECK_FALSE(checked_sub(kMax, -1, out));
+  CHECK_FALSE(checked_neg(kMin, out));
+  CHECK_FALSE(checked_abs(kMin, out));
+  CHECK(checked_abs(kMin + 1, out));
+  CHECK(out == kMax);
+  int64_t acc = k2p62;
+  CHECK_FALSE(checked_accumulate(acc, k2p62));
+  CHECK(acc == k2p62);  // unchanged after a refused step
+}
+
+TEST_CASE("exact values: an amount_equal sum beyond int64 is an error verdict naming the records, not a pass") {
+  Fixture f;
+  // 2^62 + 2^62 wraps to INT64_MIN, which the erp record holds: wrapped, the sums agree.
+  f.add(f.left, "S1", "K1", k2p62);
+  f.add(f.left, "S2", "K1", k2p62);
+  f.add(f.right, "E1", "K1", kMin);
+  f.rec.cardinality = Cardinality::ManyToOne;
+  auto v = f.run(rule_of(RuleKind::AmountEqual, "amount"));
+  CHECK(v["K1"].outcome == Outcome::Error);
+  CHECK(v["K1"].message == "the sum of amount over shop S1, S2 exceeds " + kRange + "; check these records' values");
+  CHECK(v["K1"].actual == "overflow");
+}
+
+TEST_CASE("exact values: an amount_equal difference beyond int64 is an error verdict naming both sides") {
+  Fixture f;
+  f.add(f.left, "S1", "K1", kMin + 5);
+  f.add(f.right, "E1", "K1", kMax - 5);
+  auto v = f.run(rule_of(RuleKind::AmountEqual, "amount"));
+  CHECK(v["K1"].outcome == Outcome::Error);
+  CHECK(v["K1"].message == "the difference (right - left) between the amounts of shop S1 and erp E1 exceeds " + kRange +
+                               "; check these records' values");
+}
+
+TEST_CASE("exact values: amount_equal on INT64_MIN itself compares exactly") {
+  Fixture f;
+  f.add(f.left, "S1", "K1", kMin);
+  f.add(f.right, "E1", "K1", kMin);
+  f.add(f.left, "S2", "K2", kMin);
+  f.add(f.right, "E2", "K2", kMin + 1);
+  auto v = f.run(rule_of(RuleKind::AmountEqual, "amount"));
+  CHECK(v["K1"].outcome == Outcome::Pass);
+  CHECK(v["K2"].outcome == Outcome::Fail);
+  CHECK(v["K2"].delta == "0.01 USD");
+}
+
+TEST_CASE("exact values: a quantity_equal sum beyond int64 is an error verdict naming the records") {
+  Fixture f;
+  f.add(f.left, "ERP-1", "SKU-1", 0, kMin);
+  f.add(f.right, "WMS-1a", "SKU-1", 0, k2p62);
+  f.add(f.right, "WMS-1b", "SKU-1", 0, k2p62);
+  f.add(f.left, "ERP-2", "SKU-2", 0, kMin);
+  f.add(f.right, "WMS-2", "SKU-2", 0, 1);
+  RuleSpec r = rule_of(RuleKind::QuantityEqual, "qty");
+  r.sum_right = true;
+  auto v = f.run(r);
+  CHECK(v["SKU-1"].outcome == Outcome::Error);
+  CHECK(v["SKU-1"].message == "the sum of qty over erp WMS-1a, WMS-1b exceeds " + kBaseRange +
+                                  "; check these records' values");
+  CHECK(v["SKU-2"].outcome == Outcome::Error);
+  CHECK(v["SKU-2"].message == "the difference (right - left) between the quantities of shop ERP-2 and erp WMS-2 exceeds " +
+                                  kBaseRange + "; check these records' values");
+}
+
+TEST_CASE("exact values: ledger_equal balances beyond int64 are an error verdict naming the entries") {
+  Fixture f;
+  f.rec.cardinality = Cardinality::ManyToMany;
+  f.add(f.left, "P1", "GC-1", k2p62, 0, 0);
+  f.add(f.left, "P2", "GC-1", k2p62, 0, 1);
+  f.add(f.right, "J1", "GC-1", k2p62, 0, 0);
+  RuleSpec r = rule_of(RuleKind::LedgerEqual, "amount");
+  r.left_time = r.right_time = "at";
+  auto v = f.run(r);
+  CHECK(v["GC-1"].outcome == Outcome::Error);
+  CHECK(v["GC-1"].message == "the balance of amount over shop P1, P2 exceeds " + kRange + "; check these records' values");
+}
+
+TEST_CASE("exact values: exists_in does not wrap the amount at stake of the records it names") {
+  Fixture f;
+  f.add(f.left, "S1", "K1", k2p62);
+  f.add(f.left, "S2", "K1", k2p62);
+  f.rec.cardinality = Cardinality::ManyToOne;
+  RuleSpec exists = rule_of(RuleKind::ExistsIn, "");
+  exists.side = Side::Right;
+  exists.loc = {"stack.lua", 10};
+  // exists_in finds the amount at stake through the reconcile's amount_equal.
+  f.rec.rules = {rule_of(RuleKind::AmountEqual, "amount"), exists};
+  StackSpec stack;
+  ParamValues params = ParamValues::resolve(stack, {});
+  auto compiled = compile_rule(f.rec.rules[1], f.rec, f.left_sys, f.right_sys, params);
+  MatchResult m = match(f.left, {3}, f.right, {3});
+  RuleContext ctx{&f.rec, &f.left, &f.right, &m, nullptr, nullptr, kT0};
+  Verdict v;
+  evaluate_rule(*compiled, m.groups[0], ctx, v);
+  CHECK(v.outcome == Outcome::Error);
+  CHECK(v.message == "the sum of the amounts over shop S1, S2 exceeds " + kRange + "; check these records' values");
+}
+
+TEST_CASE("exact values: report totals beyond int64 are refused with which total, never wrapped") {
+  ExceptionRow a, b;
+  for (ExceptionRow* r : {&a, &b}) {
+    r->status = "open";
+    r->reconcile = "r";
+    r->first_seen_at = "2026-03-14T10:22:00Z";
+    r->has_amounts = true;
+    r->currency = pack_currency("USD");
+    r->left_amount = k2p62;
+    r->right_amount = 0;
+  }
+  a.key = "K1";
+  b.key = "K2";
+  CHECK_THROWS_WITH_AS(totals_report({a, b}, "day"),
+                       ("the left total of 2026-03-14 open USD exceeds " + kRange +
+                        "; narrow the report (--reconcile, --key, --since/--until) so that each total fits")
+                           .c_str(),
+                       UserError);
+  // One key's total fits, but right - left does not.
+  a.left_amount = kMin + 1;
+  a.right_amount = 5;
+  auto rows = totals_report({a}, "day");
+  REQUIRE(rows.size() == 1);
+  CHECK_THROWS_WITH_AS(render_totals(rows, "day", "json", {}),
+                       ("the net variance (right - left) of 2026-03-14 open USD exceeds " + kRange +
+                        "; narrow the report (--reconcile, --key, --since/--until) so that each total fits")
+                           .c_str(),
+                       UserError);
+}
+
