@@ -251,3 +251,53 @@ TEST_CASE("exact values: report totals beyond int64 are refused with which total
                        UserError);
 }
 
+// ---- sign notations --------------------------------------------------------------------
+
+TEST_CASE("exact values: each sign notation alone is read, with or without a currency") {
+  const std::pair<const char*, int64_t> accepted[] = {
+      {"25.00", 2500},         {"-25.00", -2500},       {"+25.00", 2500},         {"25.00-", -2500},
+      {"(25.00)", -2500},      {"$25.00", 2500},        {"-$25.00", -2500},       {"$-25.00", -2500},
+      {"+$25.00", 2500},       {"$+25.00", 2500},       {"$25.00-", -2500},       {"($25.00)", -2500},
+      {"USD 25.00", 2500},     {"USD -25.00", -2500},   {"USD +25.00", 2500},     {"USD 25.00-", -2500},
+      {"USD (25.00)", -2500},  {"(USD 25.00)", -2500},  {"25.00 USD", 2500},      {"-25.00 USD", -2500},
+      {"+25.00 USD", 2500},    {"25.00- USD", -2500},   {"(25.00) USD", -2500},   {"(25.00 USD)", -2500},
+      {"- 25.00", -2500},      {"( 25.00 )", -2500},    {"25.00 -", -2500},       {"USD-25.00", -2500},
+  };
+  for (const auto& [text, expected] : accepted) {
+    CAPTURE(text);
+    CHECK(minor(text) == expected);
+  }
+  auto r = parse_amount("USD (25.00)", 2, {});
+  REQUIRE(r.ok());
+  CHECK(*r->currency == "USD");
+}
+
+TEST_CASE("exact values: two sign notations are refused with which ones, never multiplied out") {
+  const std::pair<const char*, const char*> refused[] = {
+      {"(-25.00)", "two sign notations (parentheses and a leading '-')"},
+      {"(+25.00)", "two sign notations (parentheses and a leading '+')"},
+      {"-(25.00)", "two sign notations (a leading '-' and parentheses)"},
+      {"(25.00)-", "two sign notations (a trailing '-' and parentheses)"},
+      {"(25.00-)", "two sign notations (parentheses and a trailing '-')"},
+      {"-25.00-", "two sign notations (a leading '-' and a trailing '-')"},
+      {"+25.00-", "two sign notations (a leading '+' and a trailing '-')"},
+      {"--25.00", "two sign notations (a leading '-' and a leading '-')"},
+      {"+-25.00", "two sign notations (a leading '+' and a leading '-')"},
+      {"-$-25.00", "two sign notations (a leading '-' and a leading '-')"},
+      {"(-$25.00)", "two sign notations (parentheses and a leading '-')"},
+      {"$-25.00-", "two sign notations (a leading '-' and a trailing '-')"},
+      {"USD -25.00-", "two sign notations (a leading '-' and a trailing '-')"},
+      {"-25.00- USD", "two sign notations (a leading '-' and a trailing '-')"},
+      {"USD (-25.00)", "two sign notations (parentheses and a leading '-')"},
+      {"(USD -25.00)", "two sign notations (parentheses and a leading '-')"},
+      {"(-25.00) USD", "two sign notations (parentheses and a leading '-')"},
+      {"(-25.00-)", "three sign notations (parentheses, a leading '-' and a trailing '-')"},
+  };
+  for (const auto& [text, why] : refused) {
+    CAPTURE(text);
+    CHECK(refusal(text) == "cannot read '" + std::string(text) + "' as an amount: " + why + ": use one");
+  }
+  CHECK(refusal("-") == "cannot read '-' as an amount: no digits");
+  CHECK(refusal("()") == "cannot read '()' as an amount: no digits");
+}
+
