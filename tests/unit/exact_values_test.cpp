@@ -301,3 +301,38 @@ TEST_CASE("exact values: two sign notations are refused with which ones, never m
   CHECK(refusal("()") == "cannot read '()' as an amount: no digits");
 }
 
+// ---- ids --------------------------------------------------------------------------------
+
+TEST_CASE("exact values: a whitespace-only id or key is rejected with the field and column") {
+  TempDir dir;
+  write_file(dir / "in.csv", "id,key,amount\nA1,K1,1.00\n \t ,K2,2.00\nA3,   ,3.00\nA4,K4,4.00\n");
+  SystemSpec s;
+  s.name = "shop";
+  s.source = ConnectorSpec{"csv", dir / "in.csv", {}, {"stack.lua", 3}};
+  FieldSpec amount;
+  amount.name = "amount";
+  amount.kind = FieldKind::Money;
+  amount.column = "amount";
+  amount.currency = "USD";
+  FieldSpec id;
+  id.name = "id";
+  id.column = "id";
+  id.required = true;
+  FieldSpec key = id;
+  key.name = "order";
+  key.column = "key";
+  s.fields = {amount, id, key};
+  s.id_field = "id";
+  MappedInput in = map_system(s, nullptr, MapOptions{1});
+  CHECK(in.stats.accepted == 2);
+  REQUIRE(in.rejects.size() == 2);
+  CHECK(in.rejects[0].line == 3);
+  CHECK(in.rejects[0].reason ==
+        "required field 'id' (column 'id') holds only whitespace (3 characters): expected an id or key with at least "
+        "one other character; fix the export or leave the row out");
+  CHECK(in.rejects[1].line == 4);
+  CHECK(in.rejects[1].reason ==
+        "required field 'order' (column 'key') holds only whitespace (3 characters): expected an id or key with at "
+        "least one other character; fix the export or leave the row out");
+}
+
