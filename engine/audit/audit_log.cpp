@@ -359,26 +359,47 @@ void AuditLog::submit_batch() {
 
 void AuditLog::write_batch(const Batch& b) {
   Transaction tx(db_, "BEGIN IMMEDIATE");
-  // Consecutive groups, kBlockGroups at a time, as one JSON array per row.
+  // Consecutive groups, kBlockGroups at a time, as one JSON array per row. SQLite's JSON
+  // functions (the groups view reads blocks with ->>) end a string at an escaped NUL and do
+  // not give back bytes that were not UTF-8, so a group holding such text gets a group_rows
+  // row of its own, read back byte for byte (and the verdicts digest stays true).
   std::string json;
-  for (size_t first = 0; first < b.rows.size(); first += kBlockGroups) {
-    size_t end = std::min(b.rows.size(), first + kBlockGroups);
-    json.clear();
-    json += '[';
-    for (size_t i = first; i < end; ++i) {
-      const auto& row = b.rows[i];
-      json += i == first ? "[" : ",[";
-      json += std::to_string(row.reconcile_no);
-      for (std::string_view field : {b.view(row.key, row.key_len), b.view(row.left, row.left_len),
-                                     b.view(row.right, row.right_len), b.view(row.outcomes, row.outcomes_len)}) {
-        json += ',';
-        json_escape_to(json, field);
-      }
-      json += ']';
+  size_t in_block = 0;
+  int64_t block_first = 0;
+  std::unique_ptr<Statement> insert_row;
+  auto flush = [&] {
+    if (in_block == 0) return;
+    json += ']';
+    insert_block_->bind(1, run_id_).bind(2, block_first).bind(3, json).run();
+    in_block = 0;
+  };
+  for (const auto& row : b.rows) {
+    std::string_view key = b.view(row.key, row.key_len), left = b.view(row.left, row.left_len),
+                     right = b.view(row.right, row.right_len), outcomes = b.view(row.outcomes, row.outcomes_len);
+    if (!json_text_round_trips(key) || !json_text_round_trips(left) || !json_text_round_trips(right)) {
+      flush();
+      if (!insert_row)
+        insert_row = std::make_unique<Statement>(db_, "INSERT INTO group_rows (run_id, group_no, reconcile_no, group_key, "
+                                                      "left_ids, right_ids, outcomes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      insert_row->bind(1, run_id_).bind(2, row.group_no).bind(3, row.reconcile_no).bind(4, key).bind(5, left);
+      insert_row->bind(6, right).bind(7, outcomes).run();
+      continue;
+    }
+    if (in_block == 0) {
+      json.assign("[[");
+      block_first = row.group_no;
+    } else {
+      json += ",[";
+    }
+    json += std::to_string(row.reconcile_no);
+    for (std::string_view field : {key, left, right, outcomes}) {
+      json += ',';
+      json_escape_to(json, field);
     }
     json += ']';
-    insert_block_->bind(1, run_id_).bind(2, b.rows[first].group_no).bind(3, json).run();
+    if (++in_block == kBlockGroups) flush();
   }
+  flush();
   // Details after their groups.
   for (const auto& row : b.rows) {
     for (size_t d = row.first_detail; d < row.first_detail + row.details; ++d) {

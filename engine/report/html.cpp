@@ -4,11 +4,15 @@
 #include <cstdio>
 #include <map>
 
+#include "engine/util/text.hpp"
 #include "engine/value/money.hpp"
 
 namespace seam {
 
-std::string html_escape(std::string_view s) {
+std::string html_escape(std::string_view text) {
+  // NUL, other control characters and bytes that are not UTF-8 make a page invalid (the
+  // page says charset=utf-8): shown as \xNN first.
+  const std::string s = printable(text);
   std::string out;
   out.reserve(s.size());
   for (char c : s) {

@@ -18,6 +18,7 @@
 #include "engine/match/matcher.hpp"
 #include "engine/match/nearest.hpp"
 #include "engine/rules/builtin.hpp"
+#include "engine/util/json.hpp"
 #include "engine/util/result.hpp"
 #include "engine/value/clock.hpp"
 
@@ -207,12 +208,12 @@ class GroupFacts {
   int left_time_ = -1, right_time_ = -1, left_amount_ = -1, right_amount_ = -1;
 };
 
+// The group's record ids as the audit log stores them: a JSON array of strings (an id may
+// hold ", " or quotes; see read_id_list for the older ", "-joined runs).
 const std::string& join_ids(const RecordSet& rs, std::span<const uint32_t> rows, std::string& buf) {
   buf.clear();
-  for (size_t i = 0; i < rows.size(); ++i) {
-    if (i) buf += ", ";
-    buf += rs.id(rows[i]);
-  }
+  for (size_t i = 0; i < rows.size(); ++i) append_id_list(buf, rs.id(rows[i]), i == 0);
+  buf += rows.empty() ? "[]" : "]";
   return buf;
 }
 
@@ -387,9 +388,8 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
         }
       }
       for (size_t k = 0; k < rules.size(); ++k) evaluate_rule(*rules[k], g, ctx, verdicts[k]);
-      std::string_view lids = g.left_count == 1 ? left.id(m.left_of(g)[0]) : join_ids(left, m.left_of(g), left_buf);
-      std::string_view rids =
-          g.right_count == 1 ? right.id(m.right_of(g)[0]) : join_ids(right, m.right_of(g), right_buf);
+      std::string_view lids = join_ids(left, m.left_of(g), left_buf);
+      std::string_view rids = join_ids(right, m.right_of(g), right_buf);
       sink.group(rn, g.key, lids, rids, verdicts);
       ++rr.groups;
       for (size_t k = 0; k < rules.size(); ++k) {

@@ -336,3 +336,137 @@ TEST_CASE("exact values: a whitespace-only id or key is rejected with the field 
         "least one other character; fix the export or leave the row out");
 }
 
+// ---- id lists ---------------------------------------------------------------------------
+
+TEST_CASE("exact values: id lists are JSON arrays, old ', '-joined text still reads") {
+  std::string list;
+  append_id_list(list, "R1005", true);
+  append_id_list(list, "R, 1006", false);
+  append_id_list(list, "R\"1007", false);
+  list += ']';
+  CHECK(list == R"(["R1005","R, 1006","R\"1007"])");
+  CHECK(read_id_list(list) == std::vector<std::string>{"R1005", "R, 1006", "R\"1007"});
+  CHECK(display_id_list(list) == "R1005, R, 1006, R\"1007");
+  CHECK(read_id_list("[]").empty());
+  // Runs written before: one id as is, several joined with ", ", none as empty text.
+  CHECK(read_id_list("CR-9005, CR-9006") == std::vector<std::string>{"CR-9005", "CR-9006"});
+  CHECK(read_id_list("R1005") == std::vector<std::string>{"R1005"});
+  CHECK(read_id_list("").empty());
+  CHECK(read_id_list("[R1") == std::vector<std::string>{"[R1"});  // not JSON: old text
+  CHECK(display_id_list("CR-9005, CR-9006") == "CR-9005, CR-9006");
+}
+
+// ---- NUL bytes and invalid UTF-8 -------------------------------------------------------
+
+TEST_CASE("exact values: JSON escaping is valid for any bytes and reversible") {
+  CHECK(escaped(std::string("A\0" "1", 3)) == R"("A\u00001")");
+  CHECK(escaped("tab\there\x01\x1f") == R"("tab\there\u0001\u001f")");
+  CHECK(escaped("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80") == "\"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\"");  // valid UTF-8 as is
+  CHECK(escaped("B\xFF") == R"("B\udcff")");
+  CHECK(escaped("\xC0\xAF") == R"("\udcc0\udcaf")");                // overlong '/'
+  CHECK(escaped("\xED\xA0\x80") == R"("\udced\udca0\udc80")");      // an encoded surrogate
+  CHECK(escaped("ok\xE2\x82") == R"("ok\udce2\udc82")");            // cut short at the end
+  CHECK(escaped("12345678\xFF" "abcdefgh") == R"("12345678\udcffabcdefgh")");
+  // Every byte value, alone and between text, comes back through the parser.
+  std::vector<std::string> all;
+  for (int c = 0; c < 256; ++c) {
+    all.push_back(std::string(1, static_cast<char>(c)));
+    all.push_back("id-" + std::string(1, static_cast<char>(c)) + "-\xC3\xA9-long enough for the fast path");
+  }
+  all.push_back("\xF0\x9F\x98\x80\xF0\x9F");
+  std::string list;
+  for (size_t i = 0; i < all.size(); ++i) append_id_list(list, all[i], i == 0);
+  list += ']';
+  for (unsigned char c : list) REQUIRE(c >= 0x20);  // no raw control characters
+  CHECK(read_id_list(list) == all);
+  CHECK(json_parse_string_array(R"(["\ud83d\ude00", "\u00e9\/"])") ==
+        std::vector<std::string>{"\xF0\x9F\x98\x80", "\xC3\xA9/"});
+  CHECK_FALSE(json_parse_string_array(R"(["\udc12"])"));  // a lone surrogate json_escape_to never writes
+  CHECK_FALSE(json_parse_string_array(R"(["a",])"));
+  CHECK_FALSE(json_parse_string_array(R"(["a"] x)"));
+}
+
+TEST_CASE("exact values: SQLite-safe text and printable text") {
+  CHECK(json_text_round_trips("R1005 caf\xC3\xA9"));
+  CHECK_FALSE(json_text_round_trips(std::string("A\0" "1", 3)));
+  CHECK_FALSE(json_text_round_trips("B\xFF"));
+  CHECK(printable(std::string("A\0" "1", 3)) == "A\\x001");
+  CHECK(printable("B\xFF caf\xC3\xA9\tok") == "B\\xFF caf\xC3\xA9\tok");
+  CHECK(html_escape(std::string("<A\0" ">", 4)) == "&lt;A\\x00&gt;");
+  CHECK(render_csv({{"id"}, {std::string("A\0" "1", 3)}}) == "id\r\nA\\x001\r\n");
+  CHECK(quote_for_message("\xE2\x82\xAC\xE2\x82\xAC", 4) == "'\xE2\x82\xAC...'");  // not cut inside a character
+}
+
+TEST_CASE("exact values: a log with NUL bytes, invalid UTF-8, quotes and ', ' in keys and ids verifies") {
+  TempDir dir;
+  const std::string nul_id("A\0" "1", 3);
+  {
+    StackSpec stack;
+    ParamValues params = ParamValues::resolve(stack, {});
+    AuditLog log(dir / "a.db");
+    log.begin_run({"shop", "dir", "digest", "2026-03-24T18:00:00Z", "2026-03-24T18:00:00Z", "", ""}, params);
+    RuleSpec a;
+    a.name = "exists";
+    a.kind = RuleKind::ExistsIn;
+    a.version = "v1";
+    log.add_reconcile(0, "r", "left", "right", {log.rule_id("shop", "r", a)});
+    log.add_input({"left", "l.csv", "abc", 1, 0, 1}, {{"left", "l.csv", 2, "bad " + nul_id, "x," + nul_id}});
+    std::string ids;
+    append_id_list(ids, nul_id, true);
+    ids += ']';
+    log.add_group(0, "K1", R"(["L1"])", R"(["R1"])", {Verdict::pass()});
+    log.add_group(0, nul_id, ids, ids, {Verdict::make(Outcome::Fail, "no " + nul_id, "1", nul_id)});
+    log.add_group(0, "B\xFF", "[\"B\\udcff\"]", "[]", {Verdict::pass()});
+    log.add_group(0, "D, E", R"(["D, E","F\"G"])", R"(["D, E"])", {Verdict::pass()});
+    log.add_group(0, "K5", R"(["L5"])", R"(["R5"])", {Verdict::pass()});
+    log.complete_run("2026-03-24T18:00:01Z");
+  }
+  Db db(dir / "a.db", false);
+  VerifyReport report = verify_audit_log(db);
+  REQUIRE(report.runs.size() == 1);
+  CHECK(report.runs[0].problem == "");
+  CHECK(report.ok());
+  // Read back byte for byte, in group order (the two groups SQLite's JSON cannot carry
+  // sit in group_rows, the rest in blocks).
+  Statement s(db, "SELECT group_key, left_ids FROM groups WHERE run_id = 1 ORDER BY group_no");
+  std::vector<std::string> keys, lefts;
+  while (s.step()) {
+    keys.push_back(s.text_at(0));
+    lefts.push_back(s.text_at(1));
+  }
+  CHECK(keys == std::vector<std::string>{"K1", nul_id, "B\xFF", "D, E", "K5"});
+  CHECK(read_id_list(lefts[1]) == std::vector<std::string>{nul_id});
+  CHECK(read_id_list(lefts[2]) == std::vector<std::string>{"B\xFF"});
+  CHECK(read_id_list(lefts[3]) == std::vector<std::string>{"D, E", "F\"G"});
+  // trace finds whole ids only, in either stored form.
+  CHECK(trace_key(db, "F\"G").size() == 1);
+  CHECK(trace_key(db, "E").empty());
+  CHECK(trace_key(db, nul_id).size() == 1);
+  CHECK(trace_key(db, "B\xFF").size() == 1);
+}
+
+TEST_CASE("exact values: a run written with ', '-joined id lists still verifies and traces") {
+  TempDir dir;
+  {
+    StackSpec stack;
+    ParamValues params = ParamValues::resolve(stack, {});
+    AuditLog log(dir / "a.db");
+    log.begin_run({"shop", "dir", "digest", "2026-03-24T18:00:00Z", "2026-03-24T18:00:00Z", "", ""}, params);
+    RuleSpec a;
+    a.name = "unique";
+    a.kind = RuleKind::Unique;
+    a.version = "v1";
+    log.add_reconcile(0, "r", "left", "right", {log.rule_id("shop", "r", a)});
+    log.add_group(0, "R1005", "R1005", "CR-9005, CR-9006", {Verdict::make(Outcome::Fail, "twice")});  // as older seams wrote it
+    log.complete_run("2026-03-24T18:00:01Z");
+  }
+  Db db(dir / "a.db", false);
+  CHECK(verify_audit_log(db).ok());
+  auto rows = trace_key(db, "CR-9006");
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].right_ids == "CR-9005, CR-9006");
+  CHECK(render_trace_text("CR-9006", rows, {}).find("  left: R1005   right: CR-9005, CR-9006\n") != std::string::npos);
+  CHECK(render_trace_json("CR-9006", rows, {}).find(R"("left_ids":["R1005"],"right_ids":["CR-9005","CR-9006"])") !=
+        std::string::npos);
+  CHECK(trace_key(db, "CR-900").empty());
+}
