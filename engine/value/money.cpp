@@ -213,7 +213,8 @@ Result<Decimal> parse_decimal(std::string_view text) {
 int64_t Decimal::to_scale(int target_scale) const {
   int64_t v = units;
   for (int s = scale; s > target_scale; --s) v /= 10;
-  for (int s = scale; s < target_scale; ++s) v *= 10;
+  for (int s = scale; s < target_scale; ++s)
+    if (__builtin_mul_overflow(v, 10, &v)) return units < 0 ? std::numeric_limits<int64_t>::min() : kMax;
   return v;
 }
 

@@ -38,6 +38,8 @@ struct Decimal {
   int64_t units = 0;
   int scale = 0;
   // Rounded toward zero to `target_scale` digits: a tolerance never widens by rounding.
+  // Saturates at the int64 limits instead of wrapping: a tolerance of 10^17 USD in cents
+  // accepts any difference, as written, rather than a wrapped, negative one.
   int64_t to_scale(int target_scale) const;
   std::string str() const;
 };

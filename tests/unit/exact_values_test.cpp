@@ -134,6 +134,14 @@ TEST_CASE("exact values: checked helpers refuse results beyond int64") {
   CHECK(acc == k2p62);  // unchanged after a refused step
 }
 
+TEST_CASE("exact values: a decimal scaled beyond int64 saturates instead of wrapping") {
+  Decimal big{kMax / 10, 0};
+  CHECK(big.to_scale(1) == kMax - 7);
+  CHECK(big.to_scale(2) == kMax);
+  CHECK(Decimal{-(kMax / 10), 0}.to_scale(3) == kMin);
+  CHECK(Decimal{5, 3}.to_scale(2) == 0);  // toward zero, as before
+}
+
 TEST_CASE("exact values: an amount_equal sum beyond int64 is an error verdict naming the records, not a pass") {
   Fixture f;
   // 2^62 + 2^62 wraps to INT64_MIN, which the erp record holds: wrapped, the sums agree.
@@ -262,6 +270,8 @@ TEST_CASE("exact values: each sign notation alone is read, with or without a cur
       {"USD (25.00)", -2500},  {"(USD 25.00)", -2500},  {"25.00 USD", 2500},      {"-25.00 USD", -2500},
       {"+25.00 USD", 2500},    {"25.00- USD", -2500},   {"(25.00) USD", -2500},   {"(25.00 USD)", -2500},
       {"- 25.00", -2500},      {"( 25.00 )", -2500},    {"25.00 -", -2500},       {"USD-25.00", -2500},
+      {"\xE2\x82\xAC-25.00", -2500}, {"-\xC2\xA3" "25.00", -2500}, {"(\xC2\xA5" "25.00)", -2500},
+      {"EUR \xE2\x82\xAC" "25.00-", -2500},
   };
   for (const auto& [text, expected] : accepted) {
     CAPTURE(text);
