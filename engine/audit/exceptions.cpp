@@ -186,10 +186,12 @@ std::vector<ExceptionRow> list_exceptions(Db& db, const std::string& status, con
       r.currency = cur;
       r.left_amount = s.int_at(17);
       r.right_amount = s.int_at(18);
-      // Beyond int64 the amount at stake is not known exactly: none rather than a wrapped one.
+      // Beyond int64 the amount at stake is not known exactly: reported as without amounts
+      // (as when no amount field is known), never as a wrapped number.
       int64_t diff = 0;
       if (!checked_sub(r.right_amount, r.left_amount, diff) || !checked_abs(diff, r.amount_minor)) {
-        r.amount_minor = 0;
+        r.has_amounts = false;
+        r.amount_minor = r.left_amount = r.right_amount = 0;
         r.currency = 0;
       }
     } else if (auto money = parse_money_text(r.delta); money && checked_abs(money->first, r.amount_minor)) {

@@ -8,6 +8,8 @@
 
 #include "connectors/connector.hpp"
 #include "engine/audit/audit_log.hpp"
+#include "engine/audit/exceptions.hpp"
+#include "engine/audit/schema.hpp"
 #include "engine/audit/verify.hpp"
 #include "engine/mapping/mapper.hpp"
 #include "engine/match/matcher.hpp"
@@ -257,6 +259,27 @@ TEST_CASE("exact values: report totals beyond int64 are refused with which total
                         "; narrow the report (--reconcile, --key, --since/--until) so that each total fits")
                            .c_str(),
                        UserError);
+}
+
+TEST_CASE("exact values: an exception whose amount at stake exceeds int64 is listed without amounts") {
+  TempDir dir;
+  Db db(dir / "a.db", true);
+  migrate_audit_schema(db);
+  db.exec("INSERT INTO runs (stack_name, stack_dir, stack_digest, seam_version, started_at, as_of, status, pid, host) "
+          "VALUES ('s', 'dir', 'd', '0', '2026-03-14T10:22:00Z', '2026-03-14T10:22:00Z', 'complete', 1, 'h')");
+  db.exec("INSERT INTO exceptions (stack_name, reconcile, group_key, rule, system_of_record, status, severity, first_run, "
+          "first_seen_at, last_run, last_seen_at, outcome, left_ids, right_ids, message, currency, left_amount, "
+          "right_amount) VALUES ('s', 'r', 'K1', 'amount equal', 'shop', 'open', 'high', 1, '2026-03-14T10:22:00Z', 1, "
+          "'2026-03-14T10:22:00Z', 'fail', '[\"S1\"]', '[\"E1\"]', 'off', 'USD', -9223372036854775807, 5), "
+          "('s', 'r', 'K2', 'amount equal', 'shop', 'open', 'high', 1, '2026-03-14T10:22:00Z', 1, "
+          "'2026-03-14T10:22:00Z', 'fail', '[\"S2\"]', '[\"E2\"]', 'off', 'USD', 100, 350)");
+  auto rows = list_exceptions(db, "all", "2026-03-14T10:22:00Z");
+  REQUIRE(rows.size() == 2);
+  CHECK_FALSE(rows[0].has_amounts);
+  CHECK(rows[0].currency == 0);
+  CHECK(rows[0].amount_minor == 0);
+  CHECK(rows[1].has_amounts);
+  CHECK(rows[1].amount_minor == 250);
 }
 
 // ---- sign notations --------------------------------------------------------------------
