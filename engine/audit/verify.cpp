@@ -7,9 +7,13 @@ namespace seam {
 VerifyReport verify_audit_log(Db& db) {
   VerifyReport report;
   Statement runs(db, "SELECT id, status, rejects_digest, verdicts_digest, prev_seal, seal FROM runs ORDER BY id");
+  // The groups view's blocks read with seam_json_text, not ->>: logs written before group
+  // keys holding NUL bytes went to group_rows have them in blocks (see audit/db.cpp).
   Statement groups(db,
-                   "SELECT group_no, reconcile_no, group_key, left_ids, right_ids, outcomes FROM groups "
-                   "WHERE run_id = ?1 ORDER BY group_no");
+                   "SELECT group_no, reconcile_no, group_key, left_ids, right_ids, outcomes FROM group_rows WHERE run_id = ?1 "
+                   "UNION ALL SELECT b.first_group_no + j.key, j.value ->> 0, seam_json_text(j.value -> 1), "
+                   "seam_json_text(j.value -> 2), seam_json_text(j.value -> 3), seam_json_text(j.value -> 4) "
+                   "FROM group_blocks b, json_each(b.groups) j WHERE b.run_id = ?1 ORDER BY 1");
   Statement details(db,
                     "SELECT group_no, position, expected, actual, delta, message FROM verdict_details "
                     "WHERE run_id = ?1 ORDER BY group_no, position");

@@ -110,6 +110,12 @@ std::string refusal(const char* text) {
   return r.error();
 }
 
+std::string text_of(Db& db, const std::string& sql) {
+  Statement s(db, sql);
+  REQUIRE(s.step());
+  return s.text_at(0);
+}
+
 std::string escaped(std::string_view s) {
   std::string out;
   json_escape_to(out, s);
@@ -476,6 +482,41 @@ TEST_CASE("exact values: a log with NUL bytes, invalid UTF-8, quotes and ', ' in
   CHECK(trace_key(db, "E").empty());
   CHECK(trace_key(db, nul_id).size() == 1);
   CHECK(trace_key(db, "B\xFF").size() == 1);
+}
+
+TEST_CASE("exact values: a log an older seam wrote with a NUL key inside a group block verifies") {
+  TempDir dir;
+  const std::string nul_id("A\0" "1", 3);
+  {
+    StackSpec stack;
+    ParamValues params = ParamValues::resolve(stack, {});
+    AuditLog log(dir / "a.db");
+    log.begin_run({"shop", "dir", "digest", "2026-03-24T18:00:00Z", "2026-03-24T18:00:00Z", "", ""}, params);
+    RuleSpec a;
+    a.name = "exists";
+    a.kind = RuleKind::ExistsIn;
+    a.version = "v1";
+    log.add_reconcile(0, "r", "left", "right", {log.rule_id("shop", "r", a)});
+    log.add_group(0, "K0", "L0", "R0", {Verdict::pass()});
+    log.add_group(0, nul_id, nul_id, "R1", {Verdict::pass()});
+    log.complete_run("2026-03-24T18:00:01Z");
+  }
+  Db db(dir / "a.db", false);
+  // Where an older seam kept such a group: in the block, its key escaped as \u0000.
+  db.exec("DROP TRIGGER groups_no_delete");
+  db.exec("DROP TRIGGER group_blocks_no_delete");
+  db.exec("DELETE FROM group_rows");
+  db.exec("DELETE FROM group_blocks");
+  db.exec(R"(INSERT INTO group_blocks VALUES (1, 0, '[[0,"K0","L0","R0","P"],[0,"A\u00001","A\u00001","R1","P"]]'))");
+  CHECK(text_of(db, "SELECT length(group_key) FROM groups WHERE group_no = 1") == "1");  // what ->> gives back
+  VerifyReport report = verify_audit_log(db);
+  REQUIRE(report.runs.size() == 1);
+  CHECK(report.runs[0].problem == "");
+  // A changed byte after the NUL is still found.
+  db.exec("DROP TRIGGER group_blocks_no_update");
+  db.exec(R"(UPDATE group_blocks SET groups = replace(groups, 'A\u00001', 'A\u00002'))");
+  CHECK(verify_audit_log(db).runs[0].problem ==
+        "verdict rows do not match the sealed verdicts digest (a verdict was changed, added or removed)");
 }
 
 TEST_CASE("exact values: a run written with ', '-joined id lists still verifies and traces") {
