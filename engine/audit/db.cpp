@@ -24,13 +24,12 @@ void seam_json_text(sqlite3_context* ctx, int, sqlite3_value** argv) {
     sqlite3_result_text(ctx, j.data() + 1, static_cast<int>(j.size() - 2), SQLITE_TRANSIENT);
     return;
   }
-  auto parsed = json_parse_string_array("[" + std::string(j) + "]");
-  if (!parsed || parsed->size() != 1) {
+  auto text = json_parse_string(j);
+  if (!text) {
     sqlite3_result_value(ctx, argv[0]);
     return;
   }
-  const std::string& text = parsed->front();
-  sqlite3_result_text(ctx, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  sqlite3_result_text(ctx, text->data(), static_cast<int>(text->size()), SQLITE_TRANSIENT);
 }
 
 }  // namespace

@@ -110,21 +110,81 @@ bool json_text_round_trips(std::string_view s) {
   return true;
 }
 
+namespace {
+
+bool hex4(std::string_view t, size_t at, uint32_t& v) {
+  if (at + 4 > t.size()) return false;
+  v = 0;
+  for (size_t k = at; k < at + 4; ++k) {
+    char c = t[k];
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    if (d < 0) return false;
+    v = v * 16 + static_cast<uint32_t>(d);
+  }
+  return true;
+}
+
+// Reads the JSON string starting at t[i] (its opening quote) into `out`, undoing
+// json_escape_to; on success `i` is just past the closing quote.
+bool read_json_string(std::string_view t, size_t& i, std::string& out) {
+  if (i >= t.size() || t[i] != '"') return false;
+  ++i;
+  for (;;) {
+    size_t plain = i;  // a run without escapes is copied whole
+    while (i < t.size() && t[i] != '"' && t[i] != '\\' && static_cast<unsigned char>(t[i]) >= 0x20) ++i;
+    out.append(t.substr(plain, i - plain));
+    if (i >= t.size() || static_cast<unsigned char>(t[i]) < 0x20) return false;  // unterminated, or a raw control character
+    if (t[i] == '"') {
+      ++i;
+      return true;
+    }
+    if (++i >= t.size()) return false;
+    switch (t[i++]) {
+      case '"': out.push_back('"'); break;
+      case '\\': out.push_back('\\'); break;
+      case '/': out.push_back('/'); break;
+      case 'b': out.push_back('\b'); break;
+      case 'f': out.push_back('\f'); break;
+      case 'n': out.push_back('\n'); break;
+      case 'r': out.push_back('\r'); break;
+      case 't': out.push_back('\t'); break;
+      case 'u': {
+        uint32_t cp = 0;
+        if (!hex4(t, i, cp)) return false;
+        i += 4;
+        if (cp >= 0xD800 && cp <= 0xDBFF) {  // a pair: high then low surrogate
+          uint32_t lo = 0;
+          if (i + 6 > t.size() || t[i] != '\\' || t[i + 1] != 'u' || !hex4(t, i + 2, lo) || lo < 0xDC00 || lo > 0xDFFF)
+            return false;
+          i += 6;
+          append_utf8(out, 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00));
+        } else if (cp >= 0xDC80 && cp <= 0xDCFF) {  // json_escape_to's escape of a byte that was not UTF-8
+          out.push_back(static_cast<char>(cp - 0xDC00));
+        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+          return false;  // a lone surrogate json_escape_to never writes
+        } else {
+          append_utf8(out, cp);
+        }
+        break;
+      }
+      default: return false;
+    }
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> json_parse_string(std::string_view text) {
+  std::string out;
+  size_t i = 0;
+  if (!read_json_string(text, i, out) || i != text.size()) return std::nullopt;
+  return out;
+}
+
 std::optional<std::vector<std::string>> json_parse_string_array(std::string_view t) {
   size_t i = 0;
   auto skip_ws = [&] {
     while (i < t.size() && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r')) ++i;
-  };
-  auto hex4 = [&](size_t at, uint32_t& v) {
-    if (at + 4 > t.size()) return false;
-    v = 0;
-    for (size_t k = at; k < at + 4; ++k) {
-      char c = t[k];
-      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-      if (d < 0) return false;
-      v = v * 16 + static_cast<uint32_t>(d);
-    }
-    return true;
   };
   std::vector<std::string> out;
   skip_ws();
@@ -136,58 +196,7 @@ std::optional<std::vector<std::string>> json_parse_string_array(std::string_view
   } else {
     for (;;) {
       skip_ws();
-      if (i >= t.size() || t[i] != '"') return std::nullopt;
-      ++i;
-      std::string s;
-      for (;;) {
-        if (i >= t.size()) return std::nullopt;
-        unsigned char c = static_cast<unsigned char>(t[i]);
-        if (c == '"') {
-          ++i;
-          break;
-        }
-        if (c < 0x20) return std::nullopt;  // raw control characters are not JSON
-        if (c != '\\') {
-          s.push_back(static_cast<char>(c));
-          ++i;
-          continue;
-        }
-        if (++i >= t.size()) return std::nullopt;
-        char e = t[i++];
-        switch (e) {
-          case '"': s.push_back('"'); break;
-          case '\\': s.push_back('\\'); break;
-          case '/': s.push_back('/'); break;
-          case 'b': s.push_back('\b'); break;
-          case 'f': s.push_back('\f'); break;
-          case 'n': s.push_back('\n'); break;
-          case 'r': s.push_back('\r'); break;
-          case 't': s.push_back('\t'); break;
-          case 'u': {
-            uint32_t cp = 0;
-            if (!hex4(i, cp)) return std::nullopt;
-            i += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {  // a pair: high then low surrogate
-              uint32_t lo = 0;
-              if (i + 6 <= t.size() && t[i] == '\\' && t[i + 1] == 'u' && hex4(i + 2, lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
-                i += 6;
-                append_utf8(s, 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00));
-                break;
-              }
-              return std::nullopt;
-            }
-            if (cp >= 0xDC80 && cp <= 0xDCFF) {  // json_escape_to's escape of a byte that was not UTF-8
-              s.push_back(static_cast<char>(cp - 0xDC00));
-              break;
-            }
-            if (cp >= 0xDC00 && cp <= 0xDFFF) return std::nullopt;
-            append_utf8(s, cp);
-            break;
-          }
-          default: return std::nullopt;
-        }
-      }
-      out.push_back(std::move(s));
+      if (!read_json_string(t, i, out.emplace_back())) return std::nullopt;
       skip_ws();
       if (i < t.size() && t[i] == ',') {
         ++i;

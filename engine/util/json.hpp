@@ -22,6 +22,9 @@ void json_escape_to(std::string& out, std::string_view s);
 // an escaped NUL and re-encodes a \udcXX escape as three bytes).
 bool json_text_round_trips(std::string_view s);
 
+// Parses `text` when it is exactly one JSON string (quotes included), undoing
+// json_escape_to; nullopt for anything else.
+std::optional<std::string> json_parse_string(std::string_view text);
 // Parses `text` when it is exactly one JSON array of strings (whitespace allowed around
 // tokens), undoing json_escape_to (\udcXX back to its byte); nullopt for anything else.
 std::optional<std::vector<std::string>> json_parse_string_array(std::string_view text);

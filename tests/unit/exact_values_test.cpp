@@ -420,6 +420,9 @@ TEST_CASE("exact values: JSON escaping is valid for any bytes and reversible") {
   CHECK(read_id_list(list) == all);
   CHECK(json_parse_string_array(R"(["\ud83d\ude00", "\u00e9\/"])") ==
         std::vector<std::string>{"\xF0\x9F\x98\x80", "\xC3\xA9/"});
+  CHECK(json_parse_string(R"("A\u00001 \"q\"")") == std::string("A\0" "1 \"q\"", 7));
+  CHECK_FALSE(json_parse_string(R"("a" )"));
+  CHECK_FALSE(json_parse_string("\"a\nb\""));  // a raw control character
   CHECK_FALSE(json_parse_string_array(R"(["\udc12"])"));  // a lone surrogate json_escape_to never writes
   CHECK_FALSE(json_parse_string_array(R"(["a",])"));
   CHECK_FALSE(json_parse_string_array(R"(["a"] x)"));
