@@ -1,6 +1,7 @@
 #pragma once
-// A small streaming JSON writer for --format json output: seam only writes JSON
-// here (parsing NDJSON input is simdjson's job), so a builder library is not needed.
+// A small streaming JSON writer for --format json output, and readers for the little JSON
+// seam reads back from its own audit log (strings and record-id lists). Parsing client
+// input is simdjson's job, so a builder library is not needed.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,7 +14,7 @@ namespace seam {
 // control characters (NUL included) are escaped (\n, \t, \r, else \u00XX); valid UTF-8
 // is copied as is; each byte that is not part of valid UTF-8 becomes the lone surrogate
 // \udcXX (XX its value, 80..FF), as Python's "surrogateescape" does, so the original bytes
-// can be recovered (json_parse_string_array here; in Python
+// can be recovered (json_parse_string here; in Python
 // s.encode("utf-8", "surrogateescape")). Valid UTF-8 never produces such an escape.
 void json_escape_to(std::string& out, std::string_view s);
 
@@ -34,7 +35,8 @@ std::optional<std::vector<std::string>> json_parse_string_array(std::string_view
 // ["R1005","R1006"] (no spaces; [] for no records), so an id holding ", " or a quote stays
 // one id. Runs written before stored the ids joined with ", " ("R1005, R1006"); such text
 // stays as it was (the seal hashes the stored text) and is read by splitting at ", ".
-void append_id_list(std::string& out, std::string_view id, bool first);  // one id of a list being built
+// Building one: append_id_list per id (`first` for the first), then ']' (or "[]" for none).
+void append_id_list(std::string& out, std::string_view id, bool first);
 std::vector<std::string> read_id_list(std::string_view stored);
 // For people: the ids joined with ", " ("R1005, R1006"), either stored form.
 std::string display_id_list(std::string_view stored);
