@@ -119,8 +119,8 @@ std::string render_trace_text(const std::string& key, const std::vector<TraceRow
     if (head != current) {
       current = head;
       out << "\nrun " << r.run_id << " (" << r.run_started << ", " << r.run_status << ") - " << r.reconcile << " - key "
-          << printable(r.group_key) << "\n  left: " << (ids_or_none(r.left_ids))
-          << "   right: " << (ids_or_none(r.right_ids)) << "\n";
+          << printable(r.group_key) << "\n  left: " << ids_or_none(r.left_ids)
+          << "   right: " << ids_or_none(r.right_ids) << "\n";
     }
     std::string outcome = r.outcome;
     for (auto& c : outcome) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
