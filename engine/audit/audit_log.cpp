@@ -381,33 +381,65 @@ void AuditLog::submit_batch() {
 
 void AuditLog::write_batch(const Batch& b) {
   Transaction tx(db_, "BEGIN IMMEDIATE");
-  // Consecutive groups, kBlockGroups at a time, as one JSON array per row.
+  // Consecutive groups, kBlockGroups at a time, as one JSON array per row. SQLite's JSON
+  // functions (the groups view reads blocks with ->>) end a string at an escaped NUL and do
+  // not give back bytes that were not UTF-8, so a group holding such text gets a group_rows
+  // row of its own, read back byte for byte (and the verdicts digest stays true).
   std::string json;
-  for (size_t first = 0; first < b.rows.size(); first += kBlockGroups) {
-    size_t end = std::min(b.rows.size(), first + kBlockGroups);
-    json.clear();
-    json += '[';
-    for (size_t i = first; i < end; ++i) {
-      const auto& row = b.rows[i];
-      json += i == first ? "[" : ",[";
-      json += std::to_string(row.reconcile_no);
-      for (std::string_view field : {b.view(row.key, row.key_len), b.view(row.left, row.left_len),
-                                     b.view(row.right, row.right_len), b.view(row.outcomes, row.outcomes_len)}) {
-        json += ',';
-        json_escape_to(json, field);
-      }
+  size_t in_block = 0;
+  int64_t block_first = 0;
+  std::unique_ptr<Statement> insert_row;
+  auto flush = [&] {
+    if (in_block == 0) return;
+    json += ']';
+    insert_block_->bind(1, run_id_).bind(2, block_first).bind(3, json).run();
+    in_block = 0;
+  };
+  for (const auto& row : b.rows) {
+    std::string_view key = b.view(row.key, row.key_len), left = b.view(row.left, row.left_len),
+                     right = b.view(row.right, row.right_len), outcomes = b.view(row.outcomes, row.outcomes_len);
+    if (!json_text_round_trips(key) || !json_text_round_trips(left) || !json_text_round_trips(right) ||
+        !json_text_round_trips(b.view(row.matched_by, row.matched_by_len))) {
+      flush();
+      if (!insert_row)
+        insert_row = std::make_unique<Statement>(
+            db_, "INSERT INTO group_rows (run_id, group_no, reconcile_no, group_key, left_ids, right_ids, outcomes, "
+                 "strategy_no, amount_delta, time_delta, similarity, matched_by) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+      insert_row->bind(1, run_id_).bind(2, row.group_no).bind(3, row.reconcile_no).bind(4, key).bind(5, left);
+      insert_row->bind(6, right).bind(7, outcomes);
       if (const GroupOrigin& o = row.origin; o.strategy >= 0) {
-        json += ',' + std::to_string(o.strategy);
-        json += o.keyless ? ',' + std::to_string(o.amount_delta) + ',' + std::to_string(o.time_delta) + ',' +
-                                std::to_string(o.similarity) + ','
-                          : std::string(",null,null,null,");
-        json_escape_to(json, b.view(row.matched_by, row.matched_by_len));
+        insert_row->bind(8, int64_t{o.strategy}).bind(12, b.view(row.matched_by, row.matched_by_len));
+        if (o.keyless) insert_row->bind(9, o.amount_delta).bind(10, o.time_delta).bind(11, int64_t{o.similarity});
+        else insert_row->bind_null(9).bind_null(10).bind_null(11);
+      } else {
+        insert_row->bind_null(8).bind_null(9).bind_null(10).bind_null(11).bind_null(12);
       }
-      json += ']';
+      insert_row->run();
+      continue;
+    }
+    if (in_block == 0) {
+      json.assign("[[");
+      block_first = row.group_no;
+    } else {
+      json += ",[";
+    }
+    json += std::to_string(row.reconcile_no);
+    for (std::string_view field : {key, left, right, outcomes}) {
+      json += ',';
+      json_escape_to(json, field);
+    }
+    if (const GroupOrigin& o = row.origin; o.strategy >= 0) {
+      json += ',' + std::to_string(o.strategy);
+      json += o.keyless ? ',' + std::to_string(o.amount_delta) + ',' + std::to_string(o.time_delta) + ',' +
+                              std::to_string(o.similarity) + ','
+                        : std::string(",null,null,null,");
+      json_escape_to(json, b.view(row.matched_by, row.matched_by_len));
     }
     json += ']';
-    insert_block_->bind(1, run_id_).bind(2, b.rows[first].group_no).bind(3, json).run();
+    if (++in_block == kBlockGroups) flush();
   }
+  flush();
   // Details after their groups.
   for (const auto& row : b.rows) {
     for (size_t d = row.first_detail; d < row.first_detail + row.details; ++d) {

@@ -54,6 +54,8 @@ class Statement {
   void reset();
 
   int64_t int_at(int col) const { return sqlite3_column_int64(stmt_, col); }
+  // Every byte of the column, NULs included (sqlite3_column_bytes, never strlen): client
+  // text is hashed into the seal as written, so it must read back the same.
   std::string text_at(int col) const;
   bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
   int type_at(int col) const { return sqlite3_column_type(stmt_, col); }

@@ -187,10 +187,16 @@ std::vector<ExceptionRow> list_exceptions(Db& db, const std::string& status, con
       r.currency = cur;
       r.left_amount = s.int_at(17);
       r.right_amount = s.int_at(18);
-      r.amount_minor = std::llabs(r.right_amount - r.left_amount);
-    } else if (auto money = parse_money_text(r.delta)) {  // "-36.00 USD"; "105 min" is not money
-      r.amount_minor = std::llabs(money->first);
-      r.currency = money->second;
+      // Beyond int64 the amount at stake is not known exactly: reported as without amounts
+      // (as when no amount field is known), never as a wrapped number.
+      int64_t diff = 0;
+      if (!checked_sub(r.right_amount, r.left_amount, diff) || !checked_abs(diff, r.amount_minor)) {
+        r.has_amounts = false;
+        r.amount_minor = r.left_amount = r.right_amount = 0;
+        r.currency = 0;
+      }
+    } else if (auto money = parse_money_text(r.delta); money && checked_abs(money->first, r.amount_minor)) {
+      r.currency = money->second;  // "-36.00 USD"; "105 min" is not money
     }
     rows.push_back(std::move(r));
   }
@@ -215,7 +221,11 @@ std::vector<OpenAtRun> open_exceptions_history(Db& db) {
       ++point.open;
       if (currency.empty() || s.is_null(3) || last_key[i] == key) continue;
       last_key[i] = key;
-      point.net_by_currency[currency] += s.int_at(4) - s.int_at(3);
+      int64_t net = 0;
+      if (!checked_sub(s.int_at(4), s.int_at(3), net) || !checked_accumulate(point.net_by_currency[currency], net))
+        throw UserError("the net variance in " + currency + " of the exceptions open after run " +
+                        std::to_string(point.run_id) + " exceeds " + int64_range_text() +
+                        "; the history chart cannot show it exactly");
     }
   }
   return out;

@@ -43,9 +43,16 @@ void RunDigest::reject(int64_t seq, std::string_view system, std::string_view pa
 }
 
 StoredRunDigests digest_stored_run(Db& db, int64_t run_id) {
+  // Blocks are read with seam_json_text, not ->> as the groups view does: SQLite's ->> ends a
+  // string at an escaped NUL, and logs written before such groups went to group_rows hold
+  // them in blocks (audit/db.cpp).
   Statement groups(db,
                    "SELECT group_no, reconcile_no, group_key, left_ids, right_ids, outcomes, strategy_no, amount_delta, "
-                   "time_delta, similarity, matched_by FROM groups WHERE run_id = ?1 ORDER BY group_no");
+                   "time_delta, similarity, matched_by FROM group_rows WHERE run_id = ?1 "
+                   "UNION ALL SELECT b.first_group_no + j.key, j.value ->> 0, seam_json_text(j.value -> 1), "
+                   "seam_json_text(j.value -> 2), seam_json_text(j.value -> 3), seam_json_text(j.value -> 4), "
+                   "j.value ->> 5, j.value ->> 6, j.value ->> 7, j.value ->> 8, seam_json_text(j.value -> 9) "
+                   "FROM group_blocks b, json_each(b.groups) j WHERE b.run_id = ?1 ORDER BY 1");
   Statement details(db,
                     "SELECT group_no, position, expected, actual, delta, message FROM verdict_details "
                     "WHERE run_id = ?1 ORDER BY group_no, position");

@@ -380,12 +380,17 @@ CREATE TABLE run_strategies (
 ) WITHOUT ROWID;
 CREATE TRIGGER run_strategies_no_update BEFORE UPDATE ON run_strategies BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER run_strategies_no_delete BEFORE DELETE ON run_strategies BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+ALTER TABLE group_rows ADD COLUMN strategy_no INTEGER;
+ALTER TABLE group_rows ADD COLUMN amount_delta INTEGER;
+ALTER TABLE group_rows ADD COLUMN time_delta INTEGER;
+ALTER TABLE group_rows ADD COLUMN similarity INTEGER;
+ALTER TABLE group_rows ADD COLUMN matched_by TEXT;
 DROP VIEW failures;
 DROP VIEW verdicts;
 DROP VIEW groups;
 CREATE VIEW groups AS
 SELECT run_id, group_no, reconcile_no, group_key, left_ids, right_ids, outcomes,
-       NULL AS strategy_no, NULL AS amount_delta, NULL AS time_delta, NULL AS similarity, NULL AS matched_by
+       strategy_no, amount_delta, time_delta, similarity, matched_by
 FROM group_rows
 UNION ALL
 SELECT b.run_id, b.first_group_no + j.key, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4,

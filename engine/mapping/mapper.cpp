@@ -219,9 +219,18 @@ void map_rows(const SystemSpec& sys, ScriptHost* host, Connector& connector, Map
     }
     for (size_t i = 0; i < plans.size() && reason.empty(); ++i) {
       if (static_cast<int>(i) != only) reason = map_field(plans[i], connector, in.records, values[i], host, row);
-      if (reason.empty() && plans[i].spec->required && !values[i].has_content())
-        reason = "required field '" + plans[i].spec->name + "' is " + (values[i].is_missing() ? "missing" : "empty") +
-                 (plans[i].spec->column.empty() ? "" : " (column '" + plans[i].spec->column + "')");
+      if (reason.empty() && plans[i].spec->required) {
+        const FieldSpec& spec = *plans[i].spec;
+        const std::string column = spec.column.empty() ? "" : " (column '" + spec.column + "')";
+        if (!values[i].has_content())
+          reason = "required field '" + spec.name + "' is " + (values[i].is_missing() ? "missing" : "empty") + column;
+        // An id or key of blanks names nothing a person could find, and " " and "  " would
+        // be two different records that look the same in every report.
+        else if (values[i].kind == ValueKind::Text && trim(values[i].text).empty())
+          reason = "required field '" + spec.name + "'" + column + " holds only whitespace (" +
+                   std::to_string(values[i].text.size()) + " characters): expected an id or key with at least one "
+                   "other character; fix the export or leave the row out";
+      }
     }
     if (!reason.empty()) {
       in.records.drop_record();

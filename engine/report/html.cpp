@@ -4,11 +4,15 @@
 #include <cstdio>
 #include <map>
 
+#include "engine/util/text.hpp"
 #include "engine/value/money.hpp"
 
 namespace seam {
 
-std::string html_escape(std::string_view s) {
+std::string html_escape(std::string_view text) {
+  // NUL, other control characters and bytes that are not UTF-8 make a page invalid (the
+  // page says charset=utf-8): shown as \xNN first.
+  const std::string s = printable(text);
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
@@ -63,7 +67,10 @@ std::string bar_chart(const std::string& id, const std::string& caption, const s
   int64_t hi = 0, lo = 0;
   for (int64_t v : values) hi = std::max(hi, v), lo = std::min(lo, v);
   if (hi == lo) hi = lo + 1;
-  auto y_of = [&](int64_t v) { return top + static_cast<double>(hi - v) * plot_h / static_cast<double>(hi - lo); };
+  // In doubles: hi - lo of two int64 values may not fit int64 (a drawing needs no exactness).
+  auto y_of = [&](int64_t v) {
+    return top + (static_cast<double>(hi) - static_cast<double>(v)) * plot_h / (static_cast<double>(hi) - static_cast<double>(lo));
+  };
   const double slot = values.empty() ? 0 : static_cast<double>(width - 2 * left) / static_cast<double>(values.size());
   const double bar = std::max(2.0, std::min(48.0, slot * 0.7));
   std::string svg = "<figure id=\"" + id + "\"><figcaption>" + html_escape(caption) + "</figcaption>\n<svg role=\"img\" width=\"" +

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "engine/util/json.hpp"
+#include "engine/util/text.hpp"
 
 namespace seam {
 namespace {
@@ -48,7 +49,7 @@ std::string render_run_text(const RunReport& r, bool color, size_t limit) {
         << (in.skipped ? " + skipped " + std::to_string(in.skipped) + " (only)" : std::string()) << "\n";
   if (!r.rejects.empty()) {
     out << "\nrejected rows (quarantined in the audit log)\n";
-    for (const auto& rej : r.rejects) out << "  " << rej.path << ":" << rej.line << ": " << rej.reason << "\n";
+    for (const auto& rej : r.rejects) out << "  " << rej.path << ":" << rej.line << ": " << printable(rej.reason) << "\n";
   }
   for (const auto& rec : r.reconciles) {
     uint64_t verdicts = 0;
@@ -65,7 +66,7 @@ std::string render_run_text(const RunReport& r, bool color, size_t limit) {
     out << "\n";
     size_t wkey = 3, wrule = 4;
     for (const auto& f : rec.findings) {
-      wkey = std::max(wkey, f.key.size());
+      wkey = std::max(wkey, printable(f.key).size());
       wrule = std::max(wrule, f.rule.size());
     }
     size_t shown = 0;
@@ -75,9 +76,9 @@ std::string render_run_text(const RunReport& r, bool color, size_t limit) {
             << " more (seam trace KEY, the audit log's failures view, or --limit 0 to list all)\n";
         break;
       }
-      out << "  " << paint(f.outcome, color) << pad(upper(outcome_name(f.outcome)), 7) << reset << " " << pad(f.key, wkey)
-          << "  " << pad(f.rule, wrule) << "  " << f.verdict.message;
-      if (!f.verdict.delta.empty()) out << "  [delta " << f.verdict.delta << "]";
+      out << "  " << paint(f.outcome, color) << pad(upper(outcome_name(f.outcome)), 7) << reset << " " << pad(printable(f.key), wkey)
+          << "  " << pad(f.rule, wrule) << "  " << printable(f.verdict.message);
+      if (!f.verdict.delta.empty()) out << "  [delta " << printable(f.verdict.delta) << "]";
       out << "\n";
     }
   }
@@ -131,7 +132,7 @@ std::string render_run_json(const RunReport& r) {
       j.begin_object()
           .key("key").value(f.key).key("rule").value(f.rule).key("rule_source").value(f.rule_source)
           .key("outcome").value(outcome_name(f.outcome)).key("severity").value(severity_name(f.severity))
-          .key("left_ids").value(f.left_ids).key("right_ids").value(f.right_ids)
+          .key("left_ids").strings(read_id_list(f.left_ids)).key("right_ids").strings(read_id_list(f.right_ids))
           .key("message").value(f.verdict.message)
           .key("expected").optional(!f.verdict.expected.empty(), f.verdict.expected)
           .key("actual").optional(!f.verdict.actual.empty(), f.verdict.actual)

@@ -5,9 +5,16 @@
 
 #include <algorithm>
 
+#include "engine/util/text.hpp"
+
 namespace seam {
 
-std::string render_table(const TextTable& rows, size_t max_width) {
+std::string render_table(const TextTable& raw_rows, size_t max_width) {
+  // Client text (ids, keys, messages) may hold control characters or bytes that are not
+  // UTF-8: shown as \xNN, so a NUL cannot hide in a terminal.
+  TextTable rows = raw_rows;
+  for (auto& row : rows)
+    for (auto& cell : row) cell = printable(cell);
   std::vector<size_t> width;
   for (const auto& row : rows)
     for (size_t c = 0; c < row.size(); ++c) {
@@ -33,7 +40,7 @@ std::string render_csv(const TextTable& rows) {
   for (const auto& row : rows) {
     for (size_t c = 0; c < row.size(); ++c) {
       if (c) out += ',';
-      const std::string& s = row[c];
+      const std::string s = printable(row[c]);  // spreadsheets mangle NUL and stray bytes
       if (s.find_first_of(",\"\r\n") == std::string::npos) {
         out += s;
         continue;

@@ -4,23 +4,35 @@
 #include <sstream>
 
 #include "engine/util/json.hpp"
+#include "engine/util/text.hpp"
 
 namespace seam {
 
 std::vector<TraceRow> trace_key(Db& db, const std::string& key) {
-  // Record ids are stored joined with ", "; match whole ids only.
+  // Id lists are JSON arrays (older runs: joined with ", "). SQL only narrows the rows down
+  // to those whose stored list holds the id's text, raw (old form) or escaped (new form);
+  // whole ids are matched here, on the parsed lists.
+  std::string escaped;
+  json_escape_to(escaped, key);
+  escaped = escaped.substr(1, escaped.size() - 2);  // without its quotes
   Statement s(db, R"SQL(
 SELECT v.run_id, ru.started_at, ru.status, v.reconcile, v.group_key, v.left_ids, v.right_ids,
        v.rule, v.rule_kind, v.rule_version, v.rule_source, v.outcome, v.severity,
        v.expected, v.actual, v.delta, v.message
 FROM verdicts v JOIN runs ru ON ru.id = v.run_id
 WHERE v.group_key = ?1
-   OR instr(', ' || v.left_ids || ', ', ', ' || ?1 || ', ') > 0
-   OR instr(', ' || v.right_ids || ', ', ', ' || ?1 || ', ') > 0
+   OR instr(v.left_ids, ?1) > 0 OR instr(v.right_ids, ?1) > 0
+   OR instr(v.left_ids, ?2) > 0 OR instr(v.right_ids, ?2) > 0
 ORDER BY v.run_id DESC, v.reconcile, v.group_no, v.position)SQL");
-  s.bind(1, key);
+  s.bind(1, key).bind(2, escaped);
+  auto holds = [&](const std::string& stored) {
+    for (const auto& id : read_id_list(stored))
+      if (id == key) return true;
+    return false;
+  };
   std::vector<TraceRow> rows;
   while (s.step()) {
+    if (s.text_at(4) != key && !holds(s.text_at(5)) && !holds(s.text_at(6))) continue;
     TraceRow r;
     r.run_id = s.int_at(0);
     r.run_started = s.text_at(1);
@@ -76,21 +88,28 @@ std::vector<TraceException> trace_exceptions(Db& db, const std::string& key) {
   return out;
 }
 
+namespace {
+std::string ids_or_none(const std::string& stored) {
+  std::string shown = printable(display_id_list(stored));
+  return shown.empty() ? "(none)" : shown;
+}
+}  // namespace
+
 std::string render_trace_text(const std::string& key, const std::vector<TraceRow>& rows,
                               const std::vector<TraceException>& exceptions) {
   std::ostringstream out;
   if (rows.empty()) {
-    out << "no verdicts about '" << key << "' in the audit log\n";
+    out << "no verdicts about '" << printable(key) << "' in the audit log\n";
     return out.str();
   }
   if (!exceptions.empty()) {
-    out << "exceptions about " << key << "\n";
+    out << "exceptions about " << printable(key) << "\n";
     for (const auto& e : exceptions) {
       out << "  #" << e.id << " " << e.status << "  " << e.reconcile << " / " << e.rule << "\n";
-      if (!e.cause.empty()) out << "      caused by " << e.cause << "\n";
+      if (!e.cause.empty()) out << "      caused by " << printable(e.cause) << "\n";
       if (!e.consequences.empty()) {
         out << "      root cause of " << e.consequences.size() << ":\n";
-        for (const auto& c : e.consequences) out << "        " << c << "\n";
+        for (const auto& c : e.consequences) out << "        " << printable(c) << "\n";
       }
     }
   }
@@ -100,17 +119,18 @@ std::string render_trace_text(const std::string& key, const std::vector<TraceRow
     if (head != current) {
       current = head;
       out << "\nrun " << r.run_id << " (" << r.run_started << ", " << r.run_status << ") - " << r.reconcile << " - key "
-          << r.group_key << "\n  left: " << (r.left_ids.empty() ? "(none)" : r.left_ids)
-          << "   right: " << (r.right_ids.empty() ? "(none)" : r.right_ids) << "\n";
+          << printable(r.group_key) << "\n  left: " << ids_or_none(r.left_ids)
+          << "   right: " << ids_or_none(r.right_ids) << "\n";
     }
     std::string outcome = r.outcome;
     for (auto& c : outcome) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     out << "  " << outcome << std::string(outcome.size() < 8 ? 8 - outcome.size() : 1, ' ') << r.rule << "  ["
         << r.rule_kind << " " << r.rule_version << " " << r.rule_source << ", " << r.severity << "]\n";
-    if (!r.message.empty()) out << "          " << r.message << "\n";
+    if (!r.message.empty()) out << "          " << printable(r.message) << "\n";
     if (!r.expected.empty() || !r.actual.empty() || !r.delta.empty())
-      out << "          expected " << (r.expected.empty() ? "-" : r.expected) << ", actual "
-          << (r.actual.empty() ? "-" : r.actual) << ", delta " << (r.delta.empty() ? "-" : r.delta) << "\n";
+      out << "          expected " << (r.expected.empty() ? "-" : printable(r.expected)) << ", actual "
+          << (r.actual.empty() ? "-" : printable(r.actual)) << ", delta " << (r.delta.empty() ? "-" : printable(r.delta))
+          << "\n";
     if (r.first_failed_run && (r.outcome == "fail" || r.outcome == "error"))
       out << "          first failed in run " << r.first_failed_run << "\n";
   }
@@ -133,7 +153,7 @@ std::string render_trace_json(const std::string& key, const std::vector<TraceRow
     j.begin_object()
         .key("run_id").value(r.run_id).key("run_started").value(r.run_started).key("run_status").value(r.run_status)
         .key("reconcile").value(r.reconcile).key("group_key").value(r.group_key)
-        .key("left_ids").value(r.left_ids).key("right_ids").value(r.right_ids)
+        .key("left_ids").strings(read_id_list(r.left_ids)).key("right_ids").strings(read_id_list(r.right_ids))
         .key("rule").value(r.rule).key("rule_kind").value(r.rule_kind).key("rule_version").value(r.rule_version)
         .key("rule_source").value(r.rule_source).key("outcome").value(r.outcome).key("severity").value(r.severity)
         .key("message").value(r.message)

@@ -8,6 +8,7 @@ namespace seam {
 
 struct TraceRow {
   int64_t run_id = 0;
+  // left_ids, right_ids: as stored (read_id_list parses either form).
   std::string run_started, run_status, reconcile, group_key, left_ids, right_ids;
   std::string rule, rule_kind, rule_version, rule_source, outcome, severity;
   std::string expected, actual, delta, message;

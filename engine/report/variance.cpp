@@ -12,6 +12,7 @@
 #include "engine/report/html.hpp"
 #include "engine/report/table.hpp"
 #include "engine/util/json.hpp"
+#include "engine/util/result.hpp"
 #include "engine/value/time.hpp"
 
 namespace seam {
@@ -26,6 +27,24 @@ std::string per_currency(const std::map<CurrencyCode, int64_t>& sums) {
   std::string out;
   for (const auto& [cur, minor] : sums) out += (out.empty() ? "" : ", ") + format_money(minor, cur);
   return out.empty() ? "none" : out;
+}
+
+// Report totals are exact or refused: a total beyond int64 stops the report with a message
+// saying which total, rather than printing a wrapped number.
+void add_to(int64_t& total, int64_t v, const std::string& what) {
+  if (!checked_accumulate(total, v))
+    throw UserError(what + " exceeds " + int64_range_text() +
+                    "; narrow the report (--reconcile, --key, --since/--until) so that each total fits");
+}
+
+std::string bucket_text(const TotalsRow& t) { return t.period + " " + t.status + " " + t.currency; }
+
+int64_t net_of(const TotalsRow& t) {
+  int64_t net = 0;
+  if (!checked_sub(t.right_total, t.left_total, net))
+    throw UserError("the net variance (right - left) of " + bucket_text(t) + " exceeds " + int64_range_text() +
+                    "; narrow the report (--reconcile, --key, --since/--until) so that each total fits");
+  return net;
 }
 
 }  // namespace
@@ -72,7 +91,7 @@ std::string render_variance(const std::vector<ExceptionRow>& rows, const std::st
     table.push_back({std::to_string(r.id), r.key, r.system_of_record, r.reconcile, r.rule, r.status,
                      money_or_blank(true, r.amount_minor, r.currency), r.delta, std::to_string(r.age_days),
                      r.first_seen_at, r.message});
-    if (r.currency) at_stake[r.currency] += r.amount_minor;
+    if (r.currency) add_to(at_stake[r.currency], r.amount_minor, "the money at stake in " + currency_name(r.currency));
     oldest = std::max(oldest, r.age_days);
   }
   if (format == "csv") return render_csv(table);
@@ -116,8 +135,8 @@ std::vector<TotalsRow> totals_report(const std::vector<ExceptionRow>& rows, cons
     if (!counted.insert({b, r.reconcile, r.key}).second) continue;
     ++t.keys;
     if (r.has_amounts) {
-      t.left_total += r.left_amount;
-      t.right_total += r.right_amount;
+      add_to(t.left_total, r.left_amount, "the left total of " + bucket_text(t));
+      add_to(t.right_total, r.right_amount, "the right total of " + bucket_text(t));
     }
   }
   std::vector<TotalsRow> out;
@@ -138,7 +157,7 @@ std::string render_totals(const std::vector<TotalsRow>& rows, const std::string&
           .key("currency").optional(!t.currency.empty(), t.currency).key("keys").value(t.keys)
           .key("exceptions").value(t.exceptions).key("left_total").optional(!t.currency.empty(), money(t, t.left_total))
           .key("right_total").optional(!t.currency.empty(), money(t, t.right_total))
-          .key("net_variance").optional(!t.currency.empty(), money(t, t.right_total - t.left_total)).end_object();
+          .key("net_variance").optional(!t.currency.empty(), money(t, net_of(t))).end_object();
     j.end_array();
     return j.str() + "\n";
   }
@@ -147,8 +166,8 @@ std::string render_totals(const std::vector<TotalsRow>& rows, const std::string&
   int64_t exceptions = 0;
   for (const auto& t : rows) {
     table.push_back({t.period, t.status, std::to_string(t.keys), std::to_string(t.exceptions), money(t, t.left_total),
-                     money(t, t.right_total), money(t, t.right_total - t.left_total)});
-    if (!t.currency.empty()) net[pack_currency(t.currency)] += t.right_total - t.left_total;
+                     money(t, t.right_total), money(t, net_of(t))});
+    if (!t.currency.empty()) add_to(net[pack_currency(t.currency)], net_of(t), "the net variance in " + t.currency);
     exceptions += t.exceptions;
   }
   if (format == "csv") return render_csv(table);

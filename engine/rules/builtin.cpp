@@ -36,6 +36,21 @@ std::string ids_of(const SideRef& s) {
   return out;
 }
 
+// An error verdict for a sum or difference of money or quantities that does not fit int64:
+// wrapped, it would compare as some unrelated number and could pass. Names the records so
+// a person can find the absurd value; `what` is e.g. "the sum of amount".
+Verdict overflow_error(const std::string& what, const SideRef& s, const char* units = "minor units") {
+  return Verdict::make(Outcome::Error, what + " over " + s.system + " " + ids_of(s) + " exceeds " +
+                                           int64_range_text(units) + "; check these records' values",
+                       "", "overflow");
+}
+Verdict overflow_error(const std::string& what, const SideRef& l, const SideRef& r, const char* units = "minor units") {
+  return Verdict::make(Outcome::Error, what + " of " + l.system + " " + ids_of(l) + " and " + r.system + " " +
+                                           ids_of(r) + " exceeds " + int64_range_text(units) +
+                                           "; check these records' values",
+                       "", "overflow");
+}
+
 std::string minutes_text(int64_t us) {
   int64_t m = std::llabs(us) / kMicrosPerMinute;
   int64_t s = (std::llabs(us) / kMicrosPerSecond) % 60;
@@ -104,12 +119,14 @@ class ExistsIn final : public CompiledRule {
         const Value& v = have.rs->get(r, static_cast<size_t>(amount_));
         if (v.kind != ValueKind::Money || (cur && v.currency != cur)) ok = false;
         else {
-          total += v.i;
+          if (!checked_accumulate(total, v.i)) return overflow_error("the sum of the amounts", have);
           cur = v.currency;
         }
       }
       // delta is right minus left: money missing on the right counts negative.
-      if (ok && cur) delta = format_money(rule_.side == Side::Right ? -total : total, cur);
+      if (ok && cur && rule_.side == Side::Right && !checked_neg(total, total))
+        return overflow_error("the amount at stake", have);
+      if (ok && cur) delta = format_money(total, cur);
     }
     return Verdict::make(Outcome::Fail, message, "1 " + std::string(want.system) + " record", "none", delta);
   }
@@ -136,6 +153,7 @@ struct Total {
   int64_t minor = 0;
   CurrencyCode currency = 0;
   std::string problem;  // non-empty: cannot be compared
+  bool overflow = false;  // the sum does not fit int64 (an error, not a difference)
 };
 
 Total total_of(const SideRef& s, Rows rows, int field) {
@@ -151,7 +169,10 @@ Total total_of(const SideRef& s, Rows rows, int field) {
       return t;
     }
     t.currency = v.currency;
-    t.minor += v.i;
+    if (!checked_accumulate(t.minor, v.i)) {
+      t.overflow = true;
+      return t;
+    }
   }
   return t;
 }
@@ -169,22 +190,28 @@ class AmountEqual final : public CompiledRule {
     if (l.rows.size() == 1 && r.rows.size() == 1) {  // the common case, without allocating
       const Value& a = c.left->get(l.rows[0], static_cast<size_t>(lf_));
       const Value& b = c.right->get(r.rows[0], static_cast<size_t>(rf_));
+      int64_t d = 0;
       if (a.kind == ValueKind::Money && b.kind == ValueKind::Money && a.currency == b.currency &&
-          within_tolerance(b.i - a.i, a.i, a.currency))
+          checked_sub(b.i, a.i, d) && within_tolerance(d, a.i, a.currency))
         return Verdict::pass();
     }
     for (Rows lr : units(l, sum_left_)) {
       Total lt = total_of(l, lr, lf_);
+      if (lt.overflow) return overflow_error("the sum of " + rule_.left_field, {l.rs, lr, l.system});
       if (!lt.problem.empty()) return Verdict::make(Outcome::Fail, lt.problem);
       for (Rows rr : units(r, sum_right_)) {
         Total rt = total_of(r, rr, rf_);
+        if (rt.overflow) return overflow_error("the sum of " + rule_.right_field, {r.rs, rr, r.system});
         if (!rt.problem.empty()) return Verdict::make(Outcome::Fail, rt.problem);
         if (lt.currency != rt.currency)
           return Verdict::make(Outcome::Fail,
                                std::string(r.system) + " amount is in " + currency_name(rt.currency) + ", " + l.system +
                                    " in " + currency_name(lt.currency),
                                format_money(lt.minor, lt.currency), format_money(rt.minor, rt.currency));
-        int64_t delta = rt.minor - lt.minor;
+        int64_t delta = 0;
+        if (!checked_sub(rt.minor, lt.minor, delta))
+          return overflow_error("the difference (right - left) between the amounts", {l.rs, lr, l.system},
+                                {r.rs, rr, r.system});
         if (within_tolerance(delta, lt.minor, lt.currency)) continue;
         // "erp CR-9012 amount 4.00 USD" or "erp total 160.00 USD (2 records)"
         auto describe = [](const SideRef& s, Rows rows, const Total& t) {
@@ -205,14 +232,15 @@ class AmountEqual final : public CompiledRule {
 
  private:
   bool within_tolerance(int64_t delta, int64_t expected, CurrencyCode cur) const {
-    int64_t abs_delta = std::llabs(delta);
+    // Magnitudes in 128 bits: |INT64_MIN| does not fit int64.
+    Wide abs_delta = delta < 0 ? -static_cast<Wide>(delta) : static_cast<Wide>(delta);
     int64_t abs_tol = tol_ ? tol_->to_scale(currency_scale(cur)) : 0;
     if (abs_delta <= abs_tol) return true;
     if (pct_) {
       // |delta| / |expected| <= pct / 100, in integers: |delta| * 100 * 10^s <= pct_units * |expected|
-      Wide lhs = static_cast<Wide>(abs_delta) * 100;
+      Wide lhs = abs_delta * 100;
       for (int s = 0; s < pct_->scale; ++s) lhs *= 10;
-      Wide rhs = static_cast<Wide>(pct_->units) * std::llabs(expected);
+      Wide rhs = static_cast<Wide>(pct_->units) * (expected < 0 ? -static_cast<Wide>(expected) : static_cast<Wide>(expected));
       if (lhs <= rhs) return true;
     }
     return false;
@@ -241,13 +269,17 @@ class QuantityEqual final : public CompiledRule {
     SideRef l = side_of(Side::Left, g, c), r = side_of(Side::Right, g, c);
     if (l.rows.empty()) return skip_no(l);
     if (r.rows.empty()) return skip_no(r);
-    auto count = [](const SideRef& s, Rows rows, int field, int64_t& out) -> std::string {
+    // Empty on success; `overflow` set when the sum does not fit int64.
+    auto count = [](const SideRef& s, Rows rows, int field, int64_t& out, bool& overflow) -> std::string {
       out = 0;
       for (uint32_t row : rows) {
         const Value& v = s.rs->get(row, static_cast<size_t>(field));
         if (v.kind != ValueKind::Integer)
           return std::string(s.system) + " " + std::string(s.rs->id(row)) + " has no count (" + display(v) + ")";
-        out += v.i;
+        if (!checked_accumulate(out, v.i)) {
+          overflow = true;
+          return "overflow";
+        }
       }
       return {};
     };
@@ -259,11 +291,19 @@ class QuantityEqual final : public CompiledRule {
     };
     for (Rows lr : units(l, sum_left_)) {
       int64_t lc = 0, rc = 0;
-      if (auto problem = count(l, lr, lf_, lc); !problem.empty()) return Verdict::make(Outcome::Fail, problem);
+      bool overflow = false;
+      if (auto problem = count(l, lr, lf_, lc, overflow); !problem.empty())
+        return overflow ? overflow_error("the sum of " + rule_.left_field, {l.rs, lr, l.system}, "base units")
+                        : Verdict::make(Outcome::Fail, problem);
       for (Rows rr : units(r, sum_right_)) {
-        if (auto problem = count(r, rr, rf_, rc); !problem.empty()) return Verdict::make(Outcome::Fail, problem);
-        int64_t delta = rc - lc;
-        if (std::llabs(delta) <= tolerance_) continue;
+        if (auto problem = count(r, rr, rf_, rc, overflow); !problem.empty())
+          return overflow ? overflow_error("the sum of " + rule_.right_field, {r.rs, rr, r.system}, "base units")
+                          : Verdict::make(Outcome::Fail, problem);
+        int64_t delta = 0, abs_delta = 0;
+        if (!checked_sub(rc, lc, delta) || !checked_abs(delta, abs_delta))
+          return overflow_error("the difference (right - left) between the quantities", {l.rs, lr, l.system},
+                                {r.rs, rr, r.system}, "base units");
+        if (abs_delta <= tolerance_) continue;
         return Verdict::make(Outcome::Fail,
                              describe(r, rr, rule_.right_field, rc) + " differs from " +
                                  describe(l, lr, rule_.left_field, lc) + " by " + std::to_string(delta) +
@@ -305,15 +345,26 @@ class LedgerEqual final : public CompiledRule {
       return Verdict::make(Outcome::Fail, std::string(r.system) + " ledger is in " + currency_name(right.currency) +
                                               ", " + l.system + " in " + currency_name(left.currency));
     int64_t tol = tol_ ? tol_->to_scale(counts_ ? 0 : currency_scale(cur)) : 0;
+    const char* units = counts_ ? "base units" : "minor units";
     int64_t lbal = 0, rbal = 0, lfinal = 0, rfinal = 0;
-    for (const auto& e : left.entries) lfinal += e.minor;
-    for (const auto& e : right.entries) rfinal += e.minor;
+    // Summed in the entries' time order, as the walk below does: a running balance is a
+    // prefix of these sums, so it overflows only if they do.
+    for (const auto& e : left.entries)
+      if (!checked_accumulate(lfinal, e.minor)) return overflow_error("the balance of " + rule_.left_field, l, units);
+    for (const auto& e : right.entries)
+      if (!checked_accumulate(rfinal, e.minor)) return overflow_error("the balance of " + rule_.right_field, r, units);
+    int64_t final_delta = 0;
+    if (!checked_sub(rfinal, lfinal, final_delta))
+      return overflow_error("the difference (right - left) between the final balances", l, r, units);
     std::string where;
     for (size_t i = 0; i < std::max(left.entries.size(), right.entries.size()); ++i) {
       const Entry* le = i < left.entries.size() ? &left.entries[i] : nullptr;
       const Entry* re = i < right.entries.size() ? &right.entries[i] : nullptr;
-      if (le && re && std::llabs(re->minor - le->minor) <= tol) {
-        lbal += le->minor;
+      int64_t entry_delta = 0, abs_delta = 0;
+      if (le && re && (!checked_sub(re->minor, le->minor, entry_delta) || !checked_abs(entry_delta, abs_delta)))
+        return overflow_error("the difference between entry " + std::to_string(i + 1) + " amounts", l, r, units);
+      if (le && re && abs_delta <= tol) {
+        lbal += le->minor;  // a prefix of lfinal's sum (checked above)
         rbal += re->minor;
         continue;
       }
@@ -332,7 +383,7 @@ class LedgerEqual final : public CompiledRule {
     return Verdict::make(Outcome::Fail,
                          "ledgers part ways at " + where + "; final balance " + l.system + " " +
                              show(lfinal, cur) + ", " + r.system + " " + show(rfinal, cur),
-                         show(lfinal, cur), show(rfinal, cur), show(rfinal - lfinal, cur));
+                         show(lfinal, cur), show(rfinal, cur), show(final_delta, cur));
   }
 
  private:
@@ -393,14 +444,16 @@ class LowStock final : public CompiledRule {
       if (v.kind != ValueKind::Integer)
         return Verdict::make(Outcome::Fail, std::string(stock.system) + " " + std::string(stock.rs->id(row)) +
                                                 " has no stock count (" + display(v) + ")");
-      available += v.i;
+      if (!checked_accumulate(available, v.i)) return overflow_error("the sum of " + rule_.field, stock, "base units");
     }
     const TimeUs from = c.as_of - days_ * 24 * 60 * kMicrosPerMinute;
     int64_t sold = 0;
     for (uint32_t row : sales.rows) {
       const Value& q = sales.rs->get(row, static_cast<size_t>(sold_));
       const Value& t = sales.rs->get(row, static_cast<size_t>(sold_at_));
-      if (q.kind == ValueKind::Integer && t.kind == ValueKind::Time && t.i > from && t.i <= c.as_of) sold += q.i;
+      if (q.kind == ValueKind::Integer && t.kind == ValueKind::Time && t.i > from && t.i <= c.as_of &&
+          !checked_accumulate(sold, q.i))
+        return overflow_error("the sum of " + rule_.sales_field, sales, "base units");
     }
     Wide lhs = static_cast<Wide>(available) * days_;
     for (int s = 0; s < factor_.scale; ++s) lhs *= 10;

@@ -133,8 +133,11 @@ class ReplaySink final : public GroupSink {
     auto amount = parse_money_text(delta);
     if (!amount) return;
     std::string cur = currency_name(amount->second);
-    money[f.rule][cur] += std::llabs(amount->first);
-    money["(total)"][cur] += std::llabs(amount->first);
+    int64_t abs = 0;
+    if (!checked_abs(amount->first, abs) || !checked_accumulate(money[f.rule][cur], abs) ||
+        !checked_accumulate(money["(total)"][cur], abs))
+      throw UserError("the money involved in rule '" + f.rule + "' (" + cur + ") exceeds " + int64_range_text() +
+                      "; the replay cannot total it exactly");
   }
 
   const StackSpec& spec_;

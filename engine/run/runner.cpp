@@ -20,6 +20,7 @@
 #include "engine/match/strategies.hpp"
 #include "engine/run/strategy_plan.hpp"
 #include "engine/rules/builtin.hpp"
+#include "engine/util/json.hpp"
 #include "engine/util/result.hpp"
 #include "engine/value/clock.hpp"
 
@@ -182,7 +183,9 @@ class GroupFacts {
         const Value& v = rs.get(r, static_cast<size_t>(field));
         if (v.kind != ValueKind::Money || (cur && v.currency != cur)) return false;
         cur = v.currency;
-        out += v.i;
+        // A total beyond int64 is not known exactly: no amounts rather than wrapped ones
+        // (the rule that sums them reports the overflow as an error verdict).
+        if (!checked_accumulate(out, v.i)) return false;
       }
       return true;
     };
@@ -208,12 +211,12 @@ class GroupFacts {
   int left_time_ = -1, right_time_ = -1, left_amount_ = -1, right_amount_ = -1;
 };
 
+// The group's record ids as the audit log stores them: a JSON array of strings (an id may
+// hold ", " or quotes; see read_id_list for the older ", "-joined runs).
 const std::string& join_ids(const RecordSet& rs, std::span<const uint32_t> rows, std::string& buf) {
   buf.clear();
-  for (size_t i = 0; i < rows.size(); ++i) {
-    if (i) buf += ", ";
-    buf += rs.id(rows[i]);
-  }
+  for (size_t i = 0; i < rows.size(); ++i) append_id_list(buf, rs.id(rows[i]), i == 0);
+  buf += rows.empty() ? "[]" : "]";
   return buf;
 }
 
@@ -391,9 +394,8 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
         }
       }
       for (size_t k = 0; k < rules.size(); ++k) evaluate_rule(*rules[k], g, ctx, verdicts[k]);
-      std::string_view lids = g.left_count == 1 ? left.id(m.left_of(g)[0]) : join_ids(left, m.left_of(g), left_buf);
-      std::string_view rids =
-          g.right_count == 1 ? right.id(m.right_of(g)[0]) : join_ids(right, m.right_of(g), right_buf);
+      std::string_view lids = join_ids(left, m.left_of(g), left_buf);
+      std::string_view rids = join_ids(right, m.right_of(g), right_buf);
       const GroupOrigin* origin = m.origins.empty() ? nullptr : &m.origins[gi];
       matched_by.clear();
       if (origin && origin->strategy >= 0) {

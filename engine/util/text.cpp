@@ -13,6 +13,43 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+size_t utf8_sequence_length(std::string_view s, size_t i) {
+  auto at = [&](size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u; };
+  auto cont = [&](size_t k, unsigned lo = 0x80, unsigned hi = 0xBF) { return at(k) >= lo && at(k) <= hi; };
+  if (i >= s.size()) return 0;
+  unsigned c = at(0);
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c == 0xE0) return cont(1, 0xA0) && cont(2) ? 3 : 0;
+  if (c == 0xED) return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;  // not the surrogates D800..DFFF
+  if (c >= 0xE1 && c <= 0xEF) return cont(1) && cont(2) ? 3 : 0;
+  if (c == 0xF0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+  if (c >= 0xF1 && c <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  if (c == 0xF4) return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
+  return 0;
+}
+
+std::string printable(std::string_view s) {
+  auto shown_as_is = [](unsigned char c) { return c >= 0x20 || c == '\t' || c == '\n' || c == '\r'; };
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? (shown_as_is(c) ? 1 : 0) : utf8_sequence_length(s, i);
+    if (n) {
+      out.append(s.substr(i, n));
+      i += n;
+      continue;
+    }
+    static const char* hex = "0123456789ABCDEF";
+    out += "\\x";
+    out += hex[c >> 4];
+    out += hex[c & 15];
+    ++i;
+  }
+  return out;
+}
+
 std::string to_lower(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -30,7 +67,10 @@ bool iequals(std::string_view a, std::string_view b) {
 std::string quote_for_message(std::string_view s, size_t max) {
   std::string out = "'";
   if (s.size() > max) {
-    out.append(s.substr(0, max));
+    // Cut before a UTF-8 sequence, not inside one: a message stays valid UTF-8.
+    size_t cut = max;
+    for (int k = 0; k < 3 && cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80; ++k) --cut;
+    out.append(s.substr(0, cut));
     out += "...'";
   } else {
     out.append(s);

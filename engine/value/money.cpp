@@ -1,6 +1,7 @@
 #include "engine/value/money.hpp"
 
 #include <cctype>
+#include <algorithm>
 #include <limits>
 
 #include "engine/util/text.hpp"
@@ -70,11 +71,26 @@ Result<ParsedAmount> parse_amount(std::string_view text, int scale, const MoneyF
   std::string_view s = trim(text);
   if (s.empty()) return fail("it is empty");
 
+  // Exactly one sign notation: a leading '-' or '+' (before or after a currency symbol),
+  // a trailing '-' (as some ERPs print credits), or parentheses (around the number, inside
+  // or outside an ISO code). Two of them ("(-25.00)", "-25.00-") are refused, not
+  // multiplied out: a double negative in a ledger is an export bug, not a positive amount.
+  // Named for the message; a fixed array, since this runs for every amount of a run.
+  const char* notations[4] = {};
+  size_t notation_count = 0;
+  auto note = [&](const char* name) {
+    if (notation_count < 4) notations[notation_count] = name;
+    ++notation_count;
+  };
   bool negative = false;
-  if (s.front() == '(' && s.back() == ')') {
-    negative = true;
-    s = trim(s.substr(1, s.size() - 2));
-  }
+  auto take_parens = [&] {
+    if (s.size() >= 2 && s.front() == '(' && s.back() == ')') {
+      note("parentheses");
+      negative = true;
+      s = trim(s.substr(1, s.size() - 2));
+    }
+  };
+  take_parens();
   // ISO code before or after the number: "USD 12.50", "12.50 USD".
   if (s.size() > 3 && is_currency_code(s.substr(0, 3)) && !std::isalpha(static_cast<unsigned char>(s[3]))) {
     out.currency = std::string(s.substr(0, 3));
@@ -84,23 +100,34 @@ Result<ParsedAmount> parse_amount(std::string_view text, int scale, const MoneyF
     out.currency = std::string(s.substr(s.size() - 3));
     s = trim(s.substr(0, s.size() - 3));
   }
+  // Then signs, parentheses and one currency symbol in any order ("-$12.50", "$-12.50",
+  // "USD (12.50)"), each taken off the outside, so that every notation written is counted.
   size_t sym = 0;
-  auto take_sign = [&] {
-    if (!s.empty() && (s.front() == '-' || s.front() == '+')) {
-      if (s.front() == '-') negative = !negative;
+  bool symbol_taken = false;
+  for (size_t before = s.size() + 1; s.size() != before;) {
+    before = s.size();
+    if (s.empty()) break;
+    if (s.front() == '-' || s.front() == '+') {
+      note(s.front() == '-' ? "a leading '-'" : "a leading '+'");
+      negative = s.front() == '-';
       s = trim(s.substr(1));
-      return true;
+    } else if (!symbol_taken && is_symbol_prefix(s, sym)) {
+      symbol_taken = true;
+      s = trim(s.substr(sym));
+    } else if (s.back() == '-') {  // "12.50-", as some ERPs print credits
+      note("a trailing '-'");
+      negative = true;
+      s = trim(s.substr(0, s.size() - 1));
+    } else {
+      take_parens();
     }
-    return false;
-  };
-  bool signed_before = take_sign();
-  if (is_symbol_prefix(s, sym)) {
-    s = trim(s.substr(sym));
-    if (!signed_before) take_sign();
   }
-  if (!s.empty() && s.back() == '-') {  // "12.50-", as some ERPs print credits
-    negative = !negative;
-    s = trim(s.substr(0, s.size() - 1));
+  if (notation_count > 1) {
+    const size_t named = std::min<size_t>(notation_count, 4);
+    std::string which;
+    for (size_t k = 0; k < named; ++k) which += std::string(k == 0 ? "" : k + 1 == named ? " and " : ", ") + notations[k];
+    const std::string how_many = notation_count == 2 ? "two" : notation_count == 3 ? "three" : std::to_string(notation_count);
+    return fail(how_many + " sign notations (" + which + "): use one");
   }
   if (s.empty()) return fail("no digits");
 
@@ -186,7 +213,8 @@ Result<Decimal> parse_decimal(std::string_view text) {
 int64_t Decimal::to_scale(int target_scale) const {
   int64_t v = units;
   for (int s = scale; s > target_scale; --s) v /= 10;
-  for (int s = scale; s < target_scale; ++s) v *= 10;
+  for (int s = scale; s < target_scale; ++s)
+    if (__builtin_mul_overflow(v, 10, &v)) return units < 0 ? std::numeric_limits<int64_t>::min() : kMax;
   return v;
 }
 
@@ -205,6 +233,11 @@ std::optional<std::pair<int64_t, CurrencyCode>> parse_money_text(std::string_vie
   auto amount = parse_amount(text.substr(0, space), currency_scale(cur), {});
   if (!amount) return std::nullopt;
   return std::pair{amount->minor, cur};
+}
+
+std::string int64_range_text(const char* units) {
+  return std::string("the int64 range of ") + units + " (" + std::to_string(std::numeric_limits<int64_t>::min()) +
+         " to " + std::to_string(kMax) + ")";
 }
 
 std::string format_amount(int64_t minor, int scale) {

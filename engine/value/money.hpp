@@ -38,6 +38,8 @@ struct Decimal {
   int64_t units = 0;
   int scale = 0;
   // Rounded toward zero to `target_scale` digits: a tolerance never widens by rounding.
+  // Saturates at the int64 limits instead of wrapping: a tolerance of 10^17 USD in cents
+  // accepts any difference, as written, rather than a wrapped, negative one.
   int64_t to_scale(int target_scale) const;
   std::string str() const;
 };
@@ -46,6 +48,25 @@ Result<Decimal> parse_decimal(std::string_view text);
 // Reads money as seam prints it ("-36.00 USD", an upper-case ISO code after a space);
 // nullopt for anything else ("105 min", "2 records").
 std::optional<std::pair<int64_t, CurrencyCode>> parse_money_text(std::string_view text);
+
+// Checked arithmetic for money and quantities (minor units, base units). Each returns
+// false, leaving `out` unspecified, when the exact result does not fit int64: a sum that
+// wrapped would compare as some unrelated amount and could let a group pass.
+[[nodiscard]] inline bool checked_add(int64_t a, int64_t b, int64_t& out) { return !__builtin_add_overflow(a, b, &out); }
+[[nodiscard]] inline bool checked_sub(int64_t a, int64_t b, int64_t& out) { return !__builtin_sub_overflow(a, b, &out); }
+[[nodiscard]] inline bool checked_neg(int64_t a, int64_t& out) { return !__builtin_sub_overflow(int64_t{0}, a, &out); }
+// |a|; fails for INT64_MIN, whose magnitude is one past INT64_MAX.
+[[nodiscard]] inline bool checked_abs(int64_t a, int64_t& out) { return a >= 0 ? (out = a, true) : checked_neg(a, out); }
+// `acc += v`, checked; on overflow `acc` keeps its value.
+[[nodiscard]] inline bool checked_accumulate(int64_t& acc, int64_t v) {
+  int64_t r;
+  if (!checked_add(acc, v, r)) return false;
+  acc = r;
+  return true;
+}
+// What every overflow message says the limit is: "the int64 range of minor units
+// (-9223372036854775808 to 9223372036854775807)".
+std::string int64_range_text(const char* units = "minor units");
 
 std::string format_amount(int64_t minor, int scale);   // "-1234.50"
 std::string format_money(int64_t minor, CurrencyCode currency);  // "12.50 USD"

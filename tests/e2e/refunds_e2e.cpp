@@ -74,7 +74,7 @@ TEST_CASE("e2e refunds: messages, expected and actual values a finance person ca
   CHECK(rows(db, "SELECT message FROM verdicts WHERE group_key = 'R1014' AND outcome = 'pending'") ==
         std::vector<std::string>{"no erp record yet for storefront R1014; expected by 2026-03-24T18:30:00Z (lag window 30 min)"});
   CHECK(rows(db, "SELECT left_ids, right_ids, message FROM verdicts WHERE group_key = 'R1005' AND outcome = 'fail'") ==
-        std::vector<std::string>{"R1005|CR-9005, CR-9006|external_ref 'R1005' appears 2 times in erp: CR-9005, CR-9006"});
+        std::vector<std::string>{"[\"R1005\"]|[\"CR-9005\",\"CR-9006\"]|external_ref 'R1005' appears 2 times in erp: CR-9005, CR-9006"});
 }
 
 TEST_CASE("e2e refunds: inputs are counted and bad rows quarantined with file, line, reason and raw text") {
@@ -104,7 +104,7 @@ TEST_CASE("e2e refunds: the run records params, inputs' digests, rule versions, 
   CHECK(r.out.find("\"params\":{\"amount_tolerance\":{\"value\":\"0.00\",\"source\":\"default\"},\"lag_minutes\":{\"value\":\"30\",\"source\":\"default\"}}") !=
         std::string::npos);
   CHECK(r.out.find("{\"key\":\"R1012\",\"rule\":\"amount equal\",\"rule_source\":\"refunds/stack.lua:56\",\"outcome\":\"fail\","
-                   "\"severity\":\"high\",\"left_ids\":\"R1012\",\"right_ids\":\"CR-9012\"") != std::string::npos);
+                   "\"severity\":\"high\",\"left_ids\":[\"R1012\"],\"right_ids\":[\"CR-9012\"]") != std::string::npos);
   Db db(ex.stack + "/seam.db", false);
   CHECK(rows(db, "SELECT name, value, source FROM run_params ORDER BY name") ==
         std::vector<std::string>{"amount_tolerance|0.00|default", "lag_minutes|30|default"});
