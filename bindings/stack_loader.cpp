@@ -6,12 +6,14 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <tuple>
 #include <sstream>
 
 #include "bindings/embedded.hpp"
 #include "bindings/lua_values.hpp"
 #include "bindings/sandbox.hpp"
 #include "connectors/connector.hpp"
+#include "engine/alerts/alerts.hpp"
 #include "engine/util/digest.hpp"
 #include "engine/util/result.hpp"
 
@@ -518,6 +520,21 @@ LoadedStack load_stack(const std::string& path, LuaLimits limits) {
     lua_rawseti(L, -2, i++);
   }
   lua_setfield(L, -2, "connectors");
+  lua_newtable(L);
+  for (auto [name, lo, hi, unit] :
+       {std::tuple{"attempts", AlertBounds::kMinAttempts, AlertBounds::kMaxAttempts, "tries"},
+        std::tuple{"backoff_ms", AlertBounds::kMinBackoffMs, AlertBounds::kMaxBackoffMs, "milliseconds"},
+        std::tuple{"timeout_seconds", AlertBounds::kMinTimeoutSeconds, AlertBounds::kMaxTimeoutSeconds, "seconds"}}) {
+    lua_createtable(L, 0, 3);
+    lua_pushinteger(L, lo);
+    lua_setfield(L, -2, "min");
+    lua_pushinteger(L, hi);
+    lua_setfield(L, -2, "max");
+    lua_pushstring(L, unit);
+    lua_setfield(L, -2, "unit");
+    lua_setfield(L, -2, name);
+  }
+  lua_setfield(L, -2, "alert_bounds");
   lua.pcall(1, 1);
   int dsl = lua_gettop(L);
   lock_sandbox(lua);
