@@ -638,6 +638,9 @@ LoadedStack load_stack(const std::string& path, LuaLimits limits) {
   } catch (const ScriptError& e) {
     throw UserError(with_hint(e.what()));
   }
+  // From here on no script can change what another sees; the functions read_decls keeps
+  // each get an environment of their own.
+  seal_sandbox(lua);
   std::vector<Warning> warnings = std::move(out.spec.load_warnings);
   out.spec = read_decls(L, *out.host, ctx);
   out.spec.load_warnings = std::move(warnings);
