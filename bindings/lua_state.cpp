@@ -46,11 +46,19 @@ int message_handler(lua_State* L) {
   return 1;
 }
 
+// Reached only by a bug: a raising Lua API call outside pcall(). Say so before Lua aborts.
+int panic(lua_State* L) {
+  const char* msg = lua_tostring(L, -1);
+  std::fprintf(stderr, "seam: internal error: Lua raised outside a protected call: %s\n", msg ? msg : "?");
+  return 0;
+}
+
 }  // namespace
 
 LuaState::LuaState(LuaLimits limits) : limits_(limits) {
   L_ = lua_newstate(counting_alloc, this);
   if (!L_) throw ScriptError("cannot create a Lua state");
+  lua_atpanic(L_, panic);
   *static_cast<LuaState**>(lua_getextraspace(L_)) = this;
 }
 

@@ -319,8 +319,10 @@ void lock_sandbox(LuaState& lua) {
 
 namespace seam {
 
-void seal_sandbox(LuaState& lua) {
-  lua_State* L = lua.L();
+namespace {
+
+int seal_globals(lua_State* L) {
+  lua_settop(L, 0);
   // The libraries first: each becomes a proxy onto its own contents. String methods
   // ("x"):format() read the library through the string metatable, pointed at the
   // contents, which no script can reach.
@@ -358,8 +360,13 @@ void seal_sandbox(LuaState& lua) {
   lua_pushliteral(L, "locked");
   lua_setfield(L, -2, "__metatable");
   lua_rawsetp(L, LUA_REGISTRYINDEX, &kEnvMetaKey);
-  lua_settop(L, globals - 1);
+  lua_settop(L, 0);
+  return 0;
 }
+
+}  // namespace
+
+void seal_sandbox(LuaState& lua) { lua.protected_call(seal_globals, nullptr, 0); }
 
 void push_shared_globals(lua_State* L) {
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &kBaseKey) == LUA_TTABLE) return;

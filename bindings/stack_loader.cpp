@@ -88,10 +88,22 @@ std::string join_path(const std::string& dir, const std::string& name) {
   return (fs::path(dir) / name).lexically_normal().string();
 }
 
+// Registry key of the light userdata pointing at the LoadContext, set only while
+// load_stack runs: a rule calling include() later must not reach a dead frame.
+char kLoadContextKey;
+
 // include(name): privileged; returns the loaded chunk, or nil and a message.
 int load_chunk(lua_State* L) {
-  auto* ctx = static_cast<LoadContext*>(lua_touserdata(L, lua_upvalueindex(1)));
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &kLoadContextKey);
+  auto* ctx = static_cast<LoadContext*>(lua_touserdata(L, -1));
+  lua_pop(L, 1);
   const char* name = luaL_checkstring(L, 1);
+  if (ctx == nullptr) {  // the context lived on load_stack's frame, long gone
+    lua_pushnil(L);
+    lua_pushfstring(L, "include \"%s\": include works only while the stack loads; call it at the top level of the "
+                       "stack file or a library, not inside a rule or mapping function", name);
+    return 2;
+  }
   char problem[1024] = "";
   int status = LUA_OK;
   bool already = false;
@@ -557,7 +569,8 @@ LoadedStack load_stack(const std::string& path, LuaLimits limits) {
   lua_setfield(L, -3, "getinfo");
   lua_pop(L, 1);
   lua_pushlightuserdata(L, &ctx);
-  lua_pushcclosure(L, load_chunk, 1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &kLoadContextKey);
+  lua_pushcfunction(L, load_chunk);
   lua_setfield(L, -2, "load_chunk");
   lua_newtable(L);
   int i = 1;
@@ -638,9 +651,16 @@ LoadedStack load_stack(const std::string& path, LuaLimits limits) {
   } catch (const ScriptError& e) {
     throw UserError(with_hint(e.what()));
   }
+  // Setting an existing registry slot to nil allocates nothing, so cannot raise.
+  lua_pushnil(L);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &kLoadContextKey);
   // From here on no script can change what another sees; the functions read_decls keeps
   // each get an environment of their own.
-  seal_sandbox(lua);
+  try {
+    seal_sandbox(lua);
+  } catch (const ScriptError& e) {
+    throw UserError(std::string("cannot seal the sandbox after loading the stack: ") + e.what());
+  }
   std::vector<Warning> warnings = std::move(out.spec.load_warnings);
   out.spec = read_decls(L, *out.host, ctx);
   out.spec.load_warnings = std::move(warnings);

@@ -349,6 +349,17 @@ TEST_CASE("sandbox escape: includes resolve real paths inside the stack folder")
         "Lua files can be included");
 }
 
+TEST_CASE("sandbox escape: include inside a rule is refused, not run against a finished load") {
+  // include() used to reach the loader's context through a pointer to a stack frame that
+  // had returned long before rules run.
+  TwoRules late("include 'periods' return pass()", "include 'lib/x.lua'");
+  CHECK(late.verdict("first", "A1").message ==
+        "rule raised an error: DIR/stack.lua:8: include \"periods\": include works only while the stack loads; call it "
+        "at the top level of the stack file or a library, not inside a rule or mapping function");
+  CHECK(late.verdict("second", "A1").message.find("DIR/stack.lua:9: include \"lib/x.lua\": include works only") !=
+        std::string::npos);
+}
+
 TEST_CASE("sandbox escape: money overflow in Lua is an error verdict") {
   TwoRules add("return money_of(math.maxinteger, 'USD') + money_of(1, 'USD') == money_of(0, 'USD')",
                "return fail('second rule ran')");
