@@ -10,6 +10,7 @@ namespace seam {
 namespace {
 
 constexpr int kHookEvery = 1000;  // instructions between budget checks
+constexpr size_t kBytesPerStep = 64;  // bytes allocated that cost one instruction of budget
 
 void* counting_alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
   return static_cast<LuaState*>(ud)->allocate(ptr, osize, nsize);
@@ -82,11 +83,22 @@ void* LuaState::allocate(void* ptr, size_t old_size, size_t new_size) {
     // collector runs it raises at once. An honest rule never gets near the cap, so any
     // refusal counts.)
     memory_tripped_ = true;
+    arm_stop();
     return nullptr;
   }
   void* p = std::realloc(ptr, new_size);
   if (p) used_ = used_ - old_size + new_size;
+  // Bytes allocated count against the budget too (one instruction per kBytesPerStep):
+  // one instruction can copy 200 MB (`s .. s`, string.rep), so a loop of them would
+  // otherwise run for hours inside a small instruction count.
+  if (p && new_size > old_size && over_budget((new_size - old_size) / kBytesPerStep)) arm_stop();
   return p;
+}
+
+// Makes the hook raise at the next instruction. lua_sethook only sets fields, and may be
+// called at any moment (lua.c calls it from a signal handler), so also from the allocator.
+void LuaState::arm_stop() {
+  if (in_call_) lua_sethook(L_, budget_hook, LUA_MASKCOUNT, 1);
 }
 
 bool LuaState::over_budget(uint64_t step) {
@@ -120,7 +132,9 @@ void LuaState::pcall(int nargs, int nresults) {
   budget_tripped_ = memory_tripped_ = false;
   first_stop_[0] = '\0';
   lua_sethook(L_, budget_hook, LUA_MASKCOUNT, kHookEvery);
+  in_call_ = true;
   int rc = lua_pcall(L_, nargs, nresults, base);
+  in_call_ = false;
   lua_sethook(L_, nullptr, 0, 0);
   if (rc == LUA_OK && !memory_tripped_ && !budget_tripped_) {
     lua_remove(L_, base);

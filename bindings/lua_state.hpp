@@ -73,6 +73,8 @@ class LuaState {
   uint64_t spent_ = 0;
   bool budget_tripped_ = false;
   bool memory_tripped_ = false;
+  bool in_call_ = false;  // inside pcall(): the hook is armed
+  void arm_stop();
   char first_stop_[512] = "";  // chunk:line: message of the budget's first stop in this call
 };
 

@@ -18,6 +18,9 @@ namespace {
 constexpr int kMaxCaptures = 32;       // Lua's LUA_MAXCAPTURES
 constexpr int kMaxDepth = 200;         // Lua's MAXCCALLS: recursion of one match
 constexpr uint64_t kChargeEvery = 4096;  // steps between charges to the budget
+// A call of match() costs about what four VM instructions do (measured against
+// `while true do end` reaching the same budget); scanning one character costs one.
+constexpr uint64_t kMatchCost = 4;
 constexpr ptrdiff_t kUnfinished = -1;
 constexpr ptrdiff_t kPosition = -2;
 constexpr char kEsc = '%';
@@ -58,8 +61,9 @@ void flush_steps(Matcher* m) {
   if (n && LuaState::from(m->L)->charge(n)) stop_matching(m);
 }
 
-inline void step(Matcher* m) {
-  if (++m->steps >= kChargeEvery) flush_steps(m);
+inline void step(Matcher* m, uint64_t cost = 1) {
+  m->steps += cost;
+  if (m->steps >= kChargeEvery) flush_steps(m);
 }
 
 void start_state(Matcher* m, lua_State* L, const char* fname, const char* s, size_t ls, const char* p, size_t lp) {
@@ -218,7 +222,7 @@ const char* match_capture(Matcher* m, const char* s, int digit) {
 
 const char* match(Matcher* m, const char* s, const char* p) {
   if (m->depth-- == 0) luaL_error(m->L, "pattern too complex");
-  step(m);
+  step(m, kMatchCost);
   for (;;) {
     if (p == m->p_end) break;
     if (*p == '(') {
@@ -347,8 +351,10 @@ int find_or_match(lua_State* L, bool find) {
     return 1;
   }
   if (find && (lua_toboolean(L, 4) || !has_specials(p, lp))) {
-    // a plain search: glibc's memmem is linear, so it needs no budget
+    // a plain search: glibc's memmem is linear; charged like allocation, a step per 64
+    // bytes it may scan, so a loop of scans over a 200 MB text stops too
     const void* at = lp == 0 ? s + init : memmem(s + init, ls - init, p, lp);
+    if (LuaState::from(L)->charge((ls - init) / 64)) LuaState::raise_stop(L);
     if (at != nullptr) {
       const char* hit = static_cast<const char*>(at);
       lua_pushinteger(L, (hit - s) + 1);

@@ -410,6 +410,15 @@ TEST_CASE("sandbox escape: C loops over script-chosen ranges are budgeted and fi
                  "return fail(table.concat(table.move(t, 1, 4, 1, {}), ','))");
   CHECK(shift.verdict("first", "A1").message == "rule raised an error: DIR/stack.lua:8: " + kBudgetStop);
   CHECK(shift.verdict("second", "A1").message == "0,2,3,9");
+  // string.rep of nothing looped math.maxinteger times in C; copying big strings in a
+  // loop ran for hours within a few million instructions: bytes allocated count too.
+  TwoRules rep("return fail('[' .. string.rep('', math.maxinteger) .. ('x'):rep(0) .. ('ab'):rep(2, ',') .. ']')",
+               "local s = ('x'):rep(2^25) while true do local t = s .. 'x' end");
+  CHECK(rep.verdict("first", "A1").message == "[ab,ab]");
+  CHECK(rep.verdict("second", "A1").message == "rule raised an error: DIR/stack.lua:9: " + kBudgetStop);
+  TwoRules scan("local s = ('x'):rep(2^25) while true do s:find('y', 1, true) end", "return fail('second rule ran')");
+  CHECK(scan.verdict("first", "A1").message == "rule raised an error: DIR/stack.lua:8: " + kBudgetStop);
+  CHECK(scan.verdict("second", "A1").message == "second rule ran");
   // A __gc finalizer would run in the collector with hooks off, past any budget.
   TwoRules gc("setmetatable({}, { __gc = function() while true do end end }) return pass()",
               "return fail('second rule ran')");
