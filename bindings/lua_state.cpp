@@ -18,7 +18,7 @@ void* counting_alloc(void* ud, void* ptr, size_t osize, size_t nsize) {
 
 void budget_hook(lua_State* L, lua_Debug* ar) {
   LuaState* self = LuaState::from(L);
-  if (!self->over_budget(kHookEvery) && !self->stopped()) return;
+  if (!self->over_budget(kHookEvery) && !self->stopped() && !self->past_deadline()) return;
   // From here the hook fires on every instruction and raises each time, so a script's
   // own pcall cannot swallow the stop and carry on (the Redis habit).
   lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
@@ -107,9 +107,16 @@ bool LuaState::over_budget(uint64_t step) {
   return budget_tripped_;
 }
 
+bool LuaState::past_deadline() {
+  if (!time_tripped_ && std::chrono::steady_clock::now() > deadline_) time_tripped_ = budget_tripped_ = true;
+  return time_tripped_;
+}
+
 std::string LuaState::stop_message() const {
   if (memory_tripped_)
     return "rule stopped: Lua memory limit of " + std::to_string(limits_.memory_bytes >> 20) + " MiB exceeded";
+  if (time_tripped_)
+    return "rule stopped: time limit of " + std::to_string(limits_.seconds_per_call) + " s per call exceeded";
   return "rule stopped: instruction budget of " + std::to_string(limits_.instructions_per_call) +
          " exceeded (endless loop?)";
 }
@@ -129,7 +136,8 @@ void LuaState::pcall(int nargs, int nresults) {
   lua_pushcfunction(L_, message_handler);
   lua_insert(L_, base);
   spent_ = 0;
-  budget_tripped_ = memory_tripped_ = false;
+  budget_tripped_ = memory_tripped_ = time_tripped_ = false;
+  deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(limits_.seconds_per_call);
   first_stop_[0] = '\0';
   lua_sethook(L_, budget_hook, LUA_MASKCOUNT, kHookEvery);
   in_call_ = true;

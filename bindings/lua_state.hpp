@@ -2,6 +2,7 @@
 // The one owner of a lua_State. Every host→Lua call goes through pcall(), which arms
 // the instruction budget, installs a message handler and turns any Lua error into a
 // ScriptError carrying chunk:line. Nothing outside bindings/ includes lua.h.
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -19,6 +20,10 @@ struct LuaLimits {
   // script: a step per pattern character scanned (4 per match attempt), per table element
   // shifted by table.move/insert/remove, per 64 bytes allocated or scanned by plain find.
   uint64_t instructions_per_call = 20'000'000;
+  // Backstop in wall-clock time, checked by the hook every 1000 instructions: a few
+  // instructions can each compare or scan hundreds of MB in C (s == t on two long
+  // strings), which the instruction count does not see. Far above any honest call.
+  int seconds_per_call = 10;
 };
 
 class LuaState {
@@ -49,6 +54,8 @@ class LuaState {
   // then on the hook raises at every instruction, so the script's own pcall or xpcall
   // cannot swallow the stop, and the call fails whatever the script returns.
   bool stopped() const { return budget_tripped_ || memory_tripped_; }
+  // True (and stopped from then on) once the call has run past its time limit.
+  bool past_deadline();
   std::string stop_message() const;
   // Adds work done in C on the script's behalf (pattern matching steps); true when that
   // exceeds the budget.
@@ -76,6 +83,8 @@ class LuaState {
   uint64_t spent_ = 0;
   bool budget_tripped_ = false;
   bool memory_tripped_ = false;
+  bool time_tripped_ = false;
+  std::chrono::steady_clock::time_point deadline_{};
   bool in_call_ = false;  // inside pcall(): the hook is armed
   void arm_stop();
   char first_stop_[512] = "";  // chunk:line: message of the budget's first stop in this call

@@ -349,6 +349,26 @@ TEST_CASE("sandbox escape: includes resolve real paths inside the stack folder")
         "Lua files can be included");
 }
 
+TEST_CASE("sandbox escape: instructions that each compare hundreds of MB stop at the time limit") {
+  // Two equal 48 MB strings: each == is one instruction and a 48 MB memcmp. The budget
+  // is set out of reach here, so the wall-clock backstop is what stops the loop.
+  LuaLimits limits;
+  limits.instructions_per_call = uint64_t{1} << 50;
+  limits.seconds_per_call = 1;
+  LuaState lua(limits);
+  open_sandbox(lua);
+  lua.load("local s, t = ('x'):rep(48 << 20), ('x'):rep(48 << 20)\nwhile true do local same = s == t end\n", "cmp.lua");
+  auto started = std::chrono::steady_clock::now();
+  std::string message = "(no error)";
+  try {
+    lua.pcall(0, 0);
+  } catch (const ScriptError& e) {
+    message = e.what();
+  }
+  CHECK(message == "cmp.lua:2: rule stopped: time limit of 1 s per call exceeded");
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(30));
+}
+
 TEST_CASE("sandbox escape: include inside a rule is refused, not run against a finished load") {
   // include() used to reach the loader's context through a pointer to a stack frame that
   // had returned long before rules run.
