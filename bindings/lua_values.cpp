@@ -88,18 +88,30 @@ int money_le(lua_State* L) {
   lua_pushboolean(L, a->minor <= static_cast<LuaMoney*>(lua_touserdata(L, 2))->minor);
   return 1;
 }
+// Checked: a wrapped sum would turn a huge refund into a huge charge and still compare
+// as a number, so overflow raises (an error verdict) instead.
+int money_overflow(lua_State* L, const char* expr) {
+  return luaL_error(L, "money overflow: %s exceeds the int64 range of minor units", expr);
+}
 int money_add(lua_State* L) {
   auto* a = both_money(L, "add");
-  push_money(L, a->minor + static_cast<LuaMoney*>(lua_touserdata(L, 2))->minor, a->currency);
+  int64_t sum = 0;
+  if (__builtin_add_overflow(a->minor, static_cast<LuaMoney*>(lua_touserdata(L, 2))->minor, &sum))
+    return money_overflow(L, "a + b");
+  push_money(L, sum, a->currency);
   return 1;
 }
 int money_sub(lua_State* L) {
   auto* a = both_money(L, "subtract");
-  push_money(L, a->minor - static_cast<LuaMoney*>(lua_touserdata(L, 2))->minor, a->currency);
+  int64_t diff = 0;
+  if (__builtin_sub_overflow(a->minor, static_cast<LuaMoney*>(lua_touserdata(L, 2))->minor, &diff))
+    return money_overflow(L, "a - b");
+  push_money(L, diff, a->currency);
   return 1;
 }
 int money_unm(lua_State* L) {
   auto* a = static_cast<LuaMoney*>(luaL_checkudata(L, 1, kMoney));
+  if (a->minor == INT64_MIN) return money_overflow(L, "-a");
   push_money(L, -a->minor, a->currency);
   return 1;
 }

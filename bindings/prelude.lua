@@ -7,6 +7,7 @@ local privileged = ...
 local getinfo = privileged.getinfo
 local load_chunk = privileged.load_chunk
 local connector_kinds = privileged.connectors
+local alert_bounds = privileged.alert_bounds
 
 local PRELUDE = getinfo(1, "S").source
 local TAG = {}
@@ -729,10 +730,13 @@ function alert(name)
     if tag_of(body.to) ~= "sink" then
       user_error(what .. " needs to = ndjson_file { path = ... }, command { ... } or webhook { url = ... }")
     end
+    -- Bounded here, so `seam check` names the alert's line: 4294967296 s would reach curl
+    -- as 0 (no timeout) and a backoff of 2^31 ms waits 24.8 days. Bounds come from the engine.
     for _, opt in ipairs({ "attempts", "backoff_ms", "timeout_seconds" }) do
-      local v = body[opt]
-      if v ~= nil and (math.type(v) ~= "integer" or v < 1) then
-        user_error(what .. " " .. opt .. " must be a whole number of at least 1, found " .. tostring(v))
+      local v, b = body[opt], alert_bounds[opt]
+      if v ~= nil and (math.type(v) ~= "integer" or v < b.min or v > b.max) then
+        user_error(what .. " " .. opt .. " must be a whole number of " .. b.unit .. " from " .. b.min .. " to " .. b.max ..
+                   ", found " .. (type(v) == "string" and ('"' .. v .. '"') or tostring(v)))
       end
     end
     decls.alerts[#decls.alerts + 1] = {

@@ -3,6 +3,7 @@
 #include <lua.hpp>
 
 #include "bindings/lua_values.hpp"
+#include "bindings/sandbox.hpp"
 
 namespace seam {
 namespace {
@@ -14,20 +15,13 @@ struct RowScope {
   ~RowScope() { slot = nullptr; }
 };
 
-std::string field_text(lua_State* L, int table, const char* key) {
-  int t = lua_absindex(L, table);
-  lua_pushstring(L, key);
-  lua_rawget(L, t);  // raw: a returned table's metamethods must not run outside pcall
-  std::string out;
-  // Only strings are read: the prelude's verdict helpers already ran tostring inside the
-  // rule's protected call, so no metamethod can raise out here.
-  if (lua_type(L, -1) == LUA_TSTRING) {
-    size_t len = 0;
-    const char* s = lua_tolstring(L, -1, &len);
-    out.assign(s, len);
-  }
-  lua_pop(L, 1);
-  return out;
+// Copies the string at `idx` (nil or anything else gives ""). Called after the protected
+// call returned, on values it left: reading a string neither allocates nor raises.
+std::string text_at(lua_State* L, int idx) {
+  if (lua_type(L, idx) != LUA_TSTRING) return {};
+  size_t len = 0;
+  const char* s = lua_tolstring(L, idx, &len);
+  return std::string(s, len);
 }
 
 void push_side(lua_State* L, const RecordSet* rs, std::span<const uint32_t> rows) {
@@ -38,67 +32,30 @@ void push_side(lua_State* L, const RecordSet* rs, std::span<const uint32_t> rows
   }
 }
 
-}  // namespace
+// What the protected helpers below receive as their light userdata.
+struct RuleCall {
+  int ref;
+  const GroupView* g;
+};
+struct MapCall {
+  int ref;
+  RowAccess** slot;
+};
+struct ParamsCall {
+  const ParamValues* values;
+  const void* key;  // registry slot that keeps the proxy reachable
+};
 
-LuaScriptHost::LuaScriptHost(LuaLimits limits) : lua_(limits) {}
+constexpr const char* kVerdictFields[] = {"outcome", "message", "expected", "actual", "delta"};
 
-int LuaScriptHost::keep_function() {
-  refs_.push_back(luaL_ref(lua_.L(), LUA_REGISTRYINDEX));
-  return static_cast<int>(refs_.size() - 1);
-}
-
-void LuaScriptHost::set_params(const ParamValues& values) {
-  lua_State* L = lua_.L();
-  lua_createtable(L, 0, static_cast<int>(values.all().size()));
-  for (const auto& [name, v] : values.all()) {
-    switch (v.type) {
-      case ParamType::Integer: lua_pushinteger(L, v.number.units); break;
-      case ParamType::Number: {
-        double d = static_cast<double>(v.number.units);
-        for (int s = 0; s < v.number.scale; ++s) d /= 10;
-        lua_pushnumber(L, d);
-        break;
-      }
-      case ParamType::Boolean: lua_pushboolean(L, v.number.units != 0); break;
-      case ParamType::Money:  // exact text: money never becomes a float
-      case ParamType::Text: lua_pushlstring(L, v.text.data(), v.text.size()); break;
-    }
-    lua_setfield(L, -2, name.c_str());
-  }
-  // Read-only proxy: rules read thresholds, they do not set them.
-  lua_newtable(L);
-  lua_newtable(L);
-  lua_pushvalue(L, -3);
-  lua_setfield(L, -2, "__index");
-  lua_pushliteral(L, "locked");
-  lua_setfield(L, -2, "__metatable");
-  lua_setmetatable(L, -2);
-  lua_pushglobaltable(L);
-  lua_pushvalue(L, -2);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, this);  // keep the proxy reachable
-  lua_pushliteral(L, "params");
-  lua_pushvalue(L, -3);
-  lua_rawset(L, -3);
-  lua_pop(L, 3);
-}
-
-Value LuaScriptHost::map_field(int fn, RowAccess& row, StringArena& arena) {
-  lua_State* L = lua_.L();
-  RowScope scope(current_row_, &row);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, refs_[static_cast<size_t>(fn)]);
-  push_row(L, &current_row_);
-  lua_.pcall(1, 1);
-  Value v;
-  std::string why;
-  bool ok = to_value(L, -1, arena, v, why);
-  lua_pop(L, 1);
-  if (!ok) throw ScriptError(why);
-  return v;
-}
-
-Verdict LuaScriptHost::run_rule(int fn, const GroupView& g) {
-  lua_State* L = lua_.L();
-  lua_rawgeti(L, LUA_REGISTRYINDEX, refs_[static_cast<size_t>(fn)]);
+// Builds the group table, calls the rule and leaves 6 values: its result, then the
+// result's verdict fields (raw reads, so no metamethod of a returned table runs) or nils.
+// Everything that can raise (allocation, the rule itself) happens in here, under pcall.
+int call_rule(lua_State* L) {
+  const auto* c = static_cast<const RuleCall*>(lua_touserdata(L, 1));
+  const GroupView& g = *c->g;
+  lua_settop(L, 0);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, c->ref);
   lua_createtable(L, 0, 6);
   lua_pushlstring(L, g.key.data(), g.key.size());
   lua_setfield(L, -2, "key");
@@ -116,33 +73,129 @@ Verdict LuaScriptHost::run_rule(int fn, const GroupView& g) {
     push_record(L, g.right, g.right_rows[0]);
     lua_setfield(L, -2, "r");
   }
+  lua_call(L, 1, 1);
+  bool table = lua_istable(L, 1);
+  for (const char* key : kVerdictFields) {
+    if (table) {
+      lua_pushstring(L, key);
+      lua_rawget(L, 1);
+    } else {
+      lua_pushnil(L);
+    }
+  }
+  return 6;
+}
+
+int call_mapping(lua_State* L) {
+  const auto* c = static_cast<const MapCall*>(lua_touserdata(L, 1));
+  lua_settop(L, 0);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, c->ref);
+  push_row(L, c->slot);
+  lua_call(L, 1, 1);
+  return 1;
+}
+
+int publish_params(lua_State* L) {
+  const auto* c = static_cast<const ParamsCall*>(lua_touserdata(L, 1));
+  lua_settop(L, 0);
+  lua_createtable(L, 0, static_cast<int>(c->values->all().size()));
+  for (const auto& [name, v] : c->values->all()) {  // references and iterators only: nothing to destroy
+    switch (v.type) {
+      case ParamType::Integer: lua_pushinteger(L, v.number.units); break;
+      case ParamType::Number: {
+        double d = static_cast<double>(v.number.units);
+        for (int s = 0; s < v.number.scale; ++s) d /= 10;
+        lua_pushnumber(L, d);
+        break;
+      }
+      case ParamType::Boolean: lua_pushboolean(L, v.number.units != 0); break;
+      case ParamType::Money:  // exact text: money never becomes a float
+      case ParamType::Text: lua_pushlstring(L, v.text.data(), v.text.size()); break;
+    }
+    lua_setfield(L, -2, name.c_str());
+  }
+  push_read_only_proxy(L, -1, "params");
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, c->key);  // keep the proxy reachable
+  push_shared_globals(L);  // where rules read `params` from, past their own environment
+  lua_pushliteral(L, "params");
+  lua_pushvalue(L, -3);
+  lua_rawset(L, -3);
+  return 0;
+}
+
+// The function (argument 1) gets an environment of its own, then a registry reference,
+// returned; both allocate, so both run protected.
+int own_env_and_ref(lua_State* L) {
+  lua_settop(L, 1);
+  give_private_env(L, 1);
+  lua_pushinteger(L, luaL_ref(L, LUA_REGISTRYINDEX));
+  return 1;
+}
+
+}  // namespace
+
+LuaScriptHost::LuaScriptHost(LuaLimits limits) : lua_(limits) {}
+
+int LuaScriptHost::keep_function() {
+  lua_State* L = lua_.L();
+  lua_pushcfunction(L, own_env_and_ref);
+  lua_insert(L, -2);
+  lua_.pcall(1, 1);
+  refs_.push_back(static_cast<int>(lua_tointeger(L, -1)));
+  lua_pop(L, 1);
+  return static_cast<int>(refs_.size() - 1);
+}
+
+void LuaScriptHost::set_params(const ParamValues& values) {
+  ParamsCall call{&values, this};
+  lua_.protected_call(publish_params, &call, 0);
+}
+
+Value LuaScriptHost::map_field(int fn, RowAccess& row, StringArena& arena) {
+  lua_State* L = lua_.L();
+  RowScope scope(current_row_, &row);
+  MapCall call{refs_[static_cast<size_t>(fn)], &current_row_};
+  lua_.protected_call(call_mapping, &call, 1);  // throws ScriptError: the caller rejects the row
+  Value v;
+  std::string why;
+  bool ok = to_value(L, -1, arena, v, why);
+  lua_pop(L, 1);
+  if (!ok) throw ScriptError(why);
+  return v;
+}
+
+Verdict LuaScriptHost::run_rule(int fn, const GroupView& g) {
+  lua_State* L = lua_.L();
+  RuleCall call{refs_[static_cast<size_t>(fn)], &g};
   try {
-    lua_.pcall(1, 1);
+    lua_.protected_call(call_rule, &call, 6);
   } catch (const ScriptError& e) {
     return Verdict::make(Outcome::Error, std::string("rule raised an error: ") + e.what());
   }
+  const int result = lua_gettop(L) - 5;
   Verdict v;
-  if (lua_isboolean(L, -1)) {
-    v = lua_toboolean(L, -1) ? Verdict::pass() : Verdict::make(Outcome::Fail, "rule returned false");
-  } else if (lua_istable(L, -1)) {
-    std::string outcome = field_text(L, -1, "outcome");
+  if (lua_isboolean(L, result)) {
+    v = lua_toboolean(L, result) ? Verdict::pass() : Verdict::make(Outcome::Fail, "rule returned false");
+  } else if (lua_istable(L, result)) {
+    std::string outcome = text_at(L, result + 1);
     if (outcome == "pass") v.outcome = Outcome::Pass;
     else if (outcome == "fail") v.outcome = Outcome::Fail;
     else if (outcome == "warn") v.outcome = Outcome::Warn;
     else if (outcome == "skip") v.outcome = Outcome::Skip;
     else v = Verdict::make(Outcome::Error, "rule returned a table that is not a verdict; return pass(), fail(...), warn(...) or skip(...)");
     if (v.outcome != Outcome::Error) {
-      v.message = field_text(L, -1, "message");
-      v.expected = field_text(L, -1, "expected");
-      v.actual = field_text(L, -1, "actual");
-      v.delta = field_text(L, -1, "delta");
+      v.message = text_at(L, result + 2);
+      v.expected = text_at(L, result + 3);
+      v.actual = text_at(L, result + 4);
+      v.delta = text_at(L, result + 5);
       if (v.outcome != Outcome::Pass && v.message.empty()) v.message = std::string("rule returned ") + outcome_name(v.outcome);
     }
   } else {
-    v = Verdict::make(Outcome::Error, std::string("rule returned ") + luaL_typename(L, -1) +
+    v = Verdict::make(Outcome::Error, std::string("rule returned ") + luaL_typename(L, result) +
                                           "; return pass(), fail(...), warn(...) or skip(...)");
   }
-  lua_pop(L, 1);
+  lua_settop(L, result - 1);
   return v;
 }
 

@@ -1,17 +1,25 @@
 #include "bindings/stack_loader.hpp"
 
+#include <fcntl.h>
 #include <lua.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
+#include <tuple>
 #include <sstream>
 
 #include "bindings/embedded.hpp"
 #include "bindings/lua_values.hpp"
 #include "bindings/sandbox.hpp"
 #include "connectors/connector.hpp"
+#include "engine/alerts/alerts.hpp"
 #include "engine/util/digest.hpp"
 #include "engine/util/result.hpp"
 
@@ -23,17 +31,50 @@ namespace {
 // What include() and the loader share while a stack loads.
 struct LoadContext {
   std::string dir;                              // the stack folder, as the user named it
+  std::string real_dir;                         // the same, resolved (realpath)
   std::vector<std::pair<std::string, std::string>> sources;  // chunk name → text, in load order
   std::set<std::string> included;
   LuaState* lua = nullptr;
 };
 
-std::optional<std::string> read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return std::move(ss).str();
+// Reads a file that must be a regular one. Opened non-blocking and checked with fstat on
+// the open descriptor, so a FIFO cannot stall the load and cannot be swapped in after a
+// check. Returns an empty string and sets `problem` ("is a directory", ...) otherwise.
+std::string read_regular_file(const std::string& path, std::string& problem) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    problem = std::string("cannot be read (") + std::strerror(errno) + ")";
+    return {};
+  }
+  struct stat st {};
+  std::string text;
+  if (::fstat(fd, &st) != 0) problem = std::string("cannot be read (") + std::strerror(errno) + ")";
+  else if (S_ISDIR(st.st_mode)) problem = "is a directory, not a Lua file";
+  else if (!S_ISREG(st.st_mode)) problem = "is not a regular file (a FIFO, socket or device); only Lua files can be included";
+  else {
+    text.resize(static_cast<size_t>(st.st_size));
+    size_t got = 0;
+    for (;;) {
+      if (got == text.size()) text.resize(text.size() + 4096);  // the file may have grown
+      ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        problem = std::string("cannot be read (") + std::strerror(errno) + ")";
+        break;
+      }
+      if (n == 0) break;
+      got += static_cast<size_t>(n);
+    }
+    text.resize(got);
+  }
+  ::close(fd);
+  return problem.empty() ? text : std::string();
+}
+
+// Where an include may read from: the stack folder, by its real path. (The rules/
+// libraries seam ships are compiled in and never read from disk.)
+bool inside(const std::string& real, const std::string& root) {
+  return real.size() > root.size() && real.compare(0, root.size(), root) == 0 && real[root.size()] == '/';
 }
 
 const embedded::File* find_embedded(std::string_view path) {
@@ -47,15 +88,27 @@ std::string join_path(const std::string& dir, const std::string& name) {
   return (fs::path(dir) / name).lexically_normal().string();
 }
 
+// Registry key of the light userdata pointing at the LoadContext, set only while
+// load_stack runs: a rule calling include() later must not reach a dead frame.
+char kLoadContextKey;
+
 // include(name): privileged; returns the loaded chunk, or nil and a message.
 int load_chunk(lua_State* L) {
-  auto* ctx = static_cast<LoadContext*>(lua_touserdata(L, lua_upvalueindex(1)));
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &kLoadContextKey);
+  auto* ctx = static_cast<LoadContext*>(lua_touserdata(L, -1));
+  lua_pop(L, 1);
   const char* name = luaL_checkstring(L, 1);
-  char problem[512] = "";
+  if (ctx == nullptr) {  // the context lived on load_stack's frame, long gone
+    lua_pushnil(L);
+    lua_pushfstring(L, "include \"%s\": include works only while the stack loads; call it at the top level of the "
+                       "stack file or a library, not inside a rule or mapping function", name);
+    return 2;
+  }
+  char problem[1024] = "";
   int status = LUA_OK;
   bool already = false;
   {
-    std::string chunk_name, text;
+    std::string chunk_name, text, resolved;
     std::string n = name;
     bool library = n.find('/') == std::string::npos && n.find(".lua") == std::string::npos;
     const embedded::File* lib = library ? find_embedded("rules/" + n + ".lua") : nullptr;
@@ -67,20 +120,33 @@ int load_chunk(lua_State* L) {
       fs::path p(file);
       bool escapes = p.is_absolute();
       for (const auto& part : p) escapes = escapes || part == "..";
+      std::string path = join_path(ctx->dir, file);
+      std::error_code ec;
+      std::string real = escapes ? "" : fs::canonical(path, ec).string();  // realpath: links resolved
+      std::string why;
       if (escapes) {
         std::snprintf(problem, sizeof problem, "include \"%s\": only files inside the stack folder can be included", name);
-      } else if (auto t = read_text(join_path(ctx->dir, file))) {
-        chunk_name = join_path(ctx->dir, file);
-        text = *t;
-      } else {
+      } else if (real.empty()) {
         std::string libs;
         for (const auto& l : rule_library_names()) libs += (libs.empty() ? "" : ", ") + l;
         std::snprintf(problem, sizeof problem, "include \"%s\": no rule library of that name (seam ships: %s) and no file %s",
-                      name, libs.c_str(), join_path(ctx->dir, file).c_str());
+                      name, libs.c_str(), path.c_str());
+      } else if (!inside(real, ctx->real_dir)) {
+        // A symbolic link (of the file or a folder on the way) pointing out of the stack.
+        std::snprintf(problem, sizeof problem,
+                      "include \"%s\": %s resolves to %s, outside the stack folder %s; only files inside the stack "
+                      "folder can be included",
+                      name, path.c_str(), real.c_str(), ctx->real_dir.c_str());
+      } else if (text = read_regular_file(real, why); !why.empty()) {
+        std::snprintf(problem, sizeof problem, "include \"%s\": %s %s", name, path.c_str(), why.c_str());
+      } else {
+        chunk_name = path;
+        resolved = real;
       }
     }
     if (!problem[0]) {
-      already = !ctx->included.insert(chunk_name).second;
+      // Deduplicated by real path: one file reached under two names is still one file.
+      already = !ctx->included.insert(resolved.empty() ? chunk_name : resolved).second;
       if (!already) {
         ctx->sources.emplace_back(chunk_name, text);
         std::string at = "@" + chunk_name;
@@ -558,14 +624,17 @@ LoadedStack load_stack(const std::string& path, LuaLimits limits) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw UserError("no stack folder: " + path + " (a stack is a folder holding stack.lua)");
   if (fs::is_directory(path, ec)) file = join_path(path, "stack.lua");
-  auto text = read_text(file);
-  if (!text) throw UserError("no stack file: " + file + " (a stack is a folder holding stack.lua)");
+  if (!fs::exists(file, ec)) throw UserError("no stack file: " + file + " (a stack is a folder holding stack.lua)");
+  std::string why;
+  auto text = std::optional<std::string>(read_regular_file(file, why));
+  if (!why.empty()) throw UserError("stack file " + file + " " + why);
 
   LoadContext ctx;
   ctx.dir = fs::path(file).parent_path().string();
   if (ctx.dir.empty()) ctx.dir = ".";
   ctx.sources.emplace_back(file, *text);
-  ctx.included.insert(file);
+  ctx.real_dir = fs::canonical(ctx.dir, ec).string();
+  ctx.included.insert(fs::canonical(file, ec).string());
 
   LoadedStack out;
   out.host = std::make_unique<LuaScriptHost>(limits);
@@ -584,7 +653,8 @@ LoadedStack load_stack(const std::string& path, LuaLimits limits) {
   lua_setfield(L, -3, "getinfo");
   lua_pop(L, 1);
   lua_pushlightuserdata(L, &ctx);
-  lua_pushcclosure(L, load_chunk, 1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &kLoadContextKey);
+  lua_pushcfunction(L, load_chunk);
   lua_setfield(L, -2, "load_chunk");
   lua_newtable(L);
   int i = 1;
@@ -602,6 +672,21 @@ LoadedStack load_stack(const std::string& path, LuaLimits limits) {
     lua_rawseti(L, -2, i++);
   }
   lua_setfield(L, -2, "connectors");
+  lua_newtable(L);
+  for (auto [name, lo, hi, unit] :
+       {std::tuple{"attempts", AlertBounds::kMinAttempts, AlertBounds::kMaxAttempts, "tries"},
+        std::tuple{"backoff_ms", AlertBounds::kMinBackoffMs, AlertBounds::kMaxBackoffMs, "milliseconds"},
+        std::tuple{"timeout_seconds", AlertBounds::kMinTimeoutSeconds, AlertBounds::kMaxTimeoutSeconds, "seconds"}}) {
+    lua_createtable(L, 0, 3);
+    lua_pushinteger(L, lo);
+    lua_setfield(L, -2, "min");
+    lua_pushinteger(L, hi);
+    lua_setfield(L, -2, "max");
+    lua_pushstring(L, unit);
+    lua_setfield(L, -2, "unit");
+    lua_setfield(L, -2, name);
+  }
+  lua_setfield(L, -2, "alert_bounds");
   lua.pcall(1, 1);
   int dsl = lua_gettop(L);
   lock_sandbox(lua);
@@ -649,6 +734,16 @@ LoadedStack load_stack(const std::string& path, LuaLimits limits) {
     lua.pcall(0, 1);
   } catch (const ScriptError& e) {
     throw UserError(with_hint(e.what()));
+  }
+  // Setting an existing registry slot to nil allocates nothing, so cannot raise.
+  lua_pushnil(L);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &kLoadContextKey);
+  // From here on no script can change what another sees; the functions read_decls keeps
+  // each get an environment of their own.
+  try {
+    seal_sandbox(lua);
+  } catch (const ScriptError& e) {
+    throw UserError(std::string("cannot seal the sandbox after loading the stack: ") + e.what());
   }
   std::vector<Warning> warnings = std::move(out.spec.load_warnings);
   out.spec = read_decls(L, *out.host, ctx);

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "bindings/sandbox.hpp"
 #include "engine/util/result.hpp"
 #include "engine/util/text.hpp"
 
@@ -42,6 +43,16 @@ int test_decl(lua_State* L) {
   lua_pushinteger(L, ar.currentline);
   lua_pushcclosure(L, test_body, 4);
   return 1;
+}
+
+// (chunk, list): sets the chunk's _ENV to a private environment with test(...) in it.
+int test_file_env(lua_State* L) {
+  push_private_env(L);
+  lua_pushvalue(L, 2);
+  lua_pushcclosure(L, test_decl, 1);
+  lua_setfield(L, -2, "test");
+  lua_setupvalue(L, 1, 1);  // a main chunk's only upvalue is its _ENV
+  return 0;
 }
 
 std::string scalar_text(lua_State* L, int idx, bool& ok) {
@@ -202,17 +213,17 @@ std::vector<TestCase> load_stack_tests(LoadedStack& stack) {
   lua_State* L = lua.L();
   lua_newtable(L);
   int list = lua_gettop(L);
-  lua_pushglobaltable(L);
-  lua_pushvalue(L, list);
-  lua_pushcclosure(L, test_decl, 1);
-  lua_setfield(L, -2, "test");  // _G is strict for reads only
-  lua_pop(L, 1);
   for (const auto& file : files) {
     std::ifstream in(file, std::ios::binary);
     std::ostringstream ss;
     ss << in.rdbuf();
     try {
       lua.load(ss.str(), file);
+      // The stack is sealed: each test file gets an environment of its own, holding `test`.
+      lua_pushcfunction(L, test_file_env);
+      lua_pushvalue(L, -2);
+      lua_pushvalue(L, list);
+      lua.pcall(2, 0);
       lua.pcall(0, 0);
     } catch (const ScriptError& e) {
       lua_settop(L, list - 1);

@@ -87,8 +87,15 @@ void deliver(Db& db, Stored& s, const Sleep& sleep) {
   Statement update(db,
                    "UPDATE alert_deliveries SET attempts = ?2, status = ?3, last_error = ?4, delivered_at = ?5 "
                    "WHERE id = ?1");
+  // Settings stored by an older seam were not bounded when its stack loaded.
+  s.timeout_seconds = std::clamp(s.timeout_seconds, AlertBounds::kMinTimeoutSeconds, AlertBounds::kMaxTimeoutSeconds);
+  s.backoff_ms = std::clamp(s.backoff_ms, AlertBounds::kMinBackoffMs, AlertBounds::kMaxBackoffMs);
+  s.d.max_attempts = std::clamp<int64_t>(s.d.max_attempts, AlertBounds::kMinAttempts, AlertBounds::kMaxAttempts);
   for (int64_t n = 0; n < s.d.max_attempts; ++n) {
-    if (n > 0) sleep(s.backoff_ms << std::min<int64_t>(n - 1, 16));
+    // Doubling in 64 bits, then capped: backoff << 16 overflows an int.
+    if (n > 0)
+      sleep(static_cast<int>(std::min<int64_t>(int64_t{s.backoff_ms} << std::min<int64_t>(n - 1, 16),
+                                               AlertBounds::kMaxBackoffMs)));
     std::string error = attempt(s);
     std::string at = format_time_iso(clock_now());
     ++s.d.attempts;

@@ -15,6 +15,17 @@
 
 namespace seam {
 
+// Bounds on an alert's delivery settings, checked when the stack loads (the DSL reports
+// a value outside them at the alert's file:line) and again before a stored delivery is
+// retried, so a row written by an older seam cannot wait for days or never time out.
+// timeout_seconds: curl and the command runner read 0 as "no timeout", so 1 is the least.
+// backoff_ms: the first wait; each later wait doubles, and no single wait exceeds the max.
+struct AlertBounds {
+  static constexpr int kMinAttempts = 1, kMaxAttempts = 20;
+  static constexpr int kMinBackoffMs = 0, kMaxBackoffMs = 600'000;  // 10 minutes
+  static constexpr int kMinTimeoutSeconds = 1, kMaxTimeoutSeconds = 300;
+};
+
 struct AlertDelivery {
   int64_t id = 0, run_id = 0;
   std::string alert, kind, target, status, last_error, created_at, delivered_at;

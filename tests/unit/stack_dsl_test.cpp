@@ -139,7 +139,7 @@ TEST_CASE("dsl: record_time, amount and alert declarations, and their mistakes a
   CHECK(check_error(1, "stack \"shop\" alert \"x\" { to = command { \"true\" }, min_severity = \"urgent\" }") ==
         "DIR/stack.lua:1: alert 'x' has min_severity 'urgent' (expected info, low, medium, high or critical)");
   CHECK(check_error(1, "stack \"shop\" alert \"x\" { to = command { \"true\" }, attempts = 0 }") ==
-        "DIR/stack.lua:1: alert \"x\" attempts must be a whole number of at least 1, found 0");
+        "DIR/stack.lua:1: alert \"x\" attempts must be a whole number of tries from 1 to 20, found 0");
   CHECK(check_error(1, "stack \"shop\" alert \"x\" { to = command {} }") ==
         "DIR/stack.lua:1: command expects the program and its arguments: command { \"/usr/bin/prog\", \"--flag\" }");
   CHECK(check_error(1, "stack \"shop\" alert \"x\" { to = ndjson_file { path = \"a\" }, retries = 2 }") ==
