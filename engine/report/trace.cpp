@@ -18,7 +18,7 @@ std::vector<TraceRow> trace_key(Db& db, const std::string& key) {
   Statement s(db, R"SQL(
 SELECT v.run_id, ru.started_at, ru.status, v.reconcile, v.group_key, v.left_ids, v.right_ids,
        v.rule, v.rule_kind, v.rule_version, v.rule_source, v.outcome, v.severity,
-       v.expected, v.actual, v.delta, v.message
+       v.expected, v.actual, v.delta, v.message, coalesce(v.matched_by, '')
 FROM verdicts v JOIN runs ru ON ru.id = v.run_id
 WHERE v.group_key = ?1
    OR instr(v.left_ids, ?1) > 0 OR instr(v.right_ids, ?1) > 0
@@ -51,6 +51,7 @@ ORDER BY v.run_id DESC, v.reconcile, v.group_no, v.position)SQL");
     r.actual = s.text_at(14);
     r.delta = s.text_at(15);
     r.message = s.text_at(16);
+    r.matched_by = s.text_at(17);
     rows.push_back(std::move(r));
   }
   // When a mismatch was first seen: the earliest run where the same rule failed for this group.
@@ -121,6 +122,7 @@ std::string render_trace_text(const std::string& key, const std::vector<TraceRow
       out << "\nrun " << r.run_id << " (" << r.run_started << ", " << r.run_status << ") - " << r.reconcile << " - key "
           << printable(r.group_key) << "\n  left: " << ids_or_none(r.left_ids)
           << "   right: " << ids_or_none(r.right_ids) << "\n";
+      if (!r.matched_by.empty()) out << "  matched by " << printable(r.matched_by) << "\n";
     }
     std::string outcome = r.outcome;
     for (auto& c : outcome) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -154,6 +156,7 @@ std::string render_trace_json(const std::string& key, const std::vector<TraceRow
         .key("run_id").value(r.run_id).key("run_started").value(r.run_started).key("run_status").value(r.run_status)
         .key("reconcile").value(r.reconcile).key("group_key").value(r.group_key)
         .key("left_ids").strings(read_id_list(r.left_ids)).key("right_ids").strings(read_id_list(r.right_ids))
+        .key("matched_by").optional(!r.matched_by.empty(), r.matched_by)
         .key("rule").value(r.rule).key("rule_kind").value(r.rule_kind).key("rule_version").value(r.rule_version)
         .key("rule_source").value(r.rule_source).key("outcome").value(r.outcome).key("severity").value(r.severity)
         .key("message").value(r.message)

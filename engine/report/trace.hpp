@@ -12,6 +12,7 @@ struct TraceRow {
   std::string run_started, run_status, reconcile, group_key, left_ids, right_ids;
   std::string rule, rule_kind, rule_version, rule_source, outcome, severity;
   std::string expected, actual, delta, message;
+  std::string matched_by;  // the match strategy that formed the group, and how close; empty if none recorded
   int64_t first_failed_run = 0;  // earliest run where this rule failed for this key; 0 if never
 };
 

@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "engine/match/candidates.hpp"
+#include "engine/match/strategies.hpp"
 #include "engine/util/result.hpp"
 
 using namespace seam;
@@ -246,4 +247,33 @@ TEST_CASE("candidates: a strategy with nothing to bound its search is refused wi
   Sides s({{"L1", 1, 0}}, {{"R1", 1, 0}});
   std::vector<uint32_t> rows = {0};
   CHECK_THROWS_AS(pair_candidates(s.left, rows, s.right, rows, st), UserError);
+}
+
+TEST_CASE("strategies: a record claimed by an earlier strategy is not offered to a later one; leftovers keep their key") {
+  // L1 and R1 share reference "INV-1"; R2 has the same amount and time but another reference.
+  // By key first, L1 takes R1, so the amount strategy never sees L1 and R2 stays alone.
+  Sides s({{"L1", 100, 0, "inv-1"}, {"L2", 700, 0, "inv-2"}, {"L3", 555, 0, ""}},
+          {{"R1", 100, 0, "INV-1"}, {"R2", 100, 0, "INV-9"}, {"R3", 555, kMin, "x"}});
+  ResolvedStrategy by_key;
+  by_key.name = "reference";
+  by_key.left_key = by_key.right_key = {kRef};
+  by_key.normalize.ignore_case = true;
+  ResolvedStrategy by_amount_and_time;
+  by_amount_and_time.name = "amount";
+  by_amount_and_time.keyed = false;
+  by_amount_and_time.candidates = by_amount("0");
+  by_amount_and_time.candidates.time = window(0, kDay);
+  MatchResult m = match_strategies({by_key, by_amount_and_time}, s.left, s.right);
+  std::vector<std::string> got;
+  for (size_t i = 0; i < m.groups.size(); ++i) {
+    const MatchGroup& g = m.groups[i];
+    std::string row = std::string(g.key) + ":";
+    for (uint32_t r : m.left_of(g)) row += " " + std::string(s.left.id(r));
+    row += " |";
+    for (uint32_t r : m.right_of(g)) row += " " + std::string(s.right.id(r));
+    got.push_back(row + " @" + std::to_string(m.origins[i].strategy));
+  }
+  CHECK(got == std::vector<std::string>{"inv-1: L1 | R1 @0", "inv-2: L2 | @-1", "L3: L3 | R3 @1", "inv-9: | R2 @-1"});
+  CHECK(m.origins[2].keyless);
+  CHECK(m.origins[2].time_delta == kMin);
 }
