@@ -249,7 +249,7 @@ TEST_CASE("candidates: a strategy with nothing to bound its search is refused wi
   CHECK_THROWS_AS(pair_candidates(s.left, rows, s.right, rows, st), UserError);
 }
 
-TEST_CASE("strategies: a record claimed by an earlier strategy is not offered to a later one; leftovers keep their key") {
+TEST_CASE("strategies: a record claimed by an earlier strategy is not offered to a later one, and leftovers keep their key") {
   // L1 and R1 share reference "INV-1"; R2 has the same amount and time but another reference.
   // By key first, L1 takes R1, so the amount strategy never sees L1 and R2 stays alone.
   Sides s({{"L1", 100, 0, "inv-1"}, {"L2", 700, 0, "inv-2"}, {"L3", 555, 0, ""}},
