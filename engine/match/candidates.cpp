@@ -260,27 +260,33 @@ CandidateResult pair_candidates(const RecordSet& left, std::span<const uint32_t>
 
   // The right side, indexed once: sorted by (currency, amount, time), or by time, or hashed
   // by reference when an equal reference is all there is.
+  // Compact entries (references apart), so sorting a million moves 32 bytes each.
   struct Entry {
-    Features f;
+    CurrencyCode currency;
     uint32_t rec;
+    int64_t amount, time;
+    uint32_t ref;  // into `refs`
   };
   std::vector<Entry> index;
+  std::vector<std::string> refs;
   index.reserve(right_rows.size());
   for (uint32_t r : right_rows) {
     Features f = rread.read(right, r);
-    if (f.usable) index.push_back({std::move(f), r});
+    if (!f.usable) continue;
+    index.push_back({f.currency, r, f.amount, f.time, static_cast<uint32_t>(refs.size())});
+    if (s.reference) refs.push_back(std::move(f.reference));
   }
   auto order = [](const Entry& x, const Entry& y) {
-    if (x.f.currency != y.f.currency) return x.f.currency < y.f.currency;
-    if (x.f.amount != y.f.amount) return x.f.amount < y.f.amount;
-    if (x.f.time != y.f.time) return x.f.time < y.f.time;
+    if (x.currency != y.currency) return x.currency < y.currency;
+    if (x.amount != y.amount) return x.amount < y.amount;
+    if (x.time != y.time) return x.time < y.time;
     return x.rec < y.rec;
   };
   std::sort(index.begin(), index.end(), order);
   std::unordered_map<std::string_view, std::vector<uint32_t>> by_reference;  // positions in index
   const bool hashed = !s.amount && !s.time;
   if (hashed)
-    for (uint32_t i = 0; i < index.size(); ++i) by_reference[index[i].f.reference].push_back(i);
+    for (uint32_t i = 0; i < index.size(); ++i) by_reference[refs[index[i].ref]].push_back(i);
 
   CandidateResult result;
   std::vector<Scored> scored;
@@ -296,17 +302,17 @@ CandidateResult pair_candidates(const RecordSet& left, std::span<const uint32_t>
       }
       CandidatePair p{l, e.rec, 0, 0, -1};
       if (s.amount) {
-        if (e.f.currency != lf.currency || !amount_within(*s.amount, currency_scale(lf.currency), lf.amount, e.f.amount))
+        if (e.currency != lf.currency || !amount_within(*s.amount, currency_scale(lf.currency), lf.amount, e.amount))
           return true;
-        p.amount_delta = saturate(static_cast<i128>(e.f.amount) - lf.amount);
+        p.amount_delta = saturate(static_cast<i128>(e.amount) - lf.amount);
       }
       if (s.time) {
-        if (!time_within(*s.time, lf.time, e.f.time)) return true;
-        p.time_delta = saturate(static_cast<i128>(e.f.time) - lf.time);
+        if (!time_within(*s.time, lf.time, e.time)) return true;
+        p.time_delta = saturate(static_cast<i128>(e.time) - lf.time);
       }
       if (s.reference) {
         const auto& rc = *s.reference;
-        const std::string &a = lf.reference, &b = e.f.reference;
+        const std::string &a = lf.reference, &b = refs[e.ref];
         if (rc.mode == ReferenceMode::Equal && a != b) return true;
         if (rc.mode == ReferenceMode::Contains && !contains(a, b) && !contains(b, a)) return true;
         p.similarity = rc.mode == ReferenceMode::Similar ? similarity_permille(a, b, rc.method) : 1000;
@@ -323,19 +329,19 @@ CandidateResult pair_candidates(const RecordSet& left, std::span<const uint32_t>
           if (!consider(index[i])) break;
     } else if (s.amount) {
       int64_t reach = amount_reach(*s.amount, currency_scale(lf.currency), lf.amount);
-      Entry lo{{true, lf.currency, saturate(static_cast<i128>(lf.amount) - reach), INT64_MIN, {}}, 0};
+      Entry lo{lf.currency, 0, saturate(static_cast<i128>(lf.amount) - reach), INT64_MIN, 0};
       auto it = std::lower_bound(index.begin(), index.end(), lo, order);
       int64_t top = saturate(static_cast<i128>(lf.amount) + reach);
-      while (it != index.end() && it->f.currency == lf.currency && it->f.amount <= top && !cut) {
+      while (it != index.end() && it->currency == lf.currency && it->amount <= top && !cut) {
         // One run of equal amounts: with a window, binary-search its time range.
         auto run_end = std::upper_bound(it, index.end(), *it, [](const Entry& x, const Entry& y) {
-          return x.f.currency != y.f.currency || x.f.amount < y.f.amount;
+          return x.currency != y.currency || x.amount < y.amount;
         });
         auto from = it, to = run_end;
         if (s.time) {
           auto [t0, t1] = time_range(*s.time, lf.time);
-          from = std::lower_bound(it, run_end, t0, [](const Entry& x, int64_t t) { return x.f.time < t; });
-          to = std::upper_bound(from, run_end, t1, [](int64_t t, const Entry& x) { return t < x.f.time; });
+          from = std::lower_bound(it, run_end, t0, [](const Entry& x, int64_t t) { return x.time < t; });
+          to = std::upper_bound(from, run_end, t1, [](int64_t t, const Entry& x) { return t < x.time; });
         }
         for (auto e = from; e != to; ++e)
           if (!consider(*e)) break;
@@ -344,8 +350,8 @@ CandidateResult pair_candidates(const RecordSet& left, std::span<const uint32_t>
     } else {
       // Time alone: the index is sorted by time within currency 0 (no amount read).
       auto [t0, t1] = time_range(*s.time, lf.time);
-      auto from = std::lower_bound(index.begin(), index.end(), t0, [](const Entry& x, int64_t t) { return x.f.time < t; });
-      for (auto e = from; e != index.end() && e->f.time <= t1; ++e)
+      auto from = std::lower_bound(index.begin(), index.end(), t0, [](const Entry& x, int64_t t) { return x.time < t; });
+      for (auto e = from; e != index.end() && e->time <= t1; ++e)
         if (!consider(*e)) break;
     }
     if (cut) ++result.cut_short;
