@@ -132,6 +132,10 @@ void LuaState::load(std::string_view source, const std::string& name) {
 }
 
 void LuaState::pcall(int nargs, int nresults) {
+  // A call that filled the heap (and was stopped) leaves its garbage behind; since any
+  // refused allocation stops a call, the next one must not start near the cap because of
+  // it. A full collection here cannot raise: finalizers are refused by the sandbox.
+  if (used_ > limits_.memory_bytes / 2) lua_gc(L_, LUA_GCCOLLECT);
   int base = lua_gettop(L_) - nargs;  // the function's slot
   lua_pushcfunction(L_, message_handler);
   lua_insert(L_, base);

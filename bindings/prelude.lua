@@ -313,6 +313,16 @@ local function rule_decl(kind, opts, default_name, extra)
   return tagged("rule", t)
 end
 
+-- One field name or a list of them.
+local function key_list(v, what)
+  if type(v) == "string" then return { v } end
+  check_table(v, what)
+  if #v == 0 then user_error(what .. " needs at least one field") end
+  local out = {}
+  for i, f in ipairs(v) do check_string(f, what .. "[" .. i .. "]"); out[i] = f end
+  return out
+end
+
 -- "right" / "right.field" or { "right.field", name = ... }
 local function side_field(arg, what, need_field)
   local opts = arg
@@ -424,10 +434,23 @@ function within(opts)
   })
 end
 
+-- unique { "right.order_id" } / unique { "right", fields = { "order_id", "sku" }, scope = "system" }:
+-- no two records of the side share the value (within the match group unless scope = "system").
 function unique(arg)
   local opts, side, field = side_field(arg, "unique", false)
-  check_options(opts, COMMON, "unique")
-  return rule_decl("unique", opts, "unique " .. side .. (field and ("." .. field) or " key"), { side = side, field = field })
+  check_options(opts, with_common({ "fields", "scope" }), "unique")
+  local fields
+  if opts.fields ~= nil then
+    if field then user_error('unique names "' .. side .. "." .. field .. '" and fields = { ... }: use one') end
+    fields = key_list(opts.fields, "unique fields")
+  end
+  local scope = opts.scope or "group"
+  if scope ~= "group" and scope ~= "system" then
+    user_error('unique scope must be "group" (within each match group) or "system" (across the whole system), found "' .. tostring(scope) .. '"')
+  end
+  local what = field and ("." .. field) or fields and ("." .. table.concat(fields, "+")) or " key"
+  return rule_decl("unique", opts, "unique " .. side .. what,
+                   { side = side, field = field, fields = fields, scope = scope ~= "group" and scope or nil })
 end
 
 function present(arg)
@@ -470,15 +493,6 @@ function skip(message) return verdict("skip", message) end
 ---------------------------------------------------------------------------- reconciliations
 
 local CARDINALITIES = { one_to_one = true, one_to_many = true, many_to_one = true, many_to_many = true }
-
-local function key_list(v, what)
-  if type(v) == "string" then return { v } end
-  check_table(v, what)
-  if #v == 0 then user_error(what .. " needs at least one field") end
-  local out = {}
-  for i, f in ipairs(v) do check_string(f, what .. "[" .. i .. "]"); out[i] = f end
-  return out
-end
 
 -- Match strategies: how records become match groups, tried in order. A keyed strategy
 -- joins on equal keys (after an optional normalize); a candidate strategy pairs records

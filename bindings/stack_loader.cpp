@@ -411,7 +411,15 @@ std::string rule_definition(const RuleSpec& r, const std::string& lua_source) {
     d << "\n" << lua_source;
     return d.str();
   }
-  d << "\nside=" << side_name(r.side) << "\nfield=" << r.field << "\nleft=" << r.left_field
+  d << "\nside=" << side_name(r.side) << "\nfield=" << r.field;
+  // Only when used: rule versions (digests of this text) of existing stacks stay as they were.
+  if (!r.fields.empty()) {
+    d << "\nfields=";
+    for (const auto& f : r.fields) d << f << ";";
+  }
+  // unique's scope changed meaning (the whole system before, the group now): its version says so.
+  if (r.kind == RuleKind::Unique) d << "\nscope=" << (r.system_scope ? "system" : "group");
+  d << "\nleft=" << r.left_field
     << "\nright=" << r.right_field << "\nsince=" << r.since_field
     << (r.kind == RuleKind::LedgerEqual ? "\nleft_time=" + r.left_time + "\nright_time=" + r.right_time : "")
     << (r.kind == RuleKind::LowStock ? "\nsales=" + r.sales_field + "@" + r.sales_time + "\ndays=" + r.days.str() +
@@ -531,6 +539,8 @@ StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
       if (auto sev = d.opt_str("severity")) rule.severity = severity_at(rule.loc, "rule '" + rule.name + "' has severity", *sev);
       rule.side = d.str("side") == "left" ? Side::Left : Side::Right;
       rule.field = d.str("field");
+      rule.fields = d.string_list("fields");
+      rule.system_scope = d.str("scope") == "system";
       rule.left_field = d.str("left");
       rule.right_field = d.str("right");
       rule.since_field = d.str("since");
@@ -556,9 +566,10 @@ StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
         rule.lua_fn = host.keep_function();
       }
       // unique/present without ".field" mean the side's match key.
-      if ((rule.kind == RuleKind::Unique || rule.kind == RuleKind::Present) && rule.field.empty()) {
+      if ((rule.kind == RuleKind::Unique || rule.kind == RuleKind::Present) && rule.field.empty() && rule.fields.empty()) {
         const auto& key = rule.side == Side::Left ? r.left_key : r.right_key;
-        rule.field = key.empty() ? "" : key[0];
+        if (rule.kind == RuleKind::Unique && key.size() > 1) rule.fields = key;  // the whole composite key
+        else rule.field = key.empty() ? "" : key[0];
       }
       rule.definition = rule_definition(rule, lua_source);
       rule.version = sha256_hex(rule.definition).substr(0, 16);

@@ -107,6 +107,8 @@ struct RuleSpec {
   std::string doc;
   Side side = Side::Right;                     // exists_in, unique, present
   std::string field, left_field, right_field;  // the fields the rule reads
+  std::vector<std::string> fields;             // unique over several fields together
+  bool system_scope = false;                   // unique across the whole system, not the group
   std::string since_field;                     // exists_in: when the record appeared
   std::string left_time, right_time;           // ledger_equal: the order of each side's entries
   // low_stock: stock on `side`.`field`; sales quantities and times on the other side

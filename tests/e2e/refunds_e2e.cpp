@@ -74,7 +74,7 @@ TEST_CASE("e2e refunds: messages, expected and actual values a finance person ca
   CHECK(rows(db, "SELECT message FROM verdicts WHERE group_key = 'R1014' AND outcome = 'pending'") ==
         std::vector<std::string>{"no erp record yet for storefront R1014; expected by 2026-03-24T18:30:00Z (lag window 30 min)"});
   CHECK(rows(db, "SELECT left_ids, right_ids, message FROM verdicts WHERE group_key = 'R1005' AND outcome = 'fail'") ==
-        std::vector<std::string>{"[\"R1005\"]|[\"CR-9005\",\"CR-9006\"]|external_ref 'R1005' appears 2 times in erp: CR-9005, CR-9006"});
+        std::vector<std::string>{"[\"R1005\"]|[\"CR-9005\",\"CR-9006\"]|external_ref 'R1005' appears 2 times in erp: CR-9005, CR-9006; CR-9006 (erp_customer_refunds.ndjson:5) repeats CR-9005 (erp_customer_refunds.ndjson:4)"});
 }
 
 TEST_CASE("e2e refunds: inputs are counted and bad rows quarantined with file, line, reason and raw text") {
@@ -141,7 +141,8 @@ TEST_CASE("e2e refunds: trace shows every verdict about a refund, with rule vers
   CHECK(t.exit == 0);
   CHECK(t.out.find("run 2 (") < t.out.find("run 1 ("));  // newest first
   CHECK(t.out.find("  FAIL    posted once  [unique ") != std::string::npos);
-  CHECK(t.out.find("          external_ref 'R1005' appears 2 times in erp: CR-9005, CR-9006\n") != std::string::npos);
+  CHECK(t.out.find("          external_ref 'R1005' appears 2 times in erp: CR-9005, CR-9006; CR-9006 (erp_customer_refunds.ndjson:5) "
+                    "repeats CR-9005 (erp_customer_refunds.ndjson:4)\n") != std::string::npos);
   CHECK(t.out.find("          first failed in run 1\n") != std::string::npos);
   CHECK(t.out.find("  left: R1005   right: CR-9005, CR-9006\n") != std::string::npos);
   // an ERP id finds its groups too, at refund and order level

@@ -240,12 +240,12 @@ TEST_CASE("unique: the same key twice on a side is an idempotency failure") {
   r.field = "key";
   auto v = f.run(r);
   CHECK(v["A"].outcome == Outcome::Fail);
-  CHECK(v["A"].message == "key 'A' appears 2 times in erp: E1, E2");
+  CHECK(v["A"].message == "key 'A' appears 2 times in erp: E1, E2; E2 (line 3) repeats E1 (line 2)");
   CHECK(v["A"].actual == "2 records");
   CHECK(v["B"].outcome == Outcome::Pass);
 }
 
-TEST_CASE("unique: a non-key field shared across groups is found through the whole side") {
+TEST_CASE("unique: a non-key field shared across groups is found through the whole side when the scope is the system") {
   Fixture f;
   f.add(f.left, {"S1", "A", 1, 0});
   f.add(f.right, {"E1", "A", 1, 0, "TX-1"});  // status stands in for an ERP transaction id
@@ -256,10 +256,42 @@ TEST_CASE("unique: a non-key field shared across groups is found through the who
   RuleSpec r = rule_of(RuleKind::Unique);
   r.side = Side::Right;
   r.field = "status";
+  r.system_scope = true;
   auto v = f.run(r);
-  CHECK(v["A"].message == "status 'TX-1' appears 2 times in erp: E1, E2");
-  CHECK(v["B"].message == "status 'TX-1' appears 2 times in erp: E1, E2");
+  CHECK(v["A"].message == "status 'TX-1' appears 2 times in erp: E1, E2; E2 (line 3) repeats E1 (line 2)");
+  CHECK(v["B"].message == "status 'TX-1' appears 2 times in erp: E1, E2; E2 (line 3) repeats E1 (line 2)");
   CHECK(v["C"].outcome == Outcome::Pass);
+  r.system_scope = false;  // within each group, no group holds TX-1 twice
+  auto in_group = f.run(r);
+  CHECK(in_group["A"].outcome == Outcome::Pass);
+  CHECK(in_group["B"].outcome == Outcome::Pass);
+}
+
+TEST_CASE("unique: within the group by default, over several fields together, naming the later record as the duplicate") {
+  // Order 5001 has two lines (SKU-1, SKU-2) and SKU-1 picked twice; order 5002 one line.
+  // `unique { "right.order_id" }` system-wide flagged every multi-line order; within the
+  // group and over order + sku, only the double pick fails.
+  Fixture f;
+  f.add(f.left, {"S1", "5001", 1, 0});
+  f.add(f.right, {"P1", "5001", 1, 30, "SKU-1"});  // status stands in for the SKU
+  f.add(f.right, {"P2", "5001", 1, 10, "SKU-2"});
+  f.add(f.right, {"P3", "5001", 1, 20, "SKU-1"});  // the double pick, though earlier in the file than P1's time
+  f.add(f.left, {"S2", "5002", 1, 0});
+  f.add(f.right, {"P4", "5002", 1, 0, "SKU-1"});
+  RuleSpec r = rule_of(RuleKind::Unique);
+  r.side = Side::Right;
+  r.fields = {"key", "status"};
+  f.right_sys.record_time_field = "at";
+  auto v = f.run(r);
+  CHECK(v["5001"].outcome == Outcome::Fail);
+  // P1 is at +30 min, P3 at +20: the later by record time is P1, though P3 comes later in the file.
+  CHECK(v["5001"].message ==
+        "key+status '5001 | SKU-1' appears 2 times in erp in this group: P1, P3; P1 (line 2) repeats P3 (line 4)");
+  CHECK(v["5002"].outcome == Outcome::Pass);
+  f.right_sys.record_time_field.clear();  // without a record time: the later line is the duplicate
+  auto by_line = f.run(r);
+  CHECK(by_line["5001"].message ==
+        "key+status '5001 | SKU-1' appears 2 times in erp in this group: P1, P3; P3 (line 4) repeats P1 (line 2)");
 }
 
 TEST_CASE("present: missing and empty values fail, with which record") {
