@@ -313,6 +313,21 @@ local function rule_decl(kind, opts, default_name, extra)
   return tagged("rule", t)
 end
 
+-- Choices shared by rules and match strategies.
+local NORMALIZE_FLAGS = { "ignore_case", "trim", "remove_spaces", "strip_leading_zeros" }
+local TOLERANCE_BASES = { left = true, right = true, larger = true, smaller = true }
+local TIME_UNITS = { minutes = true, hours = true, days = true }
+local DIRECTIONS = { either = true, after = true, before = true }
+local SIMILARITY_METHODS = { jaro_winkler = true, levenshtein = true }
+
+local function one_of(v, allowed, default, what, names)
+  if v == nil then return default end
+  if type(v) ~= "string" or not allowed[v] then
+    user_error(what .. " must be " .. names .. ", found '" .. tostring(v) .. "'")
+  end
+  return v
+end
+
 -- One field name or a list of them.
 local function key_list(v, what)
   if type(v) == "string" then return { v } end
@@ -357,14 +372,18 @@ local function two_fields(kind, opts, extra_options)
 end
 
 function amount_equal(opts)
-  local left, right = two_fields("amount_equal", opts or {}, { "field", "left", "right", "tolerance", "tolerance_pct", "sum_left", "sum_right" })
+  local left, right = two_fields("amount_equal", opts or {}, { "field", "left", "right", "tolerance", "tolerance_pct", "base", "sum_left", "sum_right" })
   for _, k in ipairs({ "sum_left", "sum_right" }) do
     if opts[k] ~= nil and type(opts[k]) ~= "boolean" then user_error("amount_equal { " .. k .. " = ... } must be true or false") end
   end
+  if opts.base ~= nil and not TOLERANCE_BASES[opts.base] then
+    user_error("amount_equal base must be left, right, larger or smaller (what tolerance_pct is a percentage of), found '" .. tostring(opts.base) .. "'")
+  end
+  if opts.base ~= nil and opts.tolerance_pct == nil then user_error("amount_equal base applies to tolerance_pct") end
   return rule_decl("amount_equal", opts, left == right and (left .. " equal") or (left .. " equal " .. right), {
     left = left, right = right, tolerance = number_ref(opts.tolerance, "amount_equal tolerance"),
     tolerance_pct = number_ref(opts.tolerance_pct, "amount_equal tolerance_pct"),
-    sum_left = opts.sum_left, sum_right = opts.sum_right,
+    sum_left = opts.sum_left, sum_right = opts.sum_right, base = opts.base,
   })
 end
 
@@ -414,25 +433,69 @@ function low_stock(opts)
   })
 end
 
+-- ignore_case = true, trim = true: how equal and value_map compare text.
+local function text_compare(opts, kind)
+  for _, k in ipairs({ "ignore_case", "trim" }) do
+    if opts[k] ~= nil and type(opts[k]) ~= "boolean" then user_error(kind .. " { " .. k .. " = ... } must be true or false") end
+  end
+  return opts.ignore_case, opts.trim
+end
+
 function value_map(opts)
-  local left, right = two_fields("value_map", opts or {}, { "field", "left", "right", "map" })
+  local left, right = two_fields("value_map", opts or {}, { "field", "left", "right", "map", "ignore_case", "trim" })
+  local ignore_case, trim = text_compare(opts, "value_map")
   return rule_decl("value_map", opts, left == right and (left .. " mapped") or (left .. " mapped to " .. right), {
-    left = left, right = right, map = string_map(opts.map, "value_map { map = ... }"),
+    left = left, right = right, map = string_map(opts.map, "value_map { map = ... }"), ignore_case = ignore_case, trim = trim,
   })
 end
 
 function equal(opts)
-  local left, right = two_fields("equal", opts or {}, { "field", "left", "right" })
-  return rule_decl("equal", opts, left == right and (left .. " equal") or (left .. " equal " .. right), { left = left, right = right })
+  local left, right = two_fields("equal", opts or {}, { "field", "left", "right", "ignore_case", "trim" })
+  local ignore_case, trim = text_compare(opts, "equal")
+  return rule_decl("equal", opts, left == right and (left .. " equal") or (left .. " equal " .. right),
+                   { left = left, right = right, ignore_case = ignore_case, trim = trim })
 end
 
+-- within { left = "at", right = "posted_at", minutes = 30 }: the lag between the two times
+-- is at most `minutes` (or `days`, calendar days in `zone`), at least `min_minutes` /
+-- `min_days`, in a `direction` (either, after: right after left, before), measured for
+-- each pair of records or between the group's `earliest` or `latest` times (`anchor`).
+local ANCHORS = { each = true, earliest = true, latest = true }
 function within(opts)
-  local left, right = two_fields("within", opts or {}, { "left", "right", "minutes" })
-  if opts.minutes == nil then user_error("within { minutes = ... } is required") end
+  local left, right = two_fields("within", opts or {},
+    { "left", "right", "minutes", "min_minutes", "days", "min_days", "zone", "direction", "anchor" })
+  if (opts.minutes == nil) == (opts.days == nil) then user_error("within needs one of minutes = N or days = N (calendar days)") end
+  if opts.days == nil and (opts.min_days ~= nil or opts.zone ~= nil) then user_error("within min_days and zone go with days = N") end
+  if opts.days ~= nil and opts.min_minutes ~= nil then user_error("within min_minutes goes with minutes = N; with days use min_days") end
+  if opts.zone ~= nil then check_string(opts.zone, "within zone") end
+  local direction = one_of(opts.direction, DIRECTIONS, nil, "within direction", "either, after (right after left) or before")
+  local anchor = one_of(opts.anchor, ANCHORS, nil, "within anchor", "each, earliest or latest")
   return rule_decl("within", opts, "lag " .. left .. " -> " .. right, {
     left = left, right = right, minutes = number_ref(opts.minutes, "within minutes"),
+    min_minutes = number_ref(opts.min_minutes, "within min_minutes"),
+    days = number_ref(opts.days, "within days"), min_days = number_ref(opts.min_days, "within min_days"),
+    zone = opts.zone, direction = direction, anchor = anchor,
   })
 end
+
+-- value_in { "right.status", values = { "Refunded", "Pending Approval" } } / value_not_in:
+-- one side's value must (not) be one of these; a failure carries the record's money at stake.
+local function value_set(kind, arg)
+  local opts, side, field = side_field(arg, kind, true)
+  check_options(opts, with_common({ "values", "ignore_case", "trim" }), kind)
+  check_table(opts.values, kind .. " { values = ... }")
+  if #opts.values == 0 then user_error(kind .. " { values = ... } needs at least one value") end
+  local values = {}
+  for i, v in ipairs(opts.values) do
+    if type(v) ~= "string" and type(v) ~= "number" then user_error(kind .. " values[" .. i .. "] must be text, found " .. type(v)) end
+    values[i] = tostring(v)
+  end
+  local ignore_case, trim = text_compare(opts, kind)
+  return rule_decl(kind, opts, side .. "." .. field .. (kind == "value_in" and " allowed" or " not excluded"),
+                   { side = side, field = field, values = values, ignore_case = ignore_case, trim = trim })
+end
+function value_in(arg) return value_set("value_in", arg) end
+function value_not_in(arg) return value_set("value_not_in", arg) end
 
 -- unique { "right.order_id" } / unique { "right", fields = { "order_id", "sku" }, scope = "system" }:
 -- no two records of the side share the value (within the match group unless scope = "system").
@@ -497,12 +560,6 @@ local CARDINALITIES = { one_to_one = true, one_to_many = true, many_to_one = tru
 -- Match strategies: how records become match groups, tried in order. A keyed strategy
 -- joins on equal keys (after an optional normalize); a candidate strategy pairs records
 -- no key joins, by amount, time and reference (engine/match/candidates.hpp).
-local NORMALIZE_FLAGS = { "ignore_case", "trim", "remove_spaces", "strip_leading_zeros" }
-local TOLERANCE_BASES = { left = true, right = true, larger = true, smaller = true }
-local TIME_UNITS = { minutes = true, hours = true, days = true }
-local DIRECTIONS = { either = true, after = true, before = true }
-local SIMILARITY_METHODS = { jaro_winkler = true, levenshtein = true }
-
 local function normalize_options(v, what)
   if v == nil then return {} end
   check_table(v, what)
@@ -526,13 +583,6 @@ local function both_fields(t, what)
   return l, r
 end
 
-local function one_of(v, allowed, default, what, names)
-  if v == nil then return default end
-  if type(v) ~= "string" or not allowed[v] then
-    user_error(what .. " must be " .. names .. ", found '" .. tostring(v) .. "'")
-  end
-  return v
-end
 
 local function match_strategy(s, i, what, file, line)
   local sw = what .. " match[" .. i .. "]"

@@ -419,6 +419,19 @@ std::string rule_definition(const RuleSpec& r, const std::string& lua_source) {
   }
   // unique's scope changed meaning (the whole system before, the group now): its version says so.
   if (r.kind == RuleKind::Unique) d << "\nscope=" << (r.system_scope ? "system" : "group");
+  // Options added later are written only when used: existing rules keep their versions.
+  if (r.tolerance_base != ToleranceBase::Left) d << "\nbase=" << tolerance_base_name(r.tolerance_base);
+  if (r.ignore_case) d << "\nignore_case=true";
+  if (r.trim) d << "\ntrim=true";
+  if (!r.values.empty()) {
+    d << "\nvalues=";
+    for (const auto& v : r.values) d << v << ";";
+  }
+  if (r.min_minutes.set) d << "\nmin_minutes=" << r.min_minutes.str();
+  if (r.kind == RuleKind::Within && r.days.set) d << "\ndays=" << r.days.str() << "\nmin_days=" << r.min_days.str() << "\nzone=" << r.zone;
+  if (r.direction != TimeDirection::Either)
+    d << "\ndirection=" << (r.direction == TimeDirection::RightAfter ? "after" : "before");
+  if (r.anchor != "each") d << "\nanchor=" << r.anchor;
   d << "\nleft=" << r.left_field
     << "\nright=" << r.right_field << "\nsince=" << r.since_field
     << (r.kind == RuleKind::LedgerEqual ? "\nleft_time=" + r.left_time + "\nright_time=" + r.right_time : "")
@@ -446,6 +459,7 @@ RuleKind rule_kind(const std::string& k) {
       {"quantity_equal", RuleKind::QuantityEqual}, {"ledger_equal", RuleKind::LedgerEqual},
       {"low_stock", RuleKind::LowStock},
       {"equal", RuleKind::Equal},        {"within", RuleKind::Within},            {"unique", RuleKind::Unique},
+      {"value_in", RuleKind::ValueIn},   {"value_not_in", RuleKind::ValueNotIn},
       {"present", RuleKind::Present},    {"lua", RuleKind::Lua}};
   return kinds.at(k);
 }
@@ -540,6 +554,19 @@ StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
       rule.side = d.str("side") == "left" ? Side::Left : Side::Right;
       rule.field = d.str("field");
       rule.fields = d.string_list("fields");
+      rule.values = d.string_list("values");
+      rule.ignore_case = d.opt_bool("ignore_case").value_or(false);
+      rule.trim = d.opt_bool("trim").value_or(false);
+      if (auto b = d.opt_str("base"))
+        for (auto tb : {ToleranceBase::Left, ToleranceBase::Right, ToleranceBase::Larger, ToleranceBase::Smaller})
+          if (*b == tolerance_base_name(tb)) rule.tolerance_base = tb;
+      rule.min_minutes = d.number_ref("min_minutes", rule.loc);
+      rule.min_days = d.number_ref("min_days", rule.loc);
+      rule.zone = d.str("zone");
+      if (auto dir = d.opt_str("direction"))
+        rule.direction = *dir == "after" ? TimeDirection::RightAfter : *dir == "before" ? TimeDirection::RightBefore
+                                                                                          : TimeDirection::Either;
+      if (auto a = d.opt_str("anchor")) rule.anchor = *a;
       rule.system_scope = d.str("scope") == "system";
       rule.left_field = d.str("left");
       rule.right_field = d.str("right");

@@ -27,12 +27,6 @@ struct Features {
   std::string reference;
 };
 
-int64_t day_number(TimeUs t, const date::time_zone* zone) {
-  auto sys = date::sys_time<std::chrono::microseconds>{std::chrono::microseconds{t}};
-  if (!zone) return date::floor<date::days>(sys).time_since_epoch().count();
-  return date::floor<date::days>(zone->to_local(sys)).time_since_epoch().count();
-}
-
 class FeatureReader {
  public:
   FeatureReader(const CandidateStrategy& s, Side side) : s_(s), side_(side) {
@@ -54,7 +48,7 @@ class FeatureReader {
     if (s_.time) {
       const Value& v = field(s_.time->left, s_.time->right);
       if (v.kind != ValueKind::Time) f.usable = false;
-      else f.time = s_.time->calendar_days ? day_number(v.i, zone_) : v.i;
+      else f.time = s_.time->calendar_days ? day_number_in(v.i, zone_) : v.i;
     }
     if (s_.reference) {
       const Value& v = field(s_.reference->left, s_.reference->right);

@@ -4,7 +4,9 @@
 #include <filesystem>
 #include <cstdlib>
 #include <memory>
+#include <map>
 #include <new>
+#include <set>
 
 #include "engine/util/result.hpp"
 #include "engine/value/wide.hpp"  // percentage tolerances stay exact for any int64 amount
@@ -193,7 +195,7 @@ class AmountEqual final : public CompiledRule {
       const Value& b = c.right->get(r.rows[0], static_cast<size_t>(rf_));
       int64_t d = 0;
       if (a.kind == ValueKind::Money && b.kind == ValueKind::Money && a.currency == b.currency &&
-          checked_sub(b.i, a.i, d) && within_tolerance(d, a.i, a.currency))
+          checked_sub(b.i, a.i, d) && within_tolerance(d, a.i, b.i, a.currency))
         return Verdict::pass();
     }
     for (Rows lr : units(l, sum_left_)) {
@@ -213,7 +215,7 @@ class AmountEqual final : public CompiledRule {
         if (!checked_sub(rt.minor, lt.minor, delta))
           return overflow_error("the difference (right - left) between the amounts", {l.rs, lr, l.system},
                                 {r.rs, rr, r.system});
-        if (within_tolerance(delta, lt.minor, lt.currency)) continue;
+        if (within_tolerance(delta, lt.minor, rt.minor, lt.currency)) continue;
         // "erp CR-9012 amount 4.00 USD" or "erp total 160.00 USD (2 records)"
         auto describe = [](const SideRef& s, Rows rows, const Total& t) {
           std::string amount = format_money(t.minor, t.currency);
@@ -232,23 +234,31 @@ class AmountEqual final : public CompiledRule {
   }
 
  private:
-  bool within_tolerance(int64_t delta, int64_t expected, CurrencyCode cur) const {
+  bool within_tolerance(int64_t delta, int64_t left, int64_t right, CurrencyCode cur) const {
     // Magnitudes in 128 bits: |INT64_MIN| does not fit int64.
-    Wide abs_delta = delta < 0 ? -static_cast<Wide>(delta) : static_cast<Wide>(delta);
+    auto magnitude = [](int64_t v) { return v < 0 ? -static_cast<Wide>(v) : static_cast<Wide>(v); };
+    Wide abs_delta = magnitude(delta);
     int64_t abs_tol = tol_ ? tol_->to_scale(currency_scale(cur)) : 0;
     if (abs_delta <= abs_tol) return true;
     if (pct_) {
-      // |delta| / |expected| <= pct / 100, in integers: |delta| * 100 * 10^s <= pct_units * |expected|
+      Wide l = magnitude(left), r = magnitude(right);
+      Wide base = rule_.tolerance_base == ToleranceBase::Right    ? r
+                  : rule_.tolerance_base == ToleranceBase::Larger  ? std::max(l, r)
+                  : rule_.tolerance_base == ToleranceBase::Smaller ? std::min(l, r)
+                                                                   : l;
+      // |delta| / base <= pct / 100, in integers: |delta| * 100 * 10^s <= pct_units * base
       Wide lhs = abs_delta * 100;
       for (int s = 0; s < pct_->scale; ++s) lhs *= 10;
-      Wide rhs = static_cast<Wide>(pct_->units) * (expected < 0 ? -static_cast<Wide>(expected) : static_cast<Wide>(expected));
-      if (lhs <= rhs) return true;
+      if (lhs <= static_cast<Wide>(pct_->units) * base) return true;
     }
     return false;
   }
   std::string tolerance_text() const {
     std::string t = " (tolerance " + (tol_ ? tol_->str() : std::string("0"));
-    if (pct_) t += " or " + pct_->str() + "%";
+    if (pct_) {
+      t += " or " + pct_->str() + "%";
+      if (rule_.tolerance_base != ToleranceBase::Left) t += std::string(" of the ") + tolerance_base_name(rule_.tolerance_base);
+    }
     return t + ")";
   }
 
@@ -485,21 +495,31 @@ class LowStock final : public CompiledRule {
 
 // ---- value_map / equal -----------------------------------------------------------------
 
+// How equal, value_map and value_in compare text: as it is, or trimmed and in one case.
+std::string compared_text(std::string text, const RuleSpec& r) {
+  if (r.trim) text = std::string(trim(text));
+  if (r.ignore_case) text = to_lower(text);
+  return text;
+}
+
 class FieldEqual final : public CompiledRule {
  public:
-  FieldEqual(const RuleSpec& r, int lf, int rf) : rule_(r), lf_(lf), rf_(rf) {}
+  FieldEqual(const RuleSpec& r, int lf, int rf) : rule_(r), lf_(lf), rf_(rf) {
+    for (const auto& [k, v] : r.map) map_.emplace(compared_text(k, r), v);
+  }
 
   Verdict evaluate(const MatchGroup& g, const RuleContext& c) const override {
     SideRef l = side_of(Side::Left, g, c), r = side_of(Side::Right, g, c);
     if (l.rows.empty()) return skip_no(l);
     if (r.rows.empty()) return skip_no(r);
     const bool mapped = rule_.kind == RuleKind::ValueMap;
+    const bool normalized = rule_.trim || rule_.ignore_case;
     for (uint32_t lr : l.rows) {
       const Value& lv = c.left->get(lr, static_cast<size_t>(lf_));
-      std::string expected = key_text(lv);
+      std::string expected = compared_text(key_text(lv), rule_);
       if (mapped) {
-        auto it = rule_.map.find(expected);
-        if (it == rule_.map.end())
+        auto it = map_.find(expected);
+        if (it == map_.end())
           return Verdict::make(Outcome::Fail,
                                std::string(l.system) + " " + rule_.left_field + " " + quote_for_message(expected) +
                                    " has no mapping to " + r.system + " (map covers: " + covered() + ")",
@@ -509,7 +529,9 @@ class FieldEqual final : public CompiledRule {
       for (uint32_t rr : r.rows) {
         const Value& rv = c.right->get(rr, static_cast<size_t>(rf_));
         std::string actual = key_text(rv);
-        if (actual == expected && rv.has_content() == !expected.empty()) continue;
+        if ((normalized ? compared_text(actual, rule_) == compared_text(expected, rule_) : actual == expected) &&
+            rv.has_content() == !expected.empty())
+          continue;
         std::string msg = std::string(r.system) + " " + std::string(c.right->id(rr)) + " " + rule_.right_field + " is " +
                           (rv.has_content() ? quote_for_message(actual) : display(rv)) + ", expected " +
                           quote_for_message(expected);
@@ -528,46 +550,142 @@ class FieldEqual final : public CompiledRule {
   }
   const RuleSpec& rule_;
   int lf_, rf_;
+  std::map<std::string, std::string> map_;  // keys compared as the rule compares text
 };
 
 // ---- within ----------------------------------------------------------------------------
 
+// The lag between two times, in µs or in calendar days in a zone, against a window with a
+// minimum, a maximum and a direction; for each pair of records, or between the group's
+// earliest or latest times.
+struct LagWindow {
+  int64_t min = 0, max = 0;  // µs, or days
+  bool days = false;
+  const date::time_zone* zone = nullptr;
+  std::string zone_name;
+  TimeDirection direction = TimeDirection::Either;
+};
+
 class Within final : public CompiledRule {
  public:
-  Within(const RuleSpec& r, int lf, int rf, int64_t limit_us) : rule_(r), lf_(lf), rf_(rf), limit_us_(limit_us) {}
+  Within(const RuleSpec& r, int lf, int rf, LagWindow w) : rule_(r), lf_(lf), rf_(rf), w_(std::move(w)) {}
 
   Verdict evaluate(const MatchGroup& g, const RuleContext& c) const override {
     SideRef l = side_of(Side::Left, g, c), r = side_of(Side::Right, g, c);
     if (l.rows.empty()) return skip_no(l);
     if (r.rows.empty()) return skip_no(r);
-    for (uint32_t lr : l.rows) {
-      const Value& lt = c.left->get(lr, static_cast<size_t>(lf_));
-      if (lt.kind != ValueKind::Time)
+    for (uint32_t lr : l.rows)
+      if (c.left->get(lr, static_cast<size_t>(lf_)).kind != ValueKind::Time)
         return Verdict::make(Outcome::Fail, std::string(l.system) + " " + std::string(c.left->id(lr)) + " has no " +
-                                                rule_.left_field + " (" + display(lt) + ")");
-      for (uint32_t rr : r.rows) {
-        const Value& rt = c.right->get(rr, static_cast<size_t>(rf_));
-        if (rt.kind != ValueKind::Time)
-          return Verdict::make(Outcome::Fail, std::string(r.system) + " " + std::string(c.right->id(rr)) + " has no " +
-                                                  rule_.right_field + " (" + display(rt) + ")");
-        int64_t lag = rt.i - lt.i;
-        if (std::llabs(lag) <= limit_us_) continue;
-        return Verdict::make(Outcome::Fail,
-                             std::string(r.system) + " " + std::string(c.right->id(rr)) + " " + rule_.right_field + " " +
-                                 format_time_iso(rt.i) + " is " + minutes_text(lag) + (lag >= 0 ? " after " : " before ") +
-                                 l.system + " " + rule_.left_field + " " + format_time_iso(lt.i) + " (limit " +
-                                 minutes_text(limit_us_) + ")",
-                             "<= " + minutes_text(limit_us_), (lag < 0 ? "-" : "") + minutes_text(lag),
-                             (lag < 0 ? "-" : "") + minutes_text(std::llabs(lag) - limit_us_));
+                                                rule_.left_field + " (" + display(c.left->get(lr, static_cast<size_t>(lf_))) + ")");
+    for (uint32_t rr : r.rows)
+      if (c.right->get(rr, static_cast<size_t>(rf_)).kind != ValueKind::Time)
+        return Verdict::make(Outcome::Fail, std::string(r.system) + " " + std::string(c.right->id(rr)) + " has no " +
+                                                rule_.right_field + " (" + display(c.right->get(rr, static_cast<size_t>(rf_))) + ")");
+    if (rule_.anchor != "each") {
+      bool earliest = rule_.anchor == "earliest";
+      auto pick = [&](const RecordSet& rs, Rows rows, int field) {
+        uint32_t best = rows[0];
+        for (uint32_t x : rows) {
+          int64_t t = rs.get(x, static_cast<size_t>(field)).i, b = rs.get(best, static_cast<size_t>(field)).i;
+          if (earliest ? t < b : t > b) best = x;
+        }
+        return best;
+      };
+      return judge(l, r, pick(*c.left, l.rows, lf_), pick(*c.right, r.rows, rf_), c);
+    }
+    for (uint32_t lr : l.rows)
+      for (uint32_t rr : r.rows)
+        if (Verdict v = judge(l, r, lr, rr, c); v.outcome != Outcome::Pass) return v;
+    return Verdict::pass();
+  }
+
+ private:
+  std::string amount_text(int64_t v) const {
+    if (!w_.days) return minutes_text(v);
+    uint64_t a = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+    return std::to_string(a) + (a == 1 ? " day" : " days");
+  }
+  Verdict judge(const SideRef& l, const SideRef& r, uint32_t lr, uint32_t rr, const RuleContext& c) const {
+    int64_t lt = c.left->get(lr, static_cast<size_t>(lf_)).i, rt = c.right->get(rr, static_cast<size_t>(rf_)).i;
+    int64_t lag = 0;  // right - left
+    if (w_.days) lag = day_number_in(rt, w_.zone) - day_number_in(lt, w_.zone);
+    else if (__builtin_sub_overflow(rt, lt, &lag)) lag = rt > lt ? INT64_MAX : INT64_MIN;
+    int64_t measured = w_.direction == TimeDirection::RightBefore ? (lag == INT64_MIN ? INT64_MAX : -lag)
+                       : w_.direction == TimeDirection::Either    ? (lag == INT64_MIN ? INT64_MAX : std::llabs(lag))
+                                                                  : lag;
+    if (measured >= w_.min && measured <= w_.max) return Verdict::pass();
+    std::string unit = w_.days ? " (calendar days in " + (w_.zone_name.empty() ? std::string("UTC") : w_.zone_name) + ")" : "";
+    std::string what = std::string(r.system) + " " + std::string(c.right->id(rr)) + " " + rule_.right_field + " " +
+                       format_time_iso(rt) + " is " + (lag == 0 ? "at the same " + std::string(w_.days ? "day" : "time") + " as "
+                                                                 : amount_text(lag) + (lag > 0 ? " after " : " before ")) +
+                       l.system + " " + rule_.left_field + " " + format_time_iso(lt);
+    std::string actual = (lag < 0 ? "-" : "") + amount_text(lag);
+    if (measured < 0)  // the wrong direction
+      return Verdict::make(Outcome::Fail,
+                           what + " (expected " + (w_.direction == TimeDirection::RightAfter ? "after" : "before") +
+                               ", within " + amount_text(w_.max) + ")" + unit,
+                           std::string(w_.direction == TimeDirection::RightAfter ? "after" : "before") + ", <= " +
+                               amount_text(w_.max),
+                           actual);
+    if (measured < w_.min)
+      return Verdict::make(Outcome::Fail, what + " (at least " + amount_text(w_.min) + ")" + unit,
+                           ">= " + amount_text(w_.min), actual,
+                           (lag < 0 ? "-" : "") + amount_text(w_.min - measured));
+    return Verdict::make(Outcome::Fail, what + " (limit " + amount_text(w_.max) + ")" + unit, "<= " + amount_text(w_.max),
+                         actual, (lag < 0 ? "-" : "") + amount_text(measured - w_.max));
+  }
+
+  const RuleSpec& rule_;
+  int lf_, rf_;
+  LagWindow w_;
+};
+
+// ---- value_in / value_not_in -----------------------------------------------------------
+
+// One side's value is (not) one of a declared set: a NetSuite refund whose status is
+// Voided is no booking. A failure carries the record's money at stake, as exists_in does.
+class ValueIn final : public CompiledRule {
+ public:
+  ValueIn(const RuleSpec& r, int field, int amount) : rule_(r), field_(field), amount_(amount) {
+    for (const auto& v : r.values) values_.insert(compared_text(v, r));
+  }
+
+  Verdict evaluate(const MatchGroup& g, const RuleContext& c) const override {
+    SideRef s = side_of(rule_.side, g, c);
+    if (s.rows.empty()) return skip_no(s);
+    const bool want_in = rule_.kind == RuleKind::ValueIn;
+    for (uint32_t r : s.rows) {
+      const Value& v = s.rs->get(r, static_cast<size_t>(field_));
+      bool in = v.has_content() && values_.count(compared_text(key_text(v), rule_));
+      if (in == want_in) continue;
+      std::string delta;
+      if (amount_ >= 0) {
+        const Value& m = s.rs->get(r, static_cast<size_t>(amount_));
+        int64_t at_stake = m.i;
+        // delta is right minus left: a right record that does not count is money missing there.
+        if (m.kind == ValueKind::Money && (rule_.side == Side::Left || checked_neg(m.i, at_stake)))
+          delta = format_money(at_stake, m.currency);
       }
+      return Verdict::make(Outcome::Fail,
+                           std::string(s.system) + " " + std::string(s.rs->id(r)) + " " + rule_.field + " is " +
+                               (v.has_content() ? quote_for_message(key_text(v)) : display(v)) +
+                               (want_in ? ", not one of " : ", one of ") + listed(),
+                           (want_in ? "one of " : "none of ") + listed(),
+                           v.has_content() ? key_text(v) : display(v), delta);
     }
     return Verdict::pass();
   }
 
  private:
+  std::string listed() const {
+    std::string out;
+    for (const auto& v : rule_.values) out += (out.empty() ? "" : ", ") + quote_for_message(v);
+    return out;
+  }
   const RuleSpec& rule_;
-  int lf_, rf_;
-  int64_t limit_us_;
+  int field_, amount_;
+  std::set<std::string> values_;
 };
 
 // ---- unique ----------------------------------------------------------------------------
@@ -828,9 +946,42 @@ std::unique_ptr<CompiledRule> compile_rule(const RuleSpec& rule, const Reconcile
     case RuleKind::Within: {
       int lf = field_of(left, rule.left_field, rule, "left", {FieldKind::Time});
       int rf = field_of(right, rule.right_field, rule, "right", {FieldKind::Time});
-      auto minutes = maybe(rule.minutes, params, rule.loc);
-      if (!minutes) throw UserError(rule.loc.str() + ": rule '" + rule.name + "' needs minutes = N");
-      return std::make_unique<Within>(rule, lf, rf, minutes_us(*minutes));
+      LagWindow w;
+      w.direction = rule.direction;
+      if (rule.days.set) {
+        auto whole_days = [&](const NumberRef& ref, const char* what) {
+          Decimal d = params.number(ref, rule.loc);
+          if (Decimal{d.to_scale(0), 0}.to_scale(d.scale) != d.units || d.units < 0)
+            throw UserError(rule.loc.str() + ": rule '" + rule.name + "' " + what +
+                            " counts calendar days: a whole number of at least 0, found " + d.str());
+          return d.to_scale(0);
+        };
+        w.days = true;
+        w.max = whole_days(rule.days, "days");
+        w.min = rule.min_days.set ? whole_days(rule.min_days, "min_days") : 0;
+        auto zone = find_zone(rule.zone);
+        if (!zone) throw UserError(rule.loc.str() + ": rule '" + rule.name + "': " + zone.error());
+        w.zone = *zone;
+        w.zone_name = rule.zone;
+      } else {
+        auto minutes = maybe(rule.minutes, params, rule.loc);
+        if (!minutes) throw UserError(rule.loc.str() + ": rule '" + rule.name + "' needs minutes = N");
+        w.max = minutes_us(*minutes);
+        if (auto min = maybe(rule.min_minutes, params, rule.loc)) w.min = minutes_us(*min);
+      }
+      if (w.min > w.max)
+        throw UserError(rule.loc.str() + ": rule '" + rule.name + "' has a minimum lag above its maximum");
+      return std::make_unique<Within>(rule, lf, rf, std::move(w));
+    }
+    case RuleKind::ValueIn:
+    case RuleKind::ValueNotIn: {
+      const SystemSpec& sys = rule.side == Side::Left ? left : right;
+      int field = field_of(sys, rule.field, rule, "its");
+      int amount = sys.amount_field.empty() ? -1 : sys.field_index(sys.amount_field);
+      for (const auto& other : rec.rules)  // else the money amount_equal compares
+        if (amount < 0 && other.kind == RuleKind::AmountEqual)
+          amount = sys.field_index(rule.side == Side::Left ? other.left_field : other.right_field);
+      return std::make_unique<ValueIn>(rule, field, amount);
     }
     case RuleKind::Unique: {
       const auto& key = rule.side == Side::Left ? rec.left_key : rec.right_key;

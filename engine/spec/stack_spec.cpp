@@ -32,6 +32,8 @@ const char* rule_kind_name(RuleKind k) {
     case RuleKind::Within: return "within";
     case RuleKind::Unique: return "unique";
     case RuleKind::Present: return "present";
+    case RuleKind::ValueIn: return "value_in";
+    case RuleKind::ValueNotIn: return "value_not_in";
     case RuleKind::Lua: return "lua";
   }
   return "?";
@@ -96,7 +98,8 @@ std::vector<std::string> RuleSpec::params_used() const {
   auto add = [&](const std::string& name) {
     if (!name.empty() && std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
   };
-  for (const NumberRef* ref : {&grace_minutes, &tolerance, &tolerance_pct, &minutes, &days, &factor}) add(ref->param);
+  for (const NumberRef* ref : {&grace_minutes, &tolerance, &tolerance_pct, &minutes, &min_minutes, &days, &min_days, &factor})
+    add(ref->param);
   if (kind == RuleKind::Lua) {
     // params.NAME or params["NAME"] in the rule's source
     for (size_t at = definition.find("params"); at != std::string::npos; at = definition.find("params", at + 6)) {

@@ -93,7 +93,22 @@ struct SystemSpec {
 enum class Side { Left, Right };
 const char* side_name(Side s);
 
-enum class RuleKind { ExistsIn, AmountEqual, QuantityEqual, LedgerEqual, LowStock, ValueMap, Equal, Within, Unique, Present, Lua };
+// How records that share no key are paired (engine/match/candidates.hpp runs them).
+enum class ToleranceBase { Left, Right, Larger, Smaller };  // what a percentage is of
+enum class TimeDirection { Either, RightAfter, RightBefore };
+enum class ReferenceMode { Equal, Contains, Similar };
+enum class SimilarityMethod { Levenshtein, JaroWinkler };
+const char* tolerance_base_name(ToleranceBase b);
+
+// How a key or reference is compared: after trimming, in one case, without spaces or
+// leading zeros, or only the part a regex captures (group 1, else the whole match).
+struct ReferenceNormalize {
+  bool ignore_case = false, trim = true, remove_spaces = false, strip_leading_zeros = false;
+  std::string regex;
+  bool any() const { return ignore_case || remove_spaces || strip_leading_zeros || !regex.empty(); }
+};
+
+enum class RuleKind { ExistsIn, AmountEqual, QuantityEqual, LedgerEqual, LowStock, ValueMap, Equal, Within, Unique, Present, ValueIn, ValueNotIn, Lua };
 const char* rule_kind_name(RuleKind k);
 
 enum class Severity { Info, Low, Medium, High, Critical };
@@ -109,6 +124,15 @@ struct RuleSpec {
   std::string field, left_field, right_field;  // the fields the rule reads
   std::vector<std::string> fields;             // unique over several fields together
   bool system_scope = false;                   // unique across the whole system, not the group
+  ToleranceBase tolerance_base = ToleranceBase::Left;  // amount_equal: what tolerance_pct is of
+  bool ignore_case = false, trim = false;      // equal, value_map, value_in: how text compares
+  std::vector<std::string> values;             // value_in, value_not_in
+  // within: minutes (or calendar days in `zone`) at most, min at least, in a direction,
+  // for each pair of records or between the group's earliest or latest times.
+  NumberRef min_minutes, min_days;  // and `days` (shared with low_stock)
+  std::string zone;
+  TimeDirection direction = TimeDirection::Either;
+  std::string anchor = "each";
   std::string since_field;                     // exists_in: when the record appeared
   std::string left_time, right_time;           // ledger_equal: the order of each side's entries
   // low_stock: stock on `side`.`field`; sales quantities and times on the other side
@@ -126,21 +150,6 @@ struct RuleSpec {
   std::vector<std::string> params_used() const;
   std::string version;     // digest of `definition`
   SourceLoc loc;
-};
-
-// How records that share no key are paired (engine/match/candidates.hpp runs them).
-enum class ToleranceBase { Left, Right, Larger, Smaller };  // what a percentage is of
-enum class TimeDirection { Either, RightAfter, RightBefore };
-enum class ReferenceMode { Equal, Contains, Similar };
-enum class SimilarityMethod { Levenshtein, JaroWinkler };
-const char* tolerance_base_name(ToleranceBase b);
-
-// How a key or reference is compared: after trimming, in one case, without spaces or
-// leading zeros, or only the part a regex captures (group 1, else the whole match).
-struct ReferenceNormalize {
-  bool ignore_case = false, trim = true, remove_spaces = false, strip_leading_zeros = false;
-  std::string regex;
-  bool any() const { return ignore_case || remove_spaces || strip_leading_zeros || !regex.empty(); }
 };
 
 // One way of forming match groups. A reconciliation tries its strategies in declaration

@@ -287,6 +287,21 @@ CivilDate civil_date_utc(TimeUs t) {
           static_cast<int>(static_cast<unsigned>(ymd.day()))};
 }
 
+Result<const date::time_zone*> find_zone(std::string_view zone) {
+  if (zone.empty() || zone == "UTC") return static_cast<const date::time_zone*>(nullptr);
+  try {
+    return date::locate_zone(std::string(zone));
+  } catch (const std::exception&) {
+    return err("unknown time zone '" + std::string(zone) + "' (an IANA name such as America/New_York, or UTC)");
+  }
+}
+
+int64_t day_number_in(TimeUs t, const date::time_zone* zone) {
+  auto sys = date::sys_time<microseconds>{microseconds{t}};
+  if (!zone) return date::floor<date::days>(sys).time_since_epoch().count();
+  return date::floor<date::days>(zone->to_local(sys)).time_since_epoch().count();
+}
+
 Result<CivilDate> civil_date_in(TimeUs t, std::string_view zone) {
   auto tf = make_time_format("iso8601", zone);
   if (!tf) return err(tf.error());

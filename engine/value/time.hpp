@@ -38,5 +38,10 @@ struct CivilDate {
 CivilDate civil_date_utc(TimeUs t);
 // The calendar date in an IANA zone (books are often kept in the company's local time).
 Result<CivilDate> civil_date_in(TimeUs t, std::string_view zone);
+// An IANA zone looked up once (nullptr for "UTC"), for day counts on hot paths; an error
+// for a name the time zone database does not have.
+Result<const date::time_zone*> find_zone(std::string_view zone);
+// Days since 1970-01-01 of the calendar date `t` falls on in `zone` (nullptr: UTC).
+int64_t day_number_in(TimeUs t, const date::time_zone* zone);
 
 }  // namespace seam
