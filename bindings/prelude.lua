@@ -404,7 +404,11 @@ end
 -- part ways is named.
 function ledger_equal(opts)
   check_table(opts, "ledger_equal")
-  check_options(opts, with_common({ "amount", "left_amount", "right_amount", "time", "left_time", "right_time", "tolerance" }), "ledger_equal")
+  check_options(opts, with_common({ "amount", "left_amount", "right_amount", "time", "left_time", "right_time", "tolerance",
+                                    "entry", "left_entry", "right_entry", "window_minutes" }), "ledger_equal")
+  local le, re = opts.left_entry or opts.entry, opts.right_entry or opts.entry
+  if (le == nil) ~= (re == nil) then user_error("ledger_equal pairs entries by id on both sides: give left_entry and right_entry (or entry)") end
+  if le ~= nil then check_string(le, "ledger_equal { left_entry = ... }"); check_string(re, "ledger_equal { right_entry = ... }") end
   local la, ra = opts.left_amount or opts.amount, opts.right_amount or opts.amount
   local lt, rt = opts.left_time or opts.time, opts.right_time or opts.time
   check_string(la, "ledger_equal { left_amount = ... } (or amount = ...)")
@@ -413,6 +417,7 @@ function ledger_equal(opts)
   check_string(rt, "ledger_equal { right_time = ... } (or time = ...)")
   return rule_decl("ledger_equal", opts, "ledgers agree", {
     left = la, right = ra, left_time = lt, right_time = rt, tolerance = number_ref(opts.tolerance, "ledger_equal tolerance"),
+    left_entry = le, right_entry = re, window_minutes = number_ref(opts.window_minutes, "ledger_equal window_minutes"),
   })
 end
 

@@ -432,6 +432,10 @@ std::string rule_definition(const RuleSpec& r, const std::string& lua_source) {
   if (r.direction != TimeDirection::Either)
     d << "\ndirection=" << (r.direction == TimeDirection::RightAfter ? "after" : "before");
   if (r.anchor != "each") d << "\nanchor=" << r.anchor;
+  if (!r.left_entry.empty()) d << "\nentries=" << r.left_entry << "~" << r.right_entry;
+  if (r.window_minutes.set) d << "\nwindow_minutes=" << r.window_minutes.str();
+  // ledger_equal pairs entries by amount and time now, not by position: its version says so.
+  if (r.kind == RuleKind::LedgerEqual) d << "\npairing=amount-time";
   d << "\nleft=" << r.left_field
     << "\nright=" << r.right_field << "\nsince=" << r.since_field
     << (r.kind == RuleKind::LedgerEqual ? "\nleft_time=" + r.left_time + "\nright_time=" + r.right_time : "")
@@ -578,6 +582,9 @@ StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
       rule.days = d.number_ref("days", rule.loc);
       rule.factor = d.number_ref("factor", rule.loc);
       rule.left_time = d.str("left_time");
+      rule.left_entry = d.str("left_entry");
+      rule.right_entry = d.str("right_entry");
+      rule.window_minutes = d.number_ref("window_minutes", rule.loc);
       rule.right_time = d.str("right_time");
       rule.grace_minutes = d.number_ref("grace", rule.loc);
       rule.tolerance = d.number_ref("tolerance", rule.loc);

@@ -98,7 +98,8 @@ std::vector<std::string> RuleSpec::params_used() const {
   auto add = [&](const std::string& name) {
     if (!name.empty() && std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
   };
-  for (const NumberRef* ref : {&grace_minutes, &tolerance, &tolerance_pct, &minutes, &min_minutes, &days, &min_days, &factor})
+  for (const NumberRef* ref : {&grace_minutes, &tolerance, &tolerance_pct, &minutes, &min_minutes, &days, &min_days, &factor,
+                               &window_minutes})
     add(ref->param);
   if (kind == RuleKind::Lua) {
     // params.NAME or params["NAME"] in the rule's source

@@ -135,6 +135,8 @@ struct RuleSpec {
   std::string anchor = "each";
   std::string since_field;                     // exists_in: when the record appeared
   std::string left_time, right_time;           // ledger_equal: the order of each side's entries
+  std::string left_entry, right_entry;         // ledger_equal: entry ids that pair entries
+  NumberRef window_minutes;                    // ledger_equal: how far apart paired entries may be
   // low_stock: stock on `side`.`field`; sales quantities and times on the other side
   std::string sales_field, sales_time;
   NumberRef days, factor;

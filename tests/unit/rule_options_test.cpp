@@ -209,3 +209,55 @@ TEST_CASE("value_in and value_not_in: one side's value checked against a set, wi
   CHECK(w["A"].expected == "none of 'Voided'");
   CHECK(w["B"].outcome == Outcome::Pass);
 }
+
+TEST_CASE("ledger_equal: entries pair by amount and time, so same-day reordering and date-only postings stay clean") {
+  Fixture f;
+  f.rec.cardinality = Cardinality::ManyToMany;
+  // The platform: a load at 10:22, a redemption at 10:52, both on 2026-03-14. The ERP posts
+  // the redemption first, and dates both postings without a time (midnight).
+  constexpr int64_t kMidnight = -(10 * 60 + 22);  // minutes from kT0 to 2026-03-14T00:00:00Z
+  f.add(f.left, {"P1", "GC-1", 10000, 0});
+  f.add(f.left, {"P2", "GC-1", -2500, 30});
+  f.add(f.right, {"J2", "GC-1", -2500, kMidnight});
+  f.add(f.right, {"J1", "GC-1", 10000, kMidnight});
+  // GC-2: the redemption is missing from the ERP; the load was posted.
+  f.add(f.left, {"P3", "GC-2", 4000, 0});
+  f.add(f.left, {"P4", "GC-2", -1000, 5});
+  f.add(f.right, {"J3", "GC-2", 4000, kMidnight});
+  RuleSpec r = rule_of(RuleKind::LedgerEqual);
+  r.left_field = r.right_field = "amount";
+  r.left_time = r.right_time = "at";
+  auto v = f.run(r);
+  CHECK(v["GC-1"].outcome == Outcome::Pass);  // by position it failed at entry 1: +100.00 against -25.00
+  CHECK(v["GC-2"].message ==
+        "ledgers part ways at entry 2: shop P4 (2026-03-14T10:27:00Z, -10.00 USD) has no erp entry; balances agreed at "
+        "40.00 USD before it; final balance shop 30.00 USD, erp 40.00 USD");
+  // A window bounds how far apart paired entries may be: 10 minutes is too tight for midnight postings.
+  r.window_minutes = literal("10");
+  CHECK(f.run(r)["GC-1"].message ==
+        "ledgers part ways at entry 1: erp J1 (2026-03-14T00:00:00Z, 100.00 USD) has no shop entry; balances agreed at "
+        "0.00 USD before it; final balance shop 75.00 USD, erp 75.00 USD");
+  r.window_minutes = literal("1440");
+  CHECK(f.run(r)["GC-1"].outcome == Outcome::Pass);
+}
+
+TEST_CASE("ledger_equal: entries pair by declared entry ids, and a paired entry with another amount is named") {
+  Fixture f;
+  f.rec.cardinality = Cardinality::ManyToMany;
+  // status holds the activity id on the platform and the memo id in the ERP.
+  f.add(f.left, {"P1", "GC-1", 5000, 0, "ACT-1"});
+  f.add(f.left, {"P2", "GC-1", 5000, 1, "ACT-2"});
+  f.add(f.right, {"J1", "GC-1", 5000, 3, "ACT-2"});
+  f.add(f.right, {"J2", "GC-1", 4500, 2, "ACT-1"});  // ACT-1 keyed in as 45.00
+  RuleSpec r = rule_of(RuleKind::LedgerEqual);
+  r.left_field = r.right_field = "amount";
+  r.left_time = r.right_time = "at";
+  r.left_entry = r.right_entry = "status";
+  CHECK(f.run(r)["GC-1"].message ==
+        "ledgers part ways at entry 1: shop P1 (2026-03-14T10:22:00Z, 50.00 USD) and erp J2 (2026-03-14T10:24:00Z, "
+        "45.00 USD) differ; balances agreed at 0.00 USD before it; final balance shop 100.00 USD, erp 95.00 USD");
+  r.left_entry = r.right_entry = "";  // by amount and time, P1 takes the 50.00 and P2 finds none
+  CHECK(f.run(r)["GC-1"].message ==
+        "ledgers part ways at entry 2: shop P2 (2026-03-14T10:23:00Z, 50.00 USD) has no erp entry; balances agreed at "
+        "50.00 USD before it; final balance shop 100.00 USD, erp 95.00 USD");
+}
