@@ -17,11 +17,21 @@ packages=(
   libcurl4-openssl-dev     # webhook alerts
   chromium                 # the HTML report's end-to-end test renders it headless
   python3                  # the benchmark's generator and scorer (its smoke test runs with the tests)
+  # libFuzzer and the sanitizer runtimes: scripts/fuzz.sh builds the fuzz targets with clang
+  # (gcc has no libFuzzer); scripts/sanitize.sh uses gcc's ASan/UBSan (libasan, libubsan come
+  # with build-essential). scripts/test.sh runs both after the normal suite.
+  clang-14 libclang-rt-14-dev
 )
-# `setup.sh --bench` adds what only the full benchmark's peers need.
-if [ "${1:-}" = "--bench" ]; then
-  packages+=(python3-pandas)  # the pandas peer in bench/peers
-fi
+# `setup.sh --bench` adds what only the full benchmark's peers need; `--no-build` stops
+# after the packages (scripts/fuzz.sh and scripts/sanitize.sh build elsewhere than build/).
+build_too=1
+for arg in "$@"; do
+  case "$arg" in
+    --bench) packages+=(python3-pandas) ;;  # the pandas peer in bench/peers
+    --no-build) build_too=0 ;;
+    *) echo "setup: unknown option $arg (expected --bench or --no-build)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
@@ -35,6 +45,8 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+[ "$build_too" -eq 1 ] || exit 0
 
 # Configure (once) and build.
 root=$(cd "$(dirname "$0")/.." && pwd)
