@@ -50,14 +50,14 @@ seed_inputs() {
 # Largest input each target is given: above its largest seed, small enough to stay fast.
 max_len_default() { case "$1" in sqlite) echo 65536 ;; stack) echo 16384 ;; *) echo 8192 ;; esac; }
 
-failed=()
+failed=() reported=()
 for t in "${targets[@]}"; do
   bin="$build/tests/fuzz/fuzz_$t"
   [ -x "$bin" ] || { echo "fuzz: no target '$t' (have: csv ndjson json sqlite stack)" >&2; exit 2; }
   corpus="$build/corpus/$t" seeds="$build/seeds/$t" artifacts="$build/artifacts/$t"
   mkdir -p "$corpus" "$artifacts"
   rm -rf "$seeds" && mkdir -p "$seeds"
-  while read -r f; do ln -s "$f" "$seeds/$(basename "$(dirname "$(dirname "$f")")")-$(basename "$f")"; done < <(seed_inputs "$t")
+  while read -r f; do rel=${f#"$root"/}; ln -s "$f" "$seeds/${rel//\//-}"; done < <(seed_inputs "$t")
   if [ "$t" = sqlite ]; then
     for sql in "$root"/tests/fuzz/seeds/sqlite/*.sql; do
       sqlite3 "$seeds/$(basename "$sql" .sql).db" <"$sql" || exit 2
@@ -81,13 +81,14 @@ for t in "${targets[@]}"; do
     -artifact_prefix="$artifacts/" -print_final_stats=1 "${dict[@]}" "${mode[@]}" \
     "$corpus" "$seeds" "$root/tests/fuzz/seeds/$t" "$root/tests/fuzz/regressions/$t" >"$log" 2>&1
   status=$?
-  grep -E '^(stat::number_of_executed_units|stat::new_units_added)|^#[0-9]+ *DONE' "$log" | tr '\n' ' ' | sed 's/^/  /'
-  echo
+  # The last status line: inputs run, coverage, corpus size, speed.
+  grep -E '^#[0-9]+' "$log" | tail -1 | sed 's/^/  /'
   reproducers=$(ls "$artifacts"/crash-* "$artifacts"/leak-* "$artifacts"/timeout-* "$artifacts"/oom-* 2>/dev/null)
   if [ -n "$open_findings" ]; then
     for a in $reproducers; do
       echo "fuzz: $t (open findings, not gating): input failing: $a (replay: $bin $a)" >&2
     done
+    [ -n "$reproducers" ] && reported+=("$t")
   elif [ "$status" -ne 0 ] || [ -n "$reproducers" ]; then
     failed+=("$t")
     echo "fuzz: $t FAILED (exit $status); the report:" >&2
@@ -102,4 +103,4 @@ if ((${#failed[@]})); then
   echo "fuzz: FAILED: ${failed[*]} (logs and reproducers in $build/artifacts/<target>/)" >&2
   exit 1
 fi
-echo "fuzz: no crash, leak or timeout in ${targets[*]} (${seconds}s each)"
+echo "fuzz: no new crash, leak or timeout in ${targets[*]} (${seconds}s each)${reported[*]:+; failing inputs reported (open findings) in: ${reported[*]}}"

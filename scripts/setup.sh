@@ -17,9 +17,8 @@ packages=(
   libcurl4-openssl-dev     # webhook alerts
   chromium                 # the HTML report's end-to-end test renders it headless
   python3                  # the benchmark's generator and scorer (its smoke test runs with the tests)
-  # libFuzzer and the sanitizer runtimes: scripts/fuzz.sh builds the fuzz targets with clang
-  # (gcc has no libFuzzer); scripts/sanitize.sh uses gcc's ASan/UBSan (libasan, libubsan come
-  # with build-essential). scripts/test.sh runs both after the normal suite.
+  # clang with libFuzzer and the ASan/UBSan runtimes: scripts/fuzz.sh (gcc has no libFuzzer)
+  # and scripts/sanitize.sh build with them; scripts/test.sh runs both after the normal suite.
   clang-14 libclang-rt-14-dev
 )
 # `setup.sh --bench` adds what only the full benchmark's peers need; `--no-build` stops
