@@ -30,5 +30,8 @@ nice cmake --build "$build" -j "$jobs" || exit 2
 export ASAN_OPTIONS="detect_stack_use_after_return=0:detect_leaks=1:abort_on_error=1:strict_string_checks=1:check_initialization_order=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 export LSAN_OPTIONS="suppressions=$root/tests/fuzz/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+# Nothing is excluded. The HTML report's end-to-end test runs Debian's chromium, which is not
+# instrumented and ignores these variables: it renders the page as in the normal suite. Every
+# Lua error (a longjmp through Debian's C liblua5.4) passes too, use-after-return aside.
 cd "$build" || exit 2
 nice ctest --output-on-failure -j "$jobs" "$@"
