@@ -87,9 +87,12 @@ for t in "${targets[@]}"; do
   grep -E '^#[0-9]+' "$log" | tail -1 | sed 's/^/  /'
   reproducers=$(ls "$artifacts"/crash-* "$artifacts"/leak-* "$artifacts"/timeout-* "$artifacts"/oom-* 2>/dev/null)
   if [ -n "$open_findings" ]; then
+    n=0
     for a in $reproducers; do
-      echo "fuzz: $t (open findings, not gating): input failing: $a (replay: $bin $a)" >&2
+      n=$((n + 1))
+      ((n <= 3)) && echo "fuzz: $t (open findings, not gating): input failing: $a (replay: $bin $a)" >&2
     done
+    ((n > 3)) && echo "fuzz: $t (open findings, not gating): $((n - 3)) more in $artifacts/" >&2
     [ -n "$reproducers" ] && reported+=("$t")
   elif [ "$status" -ne 0 ] || [ -n "$reproducers" ]; then
     failed+=("$t")

@@ -126,9 +126,27 @@ inline void check_accounted(const MappedInput& in) {
     if (in.records.line(r) < 1) broken("record " + std::to_string(r) + " has line 0");
 }
 
+// A row takes at least one byte of input: a connector that yields more rows than the input
+// has bytes (plus one) is reading the same bytes again, and would without end. Read through
+// the connector alone first, so such an input aborts at once with that said, instead of
+// after the rejects it piles up have taken gigabytes (a libFuzzer OOM much later).
+inline void check_rows_bounded(const SystemSpec& sys, size_t input_size) {
+  try {
+    auto c = open_connector(sys.source, sys.name);
+    uint64_t rows = 0;
+    while (c->next())
+      if (++rows > input_size + 1)
+        broken("the " + sys.source.kind + " connector yields more rows than its " + std::to_string(input_size) +
+               "-byte input has bytes (endless loop at line " + std::to_string(c->line()) + ": " + c->malformed() + ")");
+  } catch (const UserError&) {
+  }
+}
+
 // Maps the system's input and checks it; a UserError (the input is not readable as
 // declared) is a fine outcome. Returns the mapped input, or nothing after a UserError.
 inline std::optional<MappedInput> map_checked(const SystemSpec& sys, const MapOptions& options = {}) {
+  std::error_code ec;
+  check_rows_bounded(sys, static_cast<size_t>(std::filesystem::file_size(sys.source.path, ec)));
   try {
     MappedInput in = map_system(sys, nullptr, options);
     check_accounted(in);
