@@ -17,10 +17,21 @@ packages=(
   libcurl4-openssl-dev     # webhook alerts
   chromium                 # the HTML report's end-to-end test renders it headless
   python3                  # the benchmark's generator and scorer (its smoke test runs with the tests)
+  # clang with libFuzzer and the ASan/UBSan runtimes: scripts/fuzz.sh (gcc has no libFuzzer)
+  # and scripts/sanitize.sh build with them; scripts/test.sh runs both after the normal suite.
+  clang-14 libclang-rt-14-dev
 )
-# `setup.sh --bench` adds what only the full benchmark's peers need.
+# `setup.sh --bench` adds what only the full benchmark's peers need; `--no-build` stops
+# after the packages (scripts/fuzz.sh and scripts/sanitize.sh build elsewhere than build/).
 bench=false
-if [ "${1:-}" = "--bench" ]; then bench=true; fi
+build_too=1
+for arg in "$@"; do
+  case "$arg" in
+    --bench) bench=true ;;
+    --no-build) build_too=0 ;;
+    *) echo "setup: unknown option $arg (expected --bench or --no-build)" >&2; exit 2 ;;
+  esac
+done
 if $bench; then
   packages+=(python3-pandas)  # the pandas peer in bench/peers
   # Node.js and npm for the DuckDB and Polars peers, from Debian unless some Node.js is there
@@ -56,6 +67,8 @@ if $bench; then
     echo "$lock_sum" >"$stamp"
   fi
 fi
+
+[ "$build_too" -eq 1 ] || exit 0
 
 # Configure (once) and build.
 build="${SEAM_BUILD_DIR:-$root/build}"

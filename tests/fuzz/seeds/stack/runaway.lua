@@ -1,0 +1,2 @@
+stack "x"
+while true do end

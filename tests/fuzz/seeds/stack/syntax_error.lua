@@ -1,0 +1,3 @@
+stack "x"
+system "a" {
+  source = csv { path = "a.csv" ,
