@@ -42,7 +42,7 @@ import os
 import random
 
 # Bump when the bytes for a given size and seed change, so cached data is regenerated.
-VERSION = 1
+VERSION = 2
 START = dt.date(2026, 1, 1)
 WINDOW = 3        # days: strategies (1) and (2)
 FEE_WINDOW = 2    # days: strategy (3)
@@ -136,7 +136,8 @@ class World:
 
     @staticmethod
     def bucket(cents):
-        return int(math.log(cents) / math.log(1.0 + FEE_PCT / 100.0))
+        # wider than the 3% reach (a ratio up to 1 / 0.97), so a pair is at most one bucket apart
+        return int(math.log(cents) / math.log(1.0 + 1.5 * FEE_PCT / 100.0))
 
     def candidates(self, r):
         """Records on the other side that some strategy could pair with r."""
@@ -322,10 +323,63 @@ def generate(n, seed, out):
                 f.write(f",{r.id},{r.case},\n")
 
 
+def check(out):
+    """Checks the written files against the no-ambiguity condition, from scratch: the same
+    amount by a dictionary, amounts within fees by a sorted list (not the generator's buckets)."""
+    import bisect
+    import csv
+    recs, truth = {}, {}
+    with open(os.path.join(out, "data", "bank_statement.csv")) as f:
+        for row in csv.DictReader(f):
+            day = (dt.datetime.strptime(row["Date"], "%m/%d/%Y").date() - START).days
+            cents = int(row["Amount"].replace(".", ""))
+            recs[row["Bank Ref"]] = Rec("B", day, cents, row["Counterparty"], row["Counterparty"], "")
+    with open(os.path.join(out, "data", "erp_cash_receipts.ndjson")) as f:
+        for line in f:
+            o = json.loads(line)
+            day = (dt.date.fromisoformat(o["deposited"]) - START).days
+            recs[o["receipt"]] = Rec("E", day, int(o["amount"].replace(".", "")), o["customer"], o["customer"], "")
+    for r_id, r in recs.items():
+        r.id = r_id
+    with open(os.path.join(out, "truth.csv")) as f:
+        for row in csv.DictReader(f):
+            if row["bank_id"] and row["erp_id"]:
+                pair(recs[row["bank_id"]], recs[row["erp_id"]])
+                assert str(recs[row["bank_id"]].s) == row["strategy"], row
+    erp_by_amount, left_over = {}, []
+    for r in recs.values():
+        if r.side == "E":
+            erp_by_amount.setdefault(r.cents, []).append(r)
+            if r.s >= 3:
+                left_over.append((r.cents, r.id))
+    left_over.sort()
+    bad = 0
+    for b in recs.values():
+        if b.side != "B":
+            continue
+        others = [e for e in erp_by_amount.get(b.cents, ()) if abs(e.day - b.day) <= WINDOW]
+        if b.s >= 3:
+            lo = bisect.bisect_left(left_over, (b.cents * (100 - FEE_PCT) // 100 - 1, ""))
+            hi = bisect.bisect_right(left_over, (b.cents * 100 // (100 - FEE_PCT) + 1, "~"))
+            others += [recs[i] for _, i in left_over[lo:hi]]
+        for e in set(others):
+            if e is b.partner:
+                continue
+            for s, score in admits(b, e):
+                if s <= min(b.s, e.s) and not ((b.s == s and score > b.score) or (e.s == s and score > e.score)):
+                    bad += 1
+                    print(f"ambiguous: {b.id} {e.id} by strategy {s} {score}; true pairs {b.s} {b.score}, {e.s} {e.score}")
+    print(f"checked {len(recs)} records: {bad} ambiguous pairs")
+    return bad == 0
+
+
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--lines", type=int, required=True, help="bank lines to generate")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--out", required=True, help="folder to write data/ and truth.csv into")
+    p.add_argument("--check", action="store_true", help="then check the files for ambiguity from scratch")
     a = p.parse_args()
     generate(a.lines, a.seed, a.out)
+    if a.check and not check(a.out):
+        raise SystemExit(1)
