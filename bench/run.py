@@ -11,7 +11,16 @@ the truth, and prints the figures.
     bash bench/run.sh --with-10m                # and 10M
     python3 bench/run.py --sizes 100000 --no-peers
     python3 bench/run.py --sizes 100000 --peers duckdb,polars --repeat 5
+    python3 bench/run.py --sizes 100000 --no-peers --keyless   # and the keyless case beside it
     python3 bench/run.py --smoke                # CI: small, seam only, exactness only; exit 1 if not exact
+
+--keyless adds a second scenario at each size: as many bank lines against ~0.99 as many ERP
+cash receipts with no shared key (bench/generate_keyless.py, bench/stack_keyless.lua: three
+strategies, amount and date and payer, amount and date, amount within fees). seam alone runs
+it, in the same rounds as the keyed run of the same size; its pairs (read from the audit
+log's groups) and its one-sided records (the exists_in failures) are scored against the
+truth exactly, and its wall, CPU and peak RSS are printed beside the keyed run's with the
+ratio. --smoke always runs it too, at 2,000 bank lines.
 
 Runs are interleaved: each of --repeat rounds (default 3) runs every tool once, always in
 the order seam, duckdb, polars, pandas, sql, so a change in the machine's load falls on
@@ -26,6 +35,7 @@ available; a peer that fails is reported as failed and the others go on.
 import argparse
 import csv
 import importlib.util
+import json
 import os
 import shutil
 import sqlite3
@@ -35,6 +45,7 @@ import tempfile
 import time
 
 import generate  # bench/generate.py, beside this file: its VERSION names the cache folders
+import generate_keyless  # bench/generate_keyless.py: the same for the keyless data
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -101,6 +112,121 @@ def prepare(size, seed, work):
         os.rename(tmp, d)
     shutil.copy(os.path.join(HERE, "stack.lua"), os.path.join(d, "stack.lua"))
     return d
+
+
+def prepare_keyless(size, seed, work):
+    """Generated keyless data for one size and seed, cached like the keyed data."""
+    d = os.path.join(work, f"k{generate_keyless.VERSION}-n{size}-s{seed}")
+    if not os.path.exists(os.path.join(d, "truth.csv")):
+        tmp = d + ".partial"
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+        subprocess.run([sys.executable, os.path.join(HERE, "generate_keyless.py"), "--lines", str(size), "--seed",
+                        str(seed), "--out", tmp], check=True)
+        shutil.rmtree(d, ignore_errors=True)
+        os.rename(tmp, d)
+    shutil.copy(os.path.join(HERE, "stack_keyless.lua"), os.path.join(d, "stack.lua"))
+    return d
+
+
+KEYLESS_CASES = ["exact", "reference", "fees", "bank_only", "erp_only"]
+KEYLESS_RULES = {"bank_only": "receipt in the ERP", "erp_only": "deposit in the bank"}
+KEYLESS_RULES_PER_GROUP = 3
+
+
+def read_truth_keyless(d):
+    """{"pairs": {(bank, erp): case}, "bank_only": set, "erp_only": set}."""
+    truth = {"pairs": {}, "bank_only": set(), "erp_only": set()}
+    with open(os.path.join(d, "truth.csv")) as f:
+        for row in csv.DictReader(f):
+            if row["case"] == "bank_only":
+                truth["bank_only"].add(row["bank_id"])
+            elif row["case"] == "erp_only":
+                truth["erp_only"].add(row["erp_id"])
+            else:
+                truth["pairs"][(row["bank_id"], row["erp_id"])] = row["case"]
+    return truth
+
+
+def run_seam_keyless(seam, d):
+    """Runs seam on the keyless stack; its figures and what it found, read from the audit log."""
+    for f in ("seam.db", "seam.db-wal", "seam.db-shm"):
+        if os.path.exists(os.path.join(d, f)):
+            os.remove(os.path.join(d, f))
+    m = measure([seam, "run", ".", "--format", "json"], d)
+    if m["exit"] not in (0, 1):
+        sys.exit(f"seam (keyless) failed (exit {m['exit']}):\n{m['stderr']}")
+    db = sqlite3.connect(os.path.join(d, "seam.db"))
+    run_id = db.execute("SELECT max(id) FROM runs").fetchone()[0]
+    names = dict(db.execute("SELECT strategy_no, name FROM run_strategies WHERE run_id = ?", (run_id,)))
+    found = {"pairs": {}, "other_groups": [], "bank_only": set(), "erp_only": set(), "amount_equal": set()}
+    groups = 0
+    for left, right, strategy in db.execute("SELECT left_ids, right_ids, strategy_no FROM groups WHERE run_id = ?",
+                                            (run_id,)):
+        groups += 1
+        left, right = json.loads(left), json.loads(right)
+        if len(left) == 1 and len(right) == 1:
+            found["pairs"][(left[0], right[0])] = names.get(strategy, str(strategy))
+        elif left and right:
+            found["other_groups"].append((left, right))
+    for left, right, rule in db.execute("SELECT left_ids, right_ids, rule FROM failures WHERE run_id = ?", (run_id,)):
+        left, right = json.loads(left), json.loads(right)
+        if rule == KEYLESS_RULES["bank_only"]:
+            found["bank_only"].update(left)
+        elif rule == KEYLESS_RULES["erp_only"]:
+            found["erp_only"].update(right)
+        elif rule == "amount equal" and len(left) == 1 and len(right) == 1:
+            found["amount_equal"].add((left[0], right[0]))
+    db.close()
+    m["db_mb"] = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d) if f.startswith("seam.db")) / 2**20
+    m["verdicts"] = groups * KEYLESS_RULES_PER_GROUP
+    return m, found
+
+
+def score_keyless(found, truth):
+    """Recall per case, precision per strategy and per exists_in rule; exact when all are 100%."""
+    by_case = {c: [0, 0] for c in KEYLESS_CASES}
+    for pair, case in truth["pairs"].items():
+        by_case[case][0] += 1
+        by_case[case][1] += pair in found["pairs"]
+    for case in ("bank_only", "erp_only"):
+        by_case[case] = [len(truth[case]), len(truth[case] & found[case])]
+    by_strategy = {}
+    for pair, strategy in found["pairs"].items():
+        hit = by_strategy.setdefault(strategy, [0, 0])
+        hit[0] += 1
+        hit[1] += pair in truth["pairs"]
+    for case in ("bank_only", "erp_only"):
+        by_strategy[KEYLESS_RULES[case]] = [len(found[case]), len(found[case] & truth[case])]
+    fees = {p for p, c in truth["pairs"].items() if c == "fees"}
+    by_strategy["amount equal"] = [len(found["amount_equal"]), len(found["amount_equal"] & fees)]
+    exact = (set(found["pairs"]) == set(truth["pairs"]) and not found["other_groups"]
+             and found["bank_only"] == truth["bank_only"] and found["erp_only"] == truth["erp_only"]
+             and found["amount_equal"] == fees)
+    wrong = sorted(set(found["pairs"]) - set(truth["pairs"]))
+    missed = sorted(set(truth["pairs"]) - set(found["pairs"]))
+    return by_case, by_strategy, exact, wrong, missed
+
+
+def print_exactness_keyless(size, m, truth):
+    print(f"\nexactness of the keyless case at {size:,} bank lines (seam)")
+    print(f"  {'case':<16} {'true':>8} {'found':>8} {'recall':>8}")
+    for case in KEYLESS_CASES:
+        n, hit = m["by_case"][case]
+        print(f"  {case:<16} {n:>8} {hit:>8} {(100.0 * hit / n if n else 100.0):>7.1f}%")
+    print(f"  {'strategy or rule':<26} {'pairs/fails':>11} {'true':>8} {'precision':>9}")
+    for name, (n, hit) in m["by_strategy"].items():
+        print(f"  {name:<26} {n:>11} {hit:>8} {(100.0 * hit / n if n else 100.0):>8.1f}%")
+    if m["other_groups"]:
+        print(f"  {len(m['other_groups'])} groups with more than one record on a side, e.g. {m['other_groups'][:3]}")
+    partner = {}
+    for b, e in truth["pairs"]:
+        partner[b], partner[e] = e, b
+    for b, e in m["wrong"][:10]:
+        print(f"  wrong pair {b} {e} by {m['found_pairs'][(b, e)]!r}: truth pairs {b} with {partner.get(b, 'nothing')}"
+              f" and {e} with {partner.get(e, 'nothing')}")
+    for b, e in m["missed"][:10]:
+        print(f"  missed pair {b} {e} ({truth['pairs'][(b, e)]})")
 
 
 def read_truth(d):
@@ -204,6 +330,8 @@ def main():
     p.add_argument("--peers", default=",".join(PEERS), help=f"peers to run, comma-separated (of {','.join(PEERS)})")
     p.add_argument("--no-peers", action="store_true", help="run seam alone")
     p.add_argument("--smoke", action="store_true", help="CI: one small size, seam only, exactness only")
+    p.add_argument("--keyless", action="store_true",
+                   help="also run seam on the keyless case (bank lines against ERP receipts) at each size")
     p.add_argument("--seam", default=os.path.join(ROOT, "build", "seam"))
     p.add_argument("--work", default=os.path.join(HERE, "work"), help="where generated data is kept")
     a = p.parse_args()
@@ -223,6 +351,7 @@ def main():
             notes.append(f"{name} skipped: {why}")
             print(f"note: {notes[-1]}", flush=True)
     repeat = 1 if a.smoke else max(1, a.repeat)
+    keyless = a.keyless or a.smoke
 
     results = []  # (size, tool, median run, exact in every run, records, per-round walls)
     absent = []   # (size, tool, "skipped" or "failed"): in the table too, the reason in the notes
@@ -236,6 +365,13 @@ def main():
         records = count_lines(os.path.join(d, "data", "storefront_refunds.csv")) - 1 + \
             count_lines(os.path.join(d, "data", "erp_customer_refunds.ndjson"))
         tools = ["seam"]
+        records_of = {"seam": records}
+        if keyless:
+            kd = prepare_keyless(size, a.seed, a.work)
+            ktruth = read_truth_keyless(kd)
+            records_of["keyless"] = count_lines(os.path.join(kd, "data", "bank_statement.csv")) - 1 + \
+                count_lines(os.path.join(kd, "data", "erp_cash_receipts.ndjson"))
+            tools.append("keyless")
         available = mem_available_mb()
         for name in peers:
             if name in last_rss and available:
@@ -258,6 +394,14 @@ def main():
             line = []
             for t in tools:
                 if t in failed:
+                    continue
+                if t == "keyless":
+                    m, found = run_seam_keyless(a.seam, kd)
+                    by_case, by_strategy, exact, wrong, missed = score_keyless(found, ktruth)
+                    m.update(exact=exact, by_case=by_case, by_strategy=by_strategy, wrong=wrong, missed=missed,
+                             other_groups=found["other_groups"], found_pairs=found["pairs"])
+                    runs[t].append(m)
+                    line.append(f"{t} {m['wall']:.2f}s")
                     continue
                 m, found = run_seam(a.seam, d) if t == "seam" else run_peer(t, d)
                 if found is None:
@@ -285,11 +429,14 @@ def main():
                 continue
             med = sorted(runs[t], key=lambda m: m["wall"])[len(runs[t]) // 2]
             exact = all(m["exact"] for m in runs[t])
-            results.append((size, t, med, exact, records, [m["wall"] for m in runs[t]]))
+            results.append((size, t, med, exact, records_of.get(t, records), [m["wall"] for m in runs[t]]))
             last_rss[t] = (size, max(m["rss_mb"] for m in runs[t]))
             if t == "seam":
                 all_exact &= exact
                 print_exactness(size, med)
+            elif t == "keyless":
+                all_exact &= exact
+                print_exactness_keyless(size, next((m for m in runs[t] if not m["exact"]), med), ktruth)
             elif not exact:
                 bad = next(m for m in runs[t] if not m["exact"])
                 notes.append(f"{t} NOT exact at {size:,}: {bad['false']} false, {bad['missed']} missed")
@@ -306,7 +453,7 @@ def main():
           f"{'verdicts/s':>11} {'DB MB':>7} {'exact':>6} {'x seam':>7}  {'rounds':<11} {'cpu x':>6}")
     seam = {size: (m, walls) for size, t, m, _, _, walls in results if t == "seam"}
     rows = results + [(size, name, None, False, 0, []) for size, name, _ in absent]
-    order = {name: i for i, name in enumerate(["seam"] + PEERS)}
+    order = {name: i for i, name in enumerate(["seam", "keyless"] + PEERS)}
     rows.sort(key=lambda row: (row[0], order[row[1]]))
     for size, name, m, exact, records, walls in rows:
         if m is None:
@@ -325,6 +472,18 @@ def main():
                 spread = f"{min(per_round):.1f}-{max(per_round):.1f}x"
         print(f"{size:>10,} {name:<7} {m['wall']:>7.2f} {m['cpu']:>7.2f} {m['rss_mb']:>7.0f} "
               f"{records / m['wall']:>11,.0f} {verdicts} {db} {'yes' if exact else 'NO':>6} {ratio}  {spread:<11} {cpu_ratio}")
+    keyless_rows = [(size, m, walls) for size, t, m, _, _, walls in results if t == "keyless"]
+    if keyless_rows:
+        print("\nkeyless case (N bank lines against ~0.99 N ERP receipts, no shared key, 3 strategies, 3 rules) "
+              "beside the keyed run (N refunds, 1 key, 6 rules), seam's median runs:")
+        print(f"{'N':>10} {'keyed wall':>10} {'cpu':>6} {'RSS MB':>7} {'keyless wall':>12} {'cpu':>6} {'RSS MB':>7} "
+              f"{'wall x':>7} {'cpu x':>6} {'RSS x':>6}  rounds")
+        for size, m, walls in keyless_rows:
+            k, kwalls = seam[size]
+            per_round = [w / s for w, s in zip(walls, kwalls)]
+            print(f"{size:>10,} {k['wall']:>10.2f} {k['cpu']:>6.2f} {k['rss_mb']:>7.0f} {m['wall']:>12.2f} "
+                  f"{m['cpu']:>6.2f} {m['rss_mb']:>7.0f} {m['wall'] / k['wall']:>6.2f}x {m['cpu'] / k['cpu']:>5.2f}x "
+                  f"{m['rss_mb'] / k['rss_mb']:>5.2f}x  {min(per_round):.2f}-{max(per_round):.2f}x")
     print("\nload average (1, 5, 15 min) before and after each size:")
     for size, before, after in loads:
         print(f"  {size:>10,}: {before}  ->  {after}")
