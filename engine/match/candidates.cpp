@@ -124,10 +124,27 @@ bool time_within(const TimeCriterion& c, int64_t t_left, int64_t t_right) {
 
 bool contains(std::string_view hay, std::string_view needle) { return hay.find(needle) != std::string_view::npos; }
 
+// An admissible pair, before similarity is known: it is computed only for pairs still
+// free when their turn comes (most candidates never get one). Ranks order records by id,
+// then line, so ties break by integers, not by comparing strings.
 struct Scored {
   CandidatePair p;
   int64_t abs_amount, abs_time;
+  uint32_t left_rank, right_rank;
+  uint32_t left_ref, right_ref;  // into the reference lists, for the similarity
 };
+
+// Rank of each record of `rows` in (id, line) order.
+std::vector<uint32_t> ranks_of(const RecordSet& rs, std::span<const uint32_t> rows) {
+  std::vector<uint32_t> order(rows.begin(), rows.end());
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    if (auto c = rs.id(a).compare(rs.id(b)); c != 0) return c < 0;
+    return rs.line(a) < rs.line(b);
+  });
+  std::vector<uint32_t> rank(rs.size(), 0);
+  for (uint32_t i = 0; i < order.size(); ++i) rank[order[i]] = i;
+  return rank;
+}
 
 }  // namespace
 
@@ -200,7 +217,9 @@ int similarity_permille(std::string_view a, std::string_view b, SimilarityMethod
   if (a.empty() || b.empty()) return 0;
   if (method == SimilarityMethod::Levenshtein) {
     // 1 - distance / longer length, in whole permille rounded down.
-    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+    thread_local std::vector<size_t> prev, cur;
+    prev.resize(b.size() + 1);
+    cur.resize(b.size() + 1);
     for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
     for (size_t i = 1; i <= a.size(); ++i) {
       cur[0] = i;
@@ -215,7 +234,10 @@ int similarity_permille(std::string_view a, std::string_view b, SimilarityMethod
   // (matches and transpositions are counts): the same answer on every machine.
   size_t window = std::max(a.size(), b.size()) / 2;
   window = window ? window - 1 : 0;
-  std::vector<char> a_hit(a.size(), 0), b_hit(b.size(), 0);
+  // Reused buffers: similarity runs for many candidate pairs of a large side.
+  thread_local std::vector<char> a_hit, b_hit;
+  a_hit.assign(a.size(), 0);
+  b_hit.assign(b.size(), 0);
   int64_t m = 0;
   for (size_t i = 0; i < a.size(); ++i) {
     size_t lo = i > window ? i - window : 0, hi = std::min(b.size(), i + window + 1);
@@ -284,9 +306,20 @@ CandidateResult pair_candidates(const RecordSet& left, std::span<const uint32_t>
 
   CandidateResult result;
   std::vector<Scored> scored;
+  std::vector<uint32_t> left_rank = ranks_of(left, left_rows), right_rank(right.size(), 0);
+  {
+    std::vector<uint32_t> rows;
+    rows.reserve(index.size());
+    for (const Entry& e : index) rows.push_back(e.rec);
+    right_rank = ranks_of(right, rows);
+  }
+  const bool similar = s.reference && s.reference->mode == ReferenceMode::Similar;
+  std::vector<std::string> left_refs;  // the left references a similarity needs later
   for (uint32_t l : left_rows) {
     Features lf = lread.read(left, l);
     if (!lf.usable) continue;
+    const uint32_t left_ref = static_cast<uint32_t>(left_refs.size());
+    bool kept_ref = false;
     size_t looked = 0;
     bool cut = false;
     auto consider = [&](const Entry& e) {
@@ -309,11 +342,18 @@ CandidateResult pair_candidates(const RecordSet& left, std::span<const uint32_t>
         const std::string &a = lf.reference, &b = refs[e.ref];
         if (rc.mode == ReferenceMode::Equal && a != b) return true;
         if (rc.mode == ReferenceMode::Contains && !contains(a, b) && !contains(b, a)) return true;
-        p.similarity = rc.mode == ReferenceMode::Similar ? similarity_permille(a, b, rc.method) : 1000;
-        if (p.similarity < rc.threshold_permille && rc.mode == ReferenceMode::Similar) return true;
+        p.similarity = 1000;
+        if (rc.mode == ReferenceMode::Similar) {
+          p.similarity = -1;  // computed when the pair's turn comes
+          if (!kept_ref) {
+            left_refs.push_back(a);
+            kept_ref = true;
+          }
+        }
       }
       scored.push_back({p, std::llabs(p.amount_delta == INT64_MIN ? INT64_MAX : p.amount_delta),
-                        std::llabs(p.time_delta == INT64_MIN ? INT64_MAX : p.time_delta)});
+                        std::llabs(p.time_delta == INT64_MIN ? INT64_MAX : p.time_delta), left_rank[l],
+                        right_rank[e.rec], left_ref, e.ref});
       return true;
     };
     if (hashed) {
@@ -351,21 +391,41 @@ CandidateResult pair_candidates(const RecordSet& left, std::span<const uint32_t>
     if (cut) ++result.cut_short;
   }
 
-  // Best pairs first; ids and lines last, so the outcome does not depend on input order.
-  std::sort(scored.begin(), scored.end(), [&](const Scored& x, const Scored& y) {
+  // Best pairs first: closest amount, then closest time, then most similar reference, then
+  // the records' ids and lines, so the outcome does not depend on input order. Sorted by
+  // the integer keys; inside each run of equal amount and time distance, similarity is
+  // computed for the pairs still free, and those below the threshold dropped.
+  std::sort(scored.begin(), scored.end(), [](const Scored& x, const Scored& y) {
     if (x.abs_amount != y.abs_amount) return x.abs_amount < y.abs_amount;
     if (x.abs_time != y.abs_time) return x.abs_time < y.abs_time;
-    if (x.p.similarity != y.p.similarity) return x.p.similarity > y.p.similarity;
-    if (auto c = left.id(x.p.left).compare(left.id(y.p.left)); c != 0) return c < 0;
-    if (auto c = right.id(x.p.right).compare(right.id(y.p.right)); c != 0) return c < 0;
-    if (left.line(x.p.left) != left.line(y.p.left)) return left.line(x.p.left) < left.line(y.p.left);
-    return right.line(x.p.right) < right.line(y.p.right);
+    if (x.left_rank != y.left_rank) return x.left_rank < y.left_rank;
+    return x.right_rank < y.right_rank;
   });
   std::vector<char> left_taken(left.size(), 0), right_taken(right.size(), 0);
-  for (const Scored& c : scored) {
-    if (left_taken[c.p.left] || right_taken[c.p.right]) continue;
-    left_taken[c.p.left] = right_taken[c.p.right] = 1;
-    result.pairs.push_back(c.p);
+  std::vector<Scored> run;
+  for (size_t i = 0; i < scored.size();) {
+    size_t j = i;
+    while (j < scored.size() && scored[j].abs_amount == scored[i].abs_amount && scored[j].abs_time == scored[i].abs_time)
+      ++j;
+    run.clear();
+    for (size_t k = i; k < j; ++k) {
+      Scored c = scored[k];
+      if (left_taken[c.p.left] || right_taken[c.p.right]) continue;
+      if (similar) {
+        c.p.similarity = similarity_permille(left_refs[c.left_ref], refs[c.right_ref], s.reference->method);
+        if (c.p.similarity < s.reference->threshold_permille) continue;
+      }
+      run.push_back(c);
+    }
+    if (similar)
+      std::stable_sort(run.begin(), run.end(),
+                       [](const Scored& x, const Scored& y) { return x.p.similarity > y.p.similarity; });
+    for (const Scored& c : run) {
+      if (left_taken[c.p.left] || right_taken[c.p.right]) continue;
+      left_taken[c.p.left] = right_taken[c.p.right] = 1;
+      result.pairs.push_back(c.p);
+    }
+    i = j;
   }
   std::sort(result.pairs.begin(), result.pairs.end(), [&](const CandidatePair& x, const CandidatePair& y) {
     return left.line(x.left) < left.line(y.left);
