@@ -105,7 +105,7 @@ struct CaptureInfo {
   bool closed = false;
 };
 
-// The bytes a %-class letter stands for (C locale, like Lua's isalpha & co.); any other
+// The bytes a %-class letter stands for (C locale, like Lua's isalpha & co.; %z is NUL); any other
 // character after % stands for itself.
 ByteSet class_bytes(unsigned char letter) {
   int (*test)(int) = nullptr;
@@ -120,6 +120,7 @@ ByteSet class_bytes(unsigned char letter) {
     case 'u': test = isupper; break;
     case 'w': test = isalnum; break;
     case 'x': test = isxdigit; break;
+    case 'z': test = [](int c) { return c == 0 ? 1 : 0; }; break;  // NUL: deprecated, still in 5.4
     default: break;
   }
   ByteSet out;
