@@ -140,6 +140,43 @@ TEST_CASE("sandbox escape: a pattern that backtracks exponentially is stopped wi
         "rule raised an error: DIR/stack.lua:9: rule stopped: string.match: " + stopped);
 }
 
+TEST_CASE("sandbox escape: each pattern function stops at PCRE2's limits, and many cheap calls at the budget") {
+  const std::string limit =
+      "pattern matching exceeded its limit (a pattern with many optional or repeated items backtracks exponentially; "
+      "simplify it or check the text's length first)";
+  auto run = [](const std::string& script) {
+    LuaState lua;
+    open_sandbox(lua);
+    lua.load(script, "bomb.lua");
+    try {
+      lua.pcall(0, 0);
+    } catch (const ScriptError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  // 'cb' at the end: PCRE2 skips a search for a 'b' the text lacks, but not this one.
+  const std::string text = "local s = string.rep('a', 40) .. 'cb'\n";
+  const std::string greedy = "string.rep('a?', 40) .. string.rep('a', 40)";
+  const std::string lazy = "string.rep('a-', 30) .. 'b'";
+  const std::string star = "string.rep('a*', 30) .. 'b'";
+  for (const std::string& bomb : {greedy, lazy, star}) {
+    CAPTURE(bomb);
+    auto started = std::chrono::steady_clock::now();
+    // The script's pcall catches the stop, and the next instruction raises it again.
+    CHECK(run(text + "pcall(string.find, s, " + bomb + ")\nreturn 1") == "bomb.lua:2: rule stopped: string.find: " + limit);
+    CHECK(run(text + "local ok = pcall(string.match, s, " + bomb + ")\nreturn ok") ==
+          "bomb.lua:2: rule stopped: string.match: " + limit);
+    CHECK(run(text + "for m in s:gmatch(" + bomb + ") do end") == "bomb.lua:2: rule stopped: string.gmatch: " + limit);
+    CHECK(run(text + "s:gsub(" + bomb + ", function() end)") == "bomb.lua:2: rule stopped: string.gsub: " + limit);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(20));
+  }
+  // One call is cheap; a loop of them over a long text runs out of instruction budget.
+  CHECK(run("local s = ('x'):rep(1 << 20)\nwhile true do s:find('y+') end") == "bomb.lua:2: " + kBudgetStop);
+  CHECK(run("local s = ('x'):rep(1 << 20)\nwhile true do s:gsub('x', '') end") == "bomb.lua:2: " + kBudgetStop);
+  CHECK(run("while true do ('abc'):match('(%a)(%a)') end") == "bomb.lua:1: " + kBudgetStop);
+}
+
 TEST_CASE("sandbox escape: budgeted patterns match as Lua's own do") {
   // The same script through Lua's string library and through seam's: every result and
   // every error message must be the same.
