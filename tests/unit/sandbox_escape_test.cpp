@@ -341,6 +341,19 @@ TEST_CASE("sandbox escape: budgeted patterns match as Lua's own do") {
         local i1, i2 = string.gmatch("abc", "."), string.gmatch("xyz", ".")
         return i1() .. i2() .. i1() .. i2() .. tostring(i1()) .. tostring(i1()) .. tostring(i1())
       end,
+      function()  -- a replacement function that pushes its own pattern out of the cache
+        return string.gsub("a1b2c3", "(%a)(%d)", function(a, d)
+          for i = 1, 100 do string.find("x", "x" .. i .. "?") end
+          return d .. a
+        end)
+      end,
+      function()  -- an iterator whose pattern left the cache
+        local it, r = string.gmatch("a1b2", "%a%d"), {}
+        r[1] = it()
+        for i = 1, 100 do string.find("x", "y" .. i .. "?") end
+        r[2] = it()
+        return table.concat(r, ","), it()
+      end,
       function()  -- more patterns than the cache holds, then the first again
         local r = 0
         for i = 1, 100 do r = r + (string.find("x" .. i .. "y", "x" .. i .. "y?") or 0) end
