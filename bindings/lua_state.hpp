@@ -17,8 +17,9 @@ namespace seam {
 struct LuaLimits {
   size_t memory_bytes = 256u << 20;          // whole state; a rule past it gets an error verdict
   // ~0.1-0.3 s of Lua: far above any honest rule. Also spent by work done in C for the
-  // script: a step per pattern character scanned (4 per match attempt), per table element
-  // shifted by table.move/insert/remove, per 64 bytes allocated or scanned by plain find.
+  // script: per pattern match a step, one per 8 bytes it examined and one per 50 ns it
+  // took; per table element shifted by table.move/insert/remove; per 64 bytes allocated
+  // or scanned by plain find.
   uint64_t instructions_per_call = 20'000'000;
   // Backstop in wall-clock time, checked by the hook every 1000 instructions: a few
   // instructions can each compare or scan hundreds of MB in C (s == t on two long

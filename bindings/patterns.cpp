@@ -1,343 +1,677 @@
 #include "bindings/patterns.hpp"
 
-// Written for seam from the pattern rules of the Lua 5.4 manual (6.4.1), keeping Lua's
-// error messages so scripts read the same. C-style on purpose: every function here may
-// raise (luaL_error longjmps out of the matcher's recursion), so no object with a
-// destructor may live on any of these frames.
-#include <lua.hpp>
+// Lua patterns run by PCRE2. Each pattern is parsed once into items (single-byte classes
+// with their quantifier, captures, anchors, %b, %f, back-references), the items are
+// written out as a PCRE2 pattern over bytes, and that is compiled (JIT when available)
+// and cached. Matching runs under a match context with match, depth and heap limits; a
+// pattern that trips one stops the call for good.
+//
+// Lua reports a malformed pattern only when the matcher reaches the malformed part
+// (("x"):find("y%") is nil, ("y"):find("y%") an error). The translation keeps that: the
+// malformed part becomes a PCRE2 callout that aborts the match with the error when it is
+// reached, and such patterns are compiled without PCRE2's start-up optimizations, which
+// could otherwise skip a start position Lua tries. Lua's limit of 200 nested matcher
+// calls ("pattern too complex") is checked the same way, by callouts that recount the
+// nesting from the current path; only patterns long enough to reach it get them.
+//
+// The Lua boundary: PCRE2 objects live in the per-state cache (a userdata with __gc) or
+// in userdata of their own; the functions called from Lua keep no C++ object with a
+// destructor on their frames, since luaL_error longjmps. C++ work that may throw
+// (translating, compiling) happens in noexcept functions that report failure as a value.
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
-#include <cctype>
+#include <algorithm>
+#include <bitset>
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <list>
+#include <lua.hpp>
+#include <memory>
+#include <new>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "bindings/lua_state.hpp"
 
 namespace seam {
 namespace {
 
-constexpr int kMaxCaptures = 32;       // Lua's LUA_MAXCAPTURES
-constexpr int kMaxDepth = 200;         // Lua's MAXCCALLS: recursion of one match
-constexpr uint64_t kChargeEvery = 4096;  // steps between charges to the budget
-// A call of match() costs about what four VM instructions do (measured against
-// `while true do end` reaching the same budget); scanning one character costs one.
-constexpr uint64_t kMatchCost = 4;
-constexpr ptrdiff_t kUnfinished = -1;
-constexpr ptrdiff_t kPosition = -2;
-constexpr char kEsc = '%';
+constexpr int kMaxCaptures = 32;    // Lua's limit on captures in one pattern
+constexpr int kMaxNesting = 200;    // Lua's limit on nested matcher calls
+constexpr size_t kCacheSize = 64;   // compiled patterns kept per state
+constexpr uint32_t kMatchLimit = 10'000'000;  // PCRE2's default: backtracking steps per start position
+constexpr uint32_t kDepthLimit = 1'000'000;   // nested backtracking frames (interpreter only)
+constexpr uint32_t kHeapLimitKiB = 64 * 1024; // backtracking memory (interpreter only)
+constexpr size_t kJitStackMax = 8u << 20;     // the JIT's own stack (%b on deeply nested text)
+// Charges to the instruction budget: a step per call, per kBytesPerStep bytes of text the
+// match examined and per kNanosPerStep of time it took (20M steps: one second matching).
+constexpr uint64_t kBytesPerStep = 8;
+constexpr uint64_t kNanosPerStep = 50;
+constexpr size_t kNoMatch = static_cast<size_t>(-1);
+
+const char* const kCacheMeta = "seam.pattern_cache";
+const char* const kPinMeta = "seam.pattern";
+const char* const kGMatchMeta = "seam.gmatch";
+char kCacheKey;  // its address keys the cache in the registry
+
+using ByteSet = std::bitset<256>;
+
+// Callout numbers: a malformed part of the pattern (the error Lua raises on reaching it),
+// or the nesting check.
+enum Callout : uint32_t {
+  kEndsWithEscape = 1,
+  kMissingBracket,
+  kMissingFrontierSet,
+  kMissingBalanceArgs,
+  kInvalidPatternCapture,
+  kTooManyCaptures,
+  kTooComplex,
+  kNestingCheck,
+  kCaptureIndex = 10,  // + the digit: "invalid capture index %N"
+};
+
+void describe_error(uint32_t code, char* buf, size_t n) {
+  switch (code) {
+    case kEndsWithEscape: std::snprintf(buf, n, "malformed pattern (ends with '%%')"); return;
+    case kMissingBracket: std::snprintf(buf, n, "malformed pattern (missing ']')"); return;
+    case kMissingFrontierSet: std::snprintf(buf, n, "missing '[' after '%%f' in pattern"); return;
+    case kMissingBalanceArgs: std::snprintf(buf, n, "malformed pattern (missing arguments to '%%b')"); return;
+    case kInvalidPatternCapture: std::snprintf(buf, n, "invalid pattern capture"); return;
+    case kTooManyCaptures: std::snprintf(buf, n, "too many captures"); return;
+    case kTooComplex: std::snprintf(buf, n, "pattern too complex"); return;
+    default: std::snprintf(buf, n, "invalid capture index %%%u", code - kCaptureIndex); return;
+  }
+}
+
+// ---- parsing a Lua pattern into items -------------------------------------------------
+
+enum class Kind { Single, Open, Position, Close, End, Balance, Frontier, BackRef, Malformed };
+
+struct Item {
+  Kind kind;
+  ByteSet set;        // Single, Frontier
+  char quant = 0;     // Single: 0, '*', '+', '-' or '?'
+  unsigned char open = 0, close = 0;  // Balance
+  int capture = -1;   // Open, Position, Close, BackRef: the capture's index
+  uint32_t error = 0; // Malformed: the callout that raises it
+};
+
+struct CaptureInfo {
+  bool position = false;
+  bool closed = false;
+};
+
+// The bytes a %-class letter stands for (C locale, like Lua's isalpha & co.; %z is NUL); any other
+// character after % stands for itself.
+ByteSet class_bytes(unsigned char letter) {
+  int (*test)(int) = nullptr;
+  switch (letter | 0x20) {
+    case 'a': test = isalpha; break;
+    case 'c': test = iscntrl; break;
+    case 'd': test = isdigit; break;
+    case 'g': test = isgraph; break;
+    case 'l': test = islower; break;
+    case 'p': test = ispunct; break;
+    case 's': test = isspace; break;
+    case 'u': test = isupper; break;
+    case 'w': test = isalnum; break;
+    case 'x': test = isxdigit; break;
+    case 'z': test = [](int c) { return c == 0 ? 1 : 0; }; break;  // NUL: deprecated, still in 5.4
+    default: break;
+  }
+  ByteSet out;
+  bool letter_ok = (letter >= 'a' && letter <= 'z') || (letter >= 'A' && letter <= 'Z');
+  if (test == nullptr || !letter_ok) {
+    out.set(letter);
+    return out;
+  }
+  for (int c = 0; c < 256; ++c)
+    if (test(c)) out.set(static_cast<size_t>(c));
+  if (letter >= 'A' && letter <= 'Z') out.flip();
+  return out;
+}
+
+// A set "[...]" starting at p[at]: its bytes, with `at` moved past the closing bracket.
+// False when the bracket is never closed. The first byte after "[" or "[^" is always a
+// member, so "[]]" and "[^]]" work; "%x" inside stands for its class or byte; "a-z" is a
+// range unless the '-' is last.
+bool parse_set(const char* p, size_t lp, size_t& at, ByteSet& out) {
+  size_t first = at + 1;
+  bool negated = first < lp && p[first] == '^';
+  if (negated) ++first;
+  size_t end = first;  // find the closing bracket, skipping escaped bytes
+  for (;;) {
+    if (end >= lp) return false;
+    end += (p[end] == '%' && end + 1 < lp) ? 2 : 1;
+    if (end < lp && p[end] == ']') break;
+  }
+  out.reset();
+  for (size_t k = first; k < end; ++k) {
+    auto c = static_cast<unsigned char>(p[k]);
+    if (c == '%') {
+      ++k;
+      out |= class_bytes(static_cast<unsigned char>(p[k]));
+    } else if (k + 2 < end && p[k + 1] == '-') {
+      for (unsigned hi = static_cast<unsigned char>(p[k + 2]), b = c; b <= hi; ++b) out.set(b);
+      k += 2;
+    } else {
+      out.set(c);
+    }
+  }
+  if (negated) out.flip();
+  at = end + 1;
+  return true;
+}
+
+// Splits the pattern into items. Parsing stops at the first malformed part: nothing after
+// it can be reached, since Lua raises there.
+void parse_pattern(const char* p, size_t lp, size_t at, std::vector<Item>& items, std::vector<CaptureInfo>& caps) {
+  std::vector<int> open;  // captures opened and not yet closed, innermost last
+  auto malformed = [&](uint32_t code) {
+    Item it{Kind::Malformed, {}};
+    it.error = code;
+    items.push_back(it);
+  };
+  while (at < lp) {
+    auto c = static_cast<unsigned char>(p[at]);
+    unsigned char next = at + 1 < lp ? static_cast<unsigned char>(p[at + 1]) : 0;
+    bool has_next = at + 1 < lp;
+    Item it{Kind::Single, {}};
+    if (c == '(') {
+      if (caps.size() >= kMaxCaptures) return malformed(kTooManyCaptures);
+      bool position = has_next && next == ')';
+      it.kind = position ? Kind::Position : Kind::Open;
+      it.capture = static_cast<int>(caps.size());
+      caps.push_back({position, position});
+      if (!position) open.push_back(it.capture);
+      at += position ? 2 : 1;
+    } else if (c == ')') {
+      if (open.empty()) return malformed(kInvalidPatternCapture);
+      it.kind = Kind::Close;
+      it.capture = open.back();
+      open.pop_back();
+      caps[static_cast<size_t>(it.capture)].closed = true;
+      at += 1;
+    } else if (c == '$' && !has_next) {
+      it.kind = Kind::End;
+      at += 1;
+    } else if (c == '%' && has_next && next == 'b') {
+      if (at + 3 >= lp) return malformed(kMissingBalanceArgs);
+      it.kind = Kind::Balance;
+      it.open = static_cast<unsigned char>(p[at + 2]);
+      it.close = static_cast<unsigned char>(p[at + 3]);
+      at += 4;
+    } else if (c == '%' && has_next && next == 'f') {
+      at += 2;
+      if (at >= lp || p[at] != '[') return malformed(kMissingFrontierSet);
+      if (!parse_set(p, lp, at, it.set)) return malformed(kMissingBracket);
+      it.kind = Kind::Frontier;
+    } else if (c == '%' && has_next && next >= '0' && next <= '9') {
+      int index = next - '1';  // %0 is index -1: always invalid
+      if (index < 0 || index >= static_cast<int>(caps.size()) || !caps[static_cast<size_t>(index)].closed)
+        return malformed(kCaptureIndex + static_cast<uint32_t>(index + 1));
+      it.kind = Kind::BackRef;
+      it.capture = index;
+      at += 2;
+    } else {  // one byte: literal, '.', %class or [set]; then maybe a quantifier
+      if (c == '%') {
+        if (!has_next) return malformed(kEndsWithEscape);
+        it.set = class_bytes(next);
+        at += 2;
+      } else if (c == '[') {
+        if (!parse_set(p, lp, at, it.set)) return malformed(kMissingBracket);
+      } else {
+        if (c == '.') it.set.set();
+        else it.set.set(c);
+        at += 1;
+      }
+      if (at < lp && (p[at] == '*' || p[at] == '+' || p[at] == '-' || p[at] == '?')) it.quant = p[at++];
+    }
+    items.push_back(it);
+  }
+}
+
+// ---- writing the PCRE2 pattern ----------------------------------------------------------
+
+void put_byte(std::string& out, unsigned b) {
+  if ((b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z')) {
+    out += static_cast<char>(b);
+    return;
+  }
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "\\x{%02x}", b);
+  out += buf;
+}
+
+// One byte out of `set`, as a single literal or a character class of ranges.
+void put_set(std::string& out, const ByteSet& set) {
+  size_t count = set.count();
+  if (count == 0) {
+    out += "[^\\x{00}-\\x{ff}]";
+    return;
+  }
+  if (count == 1) {
+    for (unsigned b = 0; b < 256; ++b)
+      if (set.test(b)) put_byte(out, b);
+    return;
+  }
+  out += '[';
+  for (unsigned b = 0; b < 256;) {
+    if (!set.test(b)) {
+      ++b;
+      continue;
+    }
+    unsigned hi = b;
+    while (hi + 1 < 256 && set.test(hi + 1)) ++hi;
+    put_byte(out, b);
+    if (hi > b) {
+      if (hi > b + 1) out += '-';
+      put_byte(out, hi);
+    }
+    b = hi + 1;
+  }
+  out += ']';
+}
+
+// For the nesting check: one matcher call Lua makes on the way, always (captures, '+')
+// or depending on the text (the item's helper group tells).
+struct NestItem {
+  enum { Always, WhenFirstMatches, WhenTaken } when;
+  uint32_t group = 0;
+  ByteSet set;
+};
+
+struct NestCheck {
+  size_t pattern_position;  // just after the callout in the PCRE2 pattern
+  size_t items;             // NestItems that count up to this point
+};
 
 struct Capture {
-  const char* init;
-  ptrdiff_t len;
+  uint32_t group = 0;  // PCRE2 group; 0: never closed in the pattern
+  bool position = false;
 };
 
-struct Matcher {
-  const char* src_init;
-  const char* src_end;
-  const char* p_end;
-  lua_State* L;
-  const char* fname;  // "string.find", ... for the stop message
-  int depth;          // recursion left
-  int level;          // captures opened
-  uint64_t steps;     // not yet charged to the budget
-  Capture capture[kMaxCaptures];
+// A compiled pattern. Owned by the cache through shared_ptr, and by gmatch iterators and
+// gsub calls that run Lua code while they use it (a nested call could evict it).
+struct Compiled {
+  std::string key;
+  pcre2_code* code = nullptr;
+  pcre2_match_data* match = nullptr;
+  bool anchored = false;  // a leading '^' (not for gmatch)
+  std::vector<Capture> captures;
+  std::vector<NestItem> nest_items;
+  std::vector<NestCheck> nest_checks;
+
+  Compiled() = default;
+  Compiled(const Compiled&) = delete;
+  Compiled& operator=(const Compiled&) = delete;
+  ~Compiled() {
+    pcre2_match_data_free(match);
+    pcre2_code_free(code);
+  }
 };
 
-[[noreturn]] void stop_matching(Matcher* m) {
-  char budget[32];
-  std::snprintf(budget, sizeof budget, "%llu",
-                static_cast<unsigned long long>(LuaState::from(m->L)->limits().instructions_per_call));
-  LuaState::push_where(m->L);  // the Lua line that called string.find, ...
-  lua_pushfstring(m->L,
-                  "rule stopped: %s: pattern matching exceeded the instruction budget of %s (a pattern with many "
-                  "optional or repeated items backtracks exponentially; simplify it or check the text's length first)",
-                  m->fname, budget);
-  lua_concat(m->L, 2);
-  LuaState::raise_recorded_stop(m->L);  // and from now on the hook raises at every instruction
-}
-
-void flush_steps(Matcher* m) {
-  uint64_t n = m->steps;
-  m->steps = 0;
-  if (n && LuaState::from(m->L)->charge(n)) stop_matching(m);
-}
-
-inline void step(Matcher* m, uint64_t cost = 1) {
-  m->steps += cost;
-  if (m->steps >= kChargeEvery) flush_steps(m);
-}
-
-void start_state(Matcher* m, lua_State* L, const char* fname, const char* s, size_t ls, const char* p, size_t lp) {
-  m->L = L;
-  m->fname = fname;
-  m->src_init = s;
-  m->src_end = s + ls;
-  m->p_end = p + lp;
-  m->steps = 0;
-}
-
-void restart(Matcher* m) {
-  m->level = 0;
-  m->depth = kMaxDepth;
-}
-
-bool class_matches(int c, int cl) {
-  bool res;
-  switch (std::tolower(cl)) {
-    case 'a': res = std::isalpha(c); break;
-    case 'c': res = std::iscntrl(c); break;
-    case 'd': res = std::isdigit(c); break;
-    case 'g': res = std::isgraph(c); break;
-    case 'l': res = std::islower(c); break;
-    case 'p': res = std::ispunct(c); break;
-    case 's': res = std::isspace(c); break;
-    case 'u': res = std::isupper(c); break;
-    case 'w': res = std::isalnum(c); break;
-    case 'x': res = std::isxdigit(c); break;
-    default: return cl == c;  // %. %% %] ... : the character itself
+// Writes items as a PCRE2 pattern into c; returns the pattern and whether it has callouts.
+std::string write_pattern(const std::vector<Item>& items, const std::vector<CaptureInfo>& caps, Compiled& c,
+                          bool& callouts) {
+  std::string out;
+  uint32_t groups = 0;
+  c.captures.assign(caps.size(), Capture{});
+  // Lua nests a matcher call at each capture boundary and quantified item; only where
+  // that could reach its limit are the checks written.
+  int most = 0;
+  bool nesting = false;
+  for (const Item& it : items) {
+    if (it.kind == Kind::Open || it.kind == Kind::Position || it.kind == Kind::Close ||
+        (it.kind == Kind::Single && it.quant != 0))
+      if (++most >= kMaxNesting) nesting = true;
   }
-  return std::isupper(cl) ? !res : res;
-}
-
-// p at '[', close at its ']'.
-bool set_matches(int c, const char* p, const char* close) {
-  bool want = true;
-  if (p[1] == '^') {
-    want = false;
-    ++p;
-  }
-  while (++p < close) {
-    if (*p == kEsc) {
-      ++p;
-      if (class_matches(c, static_cast<unsigned char>(*p))) return want;
-    } else if (p[1] == '-' && p + 2 < close) {
-      p += 2;
-      if (static_cast<unsigned char>(p[-2]) <= c && c <= static_cast<unsigned char>(*p)) return want;
-    } else if (static_cast<unsigned char>(*p) == c) {
-      return want;
+  callouts = nesting;
+  most = 0;
+  auto nest = [&](NestItem n) {
+    c.nest_items.push_back(n);
+    if (nesting && ++most >= kMaxNesting) {
+      out += "(?C" + std::to_string(kNestingCheck) + ")";
+      c.nest_checks.push_back({out.size(), c.nest_items.size()});
     }
-  }
-  return !want;
-}
-
-// The end of the single-character class starting at p.
-const char* class_end(Matcher* m, const char* p) {
-  char c = *p++;
-  if (c == kEsc) {
-    if (p == m->p_end) luaL_error(m->L, "malformed pattern (ends with '%%')");
-    return p + 1;
-  }
-  if (c == '[') {
-    if (*p == '^') ++p;
-    do {  // the first character may be ']' itself; the pattern string ends in '\0'
-      if (p == m->p_end) luaL_error(m->L, "malformed pattern (missing ']')");
-      if (*(p++) == kEsc && p < m->p_end) ++p;
-    } while (*p != ']');
-    return p + 1;
-  }
-  return p;
-}
-
-bool single_matches(Matcher* m, const char* s, const char* p, const char* ep) {
-  if (s >= m->src_end) return false;
-  int c = static_cast<unsigned char>(*s);
-  switch (*p) {
-    case '.': return true;
-    case kEsc: return class_matches(c, static_cast<unsigned char>(p[1]));
-    case '[': return set_matches(c, p, ep - 1);
-    default: return static_cast<unsigned char>(*p) == c;
-  }
-}
-
-const char* match(Matcher* m, const char* s, const char* p);
-
-const char* match_balance(Matcher* m, const char* s, const char* p) {
-  if (p >= m->p_end - 1) luaL_error(m->L, "malformed pattern (missing arguments to '%%b')");
-  if (s >= m->src_end || *s != *p) return nullptr;
-  char open = p[0], close = p[1];
-  int depth = 1;
-  while (++s < m->src_end) {
-    step(m);
-    if (*s == close) {
-      if (--depth == 0) return s + 1;
-    } else if (*s == open) {
-      ++depth;
-    }
-  }
-  return nullptr;
-}
-
-const char* max_expand(Matcher* m, const char* s, const char* p, const char* ep) {
-  ptrdiff_t i = 0;
-  while (single_matches(m, s + i, p, ep)) {
-    step(m);
-    ++i;
-  }
-  for (; i >= 0; --i) {  // longest first, giving back one character at a time
-    if (const char* res = match(m, s + i, ep + 1)) return res;
-  }
-  return nullptr;
-}
-
-const char* min_expand(Matcher* m, const char* s, const char* p, const char* ep) {
-  for (;;) {
-    if (const char* res = match(m, s, ep + 1)) return res;
-    if (!single_matches(m, s, p, ep)) return nullptr;
-    ++s;
-  }
-}
-
-const char* start_capture(Matcher* m, const char* s, const char* p, ptrdiff_t what) {
-  if (m->level >= kMaxCaptures) luaL_error(m->L, "too many captures");
-  m->capture[m->level].init = s;
-  m->capture[m->level].len = what;
-  m->level++;
-  const char* res = match(m, s, p);
-  if (res == nullptr) m->level--;
-  return res;
-}
-
-const char* end_capture(Matcher* m, const char* s, const char* p) {
-  int l = -1;
-  for (int i = m->level - 1; i >= 0; --i) {
-    if (m->capture[i].len == kUnfinished) {
-      l = i;
-      break;
-    }
-  }
-  if (l < 0) luaL_error(m->L, "invalid pattern capture");
-  m->capture[l].len = s - m->capture[l].init;
-  const char* res = match(m, s, p);
-  if (res == nullptr) m->capture[l].len = kUnfinished;
-  return res;
-}
-
-const char* match_capture(Matcher* m, const char* s, int digit) {
-  int l = digit - '1';
-  if (l < 0 || l >= m->level || m->capture[l].len == kUnfinished)
-    luaL_error(m->L, "invalid capture index %%%d", l + 1);
-  size_t len = static_cast<size_t>(m->capture[l].len);
-  if (static_cast<size_t>(m->src_end - s) >= len && std::memcmp(m->capture[l].init, s, len) == 0) return s + len;
-  return nullptr;
-}
-
-const char* match(Matcher* m, const char* s, const char* p) {
-  if (m->depth-- == 0) luaL_error(m->L, "pattern too complex");
-  step(m, kMatchCost);
-  for (;;) {
-    if (p == m->p_end) break;
-    if (*p == '(') {
-      s = p + 1 < m->p_end && p[1] == ')' ? start_capture(m, s, p + 2, kPosition) : start_capture(m, s, p + 1, kUnfinished);
-      break;
-    }
-    if (*p == ')') {
-      s = end_capture(m, s, p + 1);
-      break;
-    }
-    if (*p == '$' && p + 1 == m->p_end) {
-      s = s == m->src_end ? s : nullptr;
-      break;
-    }
-    if (*p == kEsc && p + 1 < m->p_end && p[1] == 'b') {
-      s = match_balance(m, s, p + 2);
-      if (s == nullptr) break;
-      p += 4;
-      continue;
-    }
-    if (*p == kEsc && p + 1 < m->p_end && p[1] == 'f') {
-      p += 2;
-      if (*p != '[') luaL_error(m->L, "missing '[' after '%%f' in pattern");
-      const char* ep = class_end(m, p);
-      int prev = s == m->src_init ? '\0' : static_cast<unsigned char>(s[-1]);
-      int cur = s < m->src_end ? static_cast<unsigned char>(*s) : '\0';
-      if (!set_matches(prev, p, ep - 1) && set_matches(cur, p, ep - 1)) {
-        p = ep;
-        continue;
-      }
-      s = nullptr;
-      break;
-    }
-    if (*p == kEsc && p + 1 < m->p_end && std::isdigit(static_cast<unsigned char>(p[1]))) {
-      s = match_capture(m, s, static_cast<unsigned char>(p[1]));
-      if (s == nullptr) break;
-      p += 2;
-      continue;
-    }
-    // a single-character class, maybe with a quantifier
-    const char* ep = class_end(m, p);
-    if (!single_matches(m, s, p, ep)) {
-      if (*ep == '*' || *ep == '?' || *ep == '-') {  // may match zero times
-        p = ep + 1;
-        continue;
-      }
-      s = nullptr;
-      break;
-    }
-    if (*ep == '?') {
-      if (const char* res = match(m, s + 1, ep + 1)) {
-        s = res;
+  };
+  for (const Item& it : items) {
+    switch (it.kind) {
+      case Kind::Single: {
+        bool helper = nesting && (it.quant == '*' || it.quant == '-' || it.quant == '?');
+        if (helper) out += '(', ++groups;
+        put_set(out, it.set);
+        if (it.quant == '-') out += "*?";
+        else if (it.quant != 0) out += it.quant;
+        if (helper) out += ')';
+        if (it.quant == '+') nest({NestItem::Always, 0, {}});
+        else if (it.quant == '?') nest({NestItem::WhenTaken, groups, {}});
+        else if (it.quant != 0) nest({NestItem::WhenFirstMatches, groups, it.set});
         break;
       }
-      p = ep + 1;
+      case Kind::Open:
+        if (caps[static_cast<size_t>(it.capture)].closed) {
+          out += '(';
+          c.captures[static_cast<size_t>(it.capture)].group = ++groups;
+        }  // else Lua fails the match with "unfinished capture" when it reads it
+        nest({NestItem::Always, 0, {}});
+        break;
+      case Kind::Position:
+        out += "()";
+        c.captures[static_cast<size_t>(it.capture)] = {++groups, true};
+        nest({NestItem::Always, 0, {}});
+        break;
+      case Kind::Close:
+        out += ')';
+        nest({NestItem::Always, 0, {}});
+        break;
+      case Kind::End: out += "\\z"; break;
+      case Kind::Balance:
+        // Lua counts: the first `close` that brings the count back to zero ends it, so
+        // when both are the same byte the next one does. Nothing inside backtracks.
+        if (it.open == it.close) {
+          out += "(?>";
+          put_byte(out, it.open);
+          put_set(out, ~ByteSet().set(it.open));
+          out += "*+";
+          put_byte(out, it.open);
+          out += ')';
+        } else {
+          uint32_t g = ++groups;
+          out += "(?>(";
+          put_byte(out, it.open);
+          out += "(?:";
+          put_set(out, ~ByteSet().set(it.open).set(it.close));
+          out += "++|(?" + std::to_string(g) + "))*+";
+          put_byte(out, it.close);
+          out += "))";
+        }
+        break;
+      case Kind::Frontier:
+        // The byte before (NUL at the start) is outside the set, the one here (NUL at the
+        // end) inside it.
+        if (it.set.test(0)) {
+          out += "(?<=";
+          put_set(out, ~it.set);
+          out += ")(?=";
+          put_set(out, it.set);
+          out += "|\\z)";
+        } else {
+          out += "(?<!";
+          put_set(out, it.set);
+          out += ")(?=";
+          put_set(out, it.set);
+          out += ')';
+        }
+        break;
+      case Kind::BackRef: {
+        const Capture& ref = c.captures[static_cast<size_t>(it.capture)];
+        // Lua compares a position capture's "length" as a huge size: it never matches.
+        if (ref.position) out += "(?!)";
+        else out += "\\g{" + std::to_string(ref.group) + "}";
+        break;
+      }
+      case Kind::Malformed:
+        out += "(?C" + std::to_string(it.error) + ")";
+        callouts = true;
+        break;
+    }
+  }
+  return out;
+}
+
+// Returns null with a message in err on failure (never throws).
+Compiled* translate(const char* p, size_t lp, bool for_gmatch, std::shared_ptr<Compiled>& slot, char* err,
+                    size_t errlen) noexcept {
+  try {
+    auto c = std::make_shared<Compiled>();
+    size_t at = 0;
+    c->anchored = !for_gmatch && lp > 0 && p[0] == '^';
+    if (c->anchored) at = 1;
+    std::vector<Item> items;
+    std::vector<CaptureInfo> caps;
+    parse_pattern(p, lp, at, items, caps);
+    bool callouts = false;
+    std::string pattern = write_pattern(items, caps, *c, callouts);
+    uint32_t options = PCRE2_DOTALL | PCRE2_NEVER_UTF | PCRE2_NEVER_UCP | PCRE2_NEVER_BACKSLASH_C;
+    // With callouts every start position and every path must be tried as Lua tries them.
+    if (callouts) options |= PCRE2_NO_START_OPTIMIZE | PCRE2_NO_AUTO_POSSESS | PCRE2_NO_DOTSTAR_ANCHOR;
+    int code = 0;
+    PCRE2_SIZE offset = 0;
+    c->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), options, &code, &offset,
+                            nullptr);
+    if (c->code == nullptr) {
+      PCRE2_UCHAR buf[160];
+      pcre2_get_error_message(code, buf, sizeof buf);
+      std::snprintf(err, errlen, "pattern too complex (PCRE2: %s)", reinterpret_cast<const char*>(buf));
+      return nullptr;
+    }
+    pcre2_jit_compile(c->code, PCRE2_JIT_COMPLETE);  // the interpreter runs it when JIT is unavailable
+    c->match = pcre2_match_data_create_from_pattern(c->code, nullptr);
+    if (c->match == nullptr) throw std::bad_alloc();
+    slot = std::move(c);
+    return slot.get();
+  } catch (const std::exception& e) {
+    std::snprintf(err, errlen, "cannot compile pattern: %s", e.what());
+    return nullptr;
+  }
+}
+
+// ---- the per-state cache ---------------------------------------------------------------
+
+struct MatchRun {  // what the callout needs about the running match
+  const Compiled* compiled = nullptr;
+  uint32_t error = 0;
+};
+
+int on_callout(pcre2_callout_block* b, void* data) {
+  auto* run = static_cast<MatchRun*>(data);
+  if (b->callout_number != kNestingCheck) {
+    run->error = b->callout_number;
+    return PCRE2_ERROR_CALLOUT;
+  }
+  const Compiled* c = run->compiled;
+  auto check = std::lower_bound(c->nest_checks.begin(), c->nest_checks.end(), b->pattern_position,
+                                [](const NestCheck& k, size_t pos) { return k.pattern_position < pos; });
+  if (check == c->nest_checks.end() || check->pattern_position != b->pattern_position) return 0;
+  int depth = 0;
+  for (size_t i = 0; i < check->items; ++i) {
+    const NestItem& n = c->nest_items[i];
+    if (n.when == NestItem::Always) {
+      ++depth;
       continue;
     }
-    if (*ep == '+') {
-      s = max_expand(m, s + 1, p, ep);
-      break;
-    }
-    if (*ep == '*') {
-      s = max_expand(m, s, p, ep);
-      break;
-    }
-    if (*ep == '-') {
-      s = min_expand(m, s, p, ep);
-      break;
-    }
-    ++s;
-    p = ep;
+    if (n.group >= b->capture_top) continue;
+    PCRE2_SIZE from = b->offset_vector[2 * n.group], to = b->offset_vector[2 * n.group + 1];
+    if (from == PCRE2_UNSET) continue;
+    if (n.when == NestItem::WhenTaken) depth += to - from == 1;
+    else depth += from < b->subject_length && n.set.test(b->subject[from]);
   }
-  m->depth++;
-  return s;
+  if (depth < kMaxNesting) return 0;
+  run->error = kTooComplex;
+  return PCRE2_ERROR_CALLOUT;
 }
 
-// Capture i (the whole match when there are none and i is 0): its text, or kPosition
-// after pushing the position.
-ptrdiff_t get_capture(Matcher* m, int i, const char* s, const char* e, const char** cap) {
-  if (i >= m->level) {
-    if (i != 0) luaL_error(m->L, "invalid capture index %%%d", i + 1);
-    *cap = s;
-    return e - s;
+struct Cache {
+  pcre2_match_context* context = nullptr;
+  pcre2_jit_stack* jit_stack = nullptr;
+  MatchRun run;
+  std::list<std::shared_ptr<Compiled>> lru;  // most recently used first
+  std::unordered_map<std::string, std::list<std::shared_ptr<Compiled>>::iterator> index;
+
+  Cache() {
+    context = pcre2_match_context_create(nullptr);
+    if (context == nullptr) return;
+    pcre2_set_match_limit(context, kMatchLimit);
+    pcre2_set_depth_limit(context, kDepthLimit);
+    pcre2_set_heap_limit(context, kHeapLimitKiB);
+    pcre2_set_callout(context, on_callout, &run);
+    jit_stack = pcre2_jit_stack_create(64 * 1024, kJitStackMax, nullptr);
+    if (jit_stack) pcre2_jit_stack_assign(context, nullptr, jit_stack);
   }
-  ptrdiff_t len = m->capture[i].len;
-  *cap = m->capture[i].init;
-  if (len == kUnfinished) luaL_error(m->L, "unfinished capture");
-  if (len == kPosition) lua_pushinteger(m->L, (m->capture[i].init - m->src_init) + 1);
-  return len;
+  ~Cache() {
+    pcre2_jit_stack_free(jit_stack);
+    pcre2_match_context_free(context);
+  }
+  Cache(const Cache&) = delete;
+  Cache& operator=(const Cache&) = delete;
+
+  // The compiled pattern, from the cache or translated now (then *compiled_now is set).
+  // Valid until the next lookup unless pinned. Null with err filled on failure.
+  const std::shared_ptr<Compiled>* lookup(const char* p, size_t lp, bool for_gmatch, bool* compiled_now, char* err,
+                                          size_t errlen) noexcept {
+    try {
+      std::string key(1, for_gmatch ? 'g' : 'f');
+      key.append(p, lp);
+      *compiled_now = false;
+      if (auto hit = index.find(key); hit != index.end()) {
+        lru.splice(lru.begin(), lru, hit->second);
+        return &lru.front();
+      }
+      std::shared_ptr<Compiled> fresh;
+      if (!translate(p, lp, for_gmatch, fresh, err, errlen)) return nullptr;
+      *compiled_now = true;
+      fresh->key = key;
+      lru.push_front(std::move(fresh));
+      index[key] = lru.begin();
+      while (lru.size() > kCacheSize) {
+        index.erase(lru.back()->key);
+        lru.pop_back();
+      }
+      return &lru.front();
+    } catch (const std::exception& e) {
+      std::snprintf(err, errlen, "cannot compile pattern: %s", e.what());
+      return nullptr;
+    }
+  }
+};
+
+template <typename T>
+int destroy_userdata(lua_State* L) {
+  static_cast<T*>(lua_touserdata(L, 1))->~T();
+  return 0;
 }
 
-void push_capture(Matcher* m, int i, const char* s, const char* e) {
-  const char* cap;
-  ptrdiff_t len = get_capture(m, i, s, e, &cap);
-  if (len != kPosition) lua_pushlstring(m->L, cap, static_cast<size_t>(len));
+Cache* get_cache(lua_State* L) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &kCacheKey);
+  auto* cache = static_cast<Cache*>(lua_touserdata(L, -1));
+  lua_pop(L, 1);
+  if (cache == nullptr || cache->context == nullptr) luaL_error(L, "pattern matching is not available");
+  return cache;
 }
 
-int push_captures(Matcher* m, const char* s, const char* e) {
-  int n = m->level == 0 && s ? 1 : m->level;
-  luaL_checkstack(m->L, n, "too many captures");
-  for (int i = 0; i < n; ++i) push_capture(m, i, s, e);
+const std::shared_ptr<Compiled>* compiled_or_raise(lua_State* L, Cache* cache, const char* p, size_t lp,
+                                                   bool for_gmatch) {
+  char err[256];
+  bool compiled_now = false;
+  const std::shared_ptr<Compiled>* slot = cache->lookup(p, lp, for_gmatch, &compiled_now, err, sizeof err);
+  if (slot == nullptr) luaL_error(L, "%s", err);
+  if (compiled_now && LuaState::from(L)->charge(1 + lp)) LuaState::raise_stop(L);
+  return slot;
+}
+
+// Pushes a userdata that keeps the compiled pattern alive while Lua code runs.
+void push_pin(lua_State* L, const std::shared_ptr<Compiled>& c) {
+  luaL_getmetatable(L, kPinMeta);
+  void* ud = lua_newuserdatauv(L, sizeof(std::shared_ptr<Compiled>), 0);
+  new (ud) std::shared_ptr<Compiled>(c);  // nothrow: copying a shared_ptr
+  lua_insert(L, -2);
+  lua_setmetatable(L, -2);
+}
+
+// ---- matching ---------------------------------------------------------------------------
+
+[[noreturn]] void stop_at_limit(lua_State* L, const char* fname) {
+  LuaState* state = LuaState::from(L);
+  state->charge(state->limits().instructions_per_call + 1);  // the call is stopped for good
+  LuaState::push_where(L);  // the Lua line that called string.find, ...
+  lua_pushfstring(L,
+                  "rule stopped: %s: pattern matching exceeded its limit (a pattern with many optional or repeated "
+                  "items backtracks exponentially; simplify it or check the text's length first)",
+                  fname);
+  lua_concat(L, 2);
+  LuaState::raise_recorded_stop(L);
+}
+
+// One pcre2_match from `offset`; true when it matched (the ovector of c->match has it).
+// Raises the pattern's error when a malformed part was reached, and the stop when a limit
+// or the budget ran out.
+bool match_at(lua_State* L, Cache* cache, const Compiled* c, const char* s, size_t ls, size_t offset, bool anchored,
+              const char* fname) {
+  cache->run.compiled = c;
+  cache->run.error = 0;
+  auto started = std::chrono::steady_clock::now();
+  int rc = pcre2_match(c->code, reinterpret_cast<PCRE2_SPTR>(s), ls, offset, anchored ? PCRE2_ANCHORED : 0, c->match,
+                       cache->context);
+  auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count();
+  if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
+      rc == PCRE2_ERROR_JIT_STACKLIMIT)
+    stop_at_limit(L, fname);
+  size_t scanned = (rc >= 0 ? pcre2_get_ovector_pointer(c->match)[1] : ls) - offset;
+  uint64_t steps = 1 + scanned / kBytesPerStep + static_cast<uint64_t>(nanos > 0 ? nanos : 0) / kNanosPerStep;
+  if (LuaState::from(L)->charge(steps)) LuaState::raise_stop(L);
+  if (rc == PCRE2_ERROR_CALLOUT) {
+    char msg[64];
+    describe_error(cache->run.error, msg, sizeof msg);
+    luaL_error(L, "%s", msg);
+  }
+  if (rc == PCRE2_ERROR_NOMATCH) return false;
+  if (rc < 0) {
+    PCRE2_UCHAR buf[160];
+    pcre2_get_error_message(rc, buf, sizeof buf);
+    luaL_error(L, "%s: pattern matching failed (PCRE2: %s)", fname, reinterpret_cast<const char*>(buf));
+  }
+  return true;
+}
+
+// Capture i of the last match (the whole match when the pattern has none and i is 0), as
+// Lua reads it: false with *from/*len set for text, true for a position (pushed).
+bool read_capture(lua_State* L, const Compiled* c, int i, size_t* from, size_t* len) {
+  const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(c->match);
+  if (i >= static_cast<int>(c->captures.size())) {
+    if (i != 0) luaL_error(L, "invalid capture index %%%d", i + 1);
+    *from = ov[0];
+    *len = ov[1] - ov[0];
+    return false;
+  }
+  const Capture& cap = c->captures[static_cast<size_t>(i)];
+  if (cap.group == 0) luaL_error(L, "unfinished capture");
+  *from = ov[2 * cap.group];
+  if (cap.position) {
+    lua_pushinteger(L, static_cast<lua_Integer>(*from) + 1);
+    return true;
+  }
+  *len = ov[2 * cap.group + 1] - *from;
+  return false;
+}
+
+void push_capture(lua_State* L, const Compiled* c, const char* s, int i) {
+  size_t from = 0, len = 0;
+  if (!read_capture(L, c, i, &from, &len)) lua_pushlstring(L, s + from, len);
+}
+
+// Pushes every capture, or the whole match when there are none and `whole` is set.
+int push_captures(lua_State* L, const Compiled* c, const char* s, bool whole) {
+  int n = c->captures.empty() ? (whole ? 1 : 0) : static_cast<int>(c->captures.size());
+  luaL_checkstack(L, n, "too many captures");
+  for (int i = 0; i < n; ++i) push_capture(L, c, s, i);
   return n;
 }
 
-// Lua's string index rules for an initial position.
+// Lua's rule for a start position: negative counts from the end, 0 and too negative are 1.
 size_t start_index(lua_Integer pos, size_t len) {
   if (pos > 0) return static_cast<size_t>(pos);
-  if (pos == 0) return 1;
-  if (pos < -static_cast<lua_Integer>(len)) return 1;
-  return len + static_cast<size_t>(pos) + 1;
+  if (pos == 0 || pos < -static_cast<lua_Integer>(len)) return 1;
+  return len - static_cast<size_t>(-pos) + 1;
 }
 
 bool has_specials(const char* p, size_t lp) {
   for (size_t i = 0; i < lp; ++i)
-    if (std::strchr("^$*+?.([%-", p[i]) != nullptr && p[i] != '\0') return true;
+    if (p[i] != '\0' && std::strchr("^$*+?.([%-", p[i]) != nullptr) return true;
   return false;
 }
 
@@ -364,162 +698,161 @@ int find_or_match(lua_State* L, bool find) {
     luaL_pushfail(L);
     return 1;
   }
-  Matcher m;
-  bool anchor = *p == '^';
-  if (anchor) {
-    ++p;
-    --lp;
+  Cache* cache = get_cache(L);
+  // Used before any Lua code can run, so it needs no pin.
+  const Compiled* c = compiled_or_raise(L, cache, p, lp, false)->get();
+  if (!match_at(L, cache, c, s, ls, init, c->anchored, find ? "string.find" : "string.match")) {
+    luaL_pushfail(L);
+    return 1;
   }
-  start_state(&m, L, find ? "string.find" : "string.match", s, ls, p, lp);
-  const char* s1 = s + init;
-  do {
-    restart(&m);
-    if (const char* e = match(&m, s1, p)) {
-      flush_steps(&m);
-      if (find) {
-        lua_pushinteger(L, (s1 - s) + 1);
-        lua_pushinteger(L, e - s);
-        return push_captures(&m, nullptr, nullptr) + 2;
-      }
-      return push_captures(&m, s1, e);
-    }
-  } while (s1++ < m.src_end && !anchor);
-  flush_steps(&m);
-  luaL_pushfail(L);
-  return 1;
+  if (!find) return push_captures(L, c, s, true);
+  const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(c->match);
+  lua_pushinteger(L, static_cast<lua_Integer>(ov[0]) + 1);
+  lua_pushinteger(L, static_cast<lua_Integer>(ov[1]));
+  return 2 + push_captures(L, c, s, false);
 }
 
 int str_find(lua_State* L) { return find_or_match(L, true); }
 int str_match(lua_State* L) { return find_or_match(L, false); }
 
 struct GMatch {
-  const char* src;
-  const char* p;
-  const char* last;
-  Matcher m;
+  std::shared_ptr<Compiled> compiled;
+  size_t next = 0;           // where the next search starts
+  size_t last_end = kNoMatch;  // where the previous match ended
 };
 
 int gmatch_next(lua_State* L) {
-  auto* g = static_cast<GMatch*>(lua_touserdata(L, lua_upvalueindex(3)));
-  g->m.L = L;
-  for (const char* src = g->src; src <= g->m.src_end; ++src) {
-    restart(&g->m);
-    const char* e = match(&g->m, src, g->p);
-    if (e != nullptr && e != g->last) {
-      flush_steps(&g->m);
-      g->src = g->last = e;
-      return push_captures(&g->m, src, e);
+  size_t ls;
+  const char* s = lua_tolstring(L, lua_upvalueindex(1), &ls);
+  auto* g = static_cast<GMatch*>(lua_touserdata(L, lua_upvalueindex(2)));
+  const Compiled* c = g->compiled.get();
+  Cache* cache = get_cache(L);
+  while (g->next <= ls) {
+    if (!match_at(L, cache, c, s, ls, g->next, false, "string.gmatch")) break;
+    const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(c->match);
+    if (ov[1] == g->last_end) {  // empty, right where the last one ended: try one byte on
+      g->next = ov[0] + 1;
+      continue;
     }
+    g->next = g->last_end = ov[1];
+    return push_captures(L, c, s, true);
   }
-  flush_steps(&g->m);
+  g->next = ls + 1;
   return 0;
 }
 
 int str_gmatch(lua_State* L) {
   size_t ls, lp;
-  const char* s = luaL_checklstring(L, 1, &ls);
+  luaL_checklstring(L, 1, &ls);
   const char* p = luaL_checklstring(L, 2, &lp);
   size_t init = start_index(luaL_optinteger(L, 3, 1), ls) - 1;
-  lua_settop(L, 2);  // the closure keeps both strings alive
-  auto* g = static_cast<GMatch*>(lua_newuserdatauv(L, sizeof(GMatch), 0));
-  if (init > ls) init = ls + 1;
-  start_state(&g->m, L, "string.gmatch", s, ls, p, lp);
-  g->src = s + init;
-  g->p = p;
-  g->last = nullptr;
-  lua_pushcclosure(L, gmatch_next, 3);
+  lua_settop(L, 2);
+  Cache* cache = get_cache(L);
+  const std::shared_ptr<Compiled>* slot = compiled_or_raise(L, cache, p, lp, true);
+  luaL_getmetatable(L, kGMatchMeta);
+  void* ud = lua_newuserdatauv(L, sizeof(GMatch), 0);
+  auto* g = new (ud) GMatch();  // nothrow: a null shared_ptr and two sizes
+  g->compiled = *slot;
+  g->next = init > ls ? ls + 1 : init;
+  lua_pushvalue(L, -2);
+  lua_setmetatable(L, -2);
+  // The iterator keeps the subject (upvalue 1) and its state (upvalue 2).
+  lua_remove(L, -2);
+  lua_remove(L, 2);
+  lua_pushcclosure(L, gmatch_next, 2);
   return 1;
 }
 
-void add_replacement_string(Matcher* m, luaL_Buffer* b, const char* s, const char* e) {
-  lua_State* L = m->L;
-  size_t l;
-  const char* news = lua_tolstring(L, 3, &l);
-  const char* p;
-  while ((p = static_cast<const char*>(std::memchr(news, kEsc, l))) != nullptr) {
-    luaL_addlstring(b, news, static_cast<size_t>(p - news));
-    ++p;
-    if (*p == kEsc) {
-      luaL_addchar(b, *p);
-    } else if (*p == '0') {
-      luaL_addlstring(b, s, static_cast<size_t>(e - s));
-    } else if (std::isdigit(static_cast<unsigned char>(*p))) {
-      const char* cap;
-      ptrdiff_t len = get_capture(m, *p - '1', s, e, &cap);
-      if (len == kPosition) luaL_addvalue(b);
-      else luaL_addlstring(b, cap, static_cast<size_t>(len));
-    } else {
-      luaL_error(L, "invalid use of '%c' in replacement string", kEsc);
+// gsub's replacement string: %0 the match, %1-%9 captures, %% a percent sign.
+void add_replacement_text(lua_State* L, luaL_Buffer* b, const Compiled* c, const char* s) {
+  size_t rl;
+  const char* r = lua_tolstring(L, 3, &rl);
+  const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(c->match);
+  size_t k = 0;
+  while (k < rl) {
+    const void* esc = std::memchr(r + k, '%', rl - k);
+    if (esc == nullptr) {
+      luaL_addlstring(b, r + k, rl - k);
+      return;
     }
-    l -= static_cast<size_t>(p + 1 - news);
-    news = p + 1;
+    size_t at = static_cast<size_t>(static_cast<const char*>(esc) - r);
+    luaL_addlstring(b, r + k, at - k);
+    char what = at + 1 < rl ? r[at + 1] : '\0';
+    if (what == '%') {
+      luaL_addchar(b, '%');
+    } else if (what == '0') {
+      luaL_addlstring(b, s + ov[0], ov[1] - ov[0]);
+    } else if (what >= '1' && what <= '9') {
+      size_t from = 0, len = 0;
+      if (read_capture(L, c, what - '1', &from, &len)) luaL_addvalue(b);
+      else luaL_addlstring(b, s + from, len);
+    } else {
+      luaL_error(L, "invalid use of '%c' in replacement string", '%');
+    }
+    k = at + 2;
   }
-  luaL_addlstring(b, news, l);
 }
 
-// Returns true when the text changed (Lua returns the original string when it did not).
-bool add_replacement(Matcher* m, luaL_Buffer* b, const char* s, const char* e, int type) {
-  lua_State* L = m->L;
+// Adds the replacement for the match [from, to); false when the match was kept as it was.
+bool add_replacement(lua_State* L, luaL_Buffer* b, const Compiled* c, const char* s, size_t from, size_t to, int type) {
   if (type == LUA_TFUNCTION) {
     lua_pushvalue(L, 3);
-    int n = push_captures(m, s, e);
-    lua_call(L, n, 1);
+    int n = push_captures(L, c, s, true);
+    lua_call(L, n, 1);  // may run a nested match on this pattern: c's ovector is stale after
   } else if (type == LUA_TTABLE) {
-    push_capture(m, 0, s, e);
+    push_capture(L, c, s, 0);
     lua_gettable(L, 3);
   } else {
-    add_replacement_string(m, b, s, e);
+    add_replacement_text(L, b, c, s);
     return true;
   }
-  if (!lua_toboolean(L, -1)) {  // nil or false: keep the matched text
+  if (!lua_toboolean(L, -1)) {  // nil or false: keep the match
     lua_pop(L, 1);
-    luaL_addlstring(b, s, static_cast<size_t>(e - s));
+    luaL_addlstring(b, s + from, to - from);
     return false;
   }
-  if (!lua_isstring(L, -1)) return luaL_error(L, "invalid replacement value (a %s)", luaL_typename(L, -1));
+  if (!lua_isstring(L, -1)) luaL_error(L, "invalid replacement value (a %s)", luaL_typename(L, -1));
   luaL_addvalue(b);
   return true;
 }
 
 int str_gsub(lua_State* L) {
-  size_t srcl, lp;
-  const char* src = luaL_checklstring(L, 1, &srcl);
+  size_t ls, lp;
+  const char* s = luaL_checklstring(L, 1, &ls);
   const char* p = luaL_checklstring(L, 2, &lp);
-  const char* last = nullptr;
   int type = lua_type(L, 3);
-  lua_Integer max_n = luaL_optinteger(L, 4, static_cast<lua_Integer>(srcl) + 1);
-  bool anchor = *p == '^';
-  lua_Integer n = 0;
-  bool changed = false;
+  lua_Integer max_n = luaL_optinteger(L, 4, static_cast<lua_Integer>(ls) + 1);
   luaL_argexpected(L, type == LUA_TNUMBER || type == LUA_TSTRING || type == LUA_TFUNCTION || type == LUA_TTABLE, 3,
                    "string/function/table");
+  Cache* cache = get_cache(L);
+  const std::shared_ptr<Compiled>* slot = compiled_or_raise(L, cache, p, lp, false);
+  const Compiled* c = slot->get();
+  if (type == LUA_TFUNCTION || type == LUA_TTABLE) push_pin(L, *slot);  // Lua code runs between matches
   luaL_Buffer b;
   luaL_buffinit(L, &b);
-  if (anchor) {
-    ++p;
-    --lp;
-  }
-  Matcher m;
-  start_state(&m, L, "string.gsub", src, srcl, p, lp);
+  size_t pos = 0, last_end = kNoMatch;
+  lua_Integer n = 0;
+  bool changed = false;
   while (n < max_n) {
-    restart(&m);
-    const char* e = match(&m, src, p);
-    if (e != nullptr && e != last) {
-      ++n;
-      changed = add_replacement(&m, &b, src, e, type) || changed;
-      src = last = e;
-    } else if (src < m.src_end) {
-      luaL_addchar(&b, *src++);
+    if (!match_at(L, cache, c, s, ls, pos, c->anchored, "string.gsub")) break;
+    const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(c->match);
+    size_t from = ov[0], to = ov[1];
+    if (to == last_end) {  // empty, right where the last one ended: keep one byte, go on
+      if (from >= ls) break;
+      luaL_addlstring(&b, s + pos, from + 1 - pos);
+      pos = from + 1;
     } else {
-      break;
+      luaL_addlstring(&b, s + pos, from - pos);
+      ++n;
+      changed = add_replacement(L, &b, c, s, from, to, type) || changed;
+      pos = last_end = to;
     }
-    if (anchor) break;
+    if (c->anchored) break;
   }
-  flush_steps(&m);
   if (!changed) {
     lua_pushvalue(L, 1);
   } else {
-    luaL_addlstring(&b, src, static_cast<size_t>(m.src_end - src));
+    luaL_addlstring(&b, s + pos, ls - pos);
     luaL_pushresult(&b);
   }
   lua_pushinteger(L, n);
@@ -529,6 +862,23 @@ int str_gsub(lua_State* L) {
 }  // namespace
 
 void install_budgeted_patterns(lua_State* L) {
+  luaL_newmetatable(L, kPinMeta);
+  lua_pushcfunction(L, destroy_userdata<std::shared_ptr<Compiled>>);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+  luaL_newmetatable(L, kGMatchMeta);
+  lua_pushcfunction(L, destroy_userdata<GMatch>);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+  luaL_newmetatable(L, kCacheMeta);
+  lua_pushcfunction(L, destroy_userdata<Cache>);
+  lua_setfield(L, -2, "__gc");
+  void* ud = lua_newuserdatauv(L, sizeof(Cache), 0);
+  new (ud) Cache();  // an allocation failure inside leaves context null: matching then raises
+  lua_insert(L, -2);
+  lua_setmetatable(L, -2);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &kCacheKey);
+
   lua_getglobal(L, LUA_STRLIBNAME);
   static const luaL_Reg fns[] = {{"find", str_find}, {"match", str_match}, {"gmatch", str_gmatch}, {"gsub", str_gsub}};
   for (const auto& f : fns) {

@@ -118,7 +118,7 @@ TEST_CASE("sandbox escape: an xpcall message handler that loops is stopped") {
 TEST_CASE("sandbox escape: a pattern that backtracks exponentially is stopped with an error verdict") {
   const std::string bomb = "string.rep('a', 40), string.rep('a?', 40) .. string.rep('a', 40)";
   const std::string stopped =
-      "pattern matching exceeded the instruction budget of 20000000 (a pattern with many optional or repeated items "
+      "pattern matching exceeded its limit (a pattern with many optional or repeated items "
       "backtracks exponentially; simplify it or check the text's length first)";
   TwoRules find("return string.find(" + bomb + ")", "return (('x'):rep(3)):match('^(x+)$') == 'xxx' and fail('second rule ran')");
   CHECK(find.verdict("first", "A1").outcome == Outcome::Error);
@@ -140,13 +140,53 @@ TEST_CASE("sandbox escape: a pattern that backtracks exponentially is stopped wi
         "rule raised an error: DIR/stack.lua:9: rule stopped: string.match: " + stopped);
 }
 
+TEST_CASE("sandbox escape: each pattern function stops at PCRE2's limits, and many cheap calls at the budget") {
+  const std::string limit =
+      "pattern matching exceeded its limit (a pattern with many optional or repeated items backtracks exponentially; "
+      "simplify it or check the text's length first)";
+  auto run = [](const std::string& script) {
+    LuaState lua;
+    open_sandbox(lua);
+    lua.load(script, "bomb.lua");
+    try {
+      lua.pcall(0, 0);
+    } catch (const ScriptError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  // 'cb' at the end: PCRE2 skips a search for a 'b' the text lacks, but not this one.
+  const std::string text = "local s = string.rep('a', 40) .. 'cb'\n";
+  const std::string greedy = "string.rep('a?', 40) .. string.rep('a', 40)";
+  const std::string lazy = "string.rep('a-', 30) .. 'b'";
+  const std::string star = "string.rep('a*', 30) .. 'b'";
+  for (const std::string& bomb : {greedy, lazy, star}) {
+    CAPTURE(bomb);
+    auto started = std::chrono::steady_clock::now();
+    // The script's pcall catches the stop, and the next instruction raises it again.
+    CHECK(run(text + "pcall(string.find, s, " + bomb + ")\nreturn 1") == "bomb.lua:2: rule stopped: string.find: " + limit);
+    CHECK(run(text + "local ok = pcall(string.match, s, " + bomb + ")\nreturn ok") ==
+          "bomb.lua:2: rule stopped: string.match: " + limit);
+    CHECK(run(text + "for m in s:gmatch(" + bomb + ") do end") == "bomb.lua:2: rule stopped: string.gmatch: " + limit);
+    CHECK(run(text + "s:gsub(" + bomb + ", function() end)") == "bomb.lua:2: rule stopped: string.gsub: " + limit);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(20));
+  }
+  // One call is cheap; a loop of them over a long text runs out of instruction budget.
+  CHECK(run("local s = ('x'):rep(1 << 20)\nwhile true do s:find('y+') end") == "bomb.lua:2: " + kBudgetStop);
+  CHECK(run("local s = ('x'):rep(1 << 20)\nwhile true do s:gsub('x', '') end") == "bomb.lua:2: " + kBudgetStop);
+  CHECK(run("while true do ('abc'):match('(%a)(%a)') end") == "bomb.lua:1: " + kBudgetStop);
+}
+
 TEST_CASE("sandbox escape: budgeted patterns match as Lua's own do") {
   // The same script through Lua's string library and through seam's: every result and
   // every error message must be the same.
   const char* script = R"lua(
     local function ser(...)
       local t, parts = table.pack(...), {}
-      for i = 1, t.n do parts[#parts + 1] = type(t[i]) .. ":" .. tostring(t[i]) end
+      for i = 1, t.n do
+        local v = t[i]
+        parts[#parts + 1] = type(v) .. ":" .. (type(v) == "string" and ("%q"):format(v) or tostring(v))
+      end
       return table.concat(parts, ",")
     end
     local cases = {
@@ -163,7 +203,61 @@ TEST_CASE("sandbox escape: budgeted patterns match as Lua's own do") {
       { "((()))", "(%b())" }, { "hello", "(h)(e)(l)(l)(o)" }, { "hello", "()ll()" }, { "aXb", "%w%u%w" },
       { "tab\there", "%c" }, { "a b", "%g+" }, { "p.q!", "%p" }, { "0x1F", "%x+" }, { "abc", "[a-b]+" },
       { "a-z", "[z-]" }, { "abc", "b?c" }, { "ac", "ab?c" }, { "CR-12", "^(%a+)%-(%d+)$" },
+      -- sets: ranges, classes, ']' first, '^' inside, '-' at either end, escapes
+      { "a]b^c-d", "[%]^]" }, { "a]b^c-d", "[]^-]+" }, { "a^b", "[a^]+" }, { "x^y", "[%^]" }, { "a-b", "[-a]+" },
+      { "abc]", "[^]a]+" }, { "a_b9", "[%a_][%w_]*" }, { "az%]", "[a-%]]+" }, { "q-z5", "[%d-z]+" }, { "x", "[]" },
+      { "x", "[^]" }, { "]]", "[]]+" }, { "a%b", "[%%]" }, { "x", "[%" }, { "x", "[a-" }, { "A1b2", "[%u%d]+" },
+      { "A1b2", "[^%u%d]+" }, { "hello", "[h-e]" }, { "a.b", "[.]" }, { "tab\tnl\n", "[%s]+" }, { "zzz", "[%z]+" },
+      { "a-", "[a-]$" }, { "5", "[0-9a-fA-F]" }, { "ABCxyz", "[A-Cx-y]+" },
+      -- '^' and '$' where they are not anchors; quantifiers with nothing to repeat
+      { "a^b$c", "a^b" }, { "a^b$c", "b$c" }, { "x$", "$$" }, { "$", "^$" }, { "", "^$" }, { "", "$" }, { "", "^" },
+      { "^^a", "^^a" }, { "*a", "*a" }, { "+", "+" }, { "-", "-" }, { "?", "?" }, { "a**", "a**" }, { "(*)", "(*)" },
+      { "aa-b", "a-%-" }, { "ab", "a?-" }, { "aaa", "^a-$" }, { "aaa", "a-" }, { "aaa", "a+?" },
+      -- greedy against lazy, with captures
+      { "<a><b>", "<(.*)>" }, { "<a><b>", "<(.-)>" }, { "k=v; k2=v2", "(%w+)=(%w+)" }, { "aaab", "(a*)(a)b" },
+      { "aaab", "(a-)(a+)b" }, { "  x  ", "^%s*(.-)%s*$" }, { "path/to/file.txt", "^(.*)/([^/]*)$" },
+      { "path/to/file.txt", "%.(%w+)$" }, { "1,22,333", "(%d+),?" }, { "abc", "((a)(b)(c))" }, { "abc", "(a(b(c)))" },
+      { "abc", "(()a())" }, { "abc", "()" }, { "abc", "()()()" }, { "hello", "()(l+)()" },
+      -- back-references, including to position captures and unfinished ones
+      { "abab", "(ab)%1" }, { "abba", "(a)(b)%2%1" }, { "xyzxyz", "(%a+)%1" }, { "aa", "()a%1" }, { "aa", "(a%1)" },
+      { "x", "y%1" }, { "y", "y%1" }, { "abc", "(a)%2" }, { "abc", "%0" }, { "\"q\" 'r'", "([\"'])(.-)%1" },
+      -- %b
+      { "x(a(b)c)y(z)", "%b()" }, { "<<>><>", "%b<>" }, { "(()", "%b()" }, { "a\"b\"c\"d\"", "%b\"\"" },
+      { "))((", "%b)(" }, { "[[x]]", "%b[]" }, { "f(a)(b)", "f%b()%b()" }, { "x", "%b" }, { "x", "%b(" },
+      { "aXbXc", "%bXX" }, { "%a%%b%", "%b%%" }, { "(a(b)", "(%b())" },
+      -- %f at the start and the end of the text (both count as NUL)
+      { "THE (quick) fox", "%f[%a]%a+%f[%A]" }, { "hello world", "%f[%w]%w+" }, { "abc", "%f[%z]" }, { "abc", "%f[\0]" },
+      { "abc", "%f[^\0]" }, { "abc", "%f[%a]" }, { "abc", "%f[%A]" }, { "a b", "%f[ ]" }, { "x", "%f[]" },
+      { "x", "%f[^]" }, { "x", "%f" }, { "x", "%fa" }, { "aXbX", "%f[X]" }, { "\0a", "%f[a]" },
+      -- NUL and bytes >= 0x80, in texts and patterns
+      { "a\0b", "\0" }, { "a\0b", "%z" }, { "a\0b\0", "[%z\0]" }, { "a\0b", "a.b" }, { "a\0b", "%c" },
+      { "\0\1\2x", "[\0-\31]+" }, { "a\255b\128", "[\128-\255]" }, { "\200\201", "\201" }, { "\233t\233", "%W" },
+      { "caf\xc3\xa9", "%a+" }, { "\xff\xfe", "%A+" }, { "\xff", "%p" }, { "\x80\x81x", "[^\x80]+" }, { "\0", "%\0" },
+      { "a\0", "a%z*" }, { "\0\0", "(\0)%1" },
+      -- malformed patterns, raised only when the matcher gets there
+      { "x", "y%" }, { "y", "y%" }, { "x", "y[a" }, { "y", "y[a" }, { "a", "a)" }, { "b", "a)" }, { "a", "(a" },
+      { "ab", "(a)(b" }, { "ab", "((a)b" }, { "x", "%fx" }, { "x", "y%fx" }, { "x", "%b" }, { "ab", "a%bx" },
+      { "x", string.rep("(x)", 33) }, { "x", string.rep("()", 32) }, { "x", string.rep("()", 33) },
+      { "", "(" }, { "", ")" }, { "", "%" }, { "a", "a(" },
+      -- Lua's nesting limit of 200 matcher calls
+      { "aaa", string.rep("a-", 199) }, { "aaa", string.rep("a-", 200) }, { "aaa", string.rep("a-", 201) },
+      { string.rep("a", 199), string.rep("a?", 199) }, { string.rep("a", 200), string.rep("a?", 200) },
+      { string.rep("a", 169), string.rep("(a)", 30) .. string.rep("a?", 139) }, { "b", string.rep("a*", 250) },
+      { string.rep("a", 170), string.rep("(a)", 30) .. string.rep("a?", 140) }, { "ab", string.rep("a*", 250) .. "b" },
+      { string.rep("a", 5), string.rep("a?", 210) }, { string.rep("a", 250), string.rep("a?", 210) },
+      { string.rep("a", 10), string.rep("a-", 220) .. "$" }, { "x", string.rep("(x)", 20) .. string.rep("y*", 190) },
     }
+    -- every class and its complement, alone, repeated and inside sets
+    local all = {}
+    for i = 0, 255 do all[#all + 1] = string.char(i) end
+    all = table.concat(all)
+    for letter in ("acdglpsuwxz"):gmatch(".") do
+      for _, cl in ipairs({ letter, letter:upper() }) do
+        cases[#cases + 1] = { all, "%" .. cl .. "+" }
+        cases[#cases + 1] = { "Az9 _\t!~\127\128\255", "[%" .. cl .. "]" }
+        cases[#cases + 1] = { "Az9 _\t!~\127\128\255", "[^%" .. cl .. "]+" }
+      end
+    end
     local out = {}
     for _, c in ipairs(cases) do
       local s, p = c[1], c[2]
@@ -185,21 +279,116 @@ TEST_CASE("sandbox escape: budgeted patterns match as Lua's own do") {
         out[#out + 1] = table.concat(r, ";") .. " " .. tostring(ok2) .. " " .. tostring(e)
       end
       out[#out + 1] = ser(pcall(string.gmatch, s, p, 3))
+      for _, init in ipairs({ 3, -2, 100 }) do
+        local r = {}
+        local ok2, e = pcall(function() for a, b in string.gmatch(s, p, init) do r[#r + 1] = ser(a, b) end end)
+        out[#out + 1] = "gmatch " .. init .. ": " .. table.concat(r, ";") .. " " .. tostring(ok2) .. " " .. tostring(e)
+      end
     end
-    return table.concat(out, "\n")
+    -- find's init and plain arguments, gsub's replacements and counts, gmatch's empty matches
+    local extras = {
+      function() return string.find("hello", "l", 0) end, function() return string.find("hello", "l", -100) end,
+      function() return string.find("hello", "l", 100) end, function() return string.find("hello", "", 6) end,
+      function() return string.find("hello", "", 7) end, function() return string.find("hello", "()", 6) end,
+      function() return string.find("hello", "", -1) end, function() return string.find("a.b", ".", 1, true) end,
+      function() return string.find("a+b", "+b", 1, true) end, function() return string.find("a(b", "(", 1, true) end,
+      function() return string.find("abc", "", 10, true) end, function() return string.find("abc", "c", -1, true) end,
+      function() return string.find("a\0b", "\0b", 1, true) end, function() return string.find("aaa", "a", 2, 1) end,
+      function() return string.find("x", "x", math.mininteger) end, function() return string.find("x", "x", math.maxinteger) end,
+      function() return string.match("hello", "l+", -2) end, function() return string.match("hello", ".", 0) end,
+      function() return string.match("key=val", "(%w+)=(%w+)", 2) end, function() return string.match("abc", "^b", 2) end,
+      function() return string.gsub("hello world", "o", "0", 0) end, function() return string.gsub("hello world", "o", "0", -1) end,
+      function() return string.gsub("hello world", "o", "0", 1) end, function() return string.gsub("abc", "", "-") end,
+      function() return string.gsub("abc", "", "-", 2) end, function() return string.gsub("abc", "x*", "-") end,
+      function() return string.gsub("hello world", "o*", "0") end, function() return string.gsub("abc", "b*", "X") end,
+      function() return string.gsub("abc", ".", { a = 1, b = true }) end, function() return string.gsub("abc", "%w", "%%%0%%") end,
+      function() return string.gsub("abc", "(a)", "%2") end, function() return string.gsub("abc", "a", "%1") end,
+      function() return string.gsub("abc", "a", "x%") end, function() return string.gsub("abc", "a", "%a") end,
+      function() return string.gsub("abc", "()b", "%1") end, function() return string.gsub("abc", "(a)", 5) end,
+      function() return string.gsub("abc", "a", true) end, function() return string.gsub("abc", "a") end,
+      function() return string.gsub("abc", "(a", "%0") end, function() return string.gsub("abc", "(a", "%1") end,
+      function() return string.gsub("abc", "(a", {}) end, function() return string.gsub("abc", "(a", print) end,
+      function() return string.gsub("abc", "%w", function(c) return c == "b" and {} end) end,
+      function() return string.gsub("abc", "%w", function(c) return c == "b" and 42 end) end,
+      function() return string.gsub("abc", "%w", function() return false end) end,
+      function() return string.gsub("a b c", "(%w)", function(c) return c:upper() end, 2) end,
+      function() return string.gsub("abc", "^a", "X") end, function() return string.gsub("abc", "^b", "X") end,
+      function() return string.gsub("abc", "^", ">") end, function() return string.gsub("abc", "$", "<") end,
+      function() return string.gsub("abc", "%f[%w]", "|") end, function() return string.gsub("a,b,,c", ",*", ";") end,
+      function() return string.gsub("hello", "l", { l = "L" }, 1.0) end, function() return string.gsub("hello", "l", "L", 1.5) end,
+      function() return string.gsub("hello", "(l)(l)", "%2%1") end, function() return string.gsub("x y", "%s", "%%") end,
+      function()
+        local t = setmetatable({}, { __index = function(_, k) return k == "b" and "B" or nil end })
+        return string.gsub("abc", "%w", t)
+      end,
+      function()  -- a replacement function that matches the same pattern again
+        return string.gsub("a1b2", "%d", function(d) return (string.gsub("x" .. d, "%d", "<%0>")) end)
+      end,
+      function()
+        local r = {}
+        for a in string.gmatch("abc", "x*") do r[#r + 1] = "[" .. a .. "]" end
+        for a, b in string.gmatch("k1=v1, k2=v2", "(%w+)=(%w+)") do r[#r + 1] = a .. ":" .. b end
+        for a in string.gmatch("a,b,,c", "[^,]*") do r[#r + 1] = "<" .. a .. ">" end
+        for p1, p2 in string.gmatch("hello", "()l()") do r[#r + 1] = p1 .. "-" .. p2 end
+        for a in string.gmatch("^a^b", "^.") do r[#r + 1] = a end
+        for a in string.gmatch("abc", ".", -1) do r[#r + 1] = a end
+        for a in string.gmatch("abc", "", 4) do r[#r + 1] = "end" .. a end
+        for a in string.gmatch("abc", "", 5) do r[#r + 1] = "past" .. a end
+        for a in string.gmatch("one two", "%a*") do r[#r + 1] = "(" .. a .. ")" end
+        return table.concat(r, " ")
+      end,
+      function()  -- two iterators over the same pattern, interleaved
+        local i1, i2 = string.gmatch("abc", "."), string.gmatch("xyz", ".")
+        return i1() .. i2() .. i1() .. i2() .. tostring(i1()) .. tostring(i1()) .. tostring(i1())
+      end,
+      function()  -- a replacement function that pushes its own pattern out of the cache
+        return string.gsub("a1b2c3", "(%a)(%d)", function(a, d)
+          for i = 1, 100 do string.find("x", "x" .. i .. "?") end
+          return d .. a
+        end)
+      end,
+      function()  -- an iterator whose pattern left the cache
+        local it, r = string.gmatch("a1b2", "%a%d"), {}
+        r[1] = it()
+        for i = 1, 100 do string.find("x", "y" .. i .. "?") end
+        r[2] = it()
+        return table.concat(r, ","), it()
+      end,
+      function()  -- more patterns than the cache holds, then the first again
+        local r = 0
+        for i = 1, 100 do r = r + (string.find("x" .. i .. "y", "x" .. i .. "y?") or 0) end
+        return r, string.find("abc", "b")
+      end,
+    }
+    for i, f in ipairs(extras) do out[#out + 1] = "extra " .. i .. ": " .. ser(pcall(f)) end
+    return table.concat(out, "\n"), #cases, #extras
   )lua";
   lua_State* native = luaL_newstate();
   luaL_openlibs(native);
   REQUIRE(luaL_loadbuffer(native, script, std::strlen(script), "@patterns.lua") == LUA_OK);
-  REQUIRE(lua_pcall(native, 0, 1, 0) == LUA_OK);
-  std::string expected = lua_tostring(native, -1);
+  REQUIRE(lua_pcall(native, 0, 3, 0) == LUA_OK);
+  size_t len = 0;
+  const char* text = lua_tolstring(native, -3, &len);
+  std::string expected(text, len);
+  CHECK(lua_tointeger(native, -2) >= 200);  // patterns, each through find, match, gsub and gmatch in several ways
+  CHECK(lua_tointeger(native, -1) >= 60);   // calls with particular arguments
   lua_close(native);
+  // The cases reach every error Lua's matcher raises.
+  for (const char* error : {"malformed pattern (ends with '%')", "malformed pattern (missing ']')",
+                            "missing '[' after '%f' in pattern", "malformed pattern (missing arguments to '%b')",
+                            "invalid pattern capture", "too many captures", "pattern too complex", "unfinished capture",
+                            "invalid capture index %1", "invalid capture index %0", "invalid capture index %2",
+                            "invalid use of '%' in replacement string", "invalid replacement value (a table)"}) {
+    CAPTURE(error);
+    CHECK(expected.find(error) != std::string::npos);
+  }
 
   LuaState lua;
   open_sandbox(lua);
   lua.load(script, "patterns.lua");
-  lua.pcall(0, 1);
-  std::string actual = lua_tostring(lua.L(), -1);
+  lua.pcall(0, 3);
+  text = lua_tolstring(lua.L(), -3, &len);
+  std::string actual(text, len);
   // gmatch's iterator is a fresh closure: its address differs between the two states.
   auto without_addresses = [](const std::string& s) { return std::regex_replace(s, std::regex("0x[0-9a-f]+"), "0x"); };
   auto lines = [](const std::string& s) {
