@@ -20,6 +20,7 @@ class Sha256 {
   // append) for each cost more than the hashing. Inline, so a field is a bounds check and
   // a copy.
   void update(std::string_view bytes) {
+    if (bytes.empty()) return;  // an empty view may hold no pointer: memcpy(p, nullptr, 0) is UB
     if (bytes.size() <= kGatherBytes - used_) {
       std::memcpy(gather_.get() + used_, bytes.data(), bytes.size());
       used_ += bytes.size();
