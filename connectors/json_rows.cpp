@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdint>
 
+#include "engine/util/json.hpp"
 #include "engine/util/text.hpp"
 
 namespace seam {
@@ -91,67 +92,12 @@ size_t value_end(std::string_view s, size_t p) {
   return p;
 }
 
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
-uint32_t hex4(std::string_view s, size_t p) {
-  uint32_t v = 0;
-  for (size_t i = p; i < p + 4 && i < s.size(); ++i) {
-    char c = s[i];
-    v = v * 16 + static_cast<uint32_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
-  }
-  return v;
-}
-
 // Whether a key as written (between its quotes, escapes and all) reads as `key`, the way
 // the parsed document compares keys: after decoding escapes.
 bool key_is(std::string_view written, std::string_view key) {
   if (written.find('\\') == std::string_view::npos) return written == key;
-  std::string decoded;
-  for (size_t i = 0; i < written.size(); ++i) {
-    if (written[i] != '\\' || i + 1 >= written.size()) {
-      decoded.push_back(written[i]);
-      continue;
-    }
-    char e = written[++i];
-    switch (e) {
-      case 'b': decoded.push_back('\b'); break;
-      case 'f': decoded.push_back('\f'); break;
-      case 'n': decoded.push_back('\n'); break;
-      case 'r': decoded.push_back('\r'); break;
-      case 't': decoded.push_back('\t'); break;
-      case 'u': {
-        uint32_t cp = hex4(written, i + 1);
-        i += 4;
-        if (cp >= 0xD800 && cp < 0xDC00 && i + 6 < written.size() && written[i + 1] == '\\' && written[i + 2] == 'u') {
-          uint32_t low = hex4(written, i + 3);
-          if (low >= 0xDC00 && low < 0xE000) {
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-            i += 6;
-          }
-        }
-        append_utf8(decoded, cp);
-        break;
-      }
-      default: decoded.push_back(e);  // \" \\ \/
-    }
-  }
-  return decoded == key;
+  auto decoded = json_parse_string("\"" + std::string(written) + "\"");
+  return decoded && *decoded == key;
 }
 
 }  // namespace
