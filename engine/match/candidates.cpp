@@ -127,11 +127,14 @@ bool contains(std::string_view hay, std::string_view needle) { return hay.find(n
 // An admissible pair, before similarity is known: it is computed only for pairs still
 // free when their turn comes (most candidates never get one). Ranks order records by id,
 // then line, so ties break by integers, not by comparing strings.
+// 40 bytes: a million records may have tens of millions of admissible pairs.
 struct Scored {
-  CandidatePair p;
-  int64_t abs_amount, abs_time;
+  uint32_t left, right;          // records
+  int64_t amount_delta, time_delta;
   uint32_t left_rank, right_rank;
   uint32_t left_ref, right_ref;  // into the reference lists, for the similarity
+  int64_t abs_amount() const { return amount_delta == INT64_MIN ? INT64_MAX : std::llabs(amount_delta); }
+  int64_t abs_time() const { return time_delta == INT64_MIN ? INT64_MAX : std::llabs(time_delta); }
 };
 
 // Rank of each record of `rows` in (id, line) order.
@@ -351,9 +354,7 @@ CandidateResult pair_candidates(const RecordSet& left, std::span<const uint32_t>
           }
         }
       }
-      scored.push_back({p, std::llabs(p.amount_delta == INT64_MIN ? INT64_MAX : p.amount_delta),
-                        std::llabs(p.time_delta == INT64_MIN ? INT64_MAX : p.time_delta), left_rank[l],
-                        right_rank[e.rec], left_ref, e.ref});
+      scored.push_back({p.left, p.right, p.amount_delta, p.time_delta, left_rank[l], right_rank[e.rec], left_ref, e.ref});
       return true;
     };
     if (hashed) {
@@ -396,34 +397,36 @@ CandidateResult pair_candidates(const RecordSet& left, std::span<const uint32_t>
   // the integer keys; inside each run of equal amount and time distance, similarity is
   // computed for the pairs still free, and those below the threshold dropped.
   std::sort(scored.begin(), scored.end(), [](const Scored& x, const Scored& y) {
-    if (x.abs_amount != y.abs_amount) return x.abs_amount < y.abs_amount;
-    if (x.abs_time != y.abs_time) return x.abs_time < y.abs_time;
+    if (x.abs_amount() != y.abs_amount()) return x.abs_amount() < y.abs_amount();
+    if (x.abs_time() != y.abs_time()) return x.abs_time() < y.abs_time();
     if (x.left_rank != y.left_rank) return x.left_rank < y.left_rank;
     return x.right_rank < y.right_rank;
   });
   std::vector<char> left_taken(left.size(), 0), right_taken(right.size(), 0);
-  std::vector<Scored> run;
+  std::vector<CandidatePair> run;
   for (size_t i = 0; i < scored.size();) {
     size_t j = i;
-    while (j < scored.size() && scored[j].abs_amount == scored[i].abs_amount && scored[j].abs_time == scored[i].abs_time)
+    while (j < scored.size() && scored[j].abs_amount() == scored[i].abs_amount() &&
+           scored[j].abs_time() == scored[i].abs_time())
       ++j;
     run.clear();
     for (size_t k = i; k < j; ++k) {
-      Scored c = scored[k];
-      if (left_taken[c.p.left] || right_taken[c.p.right]) continue;
+      const Scored& c = scored[k];
+      if (left_taken[c.left] || right_taken[c.right]) continue;
+      CandidatePair p{c.left, c.right, c.amount_delta, c.time_delta, s.reference ? 1000 : -1};
       if (similar) {
-        c.p.similarity = similarity_permille(left_refs[c.left_ref], refs[c.right_ref], s.reference->method);
-        if (c.p.similarity < s.reference->threshold_permille) continue;
+        p.similarity = similarity_permille(left_refs[c.left_ref], refs[c.right_ref], s.reference->method);
+        if (p.similarity < s.reference->threshold_permille) continue;
       }
-      run.push_back(c);
+      run.push_back(p);
     }
     if (similar)
       std::stable_sort(run.begin(), run.end(),
-                       [](const Scored& x, const Scored& y) { return x.p.similarity > y.p.similarity; });
-    for (const Scored& c : run) {
-      if (left_taken[c.p.left] || right_taken[c.p.right]) continue;
-      left_taken[c.p.left] = right_taken[c.p.right] = 1;
-      result.pairs.push_back(c.p);
+                       [](const CandidatePair& x, const CandidatePair& y) { return x.similarity > y.similarity; });
+    for (const CandidatePair& p : run) {
+      if (left_taken[p.left] || right_taken[p.right]) continue;
+      left_taken[p.left] = right_taken[p.right] = 1;
+      result.pairs.push_back(p);
     }
     i = j;
   }
