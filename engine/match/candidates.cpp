@@ -272,6 +272,34 @@ int similarity_permille(std::string_view a, std::string_view b, SimilarityMethod
   return static_cast<int>(jw_num * 1000 / jw_den);
 }
 
+int similarity_upper_bound(std::string_view a, std::string_view b, SimilarityMethod method) {
+  if (a == b) return 1000;
+  if (a.empty() || b.empty()) return 0;
+  int64_t la = static_cast<int64_t>(a.size()), lb = static_cast<int64_t>(b.size());
+  if (method == SimilarityMethod::Levenshtein) {
+    int64_t longer = std::max(la, lb);
+    return static_cast<int>((longer - std::llabs(la - lb)) * 1000 / longer);
+  }
+  uint16_t count[256] = {};
+  for (unsigned char c : a) ++count[c];
+  int64_t m = 0;
+  for (unsigned char c : b)
+    if (count[c]) {
+      --count[c];
+      ++m;
+    }
+  m = std::min({m, la, lb});
+  if (m == 0) return 0;
+  // The Jaro-Winkler formula below with no transpositions and the common prefix as it is.
+  i128 den = static_cast<i128>(3) * la * lb * m;
+  i128 num = static_cast<i128>(m) * lb * m + static_cast<i128>(m) * la * m + static_cast<i128>(m) * la * lb;
+  int64_t prefix = 0;
+  while (prefix < 4 && prefix < la && prefix < lb && a[static_cast<size_t>(prefix)] == b[static_cast<size_t>(prefix)])
+    ++prefix;
+  i128 jw_num = 10 * num + prefix * (den - num), jw_den = 10 * den;
+  return static_cast<int>(jw_num * 1000 / jw_den);
+}
+
 CandidateResult pair_candidates(const RecordSet& left, std::span<const uint32_t> left_rows, const RecordSet& right,
                                 std::span<const uint32_t> right_rows, const CandidateStrategy& s) {
   if (std::string why = strategy_problem(s); !why.empty()) throw UserError(why);
@@ -415,7 +443,9 @@ CandidateResult pair_candidates(const RecordSet& left, std::span<const uint32_t>
       if (left_taken[c.left] || right_taken[c.right]) continue;
       CandidatePair p{c.left, c.right, c.amount_delta, c.time_delta, s.reference ? 1000 : -1};
       if (similar) {
-        p.similarity = similarity_permille(left_refs[c.left_ref], refs[c.right_ref], s.reference->method);
+        const std::string &a = left_refs[c.left_ref], &b = refs[c.right_ref];
+        if (similarity_upper_bound(a, b, s.reference->method) < s.reference->threshold_permille) continue;
+        p.similarity = similarity_permille(a, b, s.reference->method);
         if (p.similarity < s.reference->threshold_permille) continue;
       }
       run.push_back(p);

@@ -95,5 +95,9 @@ class ReferenceNormalizer {
 std::optional<std::string> normalize_reference(std::string_view text, const ReferenceNormalize& n);
 // Similarity of two strings in permille (1000: identical).
 int similarity_permille(std::string_view a, std::string_view b, SimilarityMethod method);
+// Never below similarity_permille, from what is cheap to count (the characters the two could
+// share in any order; for Levenshtein, their lengths): most candidates of a similarity
+// strategy are strangers, turned away without the quadratic comparison.
+int similarity_upper_bound(std::string_view a, std::string_view b, SimilarityMethod method);
 
 }  // namespace seam

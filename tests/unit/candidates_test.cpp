@@ -277,3 +277,30 @@ TEST_CASE("strategies: a record claimed by an earlier strategy is not offered to
   CHECK(m.origins[2].keyless);
   CHECK(m.origins[2].time_delta == kMin);
 }
+
+TEST_CASE("candidates: the cheap similarity bound is never below the similarity, for either method") {
+  // Random short strings over a small alphabet, so that they share characters often.
+  uint64_t state = 42;
+  auto next = [&] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<uint32_t>(state >> 33);
+  };
+  auto word = [&] {
+    std::string w(1 + next() % 12, ' ');
+    for (char& c : w) c = static_cast<char>('a' + next() % 5);
+    return w;
+  };
+  int tight = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string a = word(), b = word();
+    for (auto m : {SimilarityMethod::JaroWinkler, SimilarityMethod::Levenshtein}) {
+      int s = similarity_permille(a, b, m), bound = similarity_upper_bound(a, b, m);
+      CAPTURE(a);
+      CAPTURE(b);
+      REQUIRE(bound >= s);
+      tight += bound == s;
+    }
+  }
+  CHECK(tight > 1000);  // and often exact, so it prunes
+  CHECK(similarity_upper_bound("VANDELAY INDUSTRIES", "kramerica inc", SimilarityMethod::JaroWinkler) < 850);
+}
