@@ -1,7 +1,5 @@
 #include "engine/match/candidates.hpp"
 
-#include <date/tz.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -30,7 +28,7 @@ struct Features {
 class FeatureReader {
  public:
   FeatureReader(const CandidateStrategy& s, Side side) : s_(s), side_(side) {
-    if (s.time && s.time->calendar_days && s.time->zone != "UTC") zone_ = date::locate_zone(s.time->zone);
+    if (s.time && s.time->calendar_days) zone_ = *find_zone(s.time->zone);  // strategy_problem() checked it
     if (s.reference)
       normalizer_ = std::make_unique<ReferenceNormalizer>(s.reference->normalize, "match strategy '" + s.name + "'");
   }
@@ -168,13 +166,8 @@ std::string strategy_problem(const CandidateStrategy& s) {
     if (s.time->min < 0 || s.time->max < s.time->min)
       return where + "the time window needs 0 <= min <= max, found min " + std::to_string(s.time->min) + ", max " +
              std::to_string(s.time->max);
-    if (s.time->calendar_days && s.time->zone != "UTC") {
-      try {
-        date::locate_zone(s.time->zone);
-      } catch (const std::exception&) {
-        return where + "unknown time zone '" + s.time->zone + "' (an IANA name such as America/New_York)";
-      }
-    }
+    if (s.time->calendar_days)
+      if (auto zone = find_zone(s.time->zone); !zone) return where + zone.error();
   }
   if (s.reference && s.reference->mode == ReferenceMode::Similar &&
       (s.reference->threshold_permille < 0 || s.reference->threshold_permille > 1000))

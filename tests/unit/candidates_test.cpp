@@ -157,7 +157,7 @@ TEST_CASE("candidates: calendar days are counted in the declared zone, across a 
   st.time->max = 1;
   CHECK(s.pairs(st) == std::vector<std::string>{"L1=R1"});
   st.time->zone = "Mars/Olympus";
-  CHECK(strategy_problem(st) == "match strategy 'amount': unknown time zone 'Mars/Olympus' (an IANA name such as America/New_York)");
+  CHECK(strategy_problem(st) == "match strategy 'amount': unknown time zone 'Mars/Olympus' (an IANA name such as America/New_York, or UTC)");
 }
 
 TEST_CASE("candidates: references equal after normalisation: case, spaces, leading zeros, a regex capture") {
