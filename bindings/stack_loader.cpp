@@ -20,6 +20,7 @@
 #include "bindings/sandbox.hpp"
 #include "connectors/connector.hpp"
 #include "engine/alerts/alerts.hpp"
+#include "engine/rules/cardinality.hpp"
 #include "engine/util/digest.hpp"
 #include "engine/util/result.hpp"
 
@@ -419,6 +420,9 @@ std::string rule_definition(const RuleSpec& r, const std::string& lua_source) {
   }
   // unique's scope changed meaning (the whole system before, the group now): its version says so.
   if (r.kind == RuleKind::Unique) d << "\nscope=" << (r.system_scope ? "system" : "group");
+  if (r.kind == RuleKind::Cardinality)
+    d << "\nlimits=" << (r.limit_left ? "left" : "") << (r.limit_left && r.limit_right ? "," : "")
+      << (r.limit_right ? "right" : "");
   // Options added later are written only when used: existing rules keep their versions.
   if (r.tolerance_base != ToleranceBase::Left) d << "\nbase=" << tolerance_base_name(r.tolerance_base);
   if (r.ignore_case) d << "\nignore_case=true";
@@ -609,6 +613,11 @@ StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
       rule.version = sha256_hex(rule.definition).substr(0, 16);
       r.rules.push_back(std::move(rule));
     });
+    if (auto card = cardinality_rule(r)) {
+      card->definition = rule_definition(*card, "");
+      card->version = sha256_hex(card->definition).substr(0, 16);
+      r.rules.push_back(std::move(*card));
+    }
     spec.reconciles.push_back(std::move(r));
   });
   d.with("units", [&] {

@@ -34,6 +34,15 @@ class MatchResult {
   std::vector<GroupOrigin> origins;  // one per group; empty for a single keyed strategy
   std::vector<uint32_t> left_rows, right_rows;  // record indices, grouped
   StringArena keys;                             // composite and non-text keys
+  // One flag per group when any group was paired (pairing.hpp), else empty: kPaired when
+  // left_of(g)[i] and right_of(g)[i] are the i-th best-fit pair, kPairedInOrder when the
+  // group was too large for best fit and pairs in input order.
+  std::vector<uint8_t> paired;
+  static constexpr uint8_t kPaired = 1, kPairedInOrder = 2;
+  uint8_t pairing(const MatchGroup& g) const {
+    return paired.empty() ? 0 : paired[static_cast<size_t>(&g - groups.data())];
+  }
+  bool is_paired(const MatchGroup& g) const { return pairing(g) != 0; }
 
   std::span<const uint32_t> left_of(const MatchGroup& g) const {
     return {left_rows.data() + g.left_begin, g.left_count};

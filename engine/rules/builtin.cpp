@@ -6,38 +6,16 @@
 #include <memory>
 #include <map>
 #include <new>
+#include <optional>
 #include <set>
 
+#include "engine/rules/cardinality.hpp"
+#include "engine/rules/rule_support.hpp"
 #include "engine/util/result.hpp"
 #include "engine/value/wide.hpp"  // percentage tolerances stay exact for any int64 amount
 
 namespace seam {
 namespace {
-
-using Rows = std::span<const uint32_t>;
-
-struct SideRef {
-  const RecordSet* rs;
-  Rows rows;
-  const char* system;
-};
-
-SideRef side_of(Side s, const MatchGroup& g, const RuleContext& c) {
-  return s == Side::Left ? SideRef{c.left, c.match->left_of(g), c.reconcile->left.c_str()}
-                         : SideRef{c.right, c.match->right_of(g), c.reconcile->right.c_str()};
-}
-
-Verdict skip_no(const SideRef& s) { return Verdict::make(Outcome::Skip, std::string("no ") + s.system + " record"); }
-
-std::string ids_of(const SideRef& s) {
-  std::string out;
-  for (size_t i = 0; i < s.rows.size() && i < 5; ++i) {
-    if (i) out += ", ";
-    out += s.rs->id(s.rows[i]);
-  }
-  if (s.rows.size() > 5) out += ", ... (" + std::to_string(s.rows.size()) + " in all)";
-  return out;
-}
 
 // An error verdict for a sum or difference of money or quantities that does not fit int64:
 // wrapped, it would compare as some unrelated number and could pass. Names the records so
@@ -143,12 +121,26 @@ class ExistsIn final : public CompiledRule {
 
 // ---- amount_equal ----------------------------------------------------------------------
 
-// A summed side compares as one total; otherwise every record must match on its own.
-std::vector<Rows> units(const SideRef& s, bool sum) {
-  std::vector<Rows> out;
-  if (sum) out.push_back(s.rows);
-  else
-    for (size_t i = 0; i < s.rows.size(); ++i) out.push_back(s.rows.subspan(i, 1));
+// What an amount or quantity rule compares: a summed side as one total, otherwise every
+// record on its own, against every unit of the other side; in a paired group (pairing.hpp)
+// with neither side summed, each best-fit pair only.
+std::vector<std::pair<Rows, Rows>> comparisons(const SideRef& l, bool sum_left, const SideRef& r, bool sum_right,
+                                               bool paired) {
+  std::vector<std::pair<Rows, Rows>> out;
+  if (paired && !sum_left && !sum_right) {
+    for (size_t i = 0; i < l.rows.size() && i < r.rows.size(); ++i)
+      out.emplace_back(l.rows.subspan(i, 1), r.rows.subspan(i, 1));
+    return out;
+  }
+  auto units = [](const SideRef& s, bool sum) {
+    std::vector<Rows> u;
+    if (sum) u.push_back(s.rows);
+    else
+      for (size_t i = 0; i < s.rows.size(); ++i) u.push_back(s.rows.subspan(i, 1));
+    return u;
+  };
+  for (Rows lr : units(l, sum_left))
+    for (Rows rr : units(r, sum_right)) out.emplace_back(lr, rr);
   return out;
 }
 
@@ -198,11 +190,11 @@ class AmountEqual final : public CompiledRule {
           checked_sub(b.i, a.i, d) && within_tolerance(d, a.i, b.i, a.currency))
         return Verdict::pass();
     }
-    for (Rows lr : units(l, sum_left_)) {
+    for (const auto& [lr, rr] : comparisons(l, sum_left_, r, sum_right_, c.match->is_paired(g))) {
       Total lt = total_of(l, lr, lf_);
       if (lt.overflow) return overflow_error("the sum of " + rule_.left_field, {l.rs, lr, l.system});
       if (!lt.problem.empty()) return Verdict::make(Outcome::Fail, lt.problem);
-      for (Rows rr : units(r, sum_right_)) {
+      {
         Total rt = total_of(r, rr, rf_);
         if (rt.overflow) return overflow_error("the sum of " + rule_.right_field, {r.rs, rr, r.system});
         if (!rt.problem.empty()) return Verdict::make(Outcome::Fail, rt.problem);
@@ -300,13 +292,13 @@ class QuantityEqual final : public CompiledRule {
                " records)";
       return std::string(s.system) + " " + std::string(s.rs->id(rows[0])) + " " + field + " " + std::to_string(n);
     };
-    for (Rows lr : units(l, sum_left_)) {
+    for (const auto& [lr, rr] : comparisons(l, sum_left_, r, sum_right_, c.match->is_paired(g))) {
       int64_t lc = 0, rc = 0;
       bool overflow = false;
       if (auto problem = count(l, lr, lf_, lc, overflow); !problem.empty())
         return overflow ? overflow_error("the sum of " + rule_.left_field, {l.rs, lr, l.system}, "base units")
                         : Verdict::make(Outcome::Fail, problem);
-      for (Rows rr : units(r, sum_right_)) {
+      {
         if (auto problem = count(r, rr, rf_, rc, overflow); !problem.empty())
           return overflow ? overflow_error("the sum of " + rule_.right_field, {r.rs, rr, r.system}, "base units")
                           : Verdict::make(Outcome::Fail, problem);
@@ -578,31 +570,34 @@ class FieldEqual final : public CompiledRule {
     if (r.rows.empty()) return skip_no(r);
     const bool mapped = rule_.kind == RuleKind::ValueMap;
     const bool normalized = rule_.trim || rule_.ignore_case;
-    for (uint32_t lr : l.rows) {
+    std::optional<Verdict> failed;
+    each_pair(l, r, g, c, [&](uint32_t lr, uint32_t rr) {
       const Value& lv = c.left->get(lr, static_cast<size_t>(lf_));
       std::string expected = compared_text(key_text(lv), rule_);
       if (mapped) {
         auto it = map_.find(expected);
-        if (it == map_.end())
-          return Verdict::make(Outcome::Fail,
-                               std::string(l.system) + " " + rule_.left_field + " " + quote_for_message(expected) +
-                                   " has no mapping to " + r.system + " (map covers: " + covered() + ")",
-                               "", display(lv));
+        if (it == map_.end()) {
+          failed = Verdict::make(Outcome::Fail,
+                                 std::string(l.system) + " " + rule_.left_field + " " + quote_for_message(expected) +
+                                     " has no mapping to " + r.system + " (map covers: " + covered() + ")",
+                                 "", display(lv));
+          return false;
+        }
         expected = it->second;
       }
-      for (uint32_t rr : r.rows) {
-        const Value& rv = c.right->get(rr, static_cast<size_t>(rf_));
-        std::string actual = key_text(rv);
-        if ((normalized ? compared_text(actual, rule_) == compared_text(expected, rule_) : actual == expected) &&
-            rv.has_content() == !expected.empty())
-          continue;
-        std::string msg = std::string(r.system) + " " + std::string(c.right->id(rr)) + " " + rule_.right_field + " is " +
-                          (rv.has_content() ? quote_for_message(actual) : display(rv)) + ", expected " +
-                          quote_for_message(expected);
-        if (mapped) msg += " for " + std::string(l.system) + " " + rule_.left_field + " " + quote_for_message(key_text(lv));
-        return Verdict::make(Outcome::Fail, msg, expected, rv.has_content() ? actual : display(rv));
-      }
-    }
+      const Value& rv = c.right->get(rr, static_cast<size_t>(rf_));
+      std::string actual = key_text(rv);
+      if ((normalized ? compared_text(actual, rule_) == compared_text(expected, rule_) : actual == expected) &&
+          rv.has_content() == !expected.empty())
+        return true;
+      std::string msg = std::string(r.system) + " " + std::string(c.right->id(rr)) + " " + rule_.right_field + " is " +
+                        (rv.has_content() ? quote_for_message(actual) : display(rv)) + ", expected " +
+                        quote_for_message(expected);
+      if (mapped) msg += " for " + std::string(l.system) + " " + rule_.left_field + " " + quote_for_message(key_text(lv));
+      failed = Verdict::make(Outcome::Fail, msg, expected, rv.has_content() ? actual : display(rv));
+      return false;
+    });
+    if (failed) return std::move(*failed);
     return Verdict::pass();
   }
 
@@ -658,10 +653,12 @@ class Within final : public CompiledRule {
       };
       return judge(l, r, pick(*c.left, l.rows, lf_), pick(*c.right, r.rows, rf_), c);
     }
-    for (uint32_t lr : l.rows)
-      for (uint32_t rr : r.rows)
-        if (Verdict v = judge(l, r, lr, rr, c); v.outcome != Outcome::Pass) return v;
-    return Verdict::pass();
+    Verdict v;
+    each_pair(l, r, g, c, [&](uint32_t lr, uint32_t rr) {
+      v = judge(l, r, lr, rr, c);
+      return v.outcome == Outcome::Pass;
+    });
+    return v;
   }
 
  private:
@@ -835,10 +832,12 @@ class Unique final : public CompiledRule {
   // "external_ref 'R1005' appears 2 times in erp: CR-9005, CR-9006; CR-9006 (erp.ndjson:6)
   // repeats CR-9005 (erp.ndjson:5)": the duplicate is the later record, by record time, then line.
   Verdict duplicated(const SideRef& s, std::string_view value, std::span<const uint32_t> holders) const {
-    std::string ids;
-    for (size_t i = 0; i < holders.size() && i < 10; ++i) ids += (i ? ", " : "") + std::string(s.rs->id(holders[i]));
-    if (holders.size() > 10) ids += ", ... (" + std::to_string(holders.size()) + " in all)";
+    // In input order: a paired group (pairing.hpp) holds its records pair by pair.
     std::vector<uint32_t> order(holders.begin(), holders.end());
+    std::sort(order.begin(), order.end());
+    std::string ids;
+    for (size_t i = 0; i < order.size() && i < 10; ++i) ids += (i ? ", " : "") + std::string(s.rs->id(order[i]));
+    if (order.size() > 10) ids += ", ... (" + std::to_string(order.size()) + " in all)";
     auto time_of = [&](uint32_t r) {
       if (time_field_ < 0) return int64_t{0};
       const Value& v = s.rs->get(r, static_cast<size_t>(time_field_));
@@ -848,10 +847,7 @@ class Unique final : public CompiledRule {
       if (time_of(a) != time_of(b)) return time_of(a) < time_of(b);
       return s.rs->line(a) < s.rs->line(b);
     });
-    const std::string file = std::filesystem::path(s.rs->system().source.path).filename().string();
-    auto where = [&](uint32_t r) {
-      return std::string(s.rs->id(r)) + " (" + (file.empty() ? "line " : file + ":") + std::to_string(s.rs->line(r)) + ")";
-    };
+    auto where = [&](uint32_t r) { return record_where(*s.rs, r); };
     std::string which = where(order[1]) + " repeats " + where(order[0]);
     if (order.size() > 2) which += ", and " + std::to_string(order.size() - 2) + " more";
     return Verdict::make(Outcome::Fail,
@@ -1068,6 +1064,7 @@ std::unique_ptr<CompiledRule> compile_rule(const RuleSpec& rule, const Reconcile
     }
     case RuleKind::Present:
       return std::make_unique<Present>(rule, field_of(rule.side == Side::Left ? left : right, rule.field, rule, "its"));
+    case RuleKind::Cardinality: return compile_cardinality(rule);
     case RuleKind::Lua: return std::make_unique<LuaRule>(rule);
   }
   throw UserError(rule.loc.str() + ": unknown rule kind");
@@ -1087,6 +1084,21 @@ NearestFields nearest_fields(const ReconcileSpec& rec, const SystemSpec& left, c
     }
   }
   return f;
+}
+
+std::string ids_of(const SideRef& s) {
+  std::string out;
+  for (size_t i = 0; i < s.rows.size() && i < 5; ++i) {
+    if (i) out += ", ";
+    out += s.rs->id(s.rows[i]);
+  }
+  if (s.rows.size() > 5) out += ", ... (" + std::to_string(s.rows.size()) + " in all)";
+  return out;
+}
+
+std::string record_where(const RecordSet& rs, uint32_t rec) {
+  const std::string file = std::filesystem::path(rs.system().source.path).filename().string();
+  return std::string(rs.id(rec)) + " (" + (file.empty() ? "line " : file + ":") + std::to_string(rs.line(rec)) + ")";
 }
 
 }  // namespace seam

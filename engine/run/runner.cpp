@@ -17,6 +17,7 @@
 #include "engine/run/lint.hpp"
 #include "engine/match/matcher.hpp"
 #include "engine/match/nearest.hpp"
+#include "engine/match/pairing.hpp"
 #include "engine/match/strategies.hpp"
 #include "engine/run/strategy_plan.hpp"
 #include "engine/rules/builtin.hpp"
@@ -360,8 +361,10 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
     std::optional<PhaseTimer> phase(std::in_place, "match " + rec.name);
     std::vector<ResolvedStrategy> strategies = plan_strategies(rec, left.system(), right.system(), params);
     MatchResult m = match_strategies(strategies, left, right);
+    NearestFields fit = nearest_fields(rec, left.system(), right.system(), params);
+    if (rec.cardinality == Cardinality::OneToOne) pair_by_best_fit(m, left, right, fit);
     std::string matched_by;
-    NearestFinder nearest(m, left, right, nearest_fields(rec, left.system(), right.system(), params));
+    NearestFinder nearest(m, left, right, fit);
     RuleContext ctx{&rec, &left, &right, &m, &nearest, host, as_of};
     for (auto& r : rules) r->prepare(ctx);
     GroupFacts facts(rec, left, right);

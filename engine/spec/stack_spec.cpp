@@ -32,6 +32,7 @@ const char* rule_kind_name(RuleKind k) {
     case RuleKind::Within: return "within";
     case RuleKind::Unique: return "unique";
     case RuleKind::Present: return "present";
+    case RuleKind::Cardinality: return "cardinality";
     case RuleKind::ValueIn: return "value_in";
     case RuleKind::ValueNotIn: return "value_not_in";
     case RuleKind::Lua: return "lua";

@@ -108,7 +108,9 @@ struct ReferenceNormalize {
   bool any() const { return ignore_case || remove_spaces || strip_leading_zeros || !regex.empty(); }
 };
 
-enum class RuleKind { ExistsIn, AmountEqual, QuantityEqual, LedgerEqual, LowStock, ValueMap, Equal, Within, Unique, Present, ValueIn, ValueNotIn, Lua };
+// Cardinality is not declared as a rule: seam adds it for the cardinality a reconciliation
+// declares (engine/rules/cardinality.hpp).
+enum class RuleKind { ExistsIn, AmountEqual, QuantityEqual, LedgerEqual, LowStock, ValueMap, Equal, Within, Unique, Present, ValueIn, ValueNotIn, Cardinality, Lua };
 const char* rule_kind_name(RuleKind k);
 
 enum class Severity { Info, Low, Medium, High, Critical };
@@ -124,6 +126,7 @@ struct RuleSpec {
   std::string field, left_field, right_field;  // the fields the rule reads
   std::vector<std::string> fields;             // unique over several fields together
   bool system_scope = false;                   // unique across the whole system, not the group
+  bool limit_left = false, limit_right = false;  // cardinality: the sides held to one record per group
   ToleranceBase tolerance_base = ToleranceBase::Left;  // amount_equal: what tolerance_pct is of
   bool ignore_case = false, trim = false;      // equal, value_map, value_in: how text compares
   std::vector<std::string> values;             // value_in, value_not_in

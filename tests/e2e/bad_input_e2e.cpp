@@ -55,12 +55,12 @@ TEST_CASE("e2e bad input: a rule that raises becomes an error verdict and the ru
   Db db(dir / "mini/seam.db", false);
   CHECK(rows(db, "SELECT group_key, rule, outcome, coalesce(message, '') FROM verdicts ORDER BY group_no, position") ==
         std::vector<std::string>{
-            "A|exists in right|pass|", "A|amount equal|pass|", "A|picky|pass|",
+            "A|exists in right|pass|", "A|amount equal|pass|", "A|picky|pass|", "A|cardinality|pass|",
             "B|exists in right|pass|", "B|amount equal|pass|",
-            "B|picky|error|rule raised an error: mini/stack.lua:21: cannot judge B",
+            "B|picky|error|rule raised an error: mini/stack.lua:21: cannot judge B", "B|cardinality|pass|",
             "C|exists in right|pass|",
             "C|amount equal|fail|erp C amount 3.50 USD differs from shop C amount 3.00 USD by 0.50 USD (tolerance 0)",
-            "C|picky|pass|"});
+            "C|picky|pass|", "C|cardinality|pass|"});
   CHECK(r.out.find("2 exceptions (1 fail, 1 error)") != std::string::npos);
 }
 
@@ -217,8 +217,8 @@ reconcile "r" {
   CHECK(r.exit == 1);  // the rejected row
   Db db(dir / "m/seam.db", false);
   CHECK(rows(db, "SELECT group_key, rule, outcome FROM verdicts ORDER BY group_no, position") ==
-        std::vector<std::string>{"S-1|amount equal|pass", "S-1|present left.big|pass", "S-3|amount equal|pass",
-                                 "S-3|present left.big|pass"});
+        std::vector<std::string>{"S-1|amount equal|pass", "S-1|present left.big|pass", "S-1|cardinality|pass",
+                                 "S-3|amount equal|pass", "S-3|present left.big|pass", "S-3|cardinality|pass"});
   CHECK(rows(db, "SELECT line, reason FROM rejects") ==
         std::vector<std::string>{"3|mapping function for field 'amount' failed: m/stack.lua:8: cents must be digits"});
 }
@@ -306,13 +306,13 @@ reconcile "r" {
       "'status'?)\n";
   auto plain = run_seam(dir.path(), "check lint");
   CHECK(plain.exit == 0);
-  CHECK(plain.out == warnings + "stack lint is valid: 2 params, 3 systems, 1 reconciliations, 2 rules; 4 warnings\n");
+  CHECK(plain.out == warnings + "stack lint is valid: 2 params, 3 systems, 1 reconciliations, 3 rules; 4 warnings\n");
   auto data = run_seam(dir.path(), "check lint --data --strict");
   CHECK(data.exit == 1);
   CHECK(data.out == warnings +
                         "lint/stack.lua:11: warning: rule 'status mapped' has no mapping for a status 'voided' (2 records "
                         "in the data)\n"
-                        "stack lint is valid: 2 params, 3 systems, 1 reconciliations, 2 rules; 5 warnings\n");
+                        "stack lint is valid: 2 params, 3 systems, 1 reconciliations, 3 rules; 5 warnings\n");
 }
 
 TEST_CASE("e2e: a large NDJSON input loses nothing and numbers a reject by its real line") {

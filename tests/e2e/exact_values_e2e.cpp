@@ -79,7 +79,7 @@ TEST_CASE("e2e exact values: an amount sum beyond int64 is an error verdict nami
             "K1|exists in right|pass|",
             "K1|amount equal|error|the sum of amount over shop S1, S2 exceeds the int64 range of minor units "
             "(-9223372036854775808 to 9223372036854775807); check these records' values",
-            "K2|exists in right|pass|", "K2|amount equal|pass|"});
+            "K1|cardinality|pass|", "K2|exists in right|pass|", "K2|amount equal|pass|", "K2|cardinality|pass|"});
   CHECK(rows(db, "SELECT group_key, outcome, left_ids, right_ids, left_amount IS NULL FROM exceptions") ==
         std::vector<std::string>{"K1|error|[\"S1\",\"S2\"]|[\"E1\"]|1"});  // no wrapped amounts kept
   CHECK(r.out.find("1 exceptions (0 fail, 1 error)") != std::string::npos);
@@ -143,7 +143,7 @@ TEST_CASE("e2e exact values: ids holding ', ' and quotes round-trip through grou
   auto t = run_seam(dir.path(), "trace 'E, 1' --db exact/seam.db --format json");
   CHECK(t.exit == 0);
   CHECK(python_json(t.out, "[(v['left_ids'], v['right_ids']) for v in d['verdicts']]") ==
-        "[(['S, 1'], ['E, 1', 'E2']), (['S, 1'], ['E, 1', 'E2'])]");
+        "[(['S, 1'], ['E, 1', 'E2']), (['S, 1'], ['E, 1', 'E2']), (['S, 1'], ['E, 1', 'E2'])]");
   CHECK(run_seam(dir.path(), "trace E --db exact/seam.db").out == "no verdicts about 'E' in the audit log\n");
   auto q = run_seam(dir.path(), "trace 'E\"3' --db exact/seam.db");
   CHECK(q.out.find("  left: S\"2   right: E\"3\n") != std::string::npos);
@@ -195,7 +195,7 @@ TEST_CASE("e2e exact values: NUL bytes and invalid UTF-8 in ids from NDJSON and 
                     "[f['left_ids'][0].encode('utf-8', 'surrogateescape').hex() for f in d['reconciles'][0]['findings']]") ==
         "['410031', '42ff']");
   auto trace = run_seam(dir.path(), "trace " + shell_quote(kBad) + " --db exact/seam.db --format json");
-  CHECK(python_json(trace.out, "len(d['verdicts'])") == "6");  // 2 rules in each of 3 runs
+  CHECK(python_json(trace.out, "len(d['verdicts'])") == "9");  // 2 rules and cardinality in each of 3 runs
   auto run_json = run_seam(dir.path(), "run exact --format json").out;
   CHECK(python_json(run_json, "[(r['reason'], r['raw'].encode('utf-8', 'surrogateescape')) for r in d['rejects']]") ==
         "[('invalid JSON: The input is not valid UTF-8', b'{\"id\":\"B\\xff\",\"key\":\"B\\xff\",\"amount\":\"2.00\"}')]");

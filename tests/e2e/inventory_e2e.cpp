@@ -15,9 +15,9 @@ TEST_CASE("e2e inventory: every seeded fault, in base units, with its system of 
   auto r = run_seam(dir.path(), "run inventory --limit 0");
   CHECK(r.exit == 1);
   // One declaration, a reconciliation per system around the ERP.
-  CHECK(r.out.find("reconcile stock/wms_stock (erp_stock -> wms_stock): 6 groups, 12 verdicts: 10 pass, 2 fail\n") !=
+  CHECK(r.out.find("reconcile stock/wms_stock (erp_stock -> wms_stock): 6 groups, 18 verdicts: 16 pass, 2 fail\n") !=
         std::string::npos);
-  CHECK(r.out.find("reconcile stock/storefront_stock (erp_stock -> storefront_stock): 6 groups, 12 verdicts: 9 pass, "
+  CHECK(r.out.find("reconcile stock/storefront_stock (erp_stock -> storefront_stock): 6 groups, 18 verdicts: 15 pass, "
                    "3 fail\n") != std::string::npos);
   Db db(dir / "inventory/seam.db", false);
   // SKU-700 is counted in crates, which the stack never converts: quarantined, not guessed.

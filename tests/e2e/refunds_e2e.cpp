@@ -51,7 +51,7 @@ TEST_CASE("e2e refunds: every seeded failure is named against the right refund a
                  "WHERE outcome NOT IN ('pass', 'skip') ORDER BY reconcile, group_no, position") == kExpectedFindings);
   // Every rule on every group has a verdict: 19 refund groups x 8 rules, 16 order groups x 2.
   CHECK(rows(db, "SELECT reconcile, count(*) FROM verdicts GROUP BY reconcile ORDER BY reconcile") ==
-        std::vector<std::string>{"order_refund_totals|32", "refunds_reach_erp|152"});
+        std::vector<std::string>{"order_refund_totals|32", "refunds_reach_erp|171"});
   // Clean refunds: nothing but passes.
   CHECK(rows(db, "SELECT group_key, group_concat(DISTINCT outcome) FROM verdicts WHERE reconcile = 'refunds_reach_erp' "
                  "AND group_key IN ('R1001', 'R1002', 'R1009', 'R1016', 'R1017', 'R1020') GROUP BY group_key ORDER BY group_key") ==
@@ -177,7 +177,7 @@ TEST_CASE("e2e refunds: check validates without reading data") {
   std::filesystem::remove(ex.stack + "/data/erp_customer_refunds.ndjson");
   auto c = run_seam(ex.dir.path(), "check refunds");
   CHECK(c.exit == 0);
-  CHECK(c.out == "stack acme-retail-refunds is valid: 2 params, 2 systems, 2 reconciliations, 10 rules\n");
+  CHECK(c.out == "stack acme-retail-refunds is valid: 2 params, 2 systems, 2 reconciliations, 11 rules\n");
   CHECK_FALSE(std::filesystem::exists(ex.stack + "/seam.db"));
 }
 

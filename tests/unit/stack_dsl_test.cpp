@@ -71,7 +71,11 @@ TEST_CASE("dsl: a valid stack becomes plain declarations with locations") {
   CHECK(s.spec.systems[0].fields.size() == 3);
   CHECK(s.spec.systems[0].fields[0].name == "amount");  // sorted: Lua tables keep no order
   CHECK(s.spec.systems[0].source.path == dir / "a.csv");
-  REQUIRE(s.spec.reconciles[0].rules.size() == 3);
+  // The declared rules, then the check seam adds for the declared cardinality (one_to_one).
+  REQUIRE(s.spec.reconciles[0].rules.size() == 4);
+  CHECK(s.spec.reconciles[0].rules[3].kind == RuleKind::Cardinality);
+  CHECK(s.spec.reconciles[0].rules[3].limit_left);
+  CHECK(s.spec.reconciles[0].rules[3].limit_right);
   const RuleSpec& within = s.spec.reconciles[0].rules[2];
   CHECK(within.name == "lag at -> at");
   CHECK(within.loc.str() == dir / "stack.lua:24");
@@ -188,7 +192,7 @@ system "web" { source = csv { path = "s.csv" }, id = "handle", fields = { handle
   CHECK(stack("reconcile \"stock\" { left = \"erp\", right = { \"wms\", \"web\" },\n"
               "  match = { left = \"sku\", right = { wms = \"sku\", web = \"code\" } },\n"
               "  rules = { quantity_equal { field = \"n\" } } }\n") ==
-        "stock/wms:erp>wms:erp:sku:1;stock/web:erp>web:erp:code:1;");
+        "stock/wms:erp>wms:erp:sku:2;stock/web:erp>web:erp:code:2;");
   CHECK(stack("reconcile \"stock\" { left = \"erp\", right = { \"wms\", \"web\" }, system_of_record = \"wms\",\n"
               "  match = { left = \"sku\", right = \"sku\" }, rules = {} }\n") ==
         "DIR/stack.lua:5: reconcile \"stock\": with several right systems the system of record is the left one, "
