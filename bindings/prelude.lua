@@ -592,7 +592,8 @@ end
 local function match_strategy(s, i, what, file, line)
   local sw = what .. " match[" .. i .. "]"
   check_table(s, sw)
-  check_options(s, { "name", "left", "right", "normalize", "amount", "time", "reference", "max_candidates" }, sw)
+  check_options(s, { "name", "left", "right", "normalize", "amount", "time", "reference", "max_candidates", "sum",
+                     "max_records" }, sw)
   local out = { name = s.name or ("strategy " .. i), file = file, line = line }
   check_string(out.name, sw .. " name")
   if s.left ~= nil or s.right ~= nil then
@@ -656,6 +657,25 @@ local function match_strategy(s, i, what, file, line)
       user_error(sw .. ".max_candidates expects a whole number of at least 1, found " .. tostring(s.max_candidates))
     end
     out.max_candidates = s.max_candidates
+  end
+  if s.sum ~= nil then
+    -- sum = "right": one left record against several right records that add up to it.
+    if s.sum ~= "left" and s.sum ~= "right" then
+      user_error(sw .. ".sum names the side whose records add up: \"left\" or \"right\", found " .. tostring(s.sum))
+    end
+    if s.amount == nil or s.time == nil then
+      user_error(sw .. " sums amounts: it needs amount = { ... } (what they add up to) and time = { ... } (which records may belong together)")
+    end
+    out.sum = s.sum
+    out.max_candidates = out.max_candidates or 20  -- candidates per record: subsets grow fast
+    if s.max_records ~= nil then
+      if math.type(s.max_records) ~= "integer" or s.max_records < 1 or s.max_records > 10 then
+        user_error(sw .. ".max_records expects a whole number from 1 to 10, found " .. tostring(s.max_records))
+      end
+      out.max_records = s.max_records
+    end
+  elseif s.max_records ~= nil then
+    user_error(sw .. ".max_records applies to a sum strategy (sum = \"left\" or \"right\")")
   end
   return out
 end

@@ -385,6 +385,8 @@ MatchStrategySpec read_strategy(DeclReader& d) {
   m.method = d.str("method") == "levenshtein" ? SimilarityMethod::Levenshtein : SimilarityMethod::JaroWinkler;
   m.threshold = d.number_ref("threshold", m.loc);
   if (d.has("max_candidates")) m.max_candidates = d.integer("max_candidates");
+  m.sum = d.str("sum");
+  if (d.has("max_records")) m.max_records = d.integer("max_records");
   def << "candidates";
   if (!m.amount_left.empty())
     def << " amount " << m.amount_left << "~" << m.amount_right << " tolerance=" << m.tolerance.str()
@@ -400,6 +402,7 @@ MatchStrategySpec read_strategy(DeclReader& d) {
                 : "")
         << " normalize=" << normalize_definition(m.ref_normalize);
   def << " max_candidates=" << m.max_candidates;
+  if (!m.sum.empty()) def << " sum=" << m.sum << " max_records=" << m.max_records;
   m.definition = def.str();
   return m;
 }

@@ -49,11 +49,21 @@ struct ReferenceCriterion {
   int threshold_permille = 900;  // Similar: similarity >= threshold
 };
 
+// A sum strategy (sums.hpp): one record of one side against several records of the other
+// whose amounts add up to it within the tolerance (a payout and the charges it settles, one
+// ERP entry for several partial refunds), each within the time window of it.
+struct SumCriterion {
+  Side many = Side::Right;         // the side whose records are summed
+  size_t max_records = 5;          // records in one sum at most
+  size_t max_subsets = 100'000;    // subsets one record's search may try
+};
+
 struct CandidateStrategy {
   std::string name;
   std::optional<AmountCriterion> amount;
   std::optional<TimeCriterion> time;
   std::optional<ReferenceCriterion> reference;
+  std::optional<SumCriterion> sum;
   // Candidates one left record may look at before the search is cut short (many records
   // of one amount and no time window): bounded work, and the cut is reported.
   size_t max_candidates = 10'000;

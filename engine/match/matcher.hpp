@@ -5,6 +5,7 @@
 // right source order.
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -26,12 +27,21 @@ struct GroupOrigin {
   int64_t amount_delta = 0;  // right - left, minor units (keyless, with an amount criterion)
   int64_t time_delta = 0;    // right - left: µs, or calendar days (keyless, with a time criterion)
   int similarity = -1;       // permille (keyless, with a reference criterion)
+  uint32_t summed = 0;       // records added up by a sum strategy (sums.hpp); 0 otherwise
+  int note = -1;             // index into MatchResult::notes: why nothing matched (a bounded search)
 };
 
 class MatchResult {
  public:
   std::vector<MatchGroup> groups;
   std::vector<GroupOrigin> origins;  // one per group; empty for a single keyed strategy
+  std::vector<std::string> notes;    // what GroupOrigin::note points at
+  // "the sum search of match strategy 'x' stopped at ...", or nullptr.
+  const std::string* note_of(const MatchGroup& g) const {
+    if (origins.empty()) return nullptr;
+    int n = origins[static_cast<size_t>(&g - groups.data())].note;
+    return n < 0 ? nullptr : &notes[static_cast<size_t>(n)];
+  }
   std::vector<uint32_t> left_rows, right_rows;  // record indices, grouped
   StringArena keys;                             // composite and non-text keys
   // One flag per group when any group was paired (pairing.hpp), else empty: kPaired when

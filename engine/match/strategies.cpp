@@ -1,5 +1,7 @@
 #include "engine/match/strategies.hpp"
 
+#include "engine/match/sums.hpp"
+
 #include <algorithm>
 #include <optional>
 #include <unordered_map>
@@ -82,6 +84,7 @@ MatchResult match_strategies(const std::vector<ResolvedStrategy>& strategies, co
   // The key a record is known by when no strategy matches it: its first keyed strategy's.
   std::vector<std::string_view> left_home(left.size()), right_home(right.size());
   std::vector<uint32_t> lbegin, lcount, rbegin, rcount;
+  std::unordered_map<uint32_t, int> left_note, right_note;  // records a bounded search gave up on
 
   for (size_t si = 0; si < strategies.size(); ++si) {
     const ResolvedStrategy& s = strategies[si];
@@ -131,6 +134,37 @@ MatchResult match_strategies(const std::vector<ResolvedStrategy>& strategies, co
       if (!left_used[r]) lrows.push_back(r);
     for (uint32_t r = 0; r < right.size(); ++r)
       if (!right_used[r]) rrows.push_back(r);
+    if (s.candidates.sum) {
+      SumResult sums = match_sums(left, lrows, right, rrows, s.candidates);
+      const bool many_right = s.candidates.sum->many == Side::Right;
+      for (const auto& m : sums.matches) {
+        Formed f{{}, static_cast<uint32_t>(lrows_all.size()), 0, static_cast<uint32_t>(rrows_all.size()), 0,
+                 {static_cast<int>(si), true, m.amount_delta, m.time_delta, -1, static_cast<uint32_t>(m.many.size())}, 0};
+        std::vector<uint32_t> one{m.one};
+        const std::vector<uint32_t>& ls = many_right ? one : m.many;
+        const std::vector<uint32_t>& rs = many_right ? m.many : one;
+        for (uint32_t l : ls) left_used[l] = 1;
+        for (uint32_t r : rs) right_used[r] = 1;
+        lrows_all.insert(lrows_all.end(), ls.begin(), ls.end());
+        rrows_all.insert(rrows_all.end(), rs.begin(), rs.end());
+        f.left_count = static_cast<uint32_t>(ls.size());
+        f.right_count = static_cast<uint32_t>(rs.size());
+        // Known by the one record's key (or id), like a pair by its left record's.
+        f.key = many_right ? (!left_home[m.one].empty() ? left_home[m.one] : left.id(m.one))
+                           : (!right_home[m.one].empty() ? right_home[m.one] : right.id(m.one));
+        f.anchor = anchor_of(true, ls.front());
+        formed.push_back(f);
+      }
+      if (!sums.stopped.empty()) {
+        out.notes.push_back("the sum search of match strategy '" + s.name + "' stopped at its bound (max_candidates = " +
+                            std::to_string(s.candidates.max_candidates) + ", " +
+                            std::to_string(s.candidates.sum->max_subsets) +
+                            " subsets) before it found records adding up to this one; narrow the time window or raise "
+                            "max_candidates");
+        for (uint32_t r : sums.stopped) (many_right ? left_note : right_note)[r] = static_cast<int>(out.notes.size() - 1);
+      }
+      continue;
+    }
     CandidateResult found = pair_candidates(left, lrows, right, rrows, s.candidates);
     for (const auto& p : found.pairs) {
       left_used[p.left] = right_used[p.right] = 1;
@@ -145,7 +179,7 @@ MatchResult match_strategies(const std::vector<ResolvedStrategy>& strategies, co
 
   // What no strategy matched: one-sided groups by home key (or id), in record order.
   auto leftovers = [&](const RecordSet& rs, const std::vector<char>& used, const std::vector<std::string_view>& home,
-                       bool is_left) {
+                       const std::unordered_map<uint32_t, int>& notes, bool is_left) {
     std::unordered_map<std::string_view, uint32_t> slot;
     std::vector<std::string_view> bucket_key;
     std::vector<uint32_t> first;
@@ -167,11 +201,13 @@ MatchResult match_strategies(const std::vector<ResolvedStrategy>& strategies, co
       Formed f{bucket_key[k], 0, 0, 0, 0, {}, anchor_of(is_left, first[k])};
       (is_left ? f.left_begin : f.right_begin) = begin[k];
       (is_left ? f.left_count : f.right_count) = count[k];
+      for (uint32_t i = 0; i < count[k] && !notes.empty(); ++i)
+        if (auto n = notes.find(rows[begin[k] + i]); n != notes.end()) f.origin.note = n->second;
       formed.push_back(f);
     }
   };
-  leftovers(left, left_used, left_home, true);
-  leftovers(right, right_used, right_home, false);
+  leftovers(left, left_used, left_home, left_note, true);
+  leftovers(right, right_used, right_home, right_note, false);
 
   // One order whatever formed the groups: by first left record, then right-only by first
   // right record (a group's first record is the lowest: rows are filed in record order).

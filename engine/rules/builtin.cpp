@@ -87,6 +87,7 @@ class ExistsIn final : public CompiledRule {
     }
     std::string message = "no " + std::string(want.system) + " record with key " + std::string(g.key) + " for " + subject;
     if (grace_us_ >= 0) message += ", past the " + minutes_text(grace_us_) + " lag window";
+    if (const std::string* why = c.match->note_of(g)) message += "; " + *why;
     if (c.nearest) {
       std::string hint = c.nearest->describe(g);
       if (!hint.empty()) message += "; nearest " + std::string(want.system) + " candidate: " + hint;

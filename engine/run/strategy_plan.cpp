@@ -125,6 +125,19 @@ std::vector<ResolvedStrategy> plan_strategies(const ReconcileSpec& rec, const Sy
       ReferenceNormalizer check(s.ref_normalize, where(rec, s));
       c.reference = ref;
     }
+    if (!s.sum.empty()) {
+      SumCriterion sum;
+      sum.many = s.sum == "left" ? Side::Left : Side::Right;
+      sum.max_records = static_cast<size_t>(s.max_records);
+      // A sum puts several records of that side in one group: the cardinality must allow it.
+      bool allowed = sum.many == Side::Right ? rec.right_many() : rec.left_many();
+      if (!allowed)
+        throw UserError(where(rec, s) + " sums " + (sum.many == Side::Right ? rec.right : rec.left) +
+                        " records, which cardinality " + cardinality_name(rec.cardinality) + " allows one of per group; " +
+                        "declare cardinality = \"" + (sum.many == Side::Right ? "one_to_many" : "many_to_one") +
+                        "\" (or many_to_many)");
+      c.sum = sum;
+    }
     if (std::string why = strategy_problem(c); !why.empty()) throw UserError(rec.loc.str() + ": reconcile '" + rec.name + "' " + why);
     out.push_back(std::move(r));
   }
@@ -143,6 +156,7 @@ std::string describe_origin(const ReconcileSpec& rec, const GroupOrigin& o, Curr
       add(format_money(o.amount_delta == INT64_MIN ? INT64_MAX : std::llabs(o.amount_delta), currency) + (o.amount_delta > 0 ? " more" : " less") +
           " on the right");
   }
+  if (!s.sum.empty()) add("sum of " + std::to_string(o.summed) + (o.summed == 1 ? " record" : " records"));
   if (!s.time_left.empty()) add(lag_text(o.time_delta, s.time_unit == "days"));
   if (!s.ref_left.empty())
     add(s.ref_mode == ReferenceMode::Similar

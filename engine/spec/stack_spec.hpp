@@ -181,6 +181,10 @@ struct MatchStrategySpec {
   SimilarityMethod method = SimilarityMethod::JaroWinkler;
   NumberRef threshold;
   int64_t max_candidates = 10'000;
+  // sum = "right" (or "left"): one record against several of that side adding up to it
+  // (engine/match/sums.hpp), at most max_records of them.
+  std::string sum;
+  int64_t max_records = 5;
   std::string definition;  // canonical text, recorded with each run
   SourceLoc loc;
 };
