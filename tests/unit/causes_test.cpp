@@ -164,7 +164,7 @@ TEST_CASE("causes: caused_by via and explains are checked, with file:line") {
         "rule (rules: load in the ledger)");
 }
 
-TEST_CASE("causes: a log upgraded to schema v6 matches the chain entry sealed before; a link row is state") {
+TEST_CASE("causes: a log upgraded to schema v6 matches the chain entry sealed before, and a link row is state") {
   TempDir dir;
   Db db(dir / "seam.db", true);
   migrate_audit_schema(db, 5);  // a v5 log: its chain started, nothing linked
