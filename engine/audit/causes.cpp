@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <unordered_map>
 
 #include "engine/run/runner.hpp"
 
@@ -68,9 +69,26 @@ void link_causes(Db& db, const std::string& stack, const std::vector<ReconcileRe
   Statement forget(db, "DELETE FROM exception_causes WHERE effect_id = ?1");
   Statement add(db, "INSERT INTO exception_causes (effect_id, cause_id, explains, currency) VALUES (?1, ?2, ?3, ?4)");
   Statement first(db, "UPDATE exceptions SET caused_by = ?2 WHERE id = ?1");
+  // Exceptions linked before, by (reconcile, key, rule): one whose rule no longer declares a
+  // cause loses its links when it fails again, rather than keeping a stale explanation.
+  std::unordered_map<std::string, int64_t> linked;
+  {
+    Statement s(db, "SELECT id, reconcile, group_key, rule FROM exceptions WHERE stack_name = ?1 AND "
+                    "(caused_by IS NOT NULL OR id IN (SELECT effect_id FROM exception_causes))");
+    s.bind(1, stack);
+    while (s.step()) linked[s.text_at(1) + '\x1f' + s.text_at(2) + '\x1f' + s.text_at(3)] = s.int_at(0);
+  }
   for (const auto& rec : reports)
     for (const auto& f : rec.findings) {
-      if (!is_exception(f.outcome) || f.caused_by_reconcile.empty()) continue;
+      if (!is_exception(f.outcome)) continue;
+      if (f.caused_by_reconcile.empty()) {
+        if (linked.empty()) continue;
+        auto was = linked.find(rec.name + '\x1f' + f.key + '\x1f' + f.rule);
+        if (was == linked.end()) continue;
+        forget.bind(1, was->second).run();
+        first.bind(1, was->second).bind_null(2).run();
+        continue;
+      }
       find.bind(1, stack).bind(2, rec.name).bind(3, f.key).bind(4, f.rule);
       if (!find.step()) {
         find.reset();

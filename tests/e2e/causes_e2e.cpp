@@ -146,6 +146,18 @@ TEST_CASE("e2e causes: a card's balance names the missing loads that explain it,
                                          "of 50.00 USD\n"
                                          "      explained 20.00 of 50.00 USD; 30.00 unexplained\n",
                                          0) == 0);
+  // A rule that stops declaring its cause loses its links at its next failure.
+  std::string stack = kStack;
+  std::string any = "                   caused_by = { reconcile = \"loads\", rule = \"load in the ledger\", via = "
+                    "\"left.id\", explains = \"any\" } },";
+  REQUIRE(stack.find(any) != std::string::npos);
+  stack.replace(stack.find(any), any.size(), "                   severity = \"high\" },");
+  write_file(dir / "cards/stack.lua", stack);
+  REQUIRE(run_seam(dir.path(), "run cards").exit == 1);
+  CHECK(rows(db, "SELECT effect_id, cause_id FROM exception_causes ORDER BY effect_id, cause_id") ==
+        std::vector<std::string>{"4|2"});
+  CHECK(rows(db, "SELECT id, coalesce(caused_by, '') FROM exceptions WHERE id IN (4, 5, 7) ORDER BY id") ==
+        std::vector<std::string>{"4|2", "5|", "7|"});
   // The log still verifies with its links sealed.
   CHECK(run_seam(dir.path(), "audit verify --stack cards").exit == 0);
 }
