@@ -77,21 +77,28 @@ int64_t stake_magnitude(const Statement& s, int delta, int currency, int left, i
   return stake && checked_abs(stake->amount, magnitude) ? magnitude : 0;
 }
 
-// Links from exception_causes; an exception linked by an older seam (before schema v6) has
-// only exceptions.caused_by, shown as a link that measured nothing.
-constexpr const char* kLinks = R"SQL(
-WITH links AS (
-  SELECT effect_id, cause_id, explains, currency FROM exception_causes
-  UNION ALL
-  SELECT id, caused_by, NULL, NULL FROM exceptions e
-  WHERE caused_by IS NOT NULL AND NOT EXISTS (SELECT 1 FROM exception_causes l WHERE l.effect_id = e.id)
-)
-SELECT o.id, o.reconcile, o.rule, o.group_key, o.status, l.explains, coalesce(l.currency, ''),
-       coalesce(f.delta, ''), coalesce(f.currency, ''), f.left_amount, f.right_amount
-FROM links l JOIN exceptions o ON o.id = (CASE WHEN ?2 THEN l.cause_id ELSE l.effect_id END)
-JOIN exceptions f ON f.id = l.effect_id
-WHERE (CASE WHEN ?2 THEN l.effect_id ELSE l.cause_id END) = ?1
-ORDER BY o.id)SQL";
+// Links from exception_causes, seen from the effect (its causes) or from the cause (its
+// consequences): the exception at the other end, what the link explains, and the effect's
+// stake. An exception linked by a seam before schema v6 has only exceptions.caused_by,
+// shown as a link that measured nothing.
+#define SEAM_LINK_COLUMNS \
+  "o.id, o.reconcile, o.rule, o.group_key, o.status, l.explains, coalesce(l.currency, ''), coalesce(f.delta, ''), " \
+  "coalesce(f.currency, ''), f.left_amount, f.right_amount"
+#define SEAM_OLD_COLUMNS \
+  "o.id, o.reconcile, o.rule, o.group_key, o.status, NULL, '', coalesce(f.delta, ''), coalesce(f.currency, ''), " \
+  "f.left_amount, f.right_amount"
+constexpr const char* kCausesOf =
+    "SELECT " SEAM_LINK_COLUMNS " FROM exception_causes l JOIN exceptions o ON o.id = l.cause_id "
+    "JOIN exceptions f ON f.id = l.effect_id WHERE l.effect_id = ?1 "
+    "UNION ALL SELECT " SEAM_OLD_COLUMNS " FROM exceptions f JOIN exceptions o ON o.id = f.caused_by "
+    "WHERE f.id = ?1 AND NOT EXISTS (SELECT 1 FROM exception_causes WHERE effect_id = ?1) ORDER BY 1";
+constexpr const char* kConsequencesOf =
+    "SELECT " SEAM_LINK_COLUMNS " FROM exception_causes l JOIN exceptions o ON o.id = l.effect_id "
+    "JOIN exceptions f ON f.id = l.effect_id WHERE l.cause_id = ?1 "
+    "UNION ALL SELECT " SEAM_OLD_COLUMNS " FROM exceptions o JOIN exceptions f ON f.id = o.id "
+    "WHERE o.caused_by = ?1 AND NOT EXISTS (SELECT 1 FROM exception_causes l WHERE l.effect_id = o.id) ORDER BY 1";
+#undef SEAM_LINK_COLUMNS
+#undef SEAM_OLD_COLUMNS
 
 }  // namespace
 
@@ -104,10 +111,10 @@ std::vector<TraceException> trace_exceptions(Db& db, const std::string& key) {
   Statement s(db, "SELECT id, reconcile, rule, status FROM exceptions WHERE group_key = ?1 ORDER BY id");
   s.bind(1, key);
   while (s.step()) out.push_back({s.int_at(0), s.text_at(1), s.text_at(2), s.text_at(3), {}, {}, {}, {}});
-  Statement links(db, kLinks);
-  auto read = [&](int64_t id, bool causes) {
+  Statement causes_of(db, kCausesOf), consequences_of(db, kConsequencesOf);
+  auto read = [&](Statement& links, int64_t id) {
     std::vector<TraceLink> found;
-    links.bind(1, id).bind(2, int64_t{causes});
+    links.bind(1, id);
     while (links.step()) {
       TraceLink l{links.int_at(0), describe(links, 0), !links.is_null(5), 0, 0, 0};
       if (l.measured) {
@@ -121,7 +128,7 @@ std::vector<TraceException> trace_exceptions(Db& db, const std::string& key) {
     return found;
   };
   for (auto& e : out) {
-    e.causes = read(e.id, true);
+    e.causes = read(causes_of, e.id);
     if (!e.causes.empty()) e.cause = e.causes.front().exception;
     for (const auto& c : e.causes)
       if (c.measured) {
@@ -131,7 +138,7 @@ std::vector<TraceException> trace_exceptions(Db& db, const std::string& key) {
         int64_t sum = 0;
         if (checked_add(e.explained, c.explains, sum)) e.explained = sum;
       }
-    e.consequence_links = read(e.id, false);
+    e.consequence_links = read(consequences_of, e.id);
     for (const auto& c : e.consequence_links) e.consequences.push_back(c.exception);
   }
   return out;

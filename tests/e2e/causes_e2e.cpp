@@ -160,4 +160,19 @@ TEST_CASE("e2e causes: a card's balance names the missing loads that explain it,
         std::vector<std::string>{"4|2", "5|", "7|"});
   // The log still verifies with its links sealed.
   CHECK(run_seam(dir.path(), "audit verify --stack cards").exit == 0);
+
+  // A log linked before schema v6 has only exceptions.caused_by: trace shows that cause,
+  // both ways, without amounts.
+  db.exec("DELETE FROM exception_causes");
+  CHECK(exceptions_part(run_seam(dir.path(), "trace C1 --stack cards").out).rfind(
+            "exceptions about C1\n"
+            "  #4 open  cards / balance\n"
+            "      caused by #2 loads / load in the ledger on L2 (open)\n"
+            "  #5 open  cards / balance, any cause\n",
+            0) == 0);
+  CHECK(exceptions_part(run_seam(dir.path(), "trace L2 --stack cards").out) ==
+        "exceptions about L2\n"
+        "  #2 open  loads / load in the ledger\n"
+        "      root cause of 1:\n"
+        "        #4 cards / balance on C1 (open)\n");
 }
