@@ -5,6 +5,7 @@
 #include "engine/audit/causes.hpp"
 #include "engine/audit/chain.hpp"
 #include "engine/audit/schema.hpp"
+#include "engine/run/causes.hpp"
 #include "engine/run/runner.hpp"
 #include "engine/util/result.hpp"
 #include "tests/support.hpp"
@@ -184,4 +185,37 @@ TEST_CASE("causes: a log upgraded to schema v6 matches the chain entry sealed be
     CHECK(std::string(e.what()).find("): exception_causes differ from what it sealed. seam will not write") !=
           std::string::npos);
   }
+}
+
+TEST_CASE("causes: the expected sign follows the systems of record's sides unless declared") {
+  auto expectation = [](const std::string& from, const std::string& to) {
+    std::string stack = kStack;
+    REQUIRE(stack.find(from) != std::string::npos);
+    stack.replace(stack.find(from), from.size(), to);
+    TempDir dir;
+    write_file(dir / "stack.lua", stack);
+    LoadedStack s = load_stack(dir.path());
+    const ReconcileSpec& cards = s.spec.reconciles[1];
+    return cause_expectation(s.spec, cards, cards.rules[0]);
+  };
+  // Both hold the truth on the left (the default): deltas read the same way round.
+  CHECK(expectation("", "") == "same_sign");
+  // The cards' truth on the right, the loads' on the left: a load missing from the ledger
+  // lowers one delta and raises the other.
+  CHECK(expectation("left = \"activity\", right = \"ledger\", match = { left = \"card\"",
+                    "left = \"activity\", right = \"ledger\", system_of_record = \"ledger\", match = { left = \"card\"") ==
+        "opposite_sign");
+  CHECK(expectation("via = \"left.id\"", "via = \"left.id\", explains = \"any\"") == "any");
+}
+
+TEST_CASE("causes: via and explains are part of the rule's definition only when declared") {
+  TempDir dir;
+  write_file(dir / "stack.lua", kStack);
+  LoadedStack s = load_stack(dir.path());
+  const RuleSpec& balance = s.spec.reconciles[1].rules[0];
+  CHECK(balance.caused_by_via == "id");
+  CHECK(balance.caused_by_via_side == "left");
+  CHECK(balance.caused_by_explains == "");
+  CHECK(balance.definition.find("\ncaused_by=loads/load in the ledger via=left.id\n") != std::string::npos);
+  CHECK(balance.definition.find("explains=") == std::string::npos);
 }
