@@ -232,6 +232,12 @@ std::string render_trace_json(const std::string& key, const std::vector<TraceRow
     j.key("unexplained").optional(e.measured, e.measured ? format_stake(e.of - e.explained, e.currency) : "");
     j.key("consequences").begin_array();
     for (const auto& c : e.consequences) j.value(c);
+    j.end_array().key("consequence_links").begin_array();
+    for (const auto& c : e.consequence_links) {
+      j.begin_object().key("id").value(c.id).key("exception").value(c.exception).key("explains")
+          .optional(c.measured, c.measured ? format_stake(c.explains, c.currency) : "").key("of")
+          .optional(c.measured, c.measured ? format_stake(c.of, c.currency) : "").end_object();
+    }
     j.end_array().end_object();
   }
   j.end_array().key("verdicts").begin_array();

@@ -116,18 +116,28 @@ TEST_CASE("e2e causes: a card's balance names the missing loads that explain it,
         "      root cause of 2:\n"
         "        #4 cards / balance on C1 (open), explains 30.00 of 80.00 USD\n"
         "        #5 cards / balance, any cause on C1 (open)\n");
+  auto l1_json = run_seam(dir.path(), "trace L1 --stack cards --format json");
+  CHECK(l1_json.out.rfind(
+            "{\"key\":\"L1\",\"exceptions\":[{\"id\":1,\"reconcile\":\"loads\",\"rule\":\"load in the ledger\","
+            "\"status\":\"open\",\"caused_by\":null,\"causes\":[],\"at_stake\":null,\"explained\":null,"
+            "\"unexplained\":null,\"consequences\":[\"#4 cards / balance on C1 (open)\",\"#5 cards / balance, any cause "
+            "on C1 (open)\"],\"consequence_links\":[{\"id\":4,\"exception\":\"#4 cards / balance on C1 (open)\","
+            "\"explains\":\"30.00 USD\",\"of\":\"80.00 USD\"},{\"id\":5,\"exception\":\"#5 cards / balance, any cause "
+            "on C1 (open)\",\"explains\":null,\"of\":null}]}],",
+            0) == 0);
   auto json = run_seam(dir.path(), "trace C1 --stack cards --format json");
   CHECK(json.out.rfind(
             "{\"key\":\"C1\",\"exceptions\":[{\"id\":4,\"reconcile\":\"cards\",\"rule\":\"balance\",\"status\":\"open\","
             "\"caused_by\":\"#1 loads / load in the ledger on L1 (open)\",\"causes\":["
             "{\"id\":1,\"exception\":\"#1 loads / load in the ledger on L1 (open)\",\"explains\":\"30.00 USD\"},"
             "{\"id\":2,\"exception\":\"#2 loads / load in the ledger on L2 (open)\",\"explains\":\"20.00 USD\"}],"
-            "\"at_stake\":\"80.00 USD\",\"explained\":\"50.00 USD\",\"unexplained\":\"30.00 USD\",\"consequences\":[]},"
+            "\"at_stake\":\"80.00 USD\",\"explained\":\"50.00 USD\",\"unexplained\":\"30.00 USD\",\"consequences\":[],"
+            "\"consequence_links\":[]},"
             "{\"id\":5,\"reconcile\":\"cards\",\"rule\":\"balance, any cause\",\"status\":\"open\","
             "\"caused_by\":\"#1 loads / load in the ledger on L1 (open)\",\"causes\":["
             "{\"id\":1,\"exception\":\"#1 loads / load in the ledger on L1 (open)\",\"explains\":null},"
             "{\"id\":2,\"exception\":\"#2 loads / load in the ledger on L2 (open)\",\"explains\":null}],"
-            "\"at_stake\":null,\"explained\":null,\"unexplained\":null,\"consequences\":[]}],",
+            "\"at_stake\":null,\"explained\":null,\"unexplained\":null,\"consequences\":[],\"consequence_links\":[]}],",
             0) == 0);
 
   // The ledger posts L1: its exception resolves, C1's gap is 50.00 and L2 explains 20.00 of it.
