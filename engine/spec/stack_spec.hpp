@@ -147,7 +147,8 @@ struct RuleSpec {
   std::string caused_by_reconcile, caused_by_rule;
   std::string caused_by_via, caused_by_via_side;
   // How a cause must move the money to explain this failure: "same_sign", "opposite_sign",
-  // or "any" (no amount check); empty: derived from the systems of record (validate_stack).
+  // or "any" (no amount check); empty: derived from the systems of record's sides
+  // (cause_expectation, engine/run/causes.hpp).
   std::string caused_by_explains;
   NumberRef grace_minutes, tolerance, tolerance_pct, minutes;
   std::optional<bool> sum_left, sum_right;     // amount_equal; default follows the cardinality
