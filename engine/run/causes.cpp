@@ -14,7 +14,51 @@ std::string via_text(const RuleSpec& rule) {
   return (rule.caused_by_via_side.empty() ? "" : rule.caused_by_via_side + ".") + rule.caused_by_via;
 }
 
+// Whether a failure of `rule` can have a stake (engine/audit/causes.hpp): a delta its kind
+// reports in money or base units, else both sides' amounts, which the systems' `amount`
+// fields or an amount_equal rule of the reconciliation name.
+bool can_have_stake(const StackSpec& spec, const ReconcileSpec& rec, const RuleSpec& rule) {
+  switch (rule.kind) {
+    case RuleKind::AmountEqual:
+    case RuleKind::QuantityEqual:
+    case RuleKind::LedgerEqual:
+    case RuleKind::Lua: return true;
+    default: break;
+  }
+  bool compares_amounts = std::any_of(rec.rules.begin(), rec.rules.end(),
+                                      [](const RuleSpec& r) { return r.kind == RuleKind::AmountEqual; });
+  const SystemSpec* left = spec.find_system(rec.left);
+  const SystemSpec* right = spec.find_system(rec.right);
+  return compares_amounts || (left && right && !left->amount_field.empty() && !right->amount_field.empty());
+}
+
 }  // namespace
+
+std::vector<Warning> lint_causes(const StackSpec& spec) {
+  std::vector<Warning> out;
+  for (const auto& rec : spec.reconciles)
+    for (const auto& rule : rec.rules) {
+      if (rule.caused_by_reconcile.empty()) continue;
+      std::string expects = cause_expectation(spec, rec, rule);
+      if (expects == "any") continue;
+      auto cause_rec = std::find_if(spec.reconciles.begin(), spec.reconciles.end(),
+                                    [&](const ReconcileSpec& c) { return c.name == rule.caused_by_reconcile; });
+      if (cause_rec == spec.reconciles.end()) continue;
+      auto cause = std::find_if(cause_rec->rules.begin(), cause_rec->rules.end(),
+                                [&](const RuleSpec& c) { return c.name == rule.caused_by_rule; });
+      if (cause == cause_rec->rules.end()) continue;
+      const RuleSpec* silent = !can_have_stake(spec, rec, rule)           ? &rule
+                               : !can_have_stake(spec, *cause_rec, *cause) ? &*cause
+                                                                           : nullptr;
+      if (!silent) continue;
+      out.push_back({rule.loc, "rule '" + rule.name + "' is caused_by rule '" + cause->name + "' of reconcile '" +
+                                   cause_rec->name + "' with explains = " + expects + ", but rule '" + silent->name +
+                                   "' fails with no amount (it is " + rule_kind_name(silent->kind) +
+                                   " and its systems declare no amount field): no cause will be linked; "
+                                   "declare amount = \"FIELD\" on its systems, or explains = \"any\""});
+    }
+  return out;
+}
 
 void validate_cause(const StackSpec& spec, const ReconcileSpec& rec, const RuleSpec& rule, const SystemSpec& left,
                     const SystemSpec& right) {

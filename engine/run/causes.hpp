@@ -21,6 +21,11 @@ void validate_cause(const StackSpec& spec, const ReconcileSpec& rec, const RuleS
 // minus left, so money missing from the copy moves both the same way), else opposite_sign.
 std::string cause_expectation(const StackSpec& spec, const ReconcileSpec& rec, const RuleSpec& rule);
 
+// `seam check` warnings: a cause that can never be linked because the effect's rule or the
+// cause's can carry no amount (no delta of its kind, no amount field on its systems) while
+// the expectation is a sign.
+std::vector<Warning> lint_causes(const StackSpec& spec);
+
 // For one rule with a declared cause: the cause reconciliation's keys a group names.
 // Without `via`, the group's own key; with it, the distinct non-empty values of the via
 // field on the group's records (left ones first, in match order), as key text.

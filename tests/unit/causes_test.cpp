@@ -219,3 +219,26 @@ TEST_CASE("causes: via and explains are part of the rule's definition only when 
   CHECK(balance.definition.find("\ncaused_by=loads/load in the ledger via=left.id\n") != std::string::npos);
   CHECK(balance.definition.find("explains=") == std::string::npos);
 }
+
+TEST_CASE("causes: seam check warns when a cause can never be linked for want of an amount") {
+  auto warnings = [](const std::string& stack) {
+    TempDir dir;
+    write_file(dir / "stack.lua", stack);
+    std::vector<std::string> out;
+    for (const auto& w : check_stack(dir.path(), {}).warnings)
+      out.push_back(seam::test::with_dir_as_DIR(w.str(), dir.path()));
+    return out;
+  };
+  CHECK(warnings(kStack).empty());
+  std::string no_amounts = kStack;
+  for (size_t p; (p = no_amounts.find(" amount = \"amount\",")) != std::string::npos;) no_amounts.erase(p, 19);
+  CHECK(warnings(no_amounts) ==
+        std::vector<std::string>{
+            "DIR/stack.lua:17: warning: rule 'balance' is caused_by rule 'load in the ledger' of reconcile 'loads' with "
+            "explains = same_sign, but rule 'load in the ledger' fails with no amount (it is exists_in and its systems "
+            "declare no amount field): no cause will be linked; declare amount = \"FIELD\" on its systems, or explains = "
+            "\"any\""});
+  std::string any = no_amounts;
+  any.replace(any.find("via = \"left.id\""), 15, "via = \"left.id\", explains = \"any\"");
+  CHECK(warnings(any).empty());
+}
