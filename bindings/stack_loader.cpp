@@ -411,6 +411,10 @@ std::string rule_definition(const RuleSpec& r, const std::string& lua_source) {
   std::ostringstream d;
   d << rule_kind_name(r.kind) << "\nseverity=" << severity_name(r.severity);
   if (!r.caused_by_reconcile.empty()) d << "\ncaused_by=" << r.caused_by_reconcile << "/" << r.caused_by_rule;
+  // Only when declared, so the versions of rules declaring neither stay as they were.
+  if (!r.caused_by_via.empty())
+    d << " via=" << (r.caused_by_via_side.empty() ? "" : r.caused_by_via_side + ".") << r.caused_by_via;
+  if (!r.caused_by_explains.empty()) d << " explains=" << r.caused_by_explains;
   if (r.kind == RuleKind::Lua) {
     d << "\n" << lua_source;
     return d.str();
@@ -584,6 +588,9 @@ StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
       rule.since_field = d.str("since");
       rule.caused_by_reconcile = d.str("caused_by_reconcile");
       rule.caused_by_rule = d.str("caused_by_rule");
+      rule.caused_by_via = d.str("caused_by_via");
+      rule.caused_by_via_side = d.str("caused_by_via_side");
+      rule.caused_by_explains = d.str("caused_by_explains");
       rule.sales_field = d.str("sales_field");
       rule.sales_time = d.str("sales_time");
       rule.days = d.number_ref("days", rule.loc);

@@ -19,6 +19,10 @@ namespace {
 struct StateTable {
   const char* name;
   const char* sql;
+  // A table a later schema version added joins the state once it holds a row: a log
+  // upgraded to that version still matches the entry sealed before the upgrade, while
+  // filling or emptying the table still changes the state.
+  bool once_filled = false;
 };
 
 // SELECT *: a column a later migration adds is covered without anyone remembering to.
@@ -35,6 +39,7 @@ constexpr StateTable kStateTables[] = {
     {"rules", "SELECT * FROM rules WHERE coalesce(added_by_run, 0) NOT IN " SEAM_RUNNING " ORDER BY id"},
     {"exceptions", "SELECT * FROM exceptions ORDER BY id"},
     {"exception_events", "SELECT * FROM exception_events ORDER BY id"},
+    {"exception_causes", "SELECT * FROM exception_causes ORDER BY effect_id, cause_id", true},
     {"alert_deliveries", "SELECT * FROM alert_deliveries ORDER BY id"},
     {"alert_attempts", "SELECT * FROM alert_attempts ORDER BY delivery_id, attempt"},
 };
@@ -61,6 +66,14 @@ std::string table_digest(Db& db, const StateTable& t) {
     }
   }
   return h.hex_final();
+}
+
+bool has_rows(Db& db, const char* table) {
+  Statement exists(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1");
+  exists.bind(1, table);
+  if (!exists.step() || exists.int_at(0) == 0) return false;
+  Statement any(db, std::string("SELECT 1 FROM ") + table + " LIMIT 1");
+  return any.step();
 }
 
 void field_or_null(Sha256& h, const std::string& s) {
@@ -113,6 +126,7 @@ StateDigest compute_state_digest(Db& db) {
   StateDigest d;
   Sha256 h;
   for (const auto& t : kStateTables) {
+    if (t.once_filled && !has_rows(db, t.name)) continue;
     d.tables.emplace_back(t.name, table_digest(db, t));
     h.field(d.tables.back().first);
     h.field(d.tables.back().second);
@@ -164,6 +178,11 @@ void require_sealed_state(Db& db) {
     bool same = false;
     for (const auto& [t, d] : sealed) same = same || (t == table && d == digest);
     if (!same) differ += (differ.empty() ? "" : ", ") + table;
+  }
+  for (const auto& [table, digest] : sealed) {  // a sealed table now empty (or dropped)
+    bool present = false;
+    for (const auto& [t, d] : now.tables) present = present || t == table;
+    if (!present) differ += (differ.empty() ? "" : ", ") + table;
   }
   throw TamperedError("audit log " + db.path() + " was changed outside seam after chain entry " +
                       std::to_string(head->seq) + " (" + head->event + ", " + head->subject + ", " + head->at +

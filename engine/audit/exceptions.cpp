@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <deque>
 
+#include "engine/audit/causes.hpp"
 #include "engine/audit/chain.hpp"
 #include "engine/util/result.hpp"
 #include "engine/value/time.hpp"
@@ -135,23 +136,16 @@ ExceptionChanges ExceptionTracker::apply(Db& db, int64_t run_id, const std::stri
   size_t done = 0;
   for (; fresh.size() - done >= kRows; done += kRows) flush(insert_many, done, kRows);
   for (; done < fresh.size(); ++done) flush(insert_one, done, 1);
-  // Root causes last, once every exception of this run exists: a consequence points at
-  // its cause while the cause is unresolved, and at nothing once it is resolved.
-  Statement link(db,
-                 "UPDATE exceptions SET caused_by = (SELECT c.id FROM exceptions c WHERE c.stack_name = ?1 AND "
-                 "c.reconcile = ?5 AND c.group_key = ?3 AND c.rule = ?6 AND c.status <> 'resolved') "
-                 "WHERE stack_name = ?1 AND reconcile = ?2 AND group_key = ?3 AND rule = ?4");
-  for (const auto& rec : reports)
-    for (const auto& f : rec.findings)
-      if (is_exception(f.outcome) && !f.caused_by_reconcile.empty())
-        link.bind(1, stack_).bind(2, rec.name).bind(3, f.key).bind(4, f.rule).bind(5, f.caused_by_reconcile)
-            .bind(6, f.caused_by_rule).run();
   for (int64_t id : passing_) {
     resolve.bind(1, id).bind(2, run_id).bind(3, at).run();
     if (sqlite3_changes(db.handle()) == 0) continue;
     event.bind(1, id).bind(2, run_id).bind(3, at).bind(4, "resolved").run();
     ++changes.resolved;
   }
+  // Root causes last, once every exception of this run exists and those that now pass are
+  // resolved: a consequence names the unresolved causes that explain it now, so a cause
+  // fixed in this run no longer explains what is still failing.
+  link_causes(db, stack_, reports);
   return changes;
 }
 

@@ -410,6 +410,25 @@ FROM group_blocks b, json_each(b.groups) j;
                                : ""});
 }
 
+// v6: several causes may explain one exception (a card's balance gap behind two missing
+// loads), each explaining part of its money: one row per (effect, cause) link, replaced at
+// every run that sees the effect fail. exceptions.caused_by keeps naming the first cause.
+// The table joins the sealed state once it holds a row (chain.cpp), so a log upgraded to
+// v6 still matches the entry sealed before the upgrade.
+void migrate_v5_to_v6(Db& db) {
+  db.exec(R"SQL(
+CREATE TABLE exception_causes (
+  effect_id INTEGER NOT NULL REFERENCES exceptions(id),
+  cause_id  INTEGER NOT NULL REFERENCES exceptions(id),
+  explains  INTEGER,  -- the part of the effect's stake this cause explains, in minor units of
+                      -- `currency` (base units when currency is NULL); NULL when not measured
+  currency  TEXT,
+  PRIMARY KEY (effect_id, cause_id)
+) WITHOUT ROWID;
+CREATE INDEX exception_causes_by_cause ON exception_causes(cause_id);
+)SQL");
+}
+
 }  // namespace
 
 std::unique_ptr<Db> open_audit_log_for_reading(const std::string& path) {
@@ -443,7 +462,8 @@ std::unique_ptr<Db> open_audit_log_for_reading(const std::string& path) {
 
 void migrate_audit_schema(Db& db, int target) {
   static const std::vector<std::function<void(Db&)>> steps = {migrate_v0_to_v1, migrate_v1_to_v2, migrate_v2_to_v3,
-                                                              migrate_v3_to_v4, migrate_v4_to_v5};
+                                                              migrate_v3_to_v4, migrate_v4_to_v5,
+                                                              migrate_v5_to_v6};
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = NORMAL");
   db.exec("PRAGMA foreign_keys = ON");

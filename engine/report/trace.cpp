@@ -3,6 +3,7 @@
 #include <map>
 #include <sstream>
 
+#include "engine/audit/causes.hpp"
 #include "engine/util/json.hpp"
 #include "engine/util/text.hpp"
 
@@ -65,31 +66,92 @@ ORDER BY v.run_id DESC, v.reconcile, v.group_no, v.position)SQL");
   return rows;
 }
 
+namespace {
+
+// The magnitude of an exception's stake (engine/audit/causes.hpp), 0 when unknown.
+int64_t stake_magnitude(const Statement& s, int delta, int currency, int left, int right) {
+  CurrencyCode cur = pack_currency(s.text_at(currency));
+  bool amounts = cur && !s.is_null(left) && !s.is_null(right);
+  auto stake = exception_stake(s.text_at(delta), amounts, amounts ? s.int_at(left) : 0, amounts ? s.int_at(right) : 0, cur);
+  int64_t magnitude = 0;
+  return stake && checked_abs(stake->amount, magnitude) ? magnitude : 0;
+}
+
+// Links from exception_causes, seen from the effect (its causes) or from the cause (its
+// consequences): the exception at the other end, what the link explains, and the effect's
+// stake. An exception linked by a seam before schema v6 has only exceptions.caused_by,
+// shown as a link that measured nothing.
+#define SEAM_LINK_COLUMNS \
+  "o.id, o.reconcile, o.rule, o.group_key, o.status, l.explains, coalesce(l.currency, ''), coalesce(f.delta, ''), " \
+  "coalesce(f.currency, ''), f.left_amount, f.right_amount"
+#define SEAM_OLD_COLUMNS \
+  "o.id, o.reconcile, o.rule, o.group_key, o.status, NULL, '', coalesce(f.delta, ''), coalesce(f.currency, ''), " \
+  "f.left_amount, f.right_amount"
+constexpr const char* kCausesOf =
+    "SELECT " SEAM_LINK_COLUMNS " FROM exception_causes l JOIN exceptions o ON o.id = l.cause_id "
+    "JOIN exceptions f ON f.id = l.effect_id WHERE l.effect_id = ?1 "
+    "UNION ALL SELECT " SEAM_OLD_COLUMNS " FROM exceptions f JOIN exceptions o ON o.id = f.caused_by "
+    "WHERE f.id = ?1 AND NOT EXISTS (SELECT 1 FROM exception_causes WHERE effect_id = ?1) ORDER BY 1";
+constexpr const char* kConsequencesOf =
+    "SELECT " SEAM_LINK_COLUMNS " FROM exception_causes l JOIN exceptions o ON o.id = l.effect_id "
+    "JOIN exceptions f ON f.id = l.effect_id WHERE l.cause_id = ?1 "
+    "UNION ALL SELECT " SEAM_OLD_COLUMNS " FROM exceptions o JOIN exceptions f ON f.id = o.id "
+    "WHERE o.caused_by = ?1 AND NOT EXISTS (SELECT 1 FROM exception_causes l WHERE l.effect_id = o.id) ORDER BY 1";
+#undef SEAM_LINK_COLUMNS
+#undef SEAM_OLD_COLUMNS
+
+}  // namespace
+
 std::vector<TraceException> trace_exceptions(Db& db, const std::string& key) {
   auto describe = [](const Statement& s, int first) {
     return "#" + std::to_string(s.int_at(first)) + " " + s.text_at(first + 1) + " / " + s.text_at(first + 2) + " on " +
            s.text_at(first + 3) + " (" + s.text_at(first + 4) + ")";
   };
   std::vector<TraceException> out;
-  Statement s(db,
-              "SELECT e.id, e.reconcile, e.rule, e.status, c.id, c.reconcile, c.rule, c.group_key, c.status "
-              "FROM exceptions e LEFT JOIN exceptions c ON c.id = e.caused_by WHERE e.group_key = ?1 ORDER BY e.id");
+  Statement s(db, "SELECT id, reconcile, rule, status FROM exceptions WHERE group_key = ?1 ORDER BY id");
   s.bind(1, key);
-  while (s.step()) {
-    TraceException e{s.int_at(0), s.text_at(1), s.text_at(2), s.text_at(3), {}, {}};
-    if (!s.is_null(4)) e.cause = describe(s, 4);
-    out.push_back(std::move(e));
-  }
-  Statement c(db, "SELECT id, reconcile, rule, group_key, status FROM exceptions WHERE caused_by = ?1 ORDER BY id");
+  while (s.step()) out.push_back({s.int_at(0), s.text_at(1), s.text_at(2), s.text_at(3), {}, {}, {}, {}});
+  Statement causes_of(db, kCausesOf), consequences_of(db, kConsequencesOf);
+  auto read = [&](Statement& links, int64_t id) {
+    std::vector<TraceLink> found;
+    links.bind(1, id);
+    while (links.step()) {
+      TraceLink l{links.int_at(0), describe(links, 0), !links.is_null(5), 0, 0, 0};
+      if (l.measured) {
+        l.explains = links.int_at(5);
+        l.currency = pack_currency(links.text_at(6));
+        l.of = stake_magnitude(links, 7, 8, 9, 10);
+      }
+      found.push_back(std::move(l));
+    }
+    links.reset();
+    return found;
+  };
   for (auto& e : out) {
-    c.bind(1, e.id);
-    while (c.step()) e.consequences.push_back(describe(c, 0));
-    c.reset();
+    e.causes = read(causes_of, e.id);
+    if (!e.causes.empty()) e.cause = e.causes.front().exception;
+    for (const auto& c : e.causes)
+      if (c.measured) {
+        e.measured = true;
+        e.of = c.of;
+        e.currency = c.currency;
+        int64_t sum = 0;
+        if (checked_add(e.explained, c.explains, sum)) e.explained = sum;
+      }
+    e.consequence_links = read(consequences_of, e.id);
+    for (const auto& c : e.consequence_links) e.consequences.push_back(c.exception);
   }
   return out;
 }
 
 namespace {
+// "30.00 of 80.00 USD", "5 of 28"
+std::string amount_of(int64_t part, int64_t whole, CurrencyCode currency) {
+  int scale = currency ? currency_scale(currency) : 0;
+  return format_amount(part, scale) + " of " + format_amount(whole, scale) +
+         (currency ? " " + currency_name(currency) : std::string());
+}
+
 std::string ids_or_none(const std::string& stored) {
   std::string shown = printable(display_id_list(stored));
   return shown.empty() ? "(none)" : shown;
@@ -107,10 +169,23 @@ std::string render_trace_text(const std::string& key, const std::vector<TraceRow
     out << "exceptions about " << printable(key) << "\n";
     for (const auto& e : exceptions) {
       out << "  #" << e.id << " " << e.status << "  " << e.reconcile << " / " << e.rule << "\n";
-      if (!e.cause.empty()) out << "      caused by " << printable(e.cause) << "\n";
-      if (!e.consequences.empty()) {
-        out << "      root cause of " << e.consequences.size() << ":\n";
-        for (const auto& c : e.consequences) out << "        " << printable(c) << "\n";
+      for (const auto& c : e.causes) {
+        out << "      caused by " << printable(c.exception);
+        if (c.measured) out << ", explains " << amount_of(c.explains, c.of, c.currency);
+        out << "\n";
+      }
+      if (e.measured) {
+        int64_t unexplained = e.of - e.explained;
+        out << "      explained " << amount_of(e.explained, e.of, e.currency) << "; "
+            << format_amount(unexplained, e.currency ? currency_scale(e.currency) : 0) << " unexplained\n";
+      }
+      if (!e.consequence_links.empty()) {
+        out << "      root cause of " << e.consequence_links.size() << ":\n";
+        for (const auto& c : e.consequence_links) {
+          out << "        " << printable(c.exception);
+          if (c.measured) out << ", explains " << amount_of(c.explains, c.of, c.currency);
+          out << "\n";
+        }
       }
     }
   }
@@ -145,9 +220,24 @@ std::string render_trace_json(const std::string& key, const std::vector<TraceRow
   j.begin_object().key("key").value(key).key("exceptions").begin_array();
   for (const auto& e : exceptions) {
     j.begin_object().key("id").value(e.id).key("reconcile").value(e.reconcile).key("rule").value(e.rule)
-        .key("status").value(e.status).key("caused_by").optional(!e.cause.empty(), e.cause).key("consequences")
-        .begin_array();
+        .key("status").value(e.status).key("caused_by").optional(!e.cause.empty(), e.cause);
+    j.key("causes").begin_array();
+    for (const auto& c : e.causes) {
+      j.begin_object().key("id").value(c.id).key("exception").value(c.exception).key("explains")
+          .optional(c.measured, c.measured ? format_stake(c.explains, c.currency) : "").end_object();
+    }
+    j.end_array();
+    j.key("at_stake").optional(e.measured, e.measured ? format_stake(e.of, e.currency) : "");
+    j.key("explained").optional(e.measured, e.measured ? format_stake(e.explained, e.currency) : "");
+    j.key("unexplained").optional(e.measured, e.measured ? format_stake(e.of - e.explained, e.currency) : "");
+    j.key("consequences").begin_array();
     for (const auto& c : e.consequences) j.value(c);
+    j.end_array().key("consequence_links").begin_array();
+    for (const auto& c : e.consequence_links) {
+      j.begin_object().key("id").value(c.id).key("exception").value(c.exception).key("explains")
+          .optional(c.measured, c.measured ? format_stake(c.explains, c.currency) : "").key("of")
+          .optional(c.measured, c.measured ? format_stake(c.of, c.currency) : "").end_object();
+    }
     j.end_array().end_object();
   }
   j.end_array().key("verdicts").begin_array();

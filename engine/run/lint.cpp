@@ -4,6 +4,7 @@
 #include <cctype>
 #include <map>
 
+#include "engine/run/causes.hpp"
 #include "engine/util/text.hpp"
 
 namespace seam {
@@ -75,6 +76,8 @@ std::vector<Warning> lint_stack(const StackSpec& spec) {
       }
     }
   }
+  auto causes = lint_causes(spec);
+  out.insert(out.end(), causes.begin(), causes.end());
   return out;
 }
 

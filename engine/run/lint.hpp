@@ -9,7 +9,7 @@ namespace seam {
 
 // Params no rule reads, systems never reconciled, Lua rules that read g.l.X / g.r.X where
 // the system declares no X (a textual check: fields reached through variables are not
-// seen), seam functions the stack redefines.
+// seen), causes that can never be linked (lint_causes), seam functions the stack redefines.
 std::vector<Warning> lint_stack(const StackSpec& spec);
 // With data (`seam check --data`): value maps that do not cover the values in the inputs.
 std::vector<Warning> lint_data(const StackSpec& spec, const std::vector<MappedInput>& inputs);

@@ -14,6 +14,7 @@
 #include "bindings/stack_loader.hpp"
 #include "engine/mapping/mapper.hpp"
 #include "engine/audit/exceptions.hpp"
+#include "engine/run/causes.hpp"
 #include "engine/run/lint.hpp"
 #include "engine/match/matcher.hpp"
 #include "engine/match/nearest.hpp"
@@ -132,19 +133,7 @@ void validate_stack(StackSpec& spec, const ParamValues& params) {
     plan_strategies(r, left, right, params);
     for (const auto& rule : r.rules) {
       compile_rule(rule, r, left, right, params);
-      if (rule.caused_by_reconcile.empty()) continue;
-      auto cause = std::find_if(spec.reconciles.begin(), spec.reconciles.end(),
-                                [&](const ReconcileSpec& c) { return c.name == rule.caused_by_reconcile; });
-      if (cause == spec.reconciles.end())
-        throw UserError(rule.loc.str() + ": rule '" + rule.name + "' is caused_by reconcile '" +
-                        rule.caused_by_reconcile + "', which is not declared");
-      if (std::none_of(cause->rules.begin(), cause->rules.end(),
-                       [&](const RuleSpec& c) { return c.name == rule.caused_by_rule; })) {
-        std::string names;
-        for (const auto& c : cause->rules) names += (names.empty() ? "" : ", ") + c.name;
-        throw UserError(rule.loc.str() + ": rule '" + rule.name + "' is caused_by rule '" + rule.caused_by_rule +
-                        "' of reconcile '" + cause->name + "', which has no such rule (rules: " + names + ")");
-      }
+      validate_cause(spec, r, rule, left, right);
     }
   }
 }
@@ -368,6 +357,13 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
     RuleContext ctx{&rec, &left, &right, &m, &nearest, host, as_of};
     for (auto& r : rules) r->prepare(ctx);
     GroupFacts facts(rec, left, right);
+    std::vector<std::optional<CauseKeys>> cause_keys(rec.rules.size());
+    std::vector<std::string> cause_explains(rec.rules.size());
+    for (size_t k = 0; k < rec.rules.size(); ++k)
+      if (!rec.rules[k].caused_by_reconcile.empty()) {
+        cause_keys[k].emplace(rec.rules[k], left.system(), right.system());
+        cause_explains[k] = cause_expectation(spec, rec, rec.rules[k]);
+      }
     if (window.active() && !facts.has_time())
       throw UserError(rec.loc.str() + ": a windowed run (--since/--until) needs the record time of reconcile '" +
                       rec.name + "': declare record_time = \"<time field>\" on system '" + rec.system_of_record + "'");
@@ -420,8 +416,12 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
                                                         rec.rules[k].severity, std::move(v)});
           f.at = facts.time_of(g, m);
           facts.amounts_of(g, m, f);
-          f.caused_by_reconcile = rec.rules[k].caused_by_reconcile;
-          f.caused_by_rule = rec.rules[k].caused_by_rule;
+          if (cause_keys[k]) {
+            f.caused_by_reconcile = rec.rules[k].caused_by_reconcile;
+            f.caused_by_rule = rec.rules[k].caused_by_rule;
+            f.cause_keys = cause_keys[k]->of(g, m, left, right);
+            f.cause_explains = cause_explains[k];
+          }
         }
       }
       if (progress && (gi & 0xffff) == 0 && std::chrono::steady_clock::now() - started > std::chrono::seconds(1)) {

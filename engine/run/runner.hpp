@@ -52,6 +52,8 @@ struct Finding {
   int64_t left_amount = 0, right_amount = 0;
   CurrencyCode currency = 0;
   std::string caused_by_reconcile{}, caused_by_rule{};  // the rule's declared cause, if any
+  std::vector<std::string> cause_keys{};  // the cause reconciliation's keys this group names
+  std::string cause_explains{};           // same_sign, opposite_sign or any (engine/run/causes.hpp)
 };
 
 struct ReconcileReport {

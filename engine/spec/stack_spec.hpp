@@ -143,9 +143,16 @@ struct RuleSpec {
   // low_stock: stock on `side`.`field`; sales quantities and times on the other side
   std::string sales_field, sales_time;
   NumberRef days, factor;
-  // caused_by: this rule's failure on a key is a consequence of that rule's failure on the
-  // same key in that reconciliation (a redemption with no liability because the load is missing).
+  // caused_by: this rule's failure on a key is a consequence of that rule's failure in that
+  // reconciliation (a redemption with no liability because the load is missing): on the same
+  // key, or with `via`, on the keys the group's records hold in field caused_by_via (of the
+  // left or right records, or of both when caused_by_via_side is empty).
   std::string caused_by_reconcile, caused_by_rule;
+  std::string caused_by_via, caused_by_via_side;
+  // How a cause must move the money to explain this failure: "same_sign", "opposite_sign",
+  // or "any" (no amount check); empty: derived from the systems of record's sides
+  // (cause_expectation, engine/run/causes.hpp).
+  std::string caused_by_explains;
   NumberRef grace_minutes, tolerance, tolerance_pct, minutes;
   std::optional<bool> sum_left, sum_right;     // amount_equal; default follows the cardinality
   std::map<std::string, std::string> map;      // value_map

@@ -54,10 +54,11 @@ system "captures" {
              captured_at = time { column = "Captured At", format = "iso8601" } },
 }
 
--- Every load must raise the ERP's liability for its card, for the same amount.
+-- Every load must raise the ERP's liability, for the same amount. Load by load: the ERP's
+-- memo names the platform event it posts, so a card with two loads, one of them lost, fails.
 reconcile "loads_reach_erp" {
   left = "platform_loads", right = "erp_loads", system_of_record = "erp_loads",
-  match = { left = "card", right = "card", cardinality = "many_to_many" },
+  match = { left = "id", right = "ref" },
   rules = {
     exists_in { "right", name = "load in the liability ledger", severity = "critical",
                 doc = "a card the platform loaded has no liability in the ERP: every later redemption on it looks like money from nowhere" },
@@ -77,8 +78,9 @@ reconcile "redemptions_reach_erp" {
 }
 
 -- Card by card, the two ledgers entry by entry and as balances. A card whose load never
--- reached the ERP fails here too: those failures name the missing load as their cause.
-local missing_load = { reconcile = "loads_reach_erp", rule = "load in the liability ledger" }
+-- reached the ERP fails here too: those failures name the missing load, found through the
+-- card's platform events (their ids are the loads' keys), as their cause.
+local missing_load = { reconcile = "loads_reach_erp", rule = "load in the liability ledger", via = "left.id" }
 reconcile "card_ledgers" {
   left = "platform", right = "erp", system_of_record = "erp",
   match = { left = "card", right = "card", cardinality = "many_to_many" },

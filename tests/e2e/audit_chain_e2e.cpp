@@ -243,3 +243,37 @@ TEST_CASE("audit chain: a full disk is a storage error (exit 4) and the log stay
   CHECK(run_seam(b.dir.path(), "run small", kDay3).exit == 1);
   CHECK(run_seam(b.dir.path(), "audit verify --stack small --expect-head " + b.head).exit == 0);
 }
+
+TEST_CASE("audit chain: the links from exceptions to their causes are sealed state") {
+  TempDir dir;
+  copy_example("giftcards", dir / "giftcards");
+  REQUIRE(run_seam(dir.path(), "run giftcards", kDay1).exit == 1);
+  {
+    Db db(dir / "giftcards/seam.db", false);
+    REQUIRE(rows(db, "SELECT count(*) FROM exception_causes") == std::vector<std::string>{"2"});
+  }
+  CHECK(run_seam(dir.path(), "audit verify --stack giftcards").exit == 0);
+  const Tampering cases[] = {
+      {"a cause's explained amount changed", "UPDATE exception_causes SET explains = 0",
+       "exception_causes differ from what it sealed"},
+      {"every cause link deleted", "DELETE FROM exception_causes", "exception_causes differ from what it sealed"},
+      {"a cause link forged", "INSERT INTO exception_causes VALUES (2, 1, 500, 'USD')",
+       "exception_causes differ from what it sealed"},
+  };
+  int n = 0;
+  for (const auto& t : cases) {
+    CAPTURE(t.what);
+    std::string folder = "case" + std::to_string(n++);
+    std::filesystem::copy(dir / "giftcards", dir / folder, std::filesystem::copy_options::recursive);
+    {
+      Db db(dir / folder + "/seam.db", false);
+      db.exec(t.sql);
+    }
+    auto verify = run_seam(dir.path(), "audit verify --stack " + folder);
+    CHECK(verify.exit == 1);
+    CHECK(verify.out.find(t.problem) != std::string::npos);
+    auto run = run_seam(dir.path(), "run " + folder, kDay3);
+    CHECK(run.exit == 5);
+    CHECK(run.err.find("exception_causes differ from what it sealed") != std::string::npos);
+  }
+}

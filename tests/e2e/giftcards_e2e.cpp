@@ -1,6 +1,6 @@
 // examples/giftcards end to end: JSON platform activity, an SQLite liability journal, NDJSON
 // orders and CSV captures; ledgers, balances, duplicates, and a missing load named as the
-// root cause of the card's other exceptions.
+// root cause of its card's other exceptions.
 #include <doctest/doctest.h>
 
 #include "tests/e2e/e2e_support.hpp"
@@ -35,34 +35,45 @@ TEST_CASE("e2e giftcards: every seeded fault, with its amounts, system of record
             "card_ledgers|GC-1005|ledgers agree|fail|67.50 USD|72.50 USD|5.00 USD",
             "card_ledgers|GC-1005|liability balance|fail|67.50 USD|72.50 USD|5.00 USD",
             "gift_card_checkouts|O-5005|redeemed on the platform|fail|1 platform_redemptions record|none|",
-            "loads_reach_erp|GC-1003|load in the liability ledger|fail|1 erp_loads record|none|-50.00 USD",
-            "loads_reach_erp|GC-1005|loads add up|fail|70.00 USD|75.00 USD|5.00 USD",
+            "loads_reach_erp|EV-1006|load in the liability ledger|fail|1 erp_loads record|none|-50.00 USD",
+            "loads_reach_erp|EV-1011|loads add up|fail|70.00 USD|75.00 USD|5.00 USD",
             "redemptions_reach_erp|GC-1004|posted once|fail|1 record|2 records|",
             "redemptions_reach_erp|GC-1004|redemptions add up|fail|-40.00 USD|-80.00 USD|-40.00 USD"});
   CHECK(rows(db, "SELECT message FROM failures WHERE group_key = 'GC-1004' AND rule = 'ledgers agree'") ==
         std::vector<std::string>{
             "ledgers part ways at entry 3: erp JE-7011 (2026-03-09T13:52:00Z, -40.00 USD) has no platform entry; "
             "balances agreed at 40.00 USD before it; final balance platform 40.00 USD, erp 0.00 USD"});
-  // The missing load is the root cause of the card's ledger and balance exceptions; the
-  // other cards' ledger exceptions have no declared cause behind them.
+  // The missing load (keyed by its platform event) is the root cause of its card's ledger
+  // and balance exceptions, found through the card's event ids, and explains all of their
+  // 50.00; the other cards' ledger exceptions have no declared cause behind them.
   CHECK(rows(db, "SELECT e.id, e.reconcile, e.group_key, e.rule, e.system_of_record, e.severity, "
-                 "coalesce(c.reconcile || ' / ' || c.rule, '') FROM exceptions e LEFT JOIN exceptions c "
-                 "ON c.id = e.caused_by WHERE e.group_key IN ('GC-1003', 'GC-1005') ORDER BY e.id") ==
+                 "coalesce(c.reconcile || ' / ' || c.rule || ' on ' || c.group_key, '') FROM exceptions e "
+                 "LEFT JOIN exceptions c ON c.id = e.caused_by "
+                 "WHERE e.group_key IN ('EV-1006', 'EV-1011', 'GC-1003', 'GC-1005') ORDER BY e.id") ==
         std::vector<std::string>{
-            "1|loads_reach_erp|GC-1003|load in the liability ledger|erp_loads|critical|",
-            "2|loads_reach_erp|GC-1005|loads add up|erp_loads|high|",
-            "5|card_ledgers|GC-1003|ledgers agree|erp|high|loads_reach_erp / load in the liability ledger",
-            "6|card_ledgers|GC-1003|liability balance|erp|critical|loads_reach_erp / load in the liability ledger",
+            "1|loads_reach_erp|EV-1006|load in the liability ledger|erp_loads|critical|",
+            "2|loads_reach_erp|EV-1011|loads add up|erp_loads|high|",
+            "5|card_ledgers|GC-1003|ledgers agree|erp|high|loads_reach_erp / load in the liability ledger on EV-1006",
+            "6|card_ledgers|GC-1003|liability balance|erp|critical|loads_reach_erp / load in the liability ledger on "
+            "EV-1006",
             "9|card_ledgers|GC-1005|ledgers agree|erp|high|",
             "10|card_ledgers|GC-1005|liability balance|erp|critical|"});
+  CHECK(rows(db, "SELECT effect_id, cause_id, explains, currency FROM exception_causes ORDER BY effect_id") ==
+        std::vector<std::string>{"5|1|5000|USD", "6|1|5000|USD"});
   auto trace = run_seam(dir.path(), "trace GC-1003 --stack giftcards");
   CHECK(trace.out.rfind("exceptions about GC-1003\n"
+                        "  #5 open  card_ledgers / ledgers agree\n"
+                        "      caused by #1 loads_reach_erp / load in the liability ledger on EV-1006 (open), "
+                        "explains 50.00 of 50.00 USD\n"
+                        "      explained 50.00 of 50.00 USD; 0.00 unexplained\n"
+                        "  #6 open  card_ledgers / liability balance\n",
+                        0) == 0);
+  auto cause = run_seam(dir.path(), "trace EV-1006 --stack giftcards");
+  CHECK(cause.out.rfind("exceptions about EV-1006\n"
                         "  #1 open  loads_reach_erp / load in the liability ledger\n"
                         "      root cause of 2:\n"
-                        "        #5 card_ledgers / ledgers agree on GC-1003 (open)\n"
-                        "        #6 card_ledgers / liability balance on GC-1003 (open)\n"
-                        "  #5 open  card_ledgers / ledgers agree\n"
-                        "      caused by #1 loads_reach_erp / load in the liability ledger on GC-1003 (open)\n",
+                        "        #5 card_ledgers / ledgers agree on GC-1003 (open), explains 50.00 of 50.00 USD\n"
+                        "        #6 card_ledgers / liability balance on GC-1003 (open), explains 50.00 of 50.00 USD\n",
                         0) == 0);
 
   // The ERP team posts the missing load: the root cause and its consequences resolve together.

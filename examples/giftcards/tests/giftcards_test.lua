@@ -11,29 +11,29 @@ end
 
 test "a card loaded and redeemed in both systems passes every rule" {
   records = {
-    platform = { event("E1", "load", "GC-1", "40.00", "2026-03-01T10:00:00Z"),
-                 event("E2", "redemption", "GC-1", "-15.00", "2026-03-02T10:00:00Z", "O-1") },
-    platform_loads = { event("E1", "load", "GC-1", "40.00", "2026-03-01T10:00:00Z") },
-    platform_redemptions = { event("E2", "redemption", "GC-1", "-15.00", "2026-03-02T10:00:00Z", "O-1") },
-    erp = { journal("J1", "load", "GC-1", "40.00", "2026-03-01T10:05:00Z", "E1"),
-            journal("J2", "redemption", "GC-1", "-15.00", "2026-03-02T10:05:00Z", "E2") },
-    erp_loads = { journal("J1", "load", "GC-1", "40.00", "2026-03-01T10:05:00Z", "E1") },
-    erp_redemptions = { journal("J2", "redemption", "GC-1", "-15.00", "2026-03-02T10:05:00Z", "E2") },
+    platform = { event("EV-1", "load", "GC-1", "40.00", "2026-03-01T10:00:00Z"),
+                 event("EV-2", "redemption", "GC-1", "-15.00", "2026-03-02T10:00:00Z", "O-1") },
+    platform_loads = { event("EV-1", "load", "GC-1", "40.00", "2026-03-01T10:00:00Z") },
+    platform_redemptions = { event("EV-2", "redemption", "GC-1", "-15.00", "2026-03-02T10:00:00Z", "O-1") },
+    erp = { journal("J1", "load", "GC-1", "40.00", "2026-03-01T10:05:00Z", "EV-1"),
+            journal("J2", "redemption", "GC-1", "-15.00", "2026-03-02T10:05:00Z", "EV-2") },
+    erp_loads = { journal("J1", "load", "GC-1", "40.00", "2026-03-01T10:05:00Z", "EV-1") },
+    erp_redemptions = { journal("J2", "redemption", "GC-1", "-15.00", "2026-03-02T10:05:00Z", "EV-2") },
   },
   expect = {},
 }
 
 test "a load that never reached the ERP fails, and so do the card's ledger and balance" {
   records = {
-    platform = { event("E1", "load", "GC-2", "50.00", "2026-03-01T10:00:00Z"),
-                 event("E2", "redemption", "GC-2", "-20.00", "2026-03-02T10:00:00Z", "O-2") },
-    platform_loads = { event("E1", "load", "GC-2", "50.00", "2026-03-01T10:00:00Z") },
-    platform_redemptions = { event("E2", "redemption", "GC-2", "-20.00", "2026-03-02T10:00:00Z", "O-2") },
-    erp = { journal("J2", "redemption", "GC-2", "-20.00", "2026-03-02T10:05:00Z", "E2") },
-    erp_redemptions = { journal("J2", "redemption", "GC-2", "-20.00", "2026-03-02T10:05:00Z", "E2") },
+    platform = { event("EV-1", "load", "GC-2", "50.00", "2026-03-01T10:00:00Z"),
+                 event("EV-2", "redemption", "GC-2", "-20.00", "2026-03-02T10:00:00Z", "O-2") },
+    platform_loads = { event("EV-1", "load", "GC-2", "50.00", "2026-03-01T10:00:00Z") },
+    platform_redemptions = { event("EV-2", "redemption", "GC-2", "-20.00", "2026-03-02T10:00:00Z", "O-2") },
+    erp = { journal("J2", "redemption", "GC-2", "-20.00", "2026-03-02T10:05:00Z", "EV-2") },
+    erp_redemptions = { journal("J2", "redemption", "GC-2", "-20.00", "2026-03-02T10:05:00Z", "EV-2") },
   },
   expect = {
-    { "GC-2", "load in the liability ledger", "fail", delta = "-50.00 USD" },
+    { "EV-1", "load in the liability ledger", "fail", delta = "-50.00 USD" },
     { "GC-2", "ledgers agree", "fail", expected = "30.00 USD", actual = "-20.00 USD" },
     { "GC-2", "liability balance", "fail", delta = "-50.00 USD" },
   },
