@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   add_format(run);
 
-  auto* check = app.add_subcommand("check", "load and validate a stack without reading data");
+  auto* check = app.add_subcommand("check", "load and validate a stack (with --data, against a sample of its inputs)");
   check->add_option("STACK_DIR", stack, "folder holding stack.lua")->required();
   check->add_option("--set", sets, "param values to validate: name=value (repeatable)");
   check->add_option("--params", common.params_file, "thresholds file to validate");
