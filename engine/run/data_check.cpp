@@ -351,8 +351,10 @@ DataCheck check_data(const StackSpec& spec, ScriptHost* host, uint64_t sample_ro
       const std::vector<std::string> seen(state.paths.begin(), state.paths.end());
       for (const auto& p : state.probes) {
         if (p.handle < 0 || p.present > 0) continue;
-        std::string msg = label(*p.field, sys) + (state.json ? "column path " : "column ") + quote_for_message(p.column) +
-              " is missing on " + (state.well_formed == 1 ? "the one sampled row" : "all " + std::to_string(state.well_formed) + " sampled rows");
+        const std::string rows = state.well_formed == 1 ? "the one sampled row"
+                                                         : "all " + std::to_string(state.well_formed) + " sampled rows";
+        std::string msg = label(*p.field, sys) + (state.json ? "column path " : "column ") +
+                          quote_for_message(p.column) + " is missing on " + rows;
         std::string near = nearest_name(p.column, seen);
         if (!near.empty()) msg += " (nearest: " + quote_for_message(near) + ")";
         out.errors.push_back({p.field->loc, msg});
