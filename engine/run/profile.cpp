@@ -42,7 +42,7 @@ std::string RunProfile::render() const {
     std::snprintf(buf, sizeof buf, "%.2f",
                   r.calls ? static_cast<double>(r.ns) / 1e3 / static_cast<double>(r.calls) : 0.0);
     out += "profile: rule " + r.reconcile + " / " + r.rule + ": " + ms(r.ns) + ", " + std::to_string(r.calls) +
-           " calls, " + buf + " \xC2\xB5s/call\n";
+           (r.calls == 1 ? " call, " : " calls, ") + buf + " \xC2\xB5s/call\n";
   }
   out += "profile: write: " + ms(write_ns) + "\n";
   out += "profile: seal: " + ms(seal_ns) + "\n";

@@ -35,3 +35,29 @@ TEST_CASE("nearest_name is the candidate fewest edits away, the first of equals"
   CHECK(nearest_name("zzz", {"ab", "cd"}) == "ab");
   CHECK(nearest_name("x", {}) == "");
 }
+
+#include "engine/run/profile.hpp"
+
+TEST_CASE("profile: rule tallies of several threads add up, and each rule gets one line") {
+  RuleTally a(2), b(2);
+  a.add(0, 1'500'000);
+  a.add(1, 10'000);
+  b.add(0, 500'000);
+  b.add(0, 1'000'000);
+  a.merge(b);
+  CHECK(a.ns == std::vector<int64_t>{3'000'000, 10'000});
+  CHECK(a.calls == std::vector<uint64_t>{3, 1});
+  RunProfile p;
+  p.mappings.push_back({"shop", 2'000'000'000, 1000});
+  p.matches.push_back({"r", 250'000});
+  p.add_rules("r", {"amount equal", "posted once"}, a);
+  p.write_ns = 4'000'000;
+  p.seal_ns = 12'345'678;
+  CHECK(p.render() ==
+        "profile: map shop: 2000.000 ms wall, 1000 rows, 500 rows/s\n"
+        "profile: match r: 0.250 ms\n"
+        "profile: rule r / amount equal: 3.000 ms, 3 calls, 1000.00 \xC2\xB5s/call\n"
+        "profile: rule r / posted once: 0.010 ms, 1 call, 10.00 \xC2\xB5s/call\n"
+        "profile: write: 4.000 ms\n"
+        "profile: seal: 12.346 ms\n");
+}
