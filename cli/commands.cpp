@@ -69,15 +69,35 @@ int cmd_run(const std::string& stack, const std::string& db, const std::vector<s
   options.window.until = cli_time("--until", args.until);
   if (options.window.since && options.window.until && *options.window.until <= *options.window.since)
     throw UserError("--until " + args.until + " must be later than --since " + args.since);
+  options.profile = args.profile;
   RunReport report = run_stack(options);
   std::cout << (common.format == "json" ? render_run_json(report) : render_run_text(report, isatty(STDOUT_FILENO), common.limit));
+  if (report.profile) {
+    std::cout.flush();
+    std::cerr << report.profile->render();
+  }
   return report.exit_code();
 }
 
-int cmd_check(const std::string& stack, const std::vector<std::string>& sets, bool data, bool strict,
-              const Common& common) {
-  CheckReport r = check_stack(stack, parse_sets(sets), common.params_file, data);
+int cmd_check(const std::string& stack, const std::vector<std::string>& sets, bool data, uint64_t sample_rows,
+              bool strict, const Common& common) {
+  CheckReport r = check_stack(stack, parse_sets(sets), common.params_file, data, sample_rows);
+  for (const auto& s : r.samples) {
+    std::string rows = std::to_string(s.read) + (s.read == 1 ? " row" : " rows");
+    std::cout << "sample of " << s.system << ": " << (!s.whole ? "the first " + rows : s.read == 1 ? "its only row" : "all " + rows)
+              << " of " << s.path;
+    if (!s.mapped) std::cout << " (not mapped: a declared column is not in it)\n";
+    else std::cout << " (" << s.accepted << " accepted, " << s.rejected << " rejected"
+                   << (s.skipped ? ", " + std::to_string(s.skipped) + " skipped" : "") << ")\n";
+    for (const auto& line : s.lines) std::cout << "  " << line << "\n";
+  }
   for (const auto& w : r.warnings) std::cout << w.str() << "\n";
+  if (!r.errors.empty()) {
+    for (const auto& e : r.errors) std::cerr << e.str() << "\n";
+    std::cerr << "seam: error: stack " << r.stack_name << " cannot work on its inputs: " << r.errors.size()
+              << (r.errors.size() == 1 ? " error" : " errors") << " in the sample\n";
+    return kExitUsage;
+  }
   std::cout << "stack " << r.stack_name << " is valid: " << r.params << " params, " << r.systems << " systems, "
             << r.reconciles << " reconciliations, " << r.rules << " rules";
   if (!r.warnings.empty()) std::cout << "; " << r.warnings.size() << " warning" << (r.warnings.size() == 1 ? "" : "s");

@@ -26,11 +26,14 @@ struct Common {
 
 struct RunArgs {
   std::string as_of, since, until;  // ISO 8601; a date alone means its midnight UTC
+  bool profile = false;             // --profile: timings on stderr after the run
 };
 int cmd_run(const std::string& stack, const std::string& db, const std::vector<std::string>& sets, const RunArgs& args,
             const Common& common);
-int cmd_check(const std::string& stack, const std::vector<std::string>& sets, bool data, bool strict,
-              const Common& common);
+// With `data`, reads the first `sample_rows` rows of each input (0: all); exit 2 when the
+// stack cannot work on them.
+int cmd_check(const std::string& stack, const std::vector<std::string>& sets, bool data, uint64_t sample_rows,
+              bool strict, const Common& common);
 int cmd_replay(const std::string& stack, const std::string& db, int64_t run, const std::vector<std::string>& sets,
                const Common& common);
 int cmd_test(const std::string& stack, const Common& common);

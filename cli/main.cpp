@@ -39,16 +39,22 @@ int main(int argc, char** argv) {
                   "the time lag windows are measured to (ISO 8601; default: latest time in the inputs)");
   run->add_option("--since", run_args.since, "only groups whose record time is at or after this (ISO 8601 or a date)");
   run->add_option("--until", run_args.until, "only groups whose record time is before this (ISO 8601 or a date)");
+  run->add_flag("--profile", run_args.profile,
+                "after the run, print on stderr the time spent mapping each system, in each rule, writing and sealing");
   run->add_option("--limit", common.limit, "findings listed per reconciliation in text output (0: all)")
       ->capture_default_str();
   add_format(run);
 
-  auto* check = app.add_subcommand("check", "load and validate a stack without reading data");
+  auto* check = app.add_subcommand("check", "load and validate a stack (with --data, against a sample of its inputs)");
   check->add_option("STACK_DIR", stack, "folder holding stack.lua")->required();
   check->add_option("--set", sets, "param values to validate: name=value (repeatable)");
   check->add_option("--params", common.params_file, "thresholds file to validate");
   bool check_data = false, strict = false;
-  check->add_flag("--data", check_data, "also read the inputs: value maps must cover the values in them");
+  check->add_flag("--data", check_data,
+                  "also read a sample of each input: every declared column must be found in it, value maps must cover "
+                  "the values in it");
+  uint64_t sample_rows = 1000;
+  check->add_option("--sample", sample_rows, "rows read from each input with --data (0: all)")->capture_default_str();
   check->add_flag("--strict", strict, "exit 1 when there are warnings");
 
   auto* params = app.add_subcommand("params", "the stack's params: value in effect, where it comes from, range, doc");
@@ -170,7 +176,7 @@ int main(int argc, char** argv) {
 
   try {
     if (*run) return cmd_run(stack, db, sets, run_args, common);
-    if (*check) return cmd_check(stack, sets, check_data, strict, common);
+    if (*check) return cmd_check(stack, sets, check_data, sample_rows, strict, common);
     if (*params) return cmd_params(stack, sets, common);
     if (*rules) return cmd_rules(stack, common);
     if (*test) return cmd_test(stack, common);

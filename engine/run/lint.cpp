@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <map>
 
 #include "engine/run/causes.hpp"
 #include "engine/util/text.hpp"
@@ -51,6 +50,11 @@ std::vector<Warning> lint_stack(const StackSpec& spec) {
         auto names = r.params_used();
         used = used || std::find(names.begin(), names.end(), p.name) != names.end();
       }
+    // Match strategies read params too (a date window, a fee percentage).
+    for (const auto& rec : spec.reconciles)
+      for (const auto& s : rec.strategies)
+        for (const NumberRef* ref : {&s.tolerance, &s.tolerance_pct, &s.time_min, &s.time_max, &s.threshold})
+          used = used || ref->param == p.name;
     for (const auto& [file, text] : spec.sources) used = used || mentions_param(text, p.name);
     if (!used) out.push_back({p.loc, "param '" + p.name + "' is declared but nothing reads it"});
   }
@@ -78,30 +82,6 @@ std::vector<Warning> lint_stack(const StackSpec& spec) {
   }
   auto causes = lint_causes(spec);
   out.insert(out.end(), causes.begin(), causes.end());
-  return out;
-}
-
-std::vector<Warning> lint_data(const StackSpec& spec, const std::vector<MappedInput>& inputs) {
-  std::vector<Warning> out;
-  for (const auto& rec : spec.reconciles) {
-    for (const auto& r : rec.rules) {
-      if (r.kind != RuleKind::ValueMap) continue;
-      const RecordSet* left = nullptr;
-      for (size_t i = 0; i < spec.systems.size(); ++i)
-        if (spec.systems[i].name == rec.left) left = &inputs[i].records;
-      int field = left ? left->system().field_index(r.left_field) : -1;
-      if (field < 0) continue;
-      std::map<std::string, size_t> unmapped;
-      for (size_t i = 0; i < left->size(); ++i) {
-        const Value& v = left->get(i, static_cast<size_t>(field));
-        if (v.has_content() && !r.map.count(key_text(v))) ++unmapped[key_text(v)];
-      }
-      for (const auto& [value, count] : unmapped)
-        out.push_back({r.loc, "rule '" + r.name + "' has no mapping for " + rec.left + " " + r.left_field + " " +
-                                  quote_for_message(value) + " (" + std::to_string(count) + " record" +
-                                  (count == 1 ? "" : "s") + " in the data)"});
-    }
-  }
   return out;
 }
 

@@ -2,7 +2,6 @@
 // Warnings for `seam check`: legal stacks that are probably not what their author meant.
 #include <vector>
 
-#include "engine/mapping/mapper.hpp"
 #include "engine/spec/stack_spec.hpp"
 
 namespace seam {
@@ -11,7 +10,5 @@ namespace seam {
 // the system declares no X (a textual check: fields reached through variables are not
 // seen), causes that can never be linked (lint_causes), seam functions the stack redefines.
 std::vector<Warning> lint_stack(const StackSpec& spec);
-// With data (`seam check --data`): value maps that do not cover the values in the inputs.
-std::vector<Warning> lint_data(const StackSpec& spec, const std::vector<MappedInput>& inputs);
 
 }  // namespace seam

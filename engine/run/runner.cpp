@@ -16,6 +16,7 @@
 #include "engine/audit/exceptions.hpp"
 #include "engine/run/causes.hpp"
 #include "engine/run/lint.hpp"
+#include "engine/run/stack_checks.hpp"
 #include "engine/match/matcher.hpp"
 #include "engine/match/nearest.hpp"
 #include "engine/match/pairing.hpp"
@@ -136,6 +137,7 @@ void validate_stack(StackSpec& spec, const ParamValues& params) {
       validate_cause(spec, r, rule, left, right);
     }
   }
+  refuse_unworkable(spec, params);
 }
 
 namespace {
@@ -230,17 +232,30 @@ MappedInput map_one(const SystemSpec& sys, ScriptHost* host, size_t threads) {
 // input that can be split is read on several threads too (the core that read a small
 // input would otherwise idle while the largest one is parsed); except when a Lua mapping
 // function is declared: the Lua state serves one thread at a time.
-std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host) {
+std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host, RunProfile* profile) {
   const bool uses_lua = std::any_of(spec.systems.begin(), spec.systems.end(), maps_with_lua);
   std::vector<MappedInput> inputs;
   const size_t threads = uses_lua ? 1 : std::max(2u, std::thread::hardware_concurrency());
+  std::vector<int64_t> wall(spec.systems.size(), 0);  // one slot per system: each thread writes its own
+  auto timed = [&wall](const SystemSpec& sys, ScriptHost* h, size_t t, size_t slot) {
+    auto started = ProfileClock::now();
+    MappedInput in = map_one(sys, h, t);
+    wall[slot] = elapsed_ns(started);
+    return in;
+  };
+  auto record = [&] {
+    if (profile)
+      for (size_t i = 0; i < inputs.size(); ++i)
+        profile->mappings.push_back({spec.systems[i].name, wall[i], inputs[i].stats.read});
+  };
   if (uses_lua || spec.systems.size() < 2) {
-    for (const auto& sys : spec.systems) inputs.push_back(map_one(sys, host, threads));
+    for (size_t i = 0; i < spec.systems.size(); ++i) inputs.push_back(timed(spec.systems[i], host, threads, i));
+    record();
     return inputs;
   }
   std::vector<std::future<MappedInput>> pending;
   for (size_t i = 1; i < spec.systems.size(); ++i)
-    pending.push_back(std::async(std::launch::async, map_one, std::cref(spec.systems[i]), host, threads));
+    pending.push_back(std::async(std::launch::async, timed, std::cref(spec.systems[i]), host, threads, i));
   std::exception_ptr first_error;
   auto collect = [&](auto&& produce) {
     try {
@@ -249,9 +264,10 @@ std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host) {
       if (!first_error) first_error = std::current_exception();
     }
   };
-  collect([&] { return map_one(spec.systems[0], host, threads); });
+  collect([&] { return timed(spec.systems[0], host, threads, 0); });
   for (auto& p : pending) collect([&] { return p.get(); });  // waits for every thread, even after an error
   if (first_error) std::rethrow_exception(first_error);
+  record();
   return inputs;
 }
 
@@ -275,14 +291,16 @@ int RunReport::exit_code() const {
 }
 
 CheckReport check_stack(const std::string& stack_path, const std::vector<std::pair<std::string, std::string>>& sets,
-                        const std::string& params_file, bool with_data) {
+                        const std::string& params_file, bool with_data, uint64_t sample_rows) {
   PreparedStack prepared = prepare_stack(stack_path, sets, params_file);
   const StackSpec& spec = prepared.loaded.spec;
-  CheckReport report{spec.name, spec.params.size(), spec.systems.size(), spec.reconciles.size(), 0, lint_stack(spec)};
+  CheckReport report{spec.name, spec.params.size(), spec.systems.size(), spec.reconciles.size(), 0, lint_stack(spec), {}, {}};
   for (const auto& r : spec.reconciles) report.rules += r.rules.size();
   if (with_data) {
-    auto more = lint_data(spec, map_all(spec, prepared.loaded.host.get()));
-    report.warnings.insert(report.warnings.end(), more.begin(), more.end());
+    DataCheck data = check_data(spec, prepared.loaded.host.get(), sample_rows);
+    report.warnings.insert(report.warnings.end(), data.warnings.begin(), data.warnings.end());
+    report.errors = std::move(data.errors);
+    report.samples = std::move(data.samples);
   }
   return report;
 }
@@ -329,7 +347,7 @@ constexpr size_t kPrefetchGroups = 8;
 
 std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const ParamValues& params, ScriptHost* host,
                                                  const std::vector<MappedInput>& inputs, TimeUs as_of, GroupSink& sink,
-                                                 bool progress, const RunWindow& window) {
+                                                 bool progress, const RunWindow& window, RunProfile* profile) {
   auto started = std::chrono::steady_clock::now();
   auto records_of = [&](const std::string& name) -> const RecordSet& {
     for (size_t i = 0; i < spec.systems.size(); ++i)
@@ -348,6 +366,7 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
     sink.begin_reconcile(rn, rec);
 
     std::optional<PhaseTimer> phase(std::in_place, "match " + rec.name);
+    const auto match_started = ProfileClock::now();
     std::vector<ResolvedStrategy> strategies = plan_strategies(rec, left.system(), right.system(), params);
     MatchResult m = match_strategies(strategies, left, right);
     NearestFields fit = nearest_fields(rec, left.system(), right.system(), params);
@@ -356,6 +375,11 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
     NearestFinder nearest(m, left, right, fit);
     RuleContext ctx{&rec, &left, &right, &m, &nearest, host, as_of};
     for (auto& r : rules) r->prepare(ctx);
+    std::optional<RuleTally> tally;  // only when profiling: otherwise no clock is read per rule
+    if (profile) {
+      profile->matches.push_back({rec.name, elapsed_ns(match_started)});
+      tally.emplace(rules.size());
+    }
     GroupFacts facts(rec, left, right);
     std::vector<std::optional<CauseKeys>> cause_keys(rec.rules.size());
     std::vector<std::string> cause_explains(rec.rules.size());
@@ -392,7 +416,15 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
           continue;
         }
       }
-      for (size_t k = 0; k < rules.size(); ++k) evaluate_rule(*rules[k], g, ctx, verdicts[k]);
+      if (!tally) {
+        for (size_t k = 0; k < rules.size(); ++k) evaluate_rule(*rules[k], g, ctx, verdicts[k]);
+      } else {
+        for (size_t k = 0; k < rules.size(); ++k) {
+          auto rule_started = ProfileClock::now();
+          evaluate_rule(*rules[k], g, ctx, verdicts[k]);
+          tally->add(k, elapsed_ns(rule_started));
+        }
+      }
       std::string_view lids = join_ids(left, m.left_of(g), left_buf);
       std::string_view rids = join_ids(right, m.right_of(g), right_buf);
       const GroupOrigin* origin = m.origins.empty() ? nullptr : &m.origins[gi];
@@ -405,7 +437,13 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
                 : 0;
         matched_by = describe_origin(rec, *origin, currency);
       }
-      sink.group(rn, g.key, lids, rids, verdicts, origin, matched_by);
+      if (!tally) {
+        sink.group(rn, g.key, lids, rids, verdicts, origin, matched_by);
+      } else {
+        auto write_started = ProfileClock::now();
+        sink.group(rn, g.key, lids, rids, verdicts, origin, matched_by);
+        profile->write_ns += elapsed_ns(write_started);
+      }
       ++rr.groups;
       for (size_t k = 0; k < rules.size(); ++k) {
         Verdict& v = verdicts[k];
@@ -429,6 +467,11 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
         progress_shown = true;
       }
     }
+    if (tally) {
+      std::vector<std::string> names;
+      for (const auto& r : rec.rules) names.push_back(r.name);
+      profile->add_rules(rec.name, names, *tally);
+    }
     reports.push_back(std::move(rr));
   }
   if (progress_shown) std::fprintf(stderr, "\r\033[K");
@@ -449,7 +492,9 @@ RunReport run_stack(const RunOptions& options) {
   report.params = prepared.params.all();
 
   // connector → mapping → records; input errors stop here (exit 2)
-  std::vector<MappedInput> inputs = map_all(spec, prepared.loaded.host.get());
+  if (options.profile) report.profile.emplace();
+  RunProfile* profile = report.profile ? &*report.profile : nullptr;
+  std::vector<MappedInput> inputs = map_all(spec, prepared.loaded.host.get(), profile);
   TimeUs as_of = options.as_of ? *options.as_of : default_as_of(inputs);
   report.as_of = format_time_iso(as_of);
 
@@ -468,11 +513,13 @@ RunReport run_stack(const RunOptions& options) {
     ExceptionTracker exceptions(log.db(), spec.name);
     AuditSink sink(log, spec, exceptions);
     report.reconciles = evaluate_reconciles(spec, prepared.params, prepared.loaded.host.get(), inputs, as_of, sink,
-                                            options.progress, options.window);
+                                            options.progress, options.window, profile);
     PhaseTimer timer("seal and exceptions");
+    const auto seal_started = ProfileClock::now();
     report.seal = log.complete_run(format_time_iso(clock_now()), [&](Db& db) {
       report.exceptions = exceptions.apply(db, report.run_id, report.started_at, report.reconciles);
     });
+    if (profile) profile->seal_ns = elapsed_ns(seal_started);
   } catch (...) {
     try {
       log.fail_run(format_time_iso(clock_now()));

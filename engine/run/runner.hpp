@@ -13,6 +13,8 @@
 #include "engine/mapping/mapper.hpp"
 #include "engine/mapping/records.hpp"
 #include "engine/match/matcher.hpp"
+#include "engine/run/data_check.hpp"
+#include "engine/run/profile.hpp"
 #include "engine/rules/verdict.hpp"
 #include "engine/spec/stack_spec.hpp"
 #include "engine/value/time.hpp"
@@ -37,6 +39,7 @@ struct RunOptions {
   std::optional<TimeUs> as_of;  // empty: the latest time found in the inputs
   bool progress = false;        // progress lines on stderr once a run passes one second
   RunWindow window;
+  bool profile = false;         // time each mapping, match, rule, the writes and the seal
 };
 
 // A verdict worth a person's attention: anything but pass and skip.
@@ -78,6 +81,7 @@ struct RunReport {
   RunCounts counts;
   ExceptionChanges exceptions;  // what this run did to the durable exceptions
   std::vector<AlertDelivery> alerts;
+  std::optional<RunProfile> profile;  // with RunOptions::profile
   // 0 nothing to look at, 1 exceptions (fail or error verdicts, or rejected rows).
   int exit_code() const;
 };
@@ -107,11 +111,14 @@ class GroupSink {
 
 // Reads every system's input (in parallel when no Lua mapping is declared), in
 // declaration order.
-std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host);
-// Matches and evaluates every reconciliation, handing each group to `sink`.
+// With `profile`, records each system's mapping time and rows read.
+std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host, RunProfile* profile = nullptr);
+// Matches and evaluates every reconciliation, handing each group to `sink`. With
+// `profile`, records the time of each match, each rule and the sink's calls.
 std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const ParamValues& params, ScriptHost* host,
                                                  const std::vector<MappedInput>& inputs, TimeUs as_of, GroupSink& sink,
-                                                 bool progress, const RunWindow& window = {});
+                                                 bool progress, const RunWindow& window = {},
+                                                 RunProfile* profile = nullptr);
 // Checks everything that can be wrong before data is read (fields, keys, zones, rules with
 // these params) and marks ids and keys required. Throws UserError with file:line.
 void validate_stack(StackSpec& spec, const ParamValues& params);
@@ -123,10 +130,13 @@ struct CheckReport {
   std::string stack_name;
   size_t params = 0, systems = 0, reconciles = 0, rules = 0;
   std::vector<Warning> warnings;
+  std::vector<DataError> errors;       // found in the data (with_data): the stack cannot work on it
+  std::vector<SampleSummary> samples;  // what each input's sample holds (with_data)
 };
-// With `with_data`, also reads the inputs and checks what only data can show.
+// With `with_data`, also reads the first `sample_rows` rows of each input (0: all) and
+// checks what only data can show (engine/run/data_check.hpp).
 CheckReport check_stack(const std::string& stack_path, const std::vector<std::pair<std::string, std::string>>& sets,
-                        const std::string& params_file = "", bool with_data = false);
+                        const std::string& params_file = "", bool with_data = false, uint64_t sample_rows = 1000);
 
 // The run's param values: defaults < thresholds file (params_file, else the stack folder's
 // thresholds.lua when present) < --set.

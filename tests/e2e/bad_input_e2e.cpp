@@ -309,9 +309,14 @@ reconcile "r" {
   CHECK(plain.out == warnings + "stack lint is valid: 2 params, 3 systems, 1 reconciliations, 3 rules; 4 warnings\n");
   auto data = run_seam(dir.path(), "check lint --data --strict");
   CHECK(data.exit == 1);
-  CHECK(data.out == warnings +
-                        "lint/stack.lua:11: warning: rule 'status mapped' has no mapping for a status 'voided' (2 records "
-                        "in the data)\n"
+  CHECK(data.out == "sample of a: all 3 rows of lint/a.csv (3 accepted, 0 rejected)\n"
+                    "  status: 'voided' (2), 'ok' (1)\n"
+                    "sample of b: its only row of lint/b.csv (1 accepted, 0 rejected)\n"
+                    "  status: 'OK' (1)\n"
+                    "sample of c: its only row of lint/c.csv (1 accepted, 0 rejected)\n" +
+                        warnings +
+                        "lint/stack.lua:11: warning: value_map 'status mapped' does not map 'voided' (a status, seen 2 "
+                        "times in the sample)\n"
                         "stack lint is valid: 2 params, 3 systems, 1 reconciliations, 3 rules; 5 warnings\n");
 }
 
