@@ -105,7 +105,7 @@ TEST_CASE("e2e check --data: what the sample holds, and the value maps that do n
         "sample)\n"
         "pay/stack.lua:24: warning: value_map 'status matches' maps nothing to 'partially_refunded' (stripe status, seen "
         "2 times in the sample)\n"
-        "stack pay is valid: 0 params, 2 systems, 1 reconciliations, 2 rules; 3 warnings\n");
+        "stack pay is valid: 0 params, 2 systems, 1 reconciliations, 3 rules; 3 warnings\n");
   CHECK(run_seam(dir.path(), "check pay --data --strict").exit == 1);
 
   // --sample N reads the first N rows only: the third row's status is not seen.
@@ -151,7 +151,7 @@ reconcile "stock" { left = "erp", right = "wms", match = { left = "sku", right =
   auto fixed = run_seam(dir.path(), "check inv --data");
   CHECK(fixed.exit == 0);
   CHECK(fixed.err == "");
-  CHECK(lines_of(fixed.out).back() == "stack inv is valid: 0 params, 2 systems, 1 reconciliations, 1 rules");
+  CHECK(lines_of(fixed.out).back() == "stack inv is valid: 0 params, 2 systems, 1 reconciliations, 2 rules");
 }
 
 TEST_CASE("e2e check: declarations that cannot work at run time are refused at file:line") {
@@ -240,7 +240,7 @@ TEST_CASE("e2e check: declarations that cannot work at run time are refused at f
   auto ok = run_seam(dir.path(), "check c");
   CHECK(ok.err == "");
   CHECK(ok.out == "c/stack.lua:2: warning: param 'neg' is declared but nothing reads it\n"
-                  "stack c is valid: 1 params, 2 systems, 1 reconciliations, 2 rules; 1 warning\n");
+                  "stack c is valid: 1 params, 2 systems, 1 reconciliations, 3 rules; 1 warning\n");
 }
 
 TEST_CASE("e2e check: params read by match strategies are not reported unused") {
@@ -248,7 +248,7 @@ TEST_CASE("e2e check: params read by match strategies are not reported unused") 
   copy_example("bank", dir / "bank");
   auto r = run_seam(dir.path(), "check bank");
   CHECK(r.exit == 0);
-  CHECK(r.out == "stack acme-retail-cash is valid: 2 params, 2 systems, 1 reconciliations, 3 rules\n");
+  CHECK(r.out == "stack acme-retail-cash is valid: 2 params, 2 systems, 1 reconciliations, 4 rules\n");
 }
 
 TEST_CASE("e2e run --profile: one line per system and rule, then write and seal, and the audit log is unchanged") {
@@ -282,6 +282,7 @@ TEST_CASE("e2e run --profile: one line per system and rule, then write and seal,
         "rule refunds_reach_erp / posted once 19\n"
         "rule refunds_reach_erp / reason code kept 19\n"
         "rule refunds_reach_erp / same accounting month 19\n"
+        "rule refunds_reach_erp / cardinality 19\n"
         "rule order_refund_totals / order refunds add up 16\n"
         "rule order_refund_totals / each partial refund posted 16\n"
         "write\n"

@@ -162,7 +162,7 @@ TEST_CASE("causes: caused_by via and explains are checked, with file:line") {
         "explains)");
   CHECK(check_with("rule = \"load in the ledger\", via", "rule = \"load in ledger\", via") ==
         "DIR/stack.lua:17: rule 'balance' is caused_by rule 'load in ledger' of reconcile 'loads', which has no such "
-        "rule (rules: load in the ledger)");
+        "rule (rules: load in the ledger, cardinality)");
 }
 
 TEST_CASE("causes: a log upgraded to schema v6 matches the chain entry sealed before, and a link row is state") {
