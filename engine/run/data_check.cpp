@@ -18,7 +18,8 @@ namespace {
 
 class PathScanner {
  public:
-  PathScanner(std::string_view s, std::set<std::string>& out, size_t cap) : s_(s), out_(out), cap_(cap) {}
+  PathScanner(std::string_view s, std::set<std::string>& out, size_t cap, std::set<std::string>* nulls)
+      : s_(s), out_(out), cap_(cap), nulls_(nulls) {}
   void run() {
     ws();
     if (at_ < s_.size() && s_[at_] == '{') value("", 0);
@@ -90,20 +91,23 @@ class PathScanner {
            s_[at_] != '\t' && s_[at_] != '\n' && s_[at_] != '\r')
       ++at_;
     if (at_ == start) return false;
-    if (s_.substr(start, at_ - start) != "null") add(path);  // a null value is missing, as connectors read it
+    // A null value is missing, as connectors read it; the key itself is there.
+    if (s_.substr(start, at_ - start) != "null") add(path);
+    else if (nulls_ && !path.empty() && nulls_->size() < cap_) nulls_->insert(path);
     return true;
   }
 
   std::string_view s_;
   std::set<std::string>& out_;
   size_t cap_;
+  std::set<std::string>* nulls_;
   size_t at_ = 0;
 };
 
 }  // namespace
 
-void json_value_paths(std::string_view json, std::set<std::string>& out, size_t cap) {
-  PathScanner(json, out, cap).run();
+void json_value_paths(std::string_view json, std::set<std::string>& out, size_t cap, std::set<std::string>* nulls) {
+  PathScanner(json, out, cap, nulls).run();
 }
 
 std::string nearest_name(const std::string& word, const std::vector<std::string>& candidates) {
@@ -139,6 +143,7 @@ struct SampleState {
   bool more = false;  // the input holds rows past the sample
   bool json = false;
   std::set<std::string> paths;  // JSON paths seen holding a value
+  std::set<std::string> nulls;  // and seen holding null
 };
 
 // The first rows of another connector, handed to the mapper as a whole input; each row's
@@ -171,7 +176,7 @@ class SampleRows final : public Connector {
       ++p.present;
       if (p.keep_values && (p.values.size() < kValuesKept || p.values.count(std::string(*v)))) ++p.values[std::string(*v)];
     }
-    if (state_.json) json_value_paths(inner_->raw(), state_.paths);
+    if (state_.json) json_value_paths(inner_->raw(), state_.paths, 10'000, &state_.nulls);
     return true;
   }
   uint64_t line() const override { return inner_->line(); }
@@ -353,6 +358,13 @@ DataCheck check_data(const StackSpec& spec, ScriptHost* host, uint64_t sample_ro
         if (p.handle < 0 || p.present > 0) continue;
         const std::string rows = state.well_formed == 1 ? "the one sampled row"
                                                          : "all " + std::to_string(state.well_formed) + " sampled rows";
+        // The key is there but null throughout: an optional value this sample happens not
+        // to hold (a reason code), not a misspelt path.
+        if (state.json && state.nulls.count(p.column)) {
+          out.warnings.push_back({p.field->loc, label(*p.field, sys) + "column path " + quote_for_message(p.column) +
+                                                    " is null on " + rows});
+          continue;
+        }
         std::string msg = label(*p.field, sys) + (state.json ? "column path " : "column ") +
                           quote_for_message(p.column) + " is missing on " + rows;
         std::string near = nearest_name(p.column, seen);

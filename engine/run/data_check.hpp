@@ -45,7 +45,9 @@ DataCheck check_data(const StackSpec& spec, ScriptHost* host, uint64_t sample_ro
 // The JSON paths that hold a value (not null) in one JSON object, named as the JSON
 // connectors name them ("a.b", "lines[0].qty"); added to `out`, at most `cap` in all.
 // Text that is not well-formed JSON adds what was read before the fault.
-void json_value_paths(std::string_view json, std::set<std::string>& out, size_t cap = 10'000);
+// `nulls`, when given, collects the paths seen holding null.
+void json_value_paths(std::string_view json, std::set<std::string>& out, size_t cap = 10'000,
+                      std::set<std::string>* nulls = nullptr);
 
 // The candidate with the fewest edits from `word` (the first of equals); empty when there
 // are none.

@@ -85,6 +85,22 @@ TEST_CASE("e2e check --data: a misspelt CSV header and a misspelt NDJSON path ar
                  "seam: error: stack pay cannot work on its inputs: 1 error in the sample\n");
 }
 
+TEST_CASE("e2e check --data: a path that is null on every sampled row is a warning, not an error") {
+  TempDir dir;
+  // The processor exports "reason": null until a refund carries one: optional, not misspelt.
+  write_pay(dir, with(kPayStack, "    status = map_values", "    reason = \"refund.reason\",\n    status = map_values"));
+  std::string ndjson = read_file(dir / "pay/stripe.ndjson");
+  for (size_t at = 0; (at = ndjson.find("\"charge\"", at)) != std::string::npos; at += 30)
+    ndjson.insert(at, "\"refund\":{\"reason\":null},");
+  write_file(dir / "pay/stripe.ndjson", ndjson);
+  auto r = run_seam(dir.path(), "check pay --data");
+  CHECK(r.exit == 0);
+  INFO(r.out, r.err);
+  CHECK(r.out.find("pay/stack.lua:11: warning: field 'reason' of system 'stripe': column path 'refund.reason' is null "
+                   "on all 3 sampled rows\n") != std::string::npos);
+  CHECK(run_seam(dir.path(), "check pay --data --strict").exit == 1);
+}
+
 TEST_CASE("e2e check --data: what the sample holds, and the value maps that do not cover it") {
   TempDir dir;
   write_pay(dir);
