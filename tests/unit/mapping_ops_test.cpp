@@ -311,3 +311,56 @@ TEST_CASE("mapping ops: combinations that cannot work are refused at load with f
   CHECK(check_error("    x = \"x\",", "", "  only = { field = \"x\", equals = \"a\", values = { \"b\" } },\n") ==
         "DIR/stack.lua:2: system \"s\" only needs one of values = {...}, equals = \"...\" or matches = \"regex\"");
 }
+
+TEST_CASE("mapping ops: an NDJSON input mapped with ops on several threads maps exactly as read whole") {
+  TempDir dir;
+  write_file(dir / "stack.lua", R"(stack "ops"
+system "s" {
+  source = ndjson { path = "acts.ndjson" },
+  id = "key",
+  only = { any = { { field = "type", values = { "LOAD", "REDEEM" } }, { field = "ref", matches = "^keep" } } },
+  fields = {
+    key = concat { columns = { "ref", "seq" }, separator = "/", case = "upper" },
+    ref = text { columns = { "ref", "alt" }, null_if = { "N/A" } },
+    type = "type",
+    amount = money { currency = "USD", minor_units = true, default = "0", column_by = { field = "type",
+      columns = { LOAD = "load.amount", REDEEM = "redeem.amount", ADJUST = "adjust.amount" }, negate = { "REDEEM" } } },
+  },
+}
+)");
+  std::string text;
+  for (int i = 1; i <= 60; ++i) {
+    const char* type = i % 4 == 0 ? "REDEEM" : i % 4 == 1 ? "LOAD" : i % 4 == 2 ? "ADJUST" : "OTHER";
+    std::string field = i % 4 == 0 ? "redeem" : i % 4 == 1 ? "load" : "adjust";
+    std::string ref = i % 6 == 0 ? "\"ref\":\"N/A\",\"alt\":\"keep-" + std::to_string(i) + "\"" : "\"ref\":\"r" + std::to_string(i) + "\"";
+    text += "{" + ref + ",\"seq\":" + std::to_string(i) + ",\"type\":\"" + type + "\",\"" + field +
+            "\":{\"amount\":" + (i % 9 == 0 ? std::string("\"x\"") : std::to_string(i * 100)) + "}}\n";
+  }
+  write_file(dir / "acts.ndjson", text);
+  LoadedStack stack = load_stack(dir.path());
+  const SystemSpec& sys = stack.spec.systems.at(0);
+  auto describe = [&](const MappedInput& in) {
+    std::vector<std::string> out;
+    for (size_t r = 0; r < in.records.size(); ++r) {
+      std::string line = std::to_string(in.records.line(r)) + " " + std::string(in.records.id(r));
+      for (size_t f = 0; f < sys.fields.size(); ++f) line += " " + display(in.records.get(r, f));
+      out.push_back(line);
+    }
+    for (const auto& rej : in.rejects) out.push_back(std::to_string(rej.line) + ": " + rej.reason);
+    out.push_back(std::to_string(in.stats.read) + "/" + std::to_string(in.stats.accepted) + "/" +
+                  std::to_string(in.stats.rejected) + "/" + std::to_string(in.stats.skipped));
+    return out;
+  };
+  MappedInput whole = map_system(sys, stack.host.get(), MapOptions{1});
+  std::vector<std::string> expected = describe(whole);
+  // Kept: 30 loads and redemptions, and the 5 ADJUST rows whose ref falls back to "keep-N";
+  // of those, the 5 with the amount "x" are rejected.
+  CHECK(expected.back() == "60/30/5/25");
+  CHECK(expected[0] == "1 R1/1 1.00 USD R1/1 r1 LOAD");
+  CHECK(expected[1] == "4 R4/4 -4.00 USD R4/4 r4 REDEEM");
+  CHECK(expected[3] == "6 N/A/6 6.00 USD N/A/6 keep-6 ADJUST");
+  for (size_t threads : {2, 3, 5}) {
+    CAPTURE(threads);
+    CHECK(describe(map_system(sys, stack.host.get(), MapOptions{threads, 1})) == expected);
+  }
+}
