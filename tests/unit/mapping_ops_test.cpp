@@ -310,6 +310,8 @@ TEST_CASE("mapping ops: combinations that cannot work are refused at load with f
         "DIR/stack.lua:2: system 's' only { field = 'y' }, which system 's' does not declare");
   CHECK(check_error("    x = \"x\",", "", "  only = { field = \"x\", equals = \"a\", values = { \"b\" } },\n") ==
         "DIR/stack.lua:2: system \"s\" only needs one of values = {...}, equals = \"...\" or matches = \"regex\"");
+  CHECK(check_error("    x = \"x\",", "", "  only = { field = \"x\", matches = \"(\" },\n") ==
+        "DIR/stack.lua:2: system 's' only { matches = ... }: invalid regex '(' at offset 1: missing closing parenthesis");
 }
 
 TEST_CASE("mapping ops: an NDJSON input mapped with ops on several threads maps exactly as read whole") {
@@ -363,4 +365,15 @@ system "s" {
     CAPTURE(threads);
     CHECK(describe(map_system(sys, stack.host.get(), MapOptions{threads, 1})) == expected);
   }
+}
+
+TEST_CASE("mapping ops: a Lua mapping function gets the same refusal for a currency that is not in ISO 4217") {
+  Ops ops(R"(    amount = function(row) return money_of(row["A"], row["C"]) end,)", "currencies { ZZL = 3 }\n");
+  auto out = ops.map({{{"A", "1.250"}, {"C", "ZZL"}}, {{"A", "1.00"}, {"C", "BTC"}}});
+  REQUIRE(out.size() == 3);
+  CHECK(out[0] == "1: amount=1.250 ZZL");
+  CHECK(out[1].find("2: mapping function for field 'amount' failed: ") == 0);
+  CHECK(out[1].find("money(amount, currency): currency BTC is not in ISO 4217; if it is meant, declare it with its "
+                    "decimals: currencies { BTC = 8 }") != std::string::npos);
+  CHECK(out[2] == "read 2 accepted 1 rejected 1 skipped 0");
 }
