@@ -297,6 +297,10 @@ std::string format_amount(int64_t minor, int scale) {
 }
 
 std::string format_money(int64_t minor, CurrencyCode currency) {
+  // A code this process cannot scale: a stack's declared currency read back from the audit
+  // log by a command that did not load the stack. A bare count is exact; a guessed scale is not.
+  if (currency && known_currency_scale(currency) < 0)
+    return std::to_string(minor) + " minor units of " + currency_name(currency);
   std::string out = format_amount(minor, currency_scale(currency));
   if (currency) out += " " + currency_name(currency);
   return out;

@@ -93,6 +93,7 @@ std::optional<std::pair<int64_t, CurrencyCode>> parse_money_text(std::string_vie
 std::string int64_range_text(const char* units = "minor units");
 
 std::string format_amount(int64_t minor, int scale);   // "-1234.50"
-std::string format_money(int64_t minor, CurrencyCode currency);  // "12.50 USD"
+// "12.50 USD"; "1250 minor units of ZZZ" for a code neither ISO 4217 nor declared here.
+std::string format_money(int64_t minor, CurrencyCode currency);
 
 }  // namespace seam

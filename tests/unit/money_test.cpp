@@ -118,6 +118,7 @@ TEST_CASE("money: one ISO 4217 table sets every scale: 0, 2, 3 and 4 decimals") 
   CHECK(minor("1.2345", 4) == 12345);
   CHECK(format_money(12345, pack_currency("CLF")) == "1.2345 CLF");
   CHECK(format_money(1250, pack_currency("BHD")) == "1.250 BHD");
+  CHECK(format_money(-1250, pack_currency("ZZA")) == "-1250 minor units of ZZA");  // never a guessed scale
   CHECK(unknown_currency_text(pack_currency("XXX")) ==
         "currency XXX is not in ISO 4217; if it is meant, declare it with its decimals: currencies { XXX = 8 }");
 }
