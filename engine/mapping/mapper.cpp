@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <tuple>
 
 #include <charconv>
 #include <future>
@@ -148,68 +147,178 @@ std::string_view text_of(const Value& v, std::string& tmp) {
   return tmp;
 }
 
+// " (field 'amount', column 'Amount')": the end of every reason about a field's value.
+std::string where_of(const FieldSpec& f) {
+  std::string src = f.source_text();
+  return " (field '" + f.name + "'" + (src.empty() ? "" : ", " + src) + ")";
+}
+
+// The one cell a column-reading field reads: its column, the first of its columns holding a
+// value (coalesce), or the column its column_by chooses (with that choice's sign). nullopt
+// when missing; an empty view for a blank cell or a null_if sentinel. Returns a reason when
+// the choice cannot be made.
+std::string choose_cell(const FieldPlan& p, Connector& c, const Value* values, std::optional<std::string_view>& cell,
+                        bool& negate_chosen) {
+  const FieldSpec& f = *p.spec;
+  if (p.selector >= 0) {
+    const Value& sel = values[p.selector];
+    const std::string& by = f.column_by.field;
+    if (!sel.has_content())
+      return "field '" + by + "', which chooses the column of field '" + f.name + "', is " +
+             (sel.is_missing() ? "missing" : "empty");
+    std::string tmp;
+    std::string_view key = text_of(sel, tmp);
+    auto it = std::find_if(p.chosen.begin(), p.chosen.end(), [&](const ChosenColumn& k) { return k.value == key; });
+    if (it == p.chosen.end()) {
+      std::string declared;
+      for (const auto& k : p.chosen) declared += (declared.empty() ? "" : ", ") + k.value;
+      return "field '" + by + "' is " + quote_for_message(key) + ", for which column_by of field '" + f.name +
+             "' names no column (declared: " + declared + ")";
+    }
+    cell = c.get(it->column);
+    negate_chosen = it->negate;
+  } else if (!p.columns.empty()) {
+    bool any_present = false;
+    for (int h : p.columns) {
+      auto x = c.get(h);
+      any_present = any_present || x;
+      if (has_value(f, x) && !trim(*x).empty()) {  // a cell of blanks is not the value to take either
+        cell = x;
+        break;
+      }
+    }
+    if (!cell && any_present) cell = std::string_view{};
+  } else if (p.column >= 0) {
+    cell = c.get(p.column);
+  }
+  if (cell && is_null_text(f, *cell)) cell = std::string_view{};
+  return {};
+}
+
+// Money from `cell`, or from the plan's debit and credit columns.
+std::string map_money(const FieldPlan& p, Connector& c, std::optional<std::string_view> cell, Value& v) {
+  const FieldSpec& f = *p.spec;
+  CurrencyCode cur = p.currency;
+  if (p.currency_column >= 0) {
+    auto ct = c.get(p.currency_column);
+    if (!ct || trim(*ct).empty()) return "no currency in column '" + f.currency_column + "'" + where_of(f);
+    cur = pack_currency(trim(*ct));
+    if (!cur) return "currency " + quote_for_message(*ct) + " is not an ISO 4217 code" + where_of(f);
+    if (known_currency_scale(cur) < 0) return unknown_currency_text(cur) + where_of(f);
+  }
+  auto read = [&](std::string_view text, int64_t& minor) -> std::string {
+    auto parsed = parse_amount(text, cur ? currency_scale(cur) : 2, f.money_format);
+    if (!parsed) return parsed.error() + where_of(f);
+    if (parsed->currency) {
+      CurrencyCode in_text = pack_currency(*parsed->currency);
+      if (known_currency_scale(in_text) < 0)
+        return "amount " + quote_for_message(text) + ": " + unknown_currency_text(in_text) + where_of(f);
+      if (cur && in_text != cur)
+        return "amount " + quote_for_message(text) + " is in " + *parsed->currency + " but the field says " +
+               currency_name(cur) + where_of(f);
+      if (!cur) {
+        cur = in_text;
+        parsed = parse_amount(text, currency_scale(cur), f.money_format);
+        if (!parsed) return parsed.error() + where_of(f);
+      }
+    }
+    if (!cur)
+      return "amount " + quote_for_message(text) + " has no currency: declare currency or currency_column" + where_of(f);
+    if (!parsed->symbol.empty() && !symbol_fits(parsed->symbol, cur))
+      return "amount " + quote_for_message(text) + " is written with '" + std::string(parsed->symbol) +
+             "', which is not a symbol of " + currency_name(cur) + where_of(f);
+    minor = parsed->minor;
+    return {};
+  };
+  int64_t minor = 0;
+  if (p.debit < 0) {
+    if (auto why = read(*cell, minor); !why.empty()) return why;
+    v = Value::of_money(minor, cur);
+    return {};
+  }
+  // Two magnitudes, at most one of them an amount: debits count positive, credits negative
+  // (or the other way round with credit_sign = "positive").
+  auto dt = c.get(p.debit), ct = c.get(p.credit);
+  const bool has_d = has_value(f, dt) && !trim(*dt).empty(), has_c = has_value(f, ct) && !trim(*ct).empty();
+  if (!has_d && !has_c) {
+    if (!f.default_text)
+      return "neither debit column '" + f.debit_column + "' nor credit column '" + f.credit_column +
+             "' holds an amount" + where_of(f) + "; declare default = \"0\" if such rows mean zero";
+    if (auto why = read(*f.default_text, minor); !why.empty()) return why;
+    v = Value::of_money(minor, cur);
+    return {};
+  }
+  int64_t d = 0, k = 0;
+  if (has_d)
+    if (auto why = read(*dt, d); !why.empty()) return why;
+  if (has_c)
+    if (auto why = read(*ct, k); !why.empty()) return why;
+  if (d < 0 || k < 0)
+    return std::string(d < 0 ? "debit" : "credit") + " column '" + (d < 0 ? f.debit_column : f.credit_column) +
+           "' holds " + quote_for_message(d < 0 ? *dt : *ct) + ", a negative amount" + where_of(f) +
+           ": debit and credit columns are read as magnitudes";
+  if (d != 0 && k != 0)
+    return "both debit column '" + f.debit_column + "' (" + quote_for_message(*dt) + ") and credit column '" +
+           f.credit_column + "' (" + quote_for_message(*ct) + ") hold an amount" + where_of(f) + "; expected one of them";
+  v = Value::of_money(f.money_format.credit_negative ? d - k : k - d, cur);  // magnitudes: cannot overflow
+  return {};
+}
+
+// concat: the parts joined by the separator, in the plan's scratch buffer. False when a part
+// has no value (and there is no default): `v` is then missing or empty.
+bool join_parts(FieldPlan& p, Connector& c, Value& v) {
+  const FieldSpec& f = *p.spec;
+  p.scratch.clear();
+  for (size_t k = 0; k < p.columns.size(); ++k) {
+    auto part = c.get(p.columns[k]);
+    std::string_view t = part ? (f.trim ? trim(*part) : *part) : std::string_view{};
+    if (!has_value(f, part) || t.empty()) {
+      if (!f.default_text) {
+        v = part ? Value::empty() : Value::missing();
+        return false;
+      }
+      p.scratch = *f.default_text;
+      return true;
+    }
+    if (k > 0) p.scratch += f.separator;
+    p.scratch += t;
+  }
+  return true;
+}
+
+// abs, then negate (flipped again by a column_by choice in `negate`), checked.
+std::string apply_sign(const FieldSpec& f, bool negate_chosen, Value& v) {
+  if (!(f.abs || f.negate || negate_chosen) || (v.kind != ValueKind::Money && v.kind != ValueKind::Integer)) return {};
+  int64_t x = v.i;
+  if (f.abs && !checked_abs(x, x)) return "the magnitude of " + display(v) + " is outside " + int64_range_text() + where_of(f);
+  if (f.negate != negate_chosen && !checked_neg(x, x))
+    return "negating " + display(v) + " leaves " + int64_range_text() + where_of(f);
+  v.i = x;
+  return {};
+}
+
 // Maps field `index` of the row being built; returns an error reason for the row, or
 // empty on success. Fields a column_by reads are mapped before it (see mapping_order).
 std::string map_field(FieldPlan& p, Connector& c, RecordSet& out, Value* values, size_t index, ScriptHost* host,
                       ConnectorRowAccess& row) {
   const FieldSpec& f = *p.spec;
   Value& v = values[index];
-  auto where = [&] {
-    std::string src = f.source_text();
-    return " (field '" + f.name + "'" + (src.empty() ? "" : ", " + src) + ")";
-  };
-  auto no_value = [&](bool missing) {  // the value is not there: the default, else missing or empty
-    if (f.default_text) return false;
-    v = missing ? Value::missing() : Value::empty();
-    return true;
-  };
   bool negate_chosen = false;
   std::optional<std::string_view> cell;
-  const bool reads_cell = f.kind != FieldKind::Constant && f.kind != FieldKind::Lua && f.kind != FieldKind::Concat &&
-                          p.debit < 0;
-  if (reads_cell) {
-    if (p.selector >= 0) {
-      const Value& sel = values[p.selector];
-      const std::string& by = f.column_by.field;
-      if (!sel.has_content())
-        return "field '" + by + "', which chooses the column of field '" + f.name + "', is " +
-               (sel.is_missing() ? "missing" : "empty");
-      std::string tmp;
-      std::string_view key = text_of(sel, tmp);
-      auto it = std::find_if(p.chosen.begin(), p.chosen.end(), [&](const ChosenColumn& k) { return k.value == key; });
-      if (it == p.chosen.end()) {
-        std::string declared;
-        for (const auto& k : p.chosen) declared += (declared.empty() ? "" : ", ") + k.value;
-        return "field '" + by + "' is " + quote_for_message(key) + ", for which column_by of field '" + f.name +
-               "' names no column (declared: " + declared + ")";
+  if (f.kind != FieldKind::Constant && f.kind != FieldKind::Lua && f.kind != FieldKind::Concat && p.debit < 0) {
+    if (auto why = choose_cell(p, c, values, cell, negate_chosen); !why.empty()) return why;
+    if (f.kind == FieldKind::Column && cell && f.trim) cell = trim(*cell);
+    if (!cell || cell->empty()) {  // no value: the default, else missing or empty
+      if (!f.default_text) {
+        v = cell ? Value::empty() : Value::missing();
+        return {};
       }
-      cell = c.get(it->column);
-      negate_chosen = it->negate;
-    } else if (!p.columns.empty()) {
-      bool any_present = false;
-      for (int h : p.columns) {
-        auto x = c.get(h);
-        any_present = any_present || x;
-        if (has_value(f, x) && !trim(*x).empty()) {  // a cell of blanks is not the value to take either
-          cell = x;
-          break;
-        }
-      }
-      if (!cell && any_present) cell = std::string_view{};
-    } else if (p.column >= 0) {
-      cell = c.get(p.column);
-    }
-    if (cell && is_null_text(f, *cell)) cell = std::string_view{};
-    if (!cell || cell->empty()) {
-      if (no_value(!cell)) return {};
       cell = *f.default_text;
     }
   }
   switch (f.kind) {
     case FieldKind::Column: {
-      std::string_view t = f.trim ? trim(*cell) : *cell;
-      if (t.empty() && no_value(false)) return {};
-      if (t.empty()) t = *f.default_text;
+      std::string_view t = *cell;
       if (f.text_case != TextCase::Keep) {
         p.scratch.assign(t);
         apply_case(p.scratch, f.text_case);
@@ -218,117 +327,41 @@ std::string map_field(FieldPlan& p, Connector& c, RecordSet& out, Value* values,
       v = Value::of_text(out.arena().store(t));
       break;
     }
-    case FieldKind::Concat: {
-      p.scratch.clear();
-      for (size_t k = 0; k < p.columns.size(); ++k) {
-        auto part = c.get(p.columns[k]);
-        std::string_view t = part ? (f.trim ? trim(*part) : *part) : std::string_view{};
-        if (!has_value(f, part) || t.empty()) {
-          if (no_value(!part)) return {};
-          p.scratch = *f.default_text;
-          break;
-        }
-        if (k > 0) p.scratch += f.separator;
-        p.scratch += t;
-      }
+    case FieldKind::Concat:
+      if (!join_parts(p, c, v)) return {};
       if (f.text_case != TextCase::Keep) apply_case(p.scratch, f.text_case);
       v = Value::of_text(out.arena().store(p.scratch));
       break;
-    }
     case FieldKind::Constant: v = Value::of_text(f.constant); break;
     case FieldKind::Integer: {
       std::string_view t = trim(*cell);
       int64_t n = 0;
       auto r = std::from_chars(t.data() + (!t.empty() && t[0] == '+'), t.data() + t.size(), n);
       if (r.ec != std::errc() || r.ptr != t.data() + t.size())
-        return "cannot read " + quote_for_message(*cell) + " as a whole number" + where();
+        return "cannot read " + quote_for_message(*cell) + " as a whole number" + where_of(f);
       v = Value::of_int(n);
       break;
     }
-    case FieldKind::Money: {
-      CurrencyCode cur = p.currency;
-      if (p.currency_column >= 0) {
-        auto ct = c.get(p.currency_column);
-        if (!ct || trim(*ct).empty()) return "no currency in column '" + f.currency_column + "'" + where();
-        cur = pack_currency(trim(*ct));
-        if (!cur) return "currency " + quote_for_message(*ct) + " is not an ISO 4217 code" + where();
-        if (known_currency_scale(cur) < 0) return unknown_currency_text(cur) + where();
-      }
-      auto read = [&](std::string_view text, int64_t& minor) -> std::string {
-        auto parsed = parse_amount(text, cur ? currency_scale(cur) : 2, f.money_format);
-        if (!parsed) return parsed.error() + where();
-        if (parsed->currency) {
-          CurrencyCode in_text = pack_currency(*parsed->currency);
-          if (known_currency_scale(in_text) < 0)
-            return "amount " + quote_for_message(text) + ": " + unknown_currency_text(in_text) + where();
-          if (cur && in_text != cur)
-            return "amount " + quote_for_message(text) + " is in " + *parsed->currency + " but the field says " +
-                   currency_name(cur) + where();
-          if (!cur) {
-            cur = in_text;
-            parsed = parse_amount(text, currency_scale(cur), f.money_format);
-            if (!parsed) return parsed.error() + where();
-          }
-        }
-        if (!cur)
-          return "amount " + quote_for_message(text) + " has no currency: declare currency or currency_column" + where();
-        if (!parsed->symbol.empty() && !symbol_fits(parsed->symbol, cur))
-          return "amount " + quote_for_message(text) + " is written with '" + std::string(parsed->symbol) +
-                 "', which is not a symbol of " + currency_name(cur) + where();
-        minor = parsed->minor;
-        return {};
-      };
-      int64_t minor = 0;
-      if (p.debit < 0) {
-        if (auto why = read(*cell, minor); !why.empty()) return why;
-      } else {
-        // Two magnitudes, at most one of them an amount: debits count positive, credits
-        // negative (or the other way round with credit_sign = "positive").
-        auto dt = c.get(p.debit), ct = c.get(p.credit);
-        const bool has_d = has_value(f, dt) && !trim(*dt).empty(), has_c = has_value(f, ct) && !trim(*ct).empty();
-        int64_t d = 0, k = 0;
-        if (!has_d && !has_c) {
-          if (!f.default_text)
-            return "neither debit column '" + f.debit_column + "' nor credit column '" + f.credit_column +
-                   "' holds an amount" + where() + "; declare default = \"0\" if such rows mean zero";
-          if (auto why = read(*f.default_text, minor); !why.empty()) return why;
-        } else {
-          if (has_d)
-            if (auto why = read(*dt, d); !why.empty()) return why;
-          if (has_c)
-            if (auto why = read(*ct, k); !why.empty()) return why;
-          for (auto [amount, name, text] : {std::tuple{d, &f.debit_column, dt}, std::tuple{k, &f.credit_column, ct}})
-            if (amount < 0)
-              return (name == &f.debit_column ? "debit column '" : "credit column '") + *name + "' holds " +
-                     quote_for_message(*text) + ", a negative amount" + where() +
-                     ": debit and credit columns are read as magnitudes";
-          if (d != 0 && k != 0)
-            return "both debit column '" + f.debit_column + "' (" + quote_for_message(*dt) + ") and credit column '" +
-                   f.credit_column + "' (" + quote_for_message(*ct) + ") hold an amount" + where() +
-                   "; expected one of them";
-          minor = f.money_format.credit_negative ? d - k : k - d;  // magnitudes: cannot overflow
-        }
-      }
-      v = Value::of_money(minor, cur);
+    case FieldKind::Money:
+      if (auto why = map_money(p, c, cell, v); !why.empty()) return why;
       break;
-    }
     case FieldKind::Quantity: {
       std::string_view unit = f.unit;
       if (p.unit_column >= 0) {
         auto u = c.get(p.unit_column);
-        if (!u || trim(*u).empty()) return "no unit of measure in column '" + f.unit_column + "'" + where();
+        if (!u || trim(*u).empty()) return "no unit of measure in column '" + f.unit_column + "'" + where_of(f);
         unit = *u;
       }
       std::string_view sku;
       if (p.sku_column >= 0) sku = trim(c.get(p.sku_column).value_or(""));
       auto q = to_base_units(*cell, unit, sku, sys_units(out));
-      if (!q) return q.error() + where();
+      if (!q) return q.error() + where_of(f);
       v = Value::of_int(*q);
       break;
     }
     case FieldKind::Time: {
       auto t = parse_time(*cell, p.time);
-      if (!t) return t.error() + where();
+      if (!t) return t.error() + where_of(f);
       v = Value::of_time(*t);
       break;
     }
@@ -352,15 +385,7 @@ std::string map_field(FieldPlan& p, Connector& c, RecordSet& out, Value* values,
       }
       break;
   }
-  if ((f.abs || f.negate || negate_chosen) && (v.kind == ValueKind::Money || v.kind == ValueKind::Integer)) {
-    int64_t x = v.i;
-    if (f.abs && !checked_abs(x, x))
-      return "the magnitude of " + display(v) + " is outside " + int64_range_text() + where();
-    if (f.negate != negate_chosen && !checked_neg(x, x))
-      return "negating " + display(v) + " leaves " + int64_range_text() + where();
-    v.i = x;
-  }
-  return {};
+  return apply_sign(f, negate_chosen, v);
 }
 
 // The order fields are mapped in: the fields `only` reads first (a record the system
