@@ -131,10 +131,12 @@ TEST_CASE("mapping ops: concat joins columns into one text, and a missing part l
 TEST_CASE("mapping ops: lower, upper and trim on text") {
   Ops ops(R"(    lo = text { column = "Name", case = "lower" },
     up = text { column = "Name", case = "upper", trim = true },
-    t = text { column = "Name", trim = true },)");
+    t = text { column = "Name", trim = true },
+    d = text { column = "Name", trim = true, default = "anonymous" },)");
   CHECK(ops.map({{{"Name", "  Ada Lovelace "}}, {{"Name", "   "}}, {{"Name", "\xC3\x89mile"}}}) ==
-        Lines{"1: lo=  ada lovelace  t=Ada Lovelace up=ADA LOVELACE", "2: lo=    t=(empty) up=(empty)",
-              "3: lo=\xC3\x89mile t=\xC3\x89mile up=\xC3\x89MILE", "read 3 accepted 3 rejected 0 skipped 0"});
+        Lines{"1: d=Ada Lovelace lo=  ada lovelace  t=Ada Lovelace up=ADA LOVELACE",
+              "2: d=anonymous lo=    t=(empty) up=(empty)",
+              "3: d=\xC3\x89mile lo=\xC3\x89mile t=\xC3\x89mile up=\xC3\x89MILE", "read 3 accepted 3 rejected 0 skipped 0"});
 }
 
 TEST_CASE("mapping ops: null_if sentinels mean no value, compared trimmed and ignoring case") {
