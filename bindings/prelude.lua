@@ -323,6 +323,11 @@ function money(opts)
   if f.dash ~= nil and f.dash ~= "zero" then
     user_error("money { dash = ... } must be \"zero\" (a lone '-' means 0); for '-' meaning no value write null_if = { \"-\" }")
   end
+  for _, n in ipairs(f.null_if or {}) do
+    if f.dash ~= nil and n:match("^%s*%-%s*$") then
+      user_error("money { dash = \"zero\", null_if = { \"-\" } } says both that '-' is 0 and that it is no value: keep one")
+    end
+  end
   return f
 end
 

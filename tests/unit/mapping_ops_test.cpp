@@ -287,6 +287,9 @@ TEST_CASE("mapping ops: combinations that cannot work are refused at load with f
   CHECK(check_error("    amount = money { column = \"A\", currency = \"USD\", dash = \"nothing\" },") ==
         "DIR/stack.lua:5: money { dash = ... } must be \"zero\" (a lone '-' means 0); for '-' meaning no value write "
         "null_if = { \"-\" }");
+  CHECK(check_error("    amount = money { column = \"A\", currency = \"USD\", dash = \"zero\", null_if = { \"N/A\", \"-\" } },") ==
+        "DIR/stack.lua:5: money { dash = \"zero\", null_if = { \"-\" } } says both that '-' is 0 and that it is no "
+        "value: keep one");
   CHECK(check_error("    key = concat { columns = { \"a\" } },") == "DIR/stack.lua:5: concat { columns = ... } needs at least 2 entries");
   CHECK(check_error("    key = concat { separator = \"-\" },") ==
         "DIR/stack.lua:5: concat { ... } needs columns = { \"a\", \"b\", ... } (the parts, in order)");
