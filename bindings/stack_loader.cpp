@@ -652,21 +652,15 @@ StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
     });
   });
   for (auto& sys : spec.systems) sys.units = spec.units;
+  SourceLoc currencies_loc;
   d.with("currencies", [&] {
-    SourceLoc loc = d.loc();
-    spec.currencies = {};
-    lua_getfield(L, -1, "codes");
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-      if (lua_type(L, -2) == LUA_TSTRING) spec.currencies[lua_tostring(L, -2)] = static_cast<int>(lua_tointeger(L, -1));
-      lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-    // Declared for the process while the stack loads, so `seam check` and a run see the same.
-    for (const auto& [code, scale] : spec.currencies)
-      if (std::string why = declare_currency(pack_currency(code), scale); !why.empty())
-        throw UserError(loc.str() + ": currencies { " + code + " = " + std::to_string(scale) + " }: " + why);
+    currencies_loc = d.loc();
+    for (const auto& [code, scale] : d.integer_map("codes")) spec.currencies[code] = static_cast<int>(scale);
   });
+  // Declared for the process while the stack loads, so `seam check` and a run see the same.
+  for (const auto& [code, scale] : spec.currencies)
+    if (std::string why = declare_currency(pack_currency(code), scale); !why.empty())
+      throw UserError(currencies_loc.str() + ": currencies { " + code + " = " + std::to_string(scale) + " }: " + why);
   d.each("alerts", [&] {
     AlertSpec a;
     a.name = d.str("name");
