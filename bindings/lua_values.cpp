@@ -121,6 +121,11 @@ int money_new(lua_State* L) {
   const char* cur = luaL_checkstring(L, 2);
   CurrencyCode c = pack_currency(cur);
   if (!c) return luaL_error(L, "money(amount, currency): '%s' is not an ISO 4217 code", cur);
+  if (known_currency_scale(c) < 0) {  // the same refusal as a declared field's, without a guessed scale
+    char unknown[200];
+    std::snprintf(unknown, sizeof unknown, "%s", unknown_currency_text(c).c_str());
+    return luaL_error(L, "money(amount, currency): %s", unknown);
+  }
   if (lua_isinteger(L, 1)) {
     push_money(L, lua_tointeger(L, 1), c);
     return 1;

@@ -145,21 +145,104 @@ end
 
 ---------------------------------------------------------------------------- field mappings
 
+local function string_list(v, what, min)
+  check_table(v, what)
+  local out = {}
+  for i, x in ipairs(v) do check_string(x, what .. "[" .. i .. "]"); out[i] = x end
+  if #out < (min or 1) then user_error(what .. " needs at least " .. (min or 1) .. " " .. ((min or 1) == 1 and "entry" or "entries")) end
+  return out
+end
+
+-- column_by = { field = "type", columns = { LOAD = "...", REDEEM = "..." }, negate = { "REDEEM" } }
+local function read_column_by(v, what)
+  check_table(v, what)
+  check_options(v, { "field", "columns", "negate" }, what)
+  check_string(v.field, what .. " { field = ... }")
+  check_table(v.columns, what .. " { columns = ... }")
+  local columns = {}
+  for k, c in pairs(v.columns) do
+    check_string(c, what .. " columns[\"" .. tostring(k) .. "\"]")
+    columns[tostring(k)] = c
+  end
+  local declared = sorted_keys(columns)
+  if #declared == 0 then user_error(what .. " { columns = ... } needs at least one value = column") end
+  local negate = {}
+  if v.negate ~= nil then
+    negate = string_list(v.negate, what .. " { negate = ... }")
+    for _, x in ipairs(negate) do
+      if columns[x] == nil then
+        user_error(what .. " { negate = ... } names '" .. x .. "', which columns does not (declared: " .. table.concat(declared, ", ") .. ")")
+      end
+    end
+  end
+  return { field = v.field, columns = columns, negate = negate }
+end
+
+-- Options every field reading columns shares; see README "Field mappings".
+local READS = { "column", "columns", "null_if", "default", "required" }
+local function options(...)
+  local out = {}
+  for _, list in ipairs({ ... }) do for _, o in ipairs(list) do out[#out + 1] = o end end
+  return out
+end
+
 local function field_decl(kind, opts, allowed)
+  local internal = kind
+  if kind == "column" then kind = "text" end  -- the text { } declaration, named as the stack writes it
   check_table(opts, kind)
   check_options(opts, allowed, kind .. " { ... }")
-  check_string(opts.column, kind .. " { column = ... }")
+  local what = kind .. " { ... }"
+  local sources = {}
+  if opts.column ~= nil then check_string(opts.column, kind .. " { column = ... }"); sources[#sources + 1] = "column" end
+  if opts.columns ~= nil and kind ~= "concat" then sources[#sources + 1] = "columns" end
+  if opts.column_by ~= nil then sources[#sources + 1] = "column_by" end
+  if opts.debit ~= nil or opts.credit ~= nil then sources[#sources + 1] = "debit and credit" end
+  if #sources == 0 and kind ~= "concat" then check_string(opts.column, kind .. " { column = ... }") end
+  if #sources > 1 then
+    user_error(what .. " reads one of column, columns, column_by or debit and credit; found " .. table.concat(sources, " and "))
+  end
   local file, line = where()
-  local t = { kind = kind, file = file, line = line, required = opts.required == true }
+  local t = { kind = internal, file = file, line = line, required = opts.required == true }
   for k, v in pairs(opts) do if t[k] == nil then t[k] = v end end
+  if opts.columns ~= nil then t.columns = string_list(opts.columns, kind .. " { columns = ... }", kind == "concat" and 2 or 1) end
+  if opts.null_if ~= nil then t.null_if = string_list(opts.null_if, kind .. " { null_if = ... }") end
+  if opts.column_by ~= nil then t.column_by = read_column_by(opts.column_by, kind .. " { column_by = ... }") end
+  if opts.default ~= nil then
+    if type(opts.default) ~= "string" and type(opts.default) ~= "number" then
+      user_error(kind .. " { default = ... } must be text or a number, found " .. type(opts.default))
+    end
+    t.default = tostring(opts.default)
+  end
+  for _, flag in ipairs({ "negate", "abs", "trim", "required" }) do
+    if opts[flag] ~= nil and type(opts[flag]) ~= "boolean" then
+      user_error(kind .. " { " .. flag .. " = ... } must be true or false, found " .. type(opts[flag]))
+    end
+  end
+  if opts.case ~= nil and opts.case ~= "lower" and opts.case ~= "upper" then
+    user_error(kind .. " { case = ... } must be \"lower\" or \"upper\", found '" .. tostring(opts.case) .. "'")
+  end
   return tagged("field", t)
 end
 
-function text(opts) return field_decl("column", opts, { "column", "required" }) end
-function integer(opts) return field_decl("integer", opts, { "column", "required" }) end
+local TEXT_OPS = { "trim", "case" }
+local SIGN_OPS = { "negate", "abs" }
+
+function text(opts) return field_decl("column", opts, options(READS, TEXT_OPS)) end
+function integer(opts) return field_decl("integer", opts, options(READS, SIGN_OPS)) end
+
+-- concat { columns = { "order_id", "sku" }, separator = "-" }: one text from several columns.
+function concat(opts)
+  check_table(opts, "concat")
+  if opts.columns == nil then user_error("concat { ... } needs columns = { \"a\", \"b\", ... } (the parts, in order)") end
+  local f = field_decl("concat", opts, { "columns", "separator", "null_if", "default", "required", "trim", "case" })
+  if f.separator ~= nil and type(f.separator) ~= "string" then
+    user_error("concat { separator = ... } must be text, found " .. type(f.separator))
+  end
+  return f
+end
 
 function quantity(opts)
-  local f = field_decl("quantity", opts, { "column", "unit", "unit_column", "sku_column", "required" })
+  local f = field_decl("quantity", opts, options(READS, { "unit", "unit_column", "sku_column" }, SIGN_OPS))
   if (f.unit == nil) == (f.unit_column == nil) then
     user_error("quantity { ... } needs unit = \"each\" or unit_column = \"UoM\" (one of them)")
   end
@@ -196,30 +279,73 @@ function units(opts)
   decls.units = { base = opts.base, factors = factors, per_sku = per_sku, file = file, line = line }
 end
 
+-- currencies { BTC = 8 }: codes ISO 4217 does not have, with their decimals. ISO codes
+-- need no declaration; an undeclared unknown code rejects the row that holds it.
+function currencies(opts)
+  check_table(opts, "currencies")
+  local file, line = where()
+  if decls.currencies then
+    user_error("currencies { ... } is declared twice (first at " .. decls.currencies.file .. ":" .. decls.currencies.line .. ")")
+  end
+  local codes = {}
+  for k, v in pairs(opts) do
+    if type(k) ~= "string" or not k:match("^%u%u%u$") then
+      user_error("currencies { ... } keys are three upper-case letters such as BTC, found '" .. tostring(k) .. "'")
+    end
+    if math.type(v) ~= "integer" or v < 0 or v > 18 then
+      user_error("currencies { " .. k .. " = ... } must be the number of decimals (0 to 18), found " .. tostring(v))
+    end
+    codes[k] = v
+  end
+  decls.currencies = { codes = codes, file = file, line = line }
+end
+
 function money(opts)
-  local f = field_decl("money", opts, { "column", "currency", "currency_column", "decimal", "minor_units", "required" })
+  local f = field_decl("money", opts, options(READS, { "currency", "currency_column", "decimal", "minor_units",
+    "credit_sign", "dash", "debit", "credit", "column_by" }, SIGN_OPS))
   if f.decimal ~= nil and f.decimal ~= "." and f.decimal ~= "," then
     user_error("money { decimal = ... } must be '.' or ','")
+  end
+  if (f.debit == nil) ~= (f.credit == nil) then
+    user_error("money { " .. (f.debit and "debit" or "credit") .. " = ... } needs " .. (f.debit and "credit" or "debit") ..
+      " = ... as well: a signed amount is read from a debit and a credit column together")
+  end
+  if f.debit ~= nil then
+    check_string(f.debit, "money { debit = ... }")
+    check_string(f.credit, "money { credit = ... }")
+  end
+  if f.minor_units and f.currency == nil and f.currency_column == nil then
+    user_error("money { minor_units = true } needs currency = ... or currency_column = ...: how many minor units make one unit depends on the currency")
+  end
+  if f.credit_sign ~= nil and f.credit_sign ~= "negative" and f.credit_sign ~= "positive" then
+    user_error("money { credit_sign = ... } must be \"negative\" (credits below zero, the ledger convention) or \"positive\", found '" .. tostring(f.credit_sign) .. "'")
+  end
+  if f.dash ~= nil and f.dash ~= "zero" then
+    user_error("money { dash = ... } must be \"zero\" (a lone '-' means 0); for '-' meaning no value write null_if = { \"-\" }")
+  end
+  for _, n in ipairs(f.null_if or {}) do
+    if f.dash ~= nil and n:match("^%s*%-%s*$") then
+      user_error("money { dash = \"zero\", null_if = { \"-\" } } says both that '-' is 0 and that it is no value: keep one")
+    end
   end
   return f
 end
 
 function time(opts)
-  local f = field_decl("time", opts, { "column", "format", "zone", "required" })
+  local f = field_decl("time", opts, options(READS, { "format", "zone" }))
   if f.format ~= nil then check_string(f.format, "time { format = ... }") end
   if f.zone ~= nil then check_string(f.zone, "time { zone = ... }") end
   return f
 end
 
 function map_values(opts)
-  local f = field_decl("map_values", opts, { "column", "map", "default", "required" })
+  local f = field_decl("map_values", opts, { "column", "columns", "null_if", "map", "default", "required" })
   f.map = string_map(opts.map, "map_values { map = ... }")
-  if f.default ~= nil then f.default = tostring(f.default) end
   return f
 end
 
 function extract(opts)
-  local f = field_decl("extract", opts, { "column", "regex", "required" })
+  local f = field_decl("extract", opts, { "column", "columns", "null_if", "regex", "required" })
   check_string(opts.regex, "extract { regex = ... }")
   return f
 end
@@ -244,16 +370,37 @@ function system(name)
     pending["system " .. name] = nil
     check_table(body, 'system "' .. name .. '"')
     check_options(body, { "source", "fields", "id", "record_time", "amount", "only", "doc" }, 'system "' .. name .. '"')
-    local only_field, only_values
+    local only
     if body.only ~= nil then
       local what = 'system "' .. name .. '" only'
       check_table(body.only, what)
-      check_options(body.only, { "field", "values" }, what)
-      check_string(body.only.field, what .. " { field = ... }")
-      check_table(body.only.values, what .. " { values = ... }")
-      if #body.only.values == 0 then user_error(what .. " { values = ... } needs at least one value") end
-      only_field, only_values = body.only.field, {}
-      for i, v in ipairs(body.only.values) do check_string(v, what .. " values[" .. i .. "]"); only_values[i] = v end
+      -- one condition: { field = ..., values = {...} | equals = "x" | matches = "regex" }
+      local function condition(c, cwhat)
+        check_table(c, cwhat)
+        check_options(c, { "field", "values", "equals", "matches" }, cwhat)
+        check_string(c.field, cwhat .. " { field = ... }")
+        local given = (c.values ~= nil and 1 or 0) + (c.equals ~= nil and 1 or 0) + (c.matches ~= nil and 1 or 0)
+        if given ~= 1 then user_error(cwhat .. " needs one of values = {...}, equals = \"...\" or matches = \"regex\"") end
+        if c.equals ~= nil then check_string(c.equals, cwhat .. " { equals = ... }"); return { field = c.field, values = { c.equals } } end
+        if c.matches ~= nil then check_string(c.matches, cwhat .. " { matches = ... }"); return { field = c.field, matches = c.matches } end
+        check_table(c.values, cwhat .. " { values = ... }")
+        if #c.values == 0 then user_error(cwhat .. " { values = ... } needs at least one value") end
+        local values = {}
+        for i, v in ipairs(c.values) do check_string(v, cwhat .. " values[" .. i .. "]"); values[i] = v end
+        return { field = c.field, values = values }
+      end
+      if body.only.all ~= nil or body.only.any ~= nil then
+        check_options(body.only, { "all", "any" }, what)
+        if body.only.all ~= nil and body.only.any ~= nil then user_error(what .. " takes all = {...} or any = {...}, not both") end
+        local mode = body.only.all ~= nil and "all" or "any"
+        local list = body.only[mode]
+        check_table(list, what .. " { " .. mode .. " = ... }")
+        if #list == 0 then user_error(what .. " { " .. mode .. " = ... } needs at least one condition") end
+        only = { any = mode == "any", conditions = {} }
+        for i, c in ipairs(list) do only.conditions[i] = condition(c, what .. " " .. mode .. "[" .. i .. "]") end
+      else
+        only = { any = false, conditions = { condition(body.only, what) } }
+      end
     end
     if tag_of(body.source) ~= "source" then
       user_error('system "' .. name .. '" needs source = csv { path = ... } (or another connector)')
@@ -281,7 +428,7 @@ function system(name)
     end
     decls.systems[#decls.systems + 1] = {
       name = name, source = body.source, fields = fields, id = body.id, record_time = body.record_time,
-      amount = body.amount, only_field = only_field, only_values = only_values, file = file, line = line,
+      amount = body.amount, only = only, file = file, line = line,
     }
   end
 end

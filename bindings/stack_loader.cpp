@@ -464,7 +464,8 @@ FieldKind field_kind(const std::string& k) {
   static const std::map<std::string, FieldKind> kinds = {
       {"column", FieldKind::Column},   {"money", FieldKind::Money},       {"time", FieldKind::Time},
       {"map_values", FieldKind::MapValues}, {"constant", FieldKind::Constant}, {"extract", FieldKind::Extract},
-      {"integer", FieldKind::Integer}, {"quantity", FieldKind::Quantity}, {"lua", FieldKind::Lua}};
+      {"integer", FieldKind::Integer}, {"quantity", FieldKind::Quantity}, {"concat", FieldKind::Concat},
+      {"lua", FieldKind::Lua}};
   return kinds.at(k);
 }
 
@@ -509,8 +510,10 @@ StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
     s.id_field = d.str("id");
     s.record_time_field = d.str("record_time");
     s.amount_field = d.str("amount");
-    s.only_field = d.str("only_field");
-    s.only_values = d.string_list("only_values");
+    d.with("only", [&] {
+      s.only_any = d.opt_bool("any").value_or(false);
+      d.each("conditions", [&] { s.only.push_back({d.str("field"), d.string_list("values"), d.str("matches")}); });
+    });
     d.with("source", [&] {
       s.source.kind = d.str("kind");
       s.source.loc = d.loc();
@@ -528,10 +531,29 @@ StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
       f.currency_column = d.str("currency_column");
       if (d.str("decimal") == ",") f.money_format.decimal = ',';
       f.money_format.minor_units = d.opt_bool("minor_units").value_or(false);
+      f.money_format.credit_negative = d.str("credit_sign") != "positive";
+      f.money_format.dash_zero = d.str("dash") == "zero";
+      f.columns = d.string_list("columns");
+      f.separator = d.str("separator");
+      f.null_if = d.string_list("null_if");
+      f.negate = d.opt_bool("negate").value_or(false);
+      f.abs = d.opt_bool("abs").value_or(false);
+      f.trim = d.opt_bool("trim").value_or(false);
+      std::string text_case = d.str("case");
+      f.text_case = text_case == "lower" ? TextCase::Lower : text_case == "upper" ? TextCase::Upper : TextCase::Keep;
+      f.debit_column = d.str("debit");
+      f.credit_column = d.str("credit");
+      d.with("column_by", [&] {
+        f.column_by.field = d.str("field");
+        f.column_by.columns = d.string_map("columns");
+        f.column_by.negate = d.string_list("negate");
+      });
       f.time_format = d.str("format");
       f.zone = d.str("zone");
       f.map = d.string_map("map");
-      f.map_default = d.opt_str("default");
+      // map_values' default is the value of an unmapped one; every other kind's, the text
+      // read when the value is missing or empty.
+      (f.kind == FieldKind::MapValues ? f.map_default : f.default_text) = d.opt_str("default");
       f.constant = d.str("value");
       f.regex = d.str("regex");
       f.unit = d.str("unit");
@@ -649,6 +671,15 @@ StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
     });
   });
   for (auto& sys : spec.systems) sys.units = spec.units;
+  SourceLoc currencies_loc;
+  d.with("currencies", [&] {
+    currencies_loc = d.loc();
+    for (const auto& [code, scale] : d.integer_map("codes")) spec.currencies[code] = static_cast<int>(scale);
+  });
+  // Declared for the process while the stack loads, so `seam check` and a run see the same.
+  for (const auto& [code, scale] : spec.currencies)
+    if (std::string why = declare_currency(pack_currency(code), scale); !why.empty())
+      throw UserError(currencies_loc.str() + ": currencies { " + code + " = " + std::to_string(scale) + " }: " + why);
   d.each("alerts", [&] {
     AlertSpec a;
     a.name = d.str("name");

@@ -1,6 +1,7 @@
 #include "engine/mapping/mapper.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include <charconv>
 #include <future>
@@ -14,13 +15,31 @@
 namespace seam {
 namespace {
 
+// column_by: one selector value, the column it chooses, and whether it flips the sign.
+struct ChosenColumn {
+  std::string value;
+  int column = -1;
+  bool negate = false;
+};
+
 struct FieldPlan {
   const FieldSpec* spec = nullptr;
   int column = -1;           // connector handle
+  std::vector<int> columns;  // coalesce, or concat's parts
+  int debit = -1, credit = -1;
+  int selector = -1;         // column_by: the index of the field whose value chooses the column
+  std::vector<ChosenColumn> chosen;
   int currency_column = -1;  // money
   int unit_column = -1, sku_column = -1;  // quantity
   CurrencyCode currency = 0; // money, declared constant
   TimeFormat time;
+  std::unique_ptr<Regex> regex;
+  std::string scratch;       // concat and case: reused row after row, so a row allocates nothing new
+};
+
+struct OnlyPlan {
+  size_t field = 0;
+  const OnlyCondition* spec = nullptr;
   std::unique_ptr<Regex> regex;
 };
 
@@ -55,6 +74,21 @@ std::vector<FieldPlan> compile(const SystemSpec& sys, Connector& c) {
     FieldPlan p;
     p.spec = &f;
     if (!f.column.empty()) p.column = resolve_column(c, f.column, f, sys);
+    for (const auto& col : f.columns) p.columns.push_back(resolve_column(c, col, f, sys));
+    if (!f.debit_column.empty()) {
+      p.debit = resolve_column(c, f.debit_column, f, sys);
+      p.credit = resolve_column(c, f.credit_column, f, sys);
+    }
+    if (f.column_by.set()) {
+      p.selector = sys.field_index(f.column_by.field);
+      if (p.selector < 0)
+        throw UserError(f.loc.str() + ": field '" + f.name + "' column_by { field = '" + f.column_by.field + "' }, " +
+                        sys.not_declared(f.column_by.field));
+      for (const auto& [value, col] : f.column_by.columns)
+        p.chosen.push_back({value, resolve_column(c, col, f, sys),
+                            std::find(f.column_by.negate.begin(), f.column_by.negate.end(), value) !=
+                                f.column_by.negate.end()});
+    }
     switch (f.kind) {
       case FieldKind::Money:
         if (!f.currency_column.empty()) p.currency_column = resolve_column(c, f.currency_column, f, sys);
@@ -62,6 +96,8 @@ std::vector<FieldPlan> compile(const SystemSpec& sys, Connector& c) {
           p.currency = pack_currency(f.currency);
           if (!p.currency) throw UserError(f.loc.str() + ": currency must be an ISO 4217 code such as USD, found " +
                                            quote_for_message(f.currency));
+          if (known_currency_scale(p.currency) < 0)
+            throw UserError(f.loc.str() + ": field '" + f.name + "': " + unknown_currency_text(p.currency));
         }
         break;
       case FieldKind::Time: {
@@ -84,77 +120,248 @@ std::vector<FieldPlan> compile(const SystemSpec& sys, Connector& c) {
 
 const UnitTable& sys_units(const RecordSet& rs) { return rs.system().units; }
 
-// Maps one field; returns an error reason for the row, or empty on success.
-std::string map_field(FieldPlan& p, Connector& c, RecordSet& out, Value& v, ScriptHost* host,
+// A declared sentinel ("N/A", "-", "not stocked"): the cell holds no value.
+bool is_null_text(const FieldSpec& f, std::string_view cell) {
+  if (f.null_if.empty()) return false;
+  std::string_view t = trim(cell);
+  for (const auto& n : f.null_if)
+    if (iequals(t, n)) return true;
+  return false;
+}
+
+bool has_value(const FieldSpec& f, const std::optional<std::string_view>& cell) {
+  return cell && !cell->empty() && !is_null_text(f, *cell);
+}
+
+void apply_case(std::string& s, TextCase c) {
+  for (char& ch : s)
+    ch = static_cast<char>(c == TextCase::Lower ? std::tolower(static_cast<unsigned char>(ch))
+                                                : std::toupper(static_cast<unsigned char>(ch)));
+}
+
+// The text of a Value for comparing with declared values: a view of the record's text, or
+// of `tmp` for the other kinds.
+std::string_view text_of(const Value& v, std::string& tmp) {
+  if (v.kind == ValueKind::Text) return v.text;
+  tmp = key_text(v);
+  return tmp;
+}
+
+// " (field 'amount', column 'Amount')": the end of every reason about a field's value.
+std::string where_of(const FieldSpec& f) {
+  std::string src = f.source_text();
+  return " (field '" + f.name + "'" + (src.empty() ? "" : ", " + src) + ")";
+}
+
+// The one cell a column-reading field reads: its column, the first of its columns holding a
+// value (coalesce), or the column its column_by chooses (with that choice's sign). nullopt
+// when missing; an empty view for a blank cell or a null_if sentinel. Returns a reason when
+// the choice cannot be made.
+std::string choose_cell(const FieldPlan& p, Connector& c, const Value* values, std::optional<std::string_view>& cell,
+                        bool& negate_chosen) {
+  const FieldSpec& f = *p.spec;
+  if (p.selector >= 0) {
+    const Value& sel = values[p.selector];
+    const std::string& by = f.column_by.field;
+    if (!sel.has_content())
+      return "field '" + by + "', which chooses the column of field '" + f.name + "', is " +
+             (sel.is_missing() ? "missing" : "empty");
+    std::string tmp;
+    std::string_view key = text_of(sel, tmp);
+    auto it = std::find_if(p.chosen.begin(), p.chosen.end(), [&](const ChosenColumn& k) { return k.value == key; });
+    if (it == p.chosen.end()) {
+      std::string declared;
+      for (const auto& k : p.chosen) declared += (declared.empty() ? "" : ", ") + k.value;
+      return "field '" + by + "' is " + quote_for_message(key) + ", for which column_by of field '" + f.name +
+             "' names no column (declared: " + declared + ")";
+    }
+    cell = c.get(it->column);
+    negate_chosen = it->negate;
+  } else if (!p.columns.empty()) {
+    bool any_present = false;
+    for (int h : p.columns) {
+      auto x = c.get(h);
+      any_present = any_present || x;
+      if (has_value(f, x) && !trim(*x).empty()) {  // a cell of blanks is not the value to take either
+        cell = x;
+        break;
+      }
+    }
+    if (!cell && any_present) cell = std::string_view{};
+  } else if (p.column >= 0) {
+    cell = c.get(p.column);
+  }
+  if (cell && is_null_text(f, *cell)) cell = std::string_view{};
+  return {};
+}
+
+// Money from `cell`, or from the plan's debit and credit columns.
+std::string map_money(const FieldPlan& p, Connector& c, std::optional<std::string_view> cell, Value& v) {
+  const FieldSpec& f = *p.spec;
+  CurrencyCode cur = p.currency;
+  if (p.currency_column >= 0) {
+    auto ct = c.get(p.currency_column);
+    if (!ct || trim(*ct).empty()) return "no currency in column '" + f.currency_column + "'" + where_of(f);
+    cur = pack_currency(trim(*ct));
+    if (!cur) return "currency " + quote_for_message(*ct) + " is not an ISO 4217 code" + where_of(f);
+    if (known_currency_scale(cur) < 0) return unknown_currency_text(cur) + where_of(f);
+  }
+  auto read = [&](std::string_view text, int64_t& minor) -> std::string {
+    auto parsed = parse_amount(text, cur ? currency_scale(cur) : 2, f.money_format);
+    if (!parsed) return parsed.error() + where_of(f);
+    if (parsed->currency) {
+      CurrencyCode in_text = pack_currency(*parsed->currency);
+      if (known_currency_scale(in_text) < 0)
+        return "amount " + quote_for_message(text) + ": " + unknown_currency_text(in_text) + where_of(f);
+      if (cur && in_text != cur)
+        return "amount " + quote_for_message(text) + " is in " + *parsed->currency + " but the field says " +
+               currency_name(cur) + where_of(f);
+      if (!cur) {
+        cur = in_text;
+        parsed = parse_amount(text, currency_scale(cur), f.money_format);
+        if (!parsed) return parsed.error() + where_of(f);
+      }
+    }
+    if (!cur)
+      return "amount " + quote_for_message(text) + " has no currency: declare currency or currency_column" + where_of(f);
+    if (!parsed->symbol.empty() && !symbol_fits(parsed->symbol, cur))
+      return "amount " + quote_for_message(text) + " is written with '" + std::string(parsed->symbol) +
+             "', which is not a symbol of " + currency_name(cur) + where_of(f);
+    minor = parsed->minor;
+    return {};
+  };
+  int64_t minor = 0;
+  if (p.debit < 0) {
+    if (auto why = read(*cell, minor); !why.empty()) return why;
+    v = Value::of_money(minor, cur);
+    return {};
+  }
+  // Two magnitudes, at most one of them an amount: debits count positive, credits negative
+  // (or the other way round with credit_sign = "positive").
+  auto dt = c.get(p.debit), ct = c.get(p.credit);
+  const bool has_d = has_value(f, dt) && !trim(*dt).empty(), has_c = has_value(f, ct) && !trim(*ct).empty();
+  if (!has_d && !has_c) {
+    if (!f.default_text)
+      return "neither debit column '" + f.debit_column + "' nor credit column '" + f.credit_column +
+             "' holds an amount" + where_of(f) + "; declare default = \"0\" if such rows mean zero";
+    if (auto why = read(*f.default_text, minor); !why.empty()) return why;
+    v = Value::of_money(minor, cur);
+    return {};
+  }
+  int64_t d = 0, k = 0;
+  if (has_d)
+    if (auto why = read(*dt, d); !why.empty()) return why;
+  if (has_c)
+    if (auto why = read(*ct, k); !why.empty()) return why;
+  if (d < 0 || k < 0)
+    return std::string(d < 0 ? "debit" : "credit") + " column '" + (d < 0 ? f.debit_column : f.credit_column) +
+           "' holds " + quote_for_message(d < 0 ? *dt : *ct) + ", a negative amount" + where_of(f) +
+           ": debit and credit columns are read as magnitudes";
+  if (d != 0 && k != 0)
+    return "both debit column '" + f.debit_column + "' (" + quote_for_message(*dt) + ") and credit column '" +
+           f.credit_column + "' (" + quote_for_message(*ct) + ") hold an amount" + where_of(f) + "; expected one of them";
+  v = Value::of_money(f.money_format.credit_negative ? d - k : k - d, cur);  // magnitudes: cannot overflow
+  return {};
+}
+
+// concat: the parts joined by the separator, in the plan's scratch buffer. False when a part
+// has no value (and there is no default): `v` is then missing or empty.
+bool join_parts(FieldPlan& p, Connector& c, Value& v) {
+  const FieldSpec& f = *p.spec;
+  p.scratch.clear();
+  for (size_t k = 0; k < p.columns.size(); ++k) {
+    auto part = c.get(p.columns[k]);
+    std::string_view t = part ? (f.trim ? trim(*part) : *part) : std::string_view{};
+    if (!has_value(f, part) || t.empty()) {
+      if (!f.default_text) {
+        v = part ? Value::empty() : Value::missing();
+        return false;
+      }
+      p.scratch = *f.default_text;
+      return true;
+    }
+    if (k > 0) p.scratch += f.separator;
+    p.scratch += t;
+  }
+  return true;
+}
+
+// abs, then negate (flipped again by a column_by choice in `negate`), checked.
+std::string apply_sign(const FieldSpec& f, bool negate_chosen, Value& v) {
+  if (!(f.abs || f.negate || negate_chosen) || (v.kind != ValueKind::Money && v.kind != ValueKind::Integer)) return {};
+  int64_t x = v.i;
+  if (f.abs && !checked_abs(x, x)) return "the magnitude of " + display(v) + " is outside " + int64_range_text() + where_of(f);
+  if (f.negate != negate_chosen && !checked_neg(x, x))
+    return "negating " + display(v) + " leaves " + int64_range_text() + where_of(f);
+  v.i = x;
+  return {};
+}
+
+// Maps field `index` of the row being built; returns an error reason for the row, or
+// empty on success. Fields a column_by reads are mapped before it (see mapping_order).
+std::string map_field(FieldPlan& p, Connector& c, RecordSet& out, Value* values, size_t index, ScriptHost* host,
                       ConnectorRowAccess& row) {
   const FieldSpec& f = *p.spec;
+  Value& v = values[index];
+  bool negate_chosen = false;
   std::optional<std::string_view> cell;
-  if (p.column >= 0) {
-    cell = c.get(p.column);
-    if (!cell) {
-      v = Value::missing();
-      return {};
-    }
-    if (cell->empty()) {
-      v = Value::empty();
-      return {};
+  if (f.kind != FieldKind::Constant && f.kind != FieldKind::Lua && f.kind != FieldKind::Concat && p.debit < 0) {
+    if (auto why = choose_cell(p, c, values, cell, negate_chosen); !why.empty()) return why;
+    if (f.kind == FieldKind::Column && cell && f.trim) cell = trim(*cell);
+    if (!cell || cell->empty()) {  // no value: the default, else missing or empty
+      if (!f.default_text) {
+        v = cell ? Value::empty() : Value::missing();
+        return {};
+      }
+      cell = *f.default_text;
     }
   }
-  auto where = [&] { return " (field '" + f.name + "', column '" + f.column + "')"; };
   switch (f.kind) {
-    case FieldKind::Column: v = Value::of_text(out.arena().store(*cell)); break;
+    case FieldKind::Column: {
+      std::string_view t = *cell;
+      if (f.text_case != TextCase::Keep) {
+        p.scratch.assign(t);
+        apply_case(p.scratch, f.text_case);
+        t = p.scratch;
+      }
+      v = Value::of_text(out.arena().store(t));
+      break;
+    }
+    case FieldKind::Concat:
+      if (!join_parts(p, c, v)) return {};
+      if (f.text_case != TextCase::Keep) apply_case(p.scratch, f.text_case);
+      v = Value::of_text(out.arena().store(p.scratch));
+      break;
     case FieldKind::Constant: v = Value::of_text(f.constant); break;
     case FieldKind::Integer: {
       std::string_view t = trim(*cell);
       int64_t n = 0;
       auto r = std::from_chars(t.data() + (!t.empty() && t[0] == '+'), t.data() + t.size(), n);
       if (r.ec != std::errc() || r.ptr != t.data() + t.size())
-        return "cannot read " + quote_for_message(*cell) + " as a whole number" + where();
+        return "cannot read " + quote_for_message(*cell) + " as a whole number" + where_of(f);
       v = Value::of_int(n);
       break;
     }
-    case FieldKind::Money: {
-      CurrencyCode cur = p.currency;
-      if (p.currency_column >= 0) {
-        auto ct = c.get(p.currency_column);
-        if (!ct || trim(*ct).empty()) return "no currency in column '" + f.currency_column + "'" + where();
-        cur = pack_currency(trim(*ct));
-        if (!cur) return "currency " + quote_for_message(*ct) + " is not an ISO 4217 code" + where();
-      }
-      auto parsed = parse_amount(*cell, cur ? currency_scale(cur) : 2, f.money_format);
-      if (!parsed) return parsed.error() + where();
-      if (parsed->currency) {
-        CurrencyCode in_text = pack_currency(*parsed->currency);
-        if (cur && in_text != cur)
-          return "amount " + quote_for_message(*cell) + " is in " + *parsed->currency + " but the field says " +
-                 currency_name(cur) + where();
-        if (!cur) {
-          cur = in_text;
-          parsed = parse_amount(*cell, currency_scale(cur), f.money_format);
-          if (!parsed) return parsed.error() + where();
-        }
-      }
-      if (!cur) return "amount " + quote_for_message(*cell) + " has no currency: declare currency or currency_column" + where();
-      v = Value::of_money(parsed->minor, cur);
+    case FieldKind::Money:
+      if (auto why = map_money(p, c, cell, v); !why.empty()) return why;
       break;
-    }
     case FieldKind::Quantity: {
       std::string_view unit = f.unit;
       if (p.unit_column >= 0) {
         auto u = c.get(p.unit_column);
-        if (!u || trim(*u).empty()) return "no unit of measure in column '" + f.unit_column + "'" + where();
+        if (!u || trim(*u).empty()) return "no unit of measure in column '" + f.unit_column + "'" + where_of(f);
         unit = *u;
       }
       std::string_view sku;
       if (p.sku_column >= 0) sku = trim(c.get(p.sku_column).value_or(""));
       auto q = to_base_units(*cell, unit, sku, sys_units(out));
-      if (!q) return q.error() + where();
+      if (!q) return q.error() + where_of(f);
       v = Value::of_int(*q);
       break;
     }
     case FieldKind::Time: {
       auto t = parse_time(*cell, p.time);
-      if (!t) return t.error() + where();
+      if (!t) return t.error() + where_of(f);
       v = Value::of_time(*t);
       break;
     }
@@ -178,7 +385,43 @@ std::string map_field(FieldPlan& p, Connector& c, RecordSet& out, Value& v, Scri
       }
       break;
   }
-  return {};
+  return apply_sign(f, negate_chosen, v);
+}
+
+// The order fields are mapped in: the fields `only` reads first (a record the system
+// does not keep is skipped, not judged), and every column_by after the field choosing its
+// column. Returns how many of the first entries `only` needs.
+size_t mapping_order(const SystemSpec& sys, const std::vector<FieldPlan>& plans, std::vector<size_t>& order) {
+  std::vector<char> placed(plans.size(), 0);
+  auto place = [&](size_t i) {
+    if (placed[i]) return;
+    if (plans[i].selector >= 0 && !placed[static_cast<size_t>(plans[i].selector)]) {
+      placed[static_cast<size_t>(plans[i].selector)] = 1;
+      order.push_back(static_cast<size_t>(plans[i].selector));
+    }
+    placed[i] = 1;
+    order.push_back(i);
+  };
+  for (const auto& cond : sys.only)
+    if (int i = sys.field_index(cond.field); i >= 0) place(static_cast<size_t>(i));
+  size_t first = order.size();
+  for (size_t i = 0; i < plans.size(); ++i) place(i);
+  return first;
+}
+
+bool keeps(const SystemSpec& sys, std::vector<OnlyPlan>& only, const Value* values) {
+  std::string tmp;
+  for (auto& o : only) {
+    const Value& v = values[o.field];
+    bool holds = false;
+    if (v.has_content()) {
+      std::string_view t = text_of(v, tmp);
+      holds = o.regex ? o.regex->first_group(t).has_value()
+                      : std::find(o.spec->values.begin(), o.spec->values.end(), t) != o.spec->values.end();
+    }
+    if (holds == sys.only_any) return holds;  // any: the first that holds; all: the first that does not
+  }
+  return !sys.only_any;
 }
 
 }  // namespace
@@ -188,11 +431,20 @@ namespace {
 // Maps every row `connector` gives into `in` (records, rejects, counts).
 void map_rows(const SystemSpec& sys, ScriptHost* host, Connector& connector, MappedInput& in) {
   std::vector<FieldPlan> plans = compile(sys, connector);
+  std::vector<size_t> order;
+  const size_t only_first = mapping_order(sys, plans, order);
+  std::vector<OnlyPlan> only;
+  for (const auto& cond : sys.only) {
+    OnlyPlan o;
+    o.field = static_cast<size_t>(sys.field_index(cond.field));
+    o.spec = &cond;
+    if (!cond.matches.empty()) o.regex = std::make_unique<Regex>(cond.matches, sys.loc.str());
+    only.push_back(std::move(o));
+  }
   in.records.reserve(connector.estimated_rows());  // no regrowth copies of a million records
   const int id_field = sys.id_field.empty() ? -1 : sys.field_index(sys.id_field);
   ConnectorRowAccess row(connector);
   std::string line_id;
-  const int only = sys.only_field.empty() ? -1 : sys.field_index(sys.only_field);
   auto reject = [&](std::string reason) {
     in.rejects.push_back({sys.name, connector.path(), connector.line(), std::move(reason),
                           std::string(connector.raw())});
@@ -206,22 +458,20 @@ void map_rows(const SystemSpec& sys, ScriptHost* host, Connector& connector, Map
     }
     Value* values = in.records.begin_record();
     std::string reason;
-    if (only >= 0) {
-      // The filter's field first: a record the system does not keep is skipped, not judged.
-      auto o = static_cast<size_t>(only);
-      reason = map_field(plans[o], connector, in.records, values[o], host, row);
-      if (reason.empty() && std::find(sys.only_values.begin(), sys.only_values.end(), key_text(values[o])) ==
-                                sys.only_values.end()) {
-        in.records.drop_record();
-        ++in.stats.skipped;
-        continue;
-      }
+    for (size_t k = 0; k < only_first && reason.empty(); ++k)
+      reason = map_field(plans[order[k]], connector, in.records, values, order[k], host, row);
+    if (reason.empty() && !only.empty() && !keeps(sys, only, values)) {
+      in.records.drop_record();
+      ++in.stats.skipped;
+      continue;
     }
-    for (size_t i = 0; i < plans.size() && reason.empty(); ++i) {
-      if (static_cast<int>(i) != only) reason = map_field(plans[i], connector, in.records, values[i], host, row);
+    for (size_t k = 0; k < order.size() && reason.empty(); ++k) {
+      const size_t i = order[k];
+      if (k >= only_first) reason = map_field(plans[i], connector, in.records, values, i, host, row);
       if (reason.empty() && plans[i].spec->required) {
         const FieldSpec& spec = *plans[i].spec;
-        const std::string column = spec.column.empty() ? "" : " (column '" + spec.column + "')";
+        const std::string source = spec.source_text();
+        const std::string column = source.empty() ? "" : " (" + source + ")";
         if (!values[i].has_content())
           reason = "required field '" + spec.name + "' is " + (values[i].is_missing() ? "missing" : "empty") + column;
         // An id or key of blanks names nothing a person could find, and " " and "  " would

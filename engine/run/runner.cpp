@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -24,7 +25,9 @@
 #include "engine/run/strategy_plan.hpp"
 #include "engine/rules/builtin.hpp"
 #include "engine/util/json.hpp"
+#include "engine/util/regex.hpp"
 #include "engine/util/result.hpp"
+#include "engine/util/text.hpp"
 #include "engine/value/clock.hpp"
 
 namespace seam {
@@ -86,6 +89,38 @@ void mark_required(StackSpec& spec) {
   }
 }
 
+// The declared mapping ops that cannot work together, found before any data is read.
+void validate_ops(const FieldSpec& f, const SystemSpec& sys) {
+  auto fail = [&](const std::string& why) {
+    throw UserError(f.loc.str() + ": field '" + f.name + "' of system '" + sys.name + "': " + why);
+  };
+  if (f.column_by.set()) {
+    int i = sys.field_index(f.column_by.field);
+    if (i < 0) fail("column_by { field = '" + f.column_by.field + "' }, " + sys.not_declared(f.column_by.field));
+    if (sys.fields[static_cast<size_t>(i)].column_by.set())
+      fail("column_by { field = '" + f.column_by.field + "' } names a field whose own column is chosen by column_by; "
+           "choose by a field read from a column");
+  }
+  // A default of the wrong shape would reject every row it fills: refuse it now.
+  if (f.default_text) {
+    std::string why;
+    if (f.kind == FieldKind::Integer) {
+      std::string_view t = trim(*f.default_text);
+      int64_t n = 0;
+      auto r = std::from_chars(t.data() + (!t.empty() && t[0] == '+'), t.data() + t.size(), n);
+      if (r.ec != std::errc() || r.ptr != t.data() + t.size()) why = "is not a whole number";
+    } else if (f.kind == FieldKind::Money && !f.currency.empty()) {
+      CurrencyCode cur = pack_currency(f.currency);
+      if (auto a = parse_amount(*f.default_text, currency_scale(cur), f.money_format); !a) why = a.error();
+    } else if (f.kind == FieldKind::Time) {
+      auto tf = make_time_format(f.time_format, f.zone);
+      if (tf)
+        if (auto t = parse_time(*f.default_text, *tf); !t) why = t.error();
+    }
+    if (!why.empty()) fail("default " + quote_for_message(*f.default_text) + " " + why);
+  }
+}
+
 }  // namespace
 
 // Everything about a stack that can be wrong before any data is read.
@@ -108,10 +143,16 @@ void validate_stack(StackSpec& spec, const ParamValues& params) {
       if (f.kind == FieldKind::Money && !f.currency.empty() && !pack_currency(f.currency))
         throw UserError(f.loc.str() + ": field '" + f.name + "': currency must be an ISO 4217 code such as USD, found " +
                         quote_for_message(f.currency));
+      if (f.kind == FieldKind::Money && !f.currency.empty() && known_currency_scale(pack_currency(f.currency)) < 0)
+        throw UserError(f.loc.str() + ": field '" + f.name + "': " + unknown_currency_text(pack_currency(f.currency)));
+      validate_ops(f, sys);
     }
-    if (!sys.only_field.empty() && sys.field_index(sys.only_field) < 0)
-      throw UserError(sys.loc.str() + ": system '" + sys.name + "' only { field = '" + sys.only_field + "' }, " +
-                      sys.not_declared(sys.only_field));
+    for (const auto& cond : sys.only) {
+      if (sys.field_index(cond.field) < 0)
+        throw UserError(sys.loc.str() + ": system '" + sys.name + "' only { field = '" + cond.field + "' }, " +
+                        sys.not_declared(cond.field));
+      if (!cond.matches.empty()) Regex(cond.matches, sys.loc.str() + ": system '" + sys.name + "' only { matches = ... }");
+    }
     for (auto [option, field, kind, kind_text] :
          {std::tuple{"record_time", &sys.record_time_field, FieldKind::Time, "time { ... }"},
           std::tuple{"amount", &sys.amount_field, FieldKind::Money, "money { ... }"}}) {

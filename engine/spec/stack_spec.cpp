@@ -77,6 +77,18 @@ const char* tolerance_base_name(ToleranceBase b) {
   return "?";
 }
 
+std::string FieldSpec::source_text() const {
+  auto quoted = [](const std::vector<std::string>& list) {
+    std::string out;
+    for (const auto& c : list) out += (out.empty() ? "'" : ", '") + c + "'";
+    return out;
+  };
+  if (!debit_column.empty()) return "debit '" + debit_column + "' / credit '" + credit_column + "'";
+  if (column_by.set()) return "column chosen by field '" + column_by.field + "'";
+  if (!columns.empty()) return "columns " + quoted(columns);
+  return column.empty() ? "" : "column '" + column + "'";
+}
+
 int SystemSpec::field_index(const std::string& field) const {
   for (size_t i = 0; i < fields.size(); ++i)
     if (fields[i].name == field) return static_cast<int>(i);

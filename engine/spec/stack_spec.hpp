@@ -45,7 +45,18 @@ struct ConnectorSpec {
   SourceLoc loc;
 };
 
-enum class FieldKind { Column, Money, Time, MapValues, Constant, Extract, Integer, Quantity, Lua };
+enum class FieldKind { Column, Money, Time, MapValues, Constant, Extract, Integer, Quantity, Concat, Lua };
+enum class TextCase : uint8_t { Keep, Lower, Upper };
+
+// column_by = { field = "type", columns = { LOAD = "load.amount", REDEEM = "redeem.amount" },
+// negate = { "REDEEM" } }: the column read is chosen by another field's value, and the
+// values listed in `negate` flip the sign (Square's <type>_activity_details).
+struct ColumnBy {
+  std::string field;
+  std::map<std::string, std::string> columns;  // selector value -> column
+  std::vector<std::string> negate;
+  bool set() const { return !field.empty(); }
+};
 
 struct FieldSpec {
   std::string name;
@@ -64,9 +75,30 @@ struct FieldSpec {
   // quantity: in the unit given, or the one in unit_column; per-SKU conversions look up
   // the SKU in sku_column
   std::string unit, unit_column, sku_column;
+  // Declared ops, run natively (engine/mapping/mapper.cpp). `columns`: the first present,
+  // non-empty one (coalesce), or for concat the parts joined by `separator`.
+  std::vector<std::string> columns;
+  std::string separator;
+  std::vector<std::string> null_if;         // sentinels meaning no value: trimmed, ASCII case ignored
+  std::optional<std::string> default_text;  // read when the value is missing or empty (not map_values)
+  bool negate = false, abs = false;         // money, quantity, integer: abs first, then negate
+  TextCase text_case = TextCase::Keep;      // text, concat
+  bool trim = false;                        // text, concat
+  std::string debit_column, credit_column;  // money from a pair of columns
+  ColumnBy column_by;
   int lua_fn = -1;
   bool required = false;  // set for ids and match keys: a row without it is rejected
   SourceLoc loc;
+  // "column 'Amount'", "columns 'A', 'B'", "debit 'Dr' / credit 'Cr'": where the value came from.
+  std::string source_text() const;
+};
+
+// One condition of a system's `only`: the field's value is one of `values`, or matches
+// the regex `matches` (a PCRE2 search).
+struct OnlyCondition {
+  std::string field;
+  std::vector<std::string> values;
+  std::string matches;
 };
 
 struct SystemSpec {
@@ -78,10 +110,11 @@ struct SystemSpec {
   // (variance totals). Optional; amount falls back to the reconciliation's amount_equal field.
   std::string record_time_field, amount_field;
   UnitTable units;  // the stack's, copied here for quantity fields
-  // only = { field = "type", values = { "load" } }: the records this system keeps (one
-  // export holding several kinds of record); the others are counted as skipped.
-  std::string only_field;
-  std::vector<std::string> only_values;
+  // only = { field = "type", values = { "load" } }, or { all = {...} } / { any = {...} } of
+  // several such conditions: the records this system keeps (one export holding several
+  // kinds of record); the others are counted as skipped.
+  std::vector<OnlyCondition> only;
+  bool only_any = false;  // any condition keeps a record; else all must hold
   SourceLoc loc;
   int field_index(const std::string& field) const;  // -1 when undeclared
   std::vector<std::string> field_names() const;
@@ -240,6 +273,7 @@ struct StackSpec {
   std::vector<ReconcileSpec> reconciles;
   std::vector<AlertSpec> alerts;
   UnitTable units;
+  std::map<std::string, int> currencies;  // currencies { BTC = 8 }: codes ISO 4217 does not have
   std::vector<std::pair<std::string, std::string>> sources;  // every Lua file loaded: name, text
   std::vector<Warning> load_warnings;                          // found while loading (shadowed builtins)
   const SystemSpec* find_system(const std::string& name) const;

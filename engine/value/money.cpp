@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <algorithm>
+#include <iterator>
 #include <limits>
 
 #include "engine/util/text.hpp"
@@ -26,41 +27,69 @@ bool is_currency_code(std::string_view s) {
 }
 
 namespace {
-constexpr CurrencyCode code_of(const char (&iso)[4]) {
-  return (static_cast<uint32_t>(iso[0]) << 16) | (static_cast<uint32_t>(iso[1]) << 8) | static_cast<uint32_t>(iso[2]);
-}
-}  // namespace
 
-int currency_scale(CurrencyCode code) {
-  static constexpr CurrencyCode zero_decimals[] = {
-      code_of("JPY"), code_of("KRW"), code_of("CLP"), code_of("ISK"), code_of("VND"), code_of("UGX"),
-      code_of("PYG"), code_of("XAF"), code_of("XOF"), code_of("KMF"), code_of("DJF"), code_of("GNF"),
-      code_of("RWF"), code_of("VUV"), code_of("XPF"), code_of("BIF")};
-  static constexpr CurrencyCode three_decimals[] = {code_of("KWD"), code_of("BHD"), code_of("JOD"),
-                                                    code_of("OMR"), code_of("TND"), code_of("LYD"),
-                                                    code_of("IQD")};
-  for (auto c : zero_decimals)
-    if (c == code) return 0;
-  for (auto c : three_decimals)
-    if (c == code) return 3;
-  return 2;
-}
+constexpr std::string_view kSymbols[] = {"$", "\xE2\x82\xAC" /* € */, "\xC2\xA3" /* £ */, "\xC2\xA5" /* ¥ */};
 
-namespace {
-
-bool is_symbol_prefix(std::string_view s, size_t& len) {
-  static const std::string_view symbols[] = {"$", "\xE2\x82\xAC" /* € */, "\xC2\xA3" /* £ */, "\xC2\xA5" /* ¥ */};
-  for (auto sym : symbols)
+bool is_symbol_prefix(std::string_view s, std::string_view& symbol) {
+  for (auto sym : kSymbols)
     if (s.substr(0, sym.size()) == sym) {
-      len = sym.size();
+      symbol = sym;
       return true;
     }
   return false;
 }
 
+bool is_symbol_suffix(std::string_view s, std::string_view& symbol) {
+  for (auto sym : kSymbols)
+    if (s.size() >= sym.size() && s.substr(s.size() - sym.size()) == sym) {
+      symbol = sym;
+      return true;
+    }
+  return false;
+}
+
+// A trailing "CR" or "DR" (any case), as a word of its own: "12.50 CR", "12.50CR".
+bool ends_with_credit_debit(std::string_view s, bool& credit) {
+  if (s.size() < 3) return false;
+  char a = static_cast<char>(std::toupper(static_cast<unsigned char>(s[s.size() - 2])));
+  char b = static_cast<char>(std::toupper(static_cast<unsigned char>(s[s.size() - 1])));
+  if (b != 'R' || (a != 'C' && a != 'D')) return false;
+  if (std::isalpha(static_cast<unsigned char>(s[s.size() - 3]))) return false;
+  credit = a == 'C';
+  return true;
+}
+
+// Spaces that never break, as French and Swiss exports group digits: "1 234,56".
+size_t unicode_group_space(std::string_view s, size_t i) {
+  if (s.compare(i, 2, "\xC2\xA0") == 0) return 2;                                          // U+00A0
+  if (s.compare(i, 3, "\xE2\x80\xAF") == 0 || s.compare(i, 3, "\xE2\x80\x89") == 0) return 3;  // U+202F, U+2009
+  return 0;
+}
+
+constexpr CurrencyCode code_of(const char (&iso)[4]) {
+  return (static_cast<uint32_t>(iso[0]) << 16) | (static_cast<uint32_t>(iso[1]) << 8) | static_cast<uint32_t>(iso[2]);
+}
+
 constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
 
 }  // namespace
+
+bool symbol_fits(std::string_view symbol, CurrencyCode currency) {
+  static constexpr CurrencyCode dollars[] = {
+      code_of("USD"), code_of("CAD"), code_of("AUD"), code_of("NZD"), code_of("SGD"), code_of("HKD"), code_of("TWD"),
+      code_of("MXN"), code_of("ARS"), code_of("CLP"), code_of("COP"), code_of("CUP"), code_of("DOP"), code_of("UYU"),
+      code_of("BSD"), code_of("BBD"), code_of("BZD"), code_of("BMD"), code_of("BND"), code_of("FJD"), code_of("GYD"),
+      code_of("JMD"), code_of("KYD"), code_of("LRD"), code_of("NAD"), code_of("SBD"), code_of("SRD"), code_of("TTD"),
+      code_of("XCD"), code_of("USN")};
+  static constexpr CurrencyCode pounds[] = {code_of("GBP"), code_of("GIP"), code_of("FKP"), code_of("SHP")};
+  static constexpr CurrencyCode yen[] = {code_of("JPY"), code_of("CNY")};
+  auto in = [&](const auto& list) { return std::find(std::begin(list), std::end(list), currency) != std::end(list); };
+  if (symbol == kSymbols[0]) return in(dollars);
+  if (symbol == kSymbols[1]) return currency == code_of("EUR");
+  if (symbol == kSymbols[2]) return in(pounds);
+  if (symbol == kSymbols[3]) return in(yen);
+  return false;
+}
 
 Result<ParsedAmount> parse_amount(std::string_view text, int scale, const MoneyFormat& format) {
   const std::string_view original = text;
@@ -70,6 +99,11 @@ Result<ParsedAmount> parse_amount(std::string_view text, int scale, const MoneyF
   ParsedAmount out;
   std::string_view s = trim(text);
   if (s.empty()) return fail("it is empty");
+  if (s == "-" || s == "\xE2\x80\x93" /* – */) {
+    if (format.dash_zero) return out;
+    return fail("a lone '-' is not a number; declare dash = \"zero\" if the export writes zero as '-', or "
+                "null_if = { \"-\" } if it means no value");
+  }
 
   // Exactly one sign notation: a leading '-' or '+' (before or after a currency symbol),
   // a trailing '-' (as some ERPs print credits), or parentheses (around the number, inside
@@ -102,8 +136,8 @@ Result<ParsedAmount> parse_amount(std::string_view text, int scale, const MoneyF
   }
   // Then signs, parentheses and one currency symbol in any order ("-$12.50", "$-12.50",
   // "USD (12.50)"), each taken off the outside, so that every notation written is counted.
-  size_t sym = 0;
   bool symbol_taken = false;
+  bool credit = false;
   for (size_t before = s.size() + 1; s.size() != before;) {
     before = s.size();
     if (s.empty()) break;
@@ -111,9 +145,16 @@ Result<ParsedAmount> parse_amount(std::string_view text, int scale, const MoneyF
       note(s.front() == '-' ? "a leading '-'" : "a leading '+'");
       negative = s.front() == '-';
       s = trim(s.substr(1));
-    } else if (!symbol_taken && is_symbol_prefix(s, sym)) {
+    } else if (!symbol_taken && is_symbol_prefix(s, out.symbol)) {
       symbol_taken = true;
-      s = trim(s.substr(sym));
+      s = trim(s.substr(out.symbol.size()));
+    } else if (!symbol_taken && is_symbol_suffix(s, out.symbol)) {  // "12,50 €"
+      symbol_taken = true;
+      s = trim(s.substr(0, s.size() - out.symbol.size()));
+    } else if (ends_with_credit_debit(s, credit)) {  // "12.50 CR", as ledgers and statements print
+      note(credit ? "a trailing 'CR'" : "a trailing 'DR'");
+      negative = credit == format.credit_negative;
+      s = trim(s.substr(0, s.size() - 2));
     } else if (s.back() == '-') {  // "12.50-", as some ERPs print credits
       note("a trailing '-'");
       negative = true;
@@ -139,6 +180,10 @@ Result<ParsedAmount> parse_amount(std::string_view text, int scale, const MoneyF
   int int_digits = 0;
   for (; i < s.size() && s[i] != decimal; ++i) {
     char c = s[i];
+    if (size_t wide = unicode_group_space(s, i)) {
+      i += wide - 1;
+      c = ' ';
+    }
     if (c == group || c == ' ' || c == '\'') {
       if (format.minor_units) return fail("minor units are whole numbers, found a separator");
       if (int_digits == 0 || (group_digits != -1 && group_digits != 3) || (group_digits == -1 && int_digits > 3))
@@ -252,6 +297,10 @@ std::string format_amount(int64_t minor, int scale) {
 }
 
 std::string format_money(int64_t minor, CurrencyCode currency) {
+  // A code this process cannot scale: a stack's declared currency read back from the audit
+  // log by a command that did not load the stack. A bare count is exact; a guessed scale is not.
+  if (currency && known_currency_scale(currency) < 0)
+    return std::to_string(minor) + " minor units of " + currency_name(currency);
   std::string out = format_amount(minor, currency_scale(currency));
   if (currency) out += " " + currency_name(currency);
   return out;

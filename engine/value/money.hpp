@@ -15,22 +15,46 @@ using CurrencyCode = uint32_t;
 CurrencyCode pack_currency(std::string_view iso);  // 0 when `iso` is not three letters
 std::string currency_name(CurrencyCode code);
 bool is_currency_code(std::string_view s);
-// Digits after the decimal point: JPY 0, USD 2, KWD 3 (ISO 4217).
+// Digits after the decimal point: JPY 0, USD 2, KWD 3, CLF 4 (ISO 4217, engine/value/
+// currencies.cpp), or as a stack declared (currencies { BTC = 8 }). 2 for a code neither
+// knows, so that text already stored still prints; the mapper refuses such codes first.
 int currency_scale(CurrencyCode code);
+// The same, but -1 for a code that is neither in ISO 4217 nor declared.
+int known_currency_scale(CurrencyCode code);
+int iso_currency_scale(CurrencyCode code);  // -1 when not in ISO 4217
+constexpr int kMaxCurrencyScale = 18;
+// Adds a currency ISO 4217 does not have, for the rest of the process (thread-safe;
+// called while a stack loads). Returns an error text, or empty on success: a code ISO
+// has, a scale out of range, or a second declaration with another scale.
+std::string declare_currency(CurrencyCode code, int scale);
+// "currency BTC is not in ISO 4217; if it is meant, declare it ...": the one reason given
+// for an unknown code, wherever it is found.
+std::string unknown_currency_text(CurrencyCode code);
 
 struct MoneyFormat {
   char decimal = '.';        // ',' for "1.234,56"
   bool minor_units = false;  // "1250" means 12.50
+  // What a trailing "CR" means. The ledger convention (debits positive, credits
+  // negative) is the default; a bank statement read from the holder's side declares
+  // credit_sign = "positive", and then "DR" is negative.
+  bool credit_negative = true;
+  bool dash_zero = false;  // a lone "-" is 0 (declared dash = "zero"); else it is refused
 };
 
 struct ParsedAmount {
   int64_t minor = 0;
   std::optional<std::string> currency;  // an ISO code written in the text itself ("12.50 USD")
+  std::string_view symbol;              // a currency symbol written in it ("$", "€"), static text
 };
 
-// Accepts "12.50", "1,234.56", "-12.50", "(12.50)", "$12.50", "12.50-", "EUR 3,00" ...
-// Rejects, with a reason, anything it would have to guess at: more decimals than the
-// currency has, misplaced group separators, stray characters, overflow.
+// Whether a currency symbol is one the currency is written with: "$" for USD, CAD, AUD
+// and the other dollars and pesos, "€" for EUR only, "£" for GBP, "¥" for JPY and CNY.
+bool symbol_fits(std::string_view symbol, CurrencyCode currency);
+
+// Accepts "12.50", "1,234.56", "-12.50", "(12.50)", "$12.50", "12,50 €", "12.50-",
+// "12.50 CR", "EUR 3,00" ... Rejects, with a reason, anything it would have to guess at:
+// more decimals than the currency has, misplaced group separators, stray characters,
+// two sign notations, a lone "-" not declared, overflow.
 Result<ParsedAmount> parse_amount(std::string_view text, int scale, const MoneyFormat& format);
 
 // A decimal literal ("0.05", "-3", "2.5") kept exactly as units and scale.
@@ -69,6 +93,7 @@ std::optional<std::pair<int64_t, CurrencyCode>> parse_money_text(std::string_vie
 std::string int64_range_text(const char* units = "minor units");
 
 std::string format_amount(int64_t minor, int scale);   // "-1234.50"
-std::string format_money(int64_t minor, CurrencyCode currency);  // "12.50 USD"
+// "12.50 USD"; "1250 minor units of ZZZ" for a code neither ISO 4217 nor declared here.
+std::string format_money(int64_t minor, CurrencyCode currency);
 
 }  // namespace seam

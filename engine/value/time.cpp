@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "engine/util/text.hpp"
+#include "engine/value/wide.hpp"
 
 namespace seam {
 
@@ -157,6 +158,19 @@ Result<TimeUs> parse_iso(std::string_view text, const TimeFormat& format) {
   return to_utc(f, format, text);
 }
 
+// The instants a Unix time in an export can plausibly stand for. A count outside them is
+// almost always in another unit (milliseconds read as seconds land in the year 58000; seconds
+// read as milliseconds in January 1970), so it is refused with the unit it fits.
+constexpr int64_t kUnixFirstSecond = 631'152'000;    // 1990-01-01T00:00:00Z
+constexpr int64_t kUnixEndSecond = 4'102'444'800;    // 2100-01-01T00:00:00Z, excluded
+
+const char* unix_unit_name(int64_t unit_us) {
+  return unit_us == kMicrosPerSecond ? "seconds" : unit_us == 1000 ? "milliseconds" : "microseconds";
+}
+const char* unix_format_name(int64_t unit_us) {
+  return unit_us == kMicrosPerSecond ? "unix" : unit_us == 1000 ? "unix_ms" : "unix_us";
+}
+
 Result<TimeUs> parse_unix(std::string_view text, int64_t unit_us) {
   std::string_view s = trim(text);
   bool neg = !s.empty() && s[0] == '-';
@@ -171,6 +185,20 @@ Result<TimeUs> parse_unix(std::string_view text, int64_t unit_us) {
   }
   if (whole < 0 || !c.done())
     return err("cannot read " + quote_for_message(text) + " as a Unix time: expected a number");
+  auto plausible = [&](int64_t unit) {
+    if (neg) return false;  // before 1970
+    Wide seconds = static_cast<Wide>(whole) * unit / kMicrosPerSecond;
+    return seconds >= kUnixFirstSecond && seconds < kUnixEndSecond;
+  };
+  if (!plausible(unit_us)) {
+    std::string msg = "cannot read " + quote_for_message(text) + " as a Unix time in " + unix_unit_name(unit_us) +
+                      ": it is outside 1990-01-01 to 2099-12-31";
+    for (int64_t other : {kMicrosPerSecond, int64_t{1000}, int64_t{1}})
+      if (other != unit_us && frac == 0 && plausible(other))
+        return err(msg + "; it looks like " + unix_unit_name(other) + ": declare format = \"" +
+                   unix_format_name(other) + "\"");
+    return err(msg + "; it fits no unit (seconds, milliseconds or microseconds) either: check the column");
+  }
   int64_t us = whole * unit_us + frac * unit_us / kMicrosPerSecond;
   return neg ? -us : us;
 }
@@ -247,6 +275,8 @@ Result<TimeFormat> make_time_format(std::string_view format, std::string_view zo
     tf.kind = TimeFormat::Kind::UnixSeconds;
   } else if (fmt == "unix_ms") {
     tf.kind = TimeFormat::Kind::UnixMillis;
+  } else if (fmt == "unix_us") {
+    tf.kind = TimeFormat::Kind::UnixMicros;
   } else {
     tf.kind = TimeFormat::Kind::Pattern;
     tf.pattern = std::string(format);
@@ -256,7 +286,7 @@ Result<TimeFormat> make_time_format(std::string_view format, std::string_view zo
     }
     if (tf.pattern.find('%') == std::string::npos)
       return err("time format " + quote_for_message(format) +
-                 " has no % directives; expected iso8601, unix, unix_ms or a pattern like '%m/%d/%Y %I:%M %p'");
+                 " has no % directives; expected iso8601, unix, unix_ms, unix_us or a pattern like '%m/%d/%Y %I:%M %p'");
   }
   if (!zone.empty() && zone != "UTC" && zone != "utc" && zone != "Etc/UTC") {
     try {
@@ -274,6 +304,7 @@ Result<TimeUs> parse_time(std::string_view text, const TimeFormat& format) {
     case TimeFormat::Kind::Iso8601: return parse_iso(text, format);
     case TimeFormat::Kind::UnixSeconds: return parse_unix(text, kMicrosPerSecond);
     case TimeFormat::Kind::UnixMillis: return parse_unix(text, 1000);
+    case TimeFormat::Kind::UnixMicros: return parse_unix(text, 1);
     case TimeFormat::Kind::Pattern: return parse_pattern(text, format);
   }
   return err("unknown time format");

@@ -18,16 +18,18 @@ constexpr TimeUs kMicrosPerSecond = 1'000'000;
 constexpr TimeUs kMicrosPerMinute = 60 * kMicrosPerSecond;
 
 struct TimeFormat {
-  enum class Kind { Iso8601, UnixSeconds, UnixMillis, Pattern };
+  enum class Kind { Iso8601, UnixSeconds, UnixMillis, UnixMicros, Pattern };
   Kind kind = Kind::Iso8601;
   std::string pattern;                    // strftime-like, for Kind::Pattern
   std::string zone_name = "UTC";          // used when the text has no offset
   const date::time_zone* zone = nullptr;  // nullptr means UTC
 };
 
-// `format` is "iso8601", "unix", "unix_ms" or a pattern with %Y %y %m %d %e %H %I %M %S %f
+// `format` is "iso8601", "unix", "unix_ms", "unix_us" or a pattern with %Y %y %m %d %e %H %I %M %S %f
 // %p %z %b %F %T %%. `zone` is an IANA name ("America/New_York") or "UTC".
 Result<TimeFormat> make_time_format(std::string_view format, std::string_view zone);
+// A Unix time must fall in 1990-01-01 .. 2099-12-31 UTC; outside, the reason names the unit
+// it fits ("looks like milliseconds: declare format = \"unix_ms\"").
 Result<TimeUs> parse_time(std::string_view text, const TimeFormat& format);
 
 std::string format_time_iso(TimeUs t);  // "2026-03-14T14:22:00Z"

@@ -15,8 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                  fuzz::time("at", "Created At", "iso8601"),
                                  fuzz::column("kind", "Type")},
                                 "refund_id");
-    s.only_field = "kind";  // some rows skipped, so the invariant counts them too
-    s.only_values = {"full", "partial"};
+    s.only = {OnlyCondition{"kind", {"full", "partial"}, ""}};  // some rows skipped, so the invariant counts them too
     return s;
   }();
   fuzz::write_input("input.csv", data, size);

@@ -14,8 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                  fuzz::column("card", "card"), fuzz::money("amount", "amount", "currency"),
                                  fuzz::time("at", "at", "iso8601")},
                                 "id");
-    s.only_field = "type";
-    s.only_values = {"load", "redemption"};
+    s.only = {OnlyCondition{"type", {"load", "redemption"}, ""}};
     return s;
   }();
   fuzz::write_input("input.json", data, size);

@@ -30,8 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                  fuzz::time("posted_at", "tranDate", "%m/%d/%Y %I:%M %p", "America/New_York"),
                                  fuzz::column("status", "status.refName")},
                                 "internal_id");
-    s.only_field = "status";
-    s.only_values = {"Refunded", "Pending Approval"};
+    s.only = {OnlyCondition{"status", {"Refunded", "Pending Approval"}, ""}};
     return s;
   }();
   fuzz::write_input("input.ndjson", data, size);

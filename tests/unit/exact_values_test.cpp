@@ -338,7 +338,9 @@ TEST_CASE("exact values: two sign notations are refused with which ones, never m
     CAPTURE(text);
     CHECK(refusal(text) == "cannot read '" + std::string(text) + "' as an amount: " + why + ": use one");
   }
-  CHECK(refusal("-") == "cannot read '-' as an amount: no digits");
+  // A lone '-' is a declared dash = "zero" or null_if = { "-" }, never read as a number.
+  CHECK(refusal("-") == "cannot read '-' as an amount: a lone '-' is not a number; declare dash = \"zero\" if the "
+                        "export writes zero as '-', or null_if = { \"-\" } if it means no value");
   CHECK(refusal("()") == "cannot read '()' as an amount: no digits");
 }
 

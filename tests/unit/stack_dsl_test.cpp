@@ -102,7 +102,8 @@ TEST_CASE("dsl: syntax and usage errors point at file:line") {
         "DIR/stack.lua:9: '}' expected near 'currency'\n"
         "  hint: a missing comma between table entries, or an unclosed { or ( on this line or the one before, is the usual cause");
   CHECK(check_error(9, "    amount = money { colum = \"Amount\" },") ==
-        "DIR/stack.lua:9: money { ... } has no option 'colum' (options: column, currency, currency_column, decimal, minor_units, required)");
+        "DIR/stack.lua:9: money { ... } has no option 'colum' (options: column, columns, null_if, default, required, currency, "
+        "currency_column, decimal, minor_units, credit_sign, dash, debit, credit, column_by, negate, abs)");
   CHECK(check_error(23, "    amount_eqal { field = \"amount\" },") ==
         "DIR/stack.lua:23: unknown name 'amount_eqal' (did you mean 'amount_equal'?)");
   CHECK(check_error(23, "    exists_in \"right\",") ==

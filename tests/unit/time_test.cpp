@@ -72,3 +72,32 @@ TEST_CASE("time: calendar dates in UTC and in a zone") {
   CHECK(ny->month == 2);  // 23:50 on 28 February in New York
   CHECK(ny->day == 28);
 }
+
+TEST_CASE("time: unix microseconds, and a count in the wrong unit is refused with the unit it fits") {
+  CHECK(iso("1773483720500250", "unix_us") == "2026-03-14T10:22:00.500250Z");
+  CHECK(iso("631152000", "unix") == "1990-01-01T00:00:00Z");
+  CHECK(iso("4102444799", "unix") == "2099-12-31T23:59:59Z");
+  CHECK(failure("4102444800", "unix") ==
+        "cannot read '4102444800' as a Unix time in seconds: it is outside 1990-01-01 to 2099-12-31; it fits no unit "
+        "(seconds, milliseconds or microseconds) either: check the column");
+  CHECK(failure("1773483720500", "unix") ==
+        "cannot read '1773483720500' as a Unix time in seconds: it is outside 1990-01-01 to 2099-12-31; it looks like "
+        "milliseconds: declare format = \"unix_ms\"");
+  CHECK(failure("1773483720", "unix_ms") ==
+        "cannot read '1773483720' as a Unix time in milliseconds: it is outside 1990-01-01 to 2099-12-31; it looks "
+        "like seconds: declare format = \"unix\"");
+  CHECK(failure("1773483720500250", "unix_ms") ==
+        "cannot read '1773483720500250' as a Unix time in milliseconds: it is outside 1990-01-01 to 2099-12-31; it "
+        "looks like microseconds: declare format = \"unix_us\"");
+  CHECK(failure("1773483720500", "unix_us") ==
+        "cannot read '1773483720500' as a Unix time in microseconds: it is outside 1990-01-01 to 2099-12-31; it looks "
+        "like milliseconds: declare format = \"unix_ms\"");
+  CHECK(failure("0", "unix") ==
+        "cannot read '0' as a Unix time in seconds: it is outside 1990-01-01 to 2099-12-31; it fits no unit (seconds, "
+        "milliseconds or microseconds) either: check the column");
+  CHECK(failure("-1773483720", "unix") ==
+        "cannot read '-1773483720' as a Unix time in seconds: it is outside 1990-01-01 to 2099-12-31; it fits no unit "
+        "(seconds, milliseconds or microseconds) either: check the column");
+  CHECK(failure("1773483720500000000", "unix") ==
+        "cannot read '1773483720500000000' as a Unix time: expected a number");
+}
