@@ -100,10 +100,11 @@ TEST_CASE("e2e mapping ops: debit and credit, decimal comma, concat, case, coale
   // Loads positive and redemptions negative on both sides: only GC6-1 differs, by a euro.
   CHECK(rows(db, "SELECT group_key, rule, outcome, coalesce(expected, ''), coalesce(actual, '') FROM verdicts "
                  "ORDER BY group_key, position") ==
-        std::vector<std::string>{"GC1-1|exists in right|pass||", "GC1-1|amount equal|pass||",
-                                 "GC1-2|exists in right|pass||", "GC1-2|amount equal|pass||",
-                                 "GC2-1|exists in right|pass||", "GC2-1|amount equal|pass||",
-                                 "GC6-1|exists in right|pass||", "GC6-1|amount equal|fail|-4.00 EUR|-5.00 EUR"});
+        std::vector<std::string>{"GC1-1|exists in right|pass||", "GC1-1|amount equal|pass||", "GC1-1|cardinality|pass||",
+                                 "GC1-2|exists in right|pass||", "GC1-2|amount equal|pass||", "GC1-2|cardinality|pass||",
+                                 "GC2-1|exists in right|pass||", "GC2-1|amount equal|pass||", "GC2-1|cardinality|pass||",
+                                 "GC6-1|exists in right|pass||", "GC6-1|amount equal|fail|-4.00 EUR|-5.00 EUR",
+                                 "GC6-1|cardinality|pass||"});
 
   // An op where it cannot work fails the check at its line, before any data is read.
   std::string broken = kStack;
