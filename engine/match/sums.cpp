@@ -149,7 +149,8 @@ SumResult match_sums(const RecordSet& left, std::span<const uint32_t> left_rows,
       i128 lag = static_cast<i128>(e.time) - o.f.time;
       if (abs128(lag) > abs128(far)) far = lag;
     }
-    std::sort(m.many.begin(), m.many.end());
+    // By id (then line): the same group whatever order the exports came in.
+    std::sort(m.many.begin(), m.many.end(), [&](uint32_t a, uint32_t b) { return many_rank[a] < many_rank[b]; });
     // right - left, whichever side holds the sum
     m.amount_delta = saturate(many_right ? total - o.f.amount : o.f.amount - total);
     m.time_delta = saturate(many_right ? far : -far);

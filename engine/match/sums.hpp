@@ -20,7 +20,7 @@ namespace seam {
 
 struct SumMatch {
   uint32_t one = 0;               // the record on the one side
-  std::vector<uint32_t> many;     // the records summed, in input order
+  std::vector<uint32_t> many;     // the records summed, by id (then line)
   int64_t amount_delta = 0;       // right - left: the sum against the one, minor units
   int64_t time_delta = 0;         // right - left of the member furthest in time
 };

@@ -1,8 +1,9 @@
 -- Cash: the bank statement (CSV, as the bank exports it) against the ERP's cash receipts
 -- (NDJSON). They share no id. A receipt is found for each bank line by the invoice number
 -- the payer wrote, else by amount and date and how alike the payer's name is, else by amount
--- and date alone, else by an amount within a processor's fees: each strategy in turn, and a
--- line one strategy matched is not offered to the next.
+-- and date alone, else by an amount within a processor's fees, else as several checks
+-- deposited together whose receipts add up to the line: each strategy in turn, and a line
+-- one strategy matched is not offered to the next.
 stack "acme-retail-cash"
 
 param("deposit_days", { type = "integer", default = 3, min = 0, max = 30, unit = "days",
@@ -55,7 +56,11 @@ reconcile "cash_receipts" {
     { name = "amount within fees",
       amount = { field = "amount", tolerance_pct = param "fee_pct", base = "larger" },
       time = { left = "date", right = "deposited", max = 2, unit = "days", zone = "America/New_York" } },
-    cardinality = "one_to_one",
+    -- One deposit of several checks: the receipts booked within a day that add up to it.
+    { name = "checks deposited together", sum = "right", max_records = 5,
+      amount = { field = "amount" },
+      time = { left = "date", right = "deposited", max = 1, unit = "days", zone = "America/New_York" } },
+    cardinality = "one_to_many",  -- a bank line, one receipt or several deposited together
   },
   rules = {
     exists_in { "right", name = "receipt in the ERP", severity = "high",

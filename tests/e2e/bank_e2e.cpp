@@ -1,5 +1,5 @@
 // examples/bank end to end: a bank statement against ERP cash receipts that share no id,
-// matched by four strategies in priority order. Every group, the strategy that formed it,
+// matched by five strategies in priority order (the last one by sum). Every group, the strategy that formed it,
 // every failing verdict, the trace, and the same pairs whatever the order of the inputs.
 #include <doctest/doctest.h>
 
@@ -52,6 +52,8 @@ TEST_CASE("e2e bank: every bank line finds its receipt by the first strategy tha
             "BNK-008|[\"BNK-008\"]|[\"RC-8\"]|amount and date (same amount, same day)",
             "BNK-009|[\"BNK-009\"]|[\"RC-12\"]|amount, date and payer (same amount, 1 day later, reference 100.0 % similar)",
             "BNK-010|[\"BNK-010\"]|[\"RC-11\"]|amount, date and payer (same amount, 1 day later, reference 93.8 % similar)",
+            "BNK-011|[\"BNK-011\"]|[\"RC-13\",\"RC-14\",\"RC-15\"]|checks deposited together (same amount, sum of 3 "
+            "records, 1 day earlier)",
             "777|[]|[\"RC-6\"]|-",
         });
   Db db(b.stack + "/seam.db", false);
@@ -62,8 +64,8 @@ TEST_CASE("e2e bank: every bank line finds its receipt by the first strategy tha
                                  "777|deposit in the bank||88.00 USD"});
   CHECK(rows(db, "SELECT strategy_no, name FROM run_strategies ORDER BY strategy_no") ==
         std::vector<std::string>{"0|invoice number", "1|amount, date and payer", "2|amount and date",
-                                 "3|amount within fees"});
-  CHECK(run.out.find("reconcile cash_receipts (bank -> erp): 11 groups, 44 verdicts: 36 pass, 4 fail, 4 skip") !=
+                                 "3|amount within fees", "4|checks deposited together"});
+  CHECK(run.out.find("reconcile cash_receipts (bank -> erp): 12 groups, 48 verdicts: 40 pass, 4 fail, 4 skip") !=
         std::string::npos);
   auto trace = b.seam("trace RC-4 --stack bank");
   CHECK(trace.exit == 0);
@@ -105,12 +107,12 @@ TEST_CASE("e2e bank: a strategy that cannot work is refused by seam check at the
                            "reference");
   CHECK(similar_only.exit == 2);
   CHECK(similar_only.err ==
-        "seam: error: bank/stack.lua:41: reconcile 'cash_receipts' match strategy 'amount, date and payer': a keyless "
+        "seam: error: bank/stack.lua:42: reconcile 'cash_receipts' match strategy 'amount, date and payer': a keyless "
         "strategy needs an amount or a time criterion (or an equal reference) to bound its candidates; a contains or "
         "similarity reference alone would compare every record with every other\n");
   auto typo = edit("amount = { field = \"amount\", tolerance_pct", "amount = { field = \"amuont\", tolerance_pct");
   CHECK(typo.exit == 2);
-  CHECK(typo.err.find("bank/stack.lua:41: reconcile 'cash_receipts' match strategy 'amount within fees' reads amount "
+  CHECK(typo.err.find("bank/stack.lua:42: reconcile 'cash_receipts' match strategy 'amount within fees' reads amount "
                       "field 'amuont', which system 'bank' does not declare (did you mean 'amount'?)") != std::string::npos);
   auto both = edit("{ name = \"amount and date\",", "{ name = \"amount and date\", left = \"ref\",");
   CHECK(both.exit == 2);
@@ -120,4 +122,29 @@ TEST_CASE("e2e bank: a strategy that cannot work is refused by seam check at the
   CHECK(zone_without_days.exit == 2);
   CHECK(zone_without_days.err.find("match[4].time.zone counts calendar days: it needs unit = \"days\"") !=
         std::string::npos);
+}
+
+TEST_CASE("e2e bank: a sum search its bound stopped says so in the verdict, and a sum needs a cardinality that allows it") {
+  Bank b;
+  std::string stack = read_file(b.stack + "/stack.lua");
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string s = stack;
+    s.replace(s.find(from), from.size(), to);
+    write_file(b.stack + "/stack.lua", s);
+  };
+  // Three receipts lie within the window of BNK-011; looking at two cannot find the sum.
+  with("sum = \"right\", max_records = 5,", "sum = \"right\", max_records = 5, max_candidates = 2,");
+  CHECK(b.seam("run bank").exit == 1);
+  Db db(b.stack + "/seam.db", false);
+  CHECK(rows(db, "SELECT message FROM failures WHERE group_key = 'BNK-011'") ==
+        std::vector<std::string>{
+            "no erp record with key BNK-011 for bank BNK-011; the sum search of match strategy 'checks deposited "
+            "together' stopped at its bound (max_candidates = 2, 100000 subsets) before it found records adding up to "
+            "this one; narrow the time window or raise max_candidates"});
+  with("cardinality = \"one_to_many\",", "cardinality = \"one_to_one\",");
+  auto c = b.seam("check bank");
+  CHECK(c.exit == 2);
+  CHECK(c.err == "seam: error: bank/stack.lua:42: reconcile 'cash_receipts' match strategy 'checks deposited together' "
+                 "sums erp records, which cardinality one_to_one allows one of per group; declare cardinality = "
+                 "\"one_to_many\" (or many_to_many)\n");
 }
