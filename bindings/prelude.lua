@@ -864,8 +864,15 @@ end
 local function declare_reconcile(name, body, file, line)
   local what = 'reconcile "' .. name .. '"'
   check_table(body, what)
-  check_options(body, { "left", "right", "match", "rules", "doc", "system_of_record" }, what)
+  check_options(body, { "left", "right", "match", "rules", "doc", "system_of_record", "chain", "key_by" }, what)
   check_string(body.left, what .. " left")
+  -- chain = "earlier reconcile": this hop continues from that one's right system, and its
+  -- groups are known by the key of the chain's head (engine/run/chains.hpp).
+  if body.chain ~= nil then check_string(body.chain, what .. " chain") end
+  -- key_by = "left": groups are known by their left record's id rather than the match key.
+  if body.key_by ~= nil and body.key_by ~= "left" then
+    user_error(what .. ": key_by takes \"left\" (groups known by their left record's id), found " .. tostring(body.key_by))
+  end
   check_string(body.right, what .. " right")
   local sor = body.system_of_record or body.left
   if sor ~= body.left and sor ~= body.right then
@@ -896,7 +903,7 @@ local function declare_reconcile(name, body, file, line)
     left_key = first_keyed and first_keyed.left_key or {},
     right_key = first_keyed and first_keyed.right_key or {},
     strategies = strategies,
-    cardinality = cardinality, rules = rules, file = file, line = line,
+    cardinality = cardinality, rules = rules, file = file, line = line, chain = body.chain, key_by = body.key_by,
   }
 end
 

@@ -575,6 +575,8 @@ StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
     r.left = d.str("left");
     r.right = d.str("right");
     r.system_of_record = d.str("system_of_record");
+    r.chain = d.str("chain");
+    r.key_by = d.str("key_by");
     r.left_key = d.string_list("left_key");
     r.right_key = d.string_list("right_key");
     std::string card = d.str("cardinality");

@@ -16,6 +16,7 @@
 #include "engine/mapping/mapper.hpp"
 #include "engine/audit/exceptions.hpp"
 #include "engine/run/causes.hpp"
+#include "engine/run/chains.hpp"
 #include "engine/run/lint.hpp"
 #include "engine/run/stack_checks.hpp"
 #include "engine/match/matcher.hpp"
@@ -125,6 +126,7 @@ void validate_ops(const FieldSpec& f, const SystemSpec& sys) {
 
 // Everything about a stack that can be wrong before any data is read.
 void validate_stack(StackSpec& spec, const ParamValues& params) {
+  validate_chains(spec);  // first: a hop from the wrong system misreads every field it names
   mark_required(spec);
   for (const auto& sys : spec.systems) {
     for (const auto& f : sys.fields) {
@@ -398,6 +400,7 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
   std::vector<ReconcileReport> reports;
   std::string left_buf, right_buf;
   bool progress_shown = false;
+  ChainKeys chains(spec);
   for (size_t rn = 0; rn < spec.reconciles.size(); ++rn) {
     const ReconcileSpec& rec = spec.reconciles[rn];
     const RecordSet& left = records_of(rec.left);
@@ -412,6 +415,8 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
     MatchResult m = match_strategies(strategies, left, right);
     NearestFields fit = nearest_fields(rec, left.system(), right.system(), params);
     if (rec.cardinality == Cardinality::OneToOne) pair_by_best_fit(m, left, right, fit);
+    chains.rekey(rn, m, left);
+    chains.remember(rn, m, right.size());
     std::string matched_by;
     NearestFinder nearest(m, left, right, fit);
     RuleContext ctx{&rec, &left, &right, &m, &nearest, host, as_of};

@@ -238,6 +238,11 @@ struct ReconcileSpec {
   std::vector<std::string> left_key, right_key;  // the first keyed strategy's (empty when none)
   std::vector<MatchStrategySpec> strategies;     // at least one
   Cardinality cardinality = Cardinality::OneToOne;
+  // chain = "an earlier reconcile": this one continues from that one's right system (its left
+  // system), and a group whose left records that reconcile matched to a head is known by the
+  // head's key, so one refund's story across storefront -> processor -> ERP is one key.
+  std::string chain;
+  std::string key_by;  // "left": groups are known by their first left record's id, not the match key
   std::vector<RuleSpec> rules;
   SourceLoc loc;
   bool left_many() const { return cardinality == Cardinality::ManyToOne || cardinality == Cardinality::ManyToMany; }

@@ -74,4 +74,22 @@ inline std::vector<std::string> csv_fields(const std::string& csv, size_t n) {
   return out;
 }
 
+// Python's json module is strict about what it accepts (and reads stdin as UTF-8): the
+// output parses, and `expr` (over `d`, the parsed document) prints what the test compares.
+inline std::string python_json(const std::string& text, const std::string& expr = "'ok'") {
+  TempDir scratch;
+  write_file(scratch / "doc.json", text);
+  write_file(scratch / "check.py",
+             "import json, sys\n"
+             "with open(sys.argv[1], encoding='utf-8', errors='strict') as f:\n"
+             "    d = json.load(f)\n"
+             "print(" + expr + ")\n");
+  std::string cmd = "python3 " + shell_quote(scratch / "check.py") + " " + shell_quote(scratch / "doc.json") + " >" +
+                    shell_quote(scratch / "out") + " 2>&1";
+  int status = std::system(cmd.c_str());
+  std::string out = read_file(scratch / "out");
+  if (!out.empty() && out.back() == '\n') out.pop_back();
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? out : "invalid JSON: " + out;
+}
+
 }  // namespace seam::test

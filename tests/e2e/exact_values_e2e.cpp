@@ -42,23 +42,6 @@ void write_stack(const TempDir& dir, const char* cardinality, const std::string&
   write_file(dir / "exact/erp.ndjson", erp_ndjson);
 }
 
-// Python's json module is strict about what it accepts (and reads stdin as UTF-8): the
-// output parses, and `expr` (over `d`, the parsed document) prints what the test compares.
-std::string python_json(const std::string& text, const std::string& expr = "'ok'") {
-  TempDir scratch;
-  write_file(scratch / "doc.json", text);
-  write_file(scratch / "check.py",
-             "import json, sys\n"
-             "with open(sys.argv[1], encoding='utf-8', errors='strict') as f:\n"
-             "    d = json.load(f)\n"
-             "print(" + expr + ")\n");
-  std::string cmd = "python3 " + shell_quote(scratch / "check.py") + " " + shell_quote(scratch / "doc.json") + " >" +
-                    shell_quote(scratch / "out") + " 2>&1";
-  int status = std::system(cmd.c_str());
-  std::string out = read_file(scratch / "out");
-  if (!out.empty() && out.back() == '\n') out.pop_back();
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? out : "invalid JSON: " + out;
-}
 
 const std::string kNul("A\0" "1", 3);  // an id with a NUL byte in it
 const std::string kBad = "B\xFF";      // an id that is not UTF-8
