@@ -198,8 +198,29 @@ void map_rows(const SystemSpec& sys, ScriptHost* host, Connector& connector, Map
                           std::string(connector.raw())});
     ++in.stats.rejected;
   };
+  // A glob's rows come file after file: what the counts grew by while one file was read
+  // is that file's.
+  size_t file = 0;
+  InputStats at_file_start = in.stats;
+  auto close_file = [&] {
+    if (in.stats.files.size() <= file) return;
+    FileCounts& f = in.stats.files[file];
+    f.read += in.stats.read - at_file_start.read;
+    f.accepted += in.stats.accepted - at_file_start.accepted;
+    f.rejected += in.stats.rejected - at_file_start.rejected;
+    f.skipped += in.stats.skipped - at_file_start.skipped;
+    at_file_start = in.stats;
+  };
   while (connector.next()) {
+    if (connector.file_no() != file) {
+      close_file();
+      file = connector.file_no();
+    }
     ++in.stats.read;
+    if (!connector.skip_reason().empty()) {  // left out by the source's own declaration
+      ++in.stats.skipped;
+      continue;
+    }
     if (!connector.malformed().empty()) {
       reject(connector.malformed());
       continue;
@@ -248,6 +269,7 @@ void map_rows(const SystemSpec& sys, ScriptHost* host, Connector& connector, Map
     in.records.commit_record(connector.line(), id);
     ++in.stats.accepted;
   }
+  close_file();
 }
 
 // The parts of one split input, mapped on their own threads (the first on this one) and
@@ -303,6 +325,7 @@ MappedInput map_system(const SystemSpec& sys, ScriptHost* host, const MapOptions
 MappedInput map_system(const SystemSpec& sys, ScriptHost* host, std::unique_ptr<Connector> connector,
                        const MapOptions& options) {
   MappedInput in{RecordSet(sys), InputStats{sys.name, connector->path(), "", 0, 0, 0}, {}};
+  for (const auto& f : connector->files()) in.stats.files.push_back({f.path, "", 0, 0, 0, 0});
   // The Lua state serves one thread at a time: a system with a Lua mapping is read whole.
   std::vector<std::unique_ptr<Connector>> parts;
   if (options.threads > 1 && !maps_with_lua(sys)) parts = connector->split(options.threads, options.min_part_bytes);
@@ -314,6 +337,8 @@ MappedInput map_system(const SystemSpec& sys, ScriptHost* host, std::unique_ptr<
     if (in.stats.read == 0) connector->next();  // the whole input's emptiness check (parts may each be empty)
   }
   in.stats.digest = connector->digest();  // asked for last: a large input's hash ran beside its parse
+  auto files = connector->files();
+  for (size_t k = 0; k < files.size() && k < in.stats.files.size(); ++k) in.stats.files[k].digest = files[k].digest;
   // Record by record, on the thread that mapped them: one pass over memory, and systems
   // mapped in parallel do it in parallel.
   for (size_t r = 0; r < in.records.size(); ++r)

@@ -12,6 +12,7 @@
 
 #include "bindings/params_file.hpp"
 #include "bindings/stack_loader.hpp"
+#include "connectors/connector.hpp"
 #include "engine/mapping/mapper.hpp"
 #include "engine/audit/exceptions.hpp"
 #include "engine/run/lint.hpp"
@@ -241,6 +242,13 @@ MappedInput map_one(const SystemSpec& sys, ScriptHost* host, size_t threads) {
 // input would otherwise idle while the largest one is parsed); except when a Lua mapping
 // function is declared: the Lua state serves one thread at a time.
 std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host) {
+  // One export declared by several systems (split by `only`) is read and digested once.
+  std::vector<std::string> paths, shared;
+  for (const auto& sys : spec.systems) paths.push_back(sys.source.path);
+  std::sort(paths.begin(), paths.end());
+  for (size_t i = 1; i < paths.size(); ++i)
+    if (paths[i] == paths[i - 1] && (shared.empty() || shared.back() != paths[i])) shared.push_back(paths[i]);
+  SharedInputs keep(std::move(shared));
   const bool uses_lua = std::any_of(spec.systems.begin(), spec.systems.end(), maps_with_lua);
   std::vector<MappedInput> inputs;
   const size_t threads = uses_lua ? 1 : std::max(2u, std::thread::hardware_concurrency());

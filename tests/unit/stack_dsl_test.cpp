@@ -119,7 +119,7 @@ TEST_CASE("dsl: syntax and usage errors point at file:line") {
   CHECK(check_error(6, "  id = \"refund\",") == "DIR/stack.lua:4: system 'a' has id = 'refund', which is not one of its fields");
   CHECK(check_error(5, "  source = xml { path = \"a.xml\" },") == "DIR/stack.lua:5: unknown name 'xml'");
   CHECK(check_error(5, "  source = csv { path = \"a.csv\", delimeter = \";\" },") ==
-        "DIR/stack.lua:5: csv { ... } has no option 'delimeter' (options: path, delimiter, allow_empty)");
+        "DIR/stack.lua:5: csv { ... } has no option 'delimeter' (options: path, delimiter, allow_empty, header_row, header_contains, skip_rows, encoding)");
 }
 
 TEST_CASE("dsl: record_time, amount and alert declarations, and their mistakes at file:line") {
