@@ -219,6 +219,7 @@ void map_rows(const SystemSpec& sys, ScriptHost* host, Connector& connector, Map
     ++in.stats.read;
     if (!connector.skip_reason().empty()) {  // left out by the source's own declaration
       ++in.stats.skipped;
+      ++in.stats.skipped_by_source;
       continue;
     }
     if (!connector.malformed().empty()) {
@@ -308,6 +309,7 @@ void map_parts(const SystemSpec& sys, ScriptHost* host, std::vector<std::unique_
     in.stats.accepted += part.stats.accepted;
     in.stats.rejected += part.stats.rejected;
     in.stats.skipped += part.stats.skipped;
+    in.stats.skipped_by_source += part.stats.skipped_by_source;
     line_offset += parts[k]->lines_seen();
   }
 }

@@ -46,7 +46,11 @@ std::string render_run_text(const RunReport& r, bool color, size_t limit) {
   for (const auto& in : r.inputs)
     out << "  " << pad(in.system, wsys) << "  " << pad(in.path, wpath) << "  read " << in.read << " = accepted "
         << in.accepted << " + rejected " << in.rejected
-        << (in.skipped ? " + skipped " + std::to_string(in.skipped) + " (only)" : std::string()) << "\n";
+        << (!in.skipped                 ? std::string()
+            : in.skipped_by_source == 0 ? " + skipped " + std::to_string(in.skipped) + " (only)"
+                                        : " + skipped " + std::to_string(in.skipped) + " (" +
+                                              std::to_string(in.skipped_by_source) + " by the source's own skips)")
+        << "\n";
   if (!r.rejects.empty()) {
     out << "\nrejected rows (quarantined in the audit log)\n";
     for (const auto& rej : r.rejects) out << "  " << rej.path << ":" << rej.line << ": " << printable(rej.reason) << "\n";
