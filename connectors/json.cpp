@@ -1,5 +1,8 @@
 // JSON: one document holding an array of records, at the top level or at `records`, a
-// path of object keys ("data.transactions"). The array is walked with a small scanner
+// path of object keys ("data.transactions"), or one object: a bare top-level object, or
+// the object `records` names. With no `records`, a top-level object holding exactly one
+// array under data, items or records is an API list envelope. `records` may nest
+// ("refunds[].transactions[]"): each record read here is then handed to NestedRecords. The array is walked with a small scanner
 // that only tracks strings and brackets, so a record that is not valid JSON is rejected
 // on its own with its line, and the records after it are still read.
 //

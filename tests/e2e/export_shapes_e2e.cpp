@@ -85,6 +85,15 @@ reconcile "refunds_settle" {
   // The files' rows are sealed with the run: the log verifies, and editing one is caught.
   auto ok = run_seam(dir.path(), "audit verify --stack .");
   CHECK(ok.exit == 0);
+  // A replay reads the pattern's files again, and refuses when one of them changed.
+  auto same = run_seam(dir.path(), "replay .");
+  CHECK(same.exit != 2);
+  CHECK(same.err == "");
+  write_file(dir / "psp/orders-2026-03-02.json", read_file(dir / "psp/orders-2026-03-02.json") + "\n");
+  auto changed = run_seam(dir.path(), "replay .");
+  CHECK(changed.exit == 2);
+  CHECK(changed.err.find("seam: error: input psp/orders-*.json (system 'psp') changed since run 1: its digest is ") ==
+        0);
   {
     Db w(dir / "seam.db", Db::Mode::ReadWrite);
     w.exec("DROP TRIGGER run_input_files_no_update; UPDATE run_input_files SET rows_read = 4, rows_skipped = 1, "
