@@ -39,6 +39,7 @@ class JsonConnector final : public Connector {
     auto path = split_records_path(declared ? it->second : "", why);
     if (!path) throw UserError(spec.loc.str() + ": " + why);
     records_ = path->envelope;
+    envelope_is_object_ = path->envelope_is_object;
     if (!path->inner.empty()) {
       auto p = spec.options.find("parent_prefix");
       nested_ = NestedRecords(path->inner, p == spec.options.end() ? "parent" : p->second, it->second);
@@ -496,6 +497,9 @@ class JsonConnector final : public Connector {
       where = "'" + join(keys_, ".", level + 1) + "'";
     }
     pos_ = skip_ws(pos_);
+    if (envelope_is_object_ && (pos_ >= text_.size() || text_[pos_] != '{'))
+      fail(records_.empty() ? "records '{}...' expects one object at the top level"
+                            : "records path '" + records_ + "' does not hold an object, as its '{}' says");
     if (pos_ < text_.size() && text_[pos_] == '{') {
       single_ = true;  // one record: `{"refund": {...}}` under records = "refund", or a bare object
       array_line_ = line_of(pos_);
@@ -528,6 +532,7 @@ class JsonConnector final : public Connector {
   bool in_nested_ = false;    // the record last read whole has rows left in nested_
   bool from_nested_ = false;  // the row last given is one of them
   bool single_ = false;       // the records path holds one object, not an array
+  bool envelope_is_object_ = false;  // records = "x{}...": it must
   int single_state_ = 0;      // 0 before it, 1 after it, 2 after what follows it
   size_t single_end_ = 0;
   size_t pos_ = 0, counted_to_ = 0;

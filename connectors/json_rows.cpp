@@ -207,10 +207,24 @@ std::optional<std::string_view> JsonRows::get(int handle) {
 
 std::optional<RecordsPath> split_records_path(const std::string& records, std::string& why) {
   RecordsPath out;
+  std::string path = records;
+  // "refund{}.transactions[]": the envelope is one object, itself the enclosing record.
+  if (size_t brace = path.find("{}"); brace != std::string::npos) {
+    size_t first_array = path.find("[]");
+    if (first_array < brace || path.find("{}", brace + 2) != std::string::npos || brace + 2 >= path.size() ||
+        path[brace + 2] != '.') {
+      why = "records " + quote_for_message(records) +
+            " may hold '{}' once, before the first '[]' and followed by '.', to mark the one object that encloses "
+            "the records (e.g. \"refund{}.transactions[]\", or \"{}.transactions[]\" for the top-level object)";
+      return std::nullopt;
+    }
+    out.envelope_is_object = true;
+    path.replace(brace, 2, "[]");
+  }
   std::vector<std::string> parts;
   for (size_t from = 0;;) {
-    size_t mark = records.find("[]", from);
-    parts.push_back(records.substr(from, mark == std::string::npos ? std::string::npos : mark - from));
+    size_t mark = path.find("[]", from);
+    parts.push_back(path.substr(from, mark == std::string::npos ? std::string::npos : mark - from));
     if (mark == std::string::npos) break;
     from = mark + 2;
   }

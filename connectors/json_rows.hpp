@@ -45,9 +45,11 @@ class JsonRows {
 // A `records` option split where records nest: "refunds[].transactions[]" is the array
 // "refunds" (the envelope, read as the JSON connector reads any records array) and, in
 // each of its elements, the array "transactions". "response.refunds" has no nesting.
+// "refund{}.transactions[]" marks the envelope as one object (itself enclosing the records).
 struct RecordsPath {
   std::string envelope;
   std::vector<std::string> inner;
+  bool envelope_is_object = false;
 };
 // nullopt with `why` filled when the text is not such a path.
 std::optional<RecordsPath> split_records_path(const std::string& records, std::string& why);

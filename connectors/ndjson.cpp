@@ -23,7 +23,7 @@ class NdjsonConnector final : public Connector {
       // Every line is an enclosing record: all of the path is nesting inside it.
       std::string why;
       auto path = split_records_path(it->second, why);
-      if (!path || path->envelope.empty())
+      if (!path || path->envelope.empty() || path->envelope_is_object)
         throw UserError(spec.loc.str() + ": " +
                         (path ? "records " + quote_for_message(it->second) + " names no array inside each line" : why));
       path->inner.insert(path->inner.begin(), path->envelope);

@@ -333,3 +333,43 @@ TEST_CASE("glob sources: files in sorted order, each counted and digested, rejec
         ":0: field 'amount' of system 'sys': column 'amount' is not in the header of DIR/csv/b.csv (columns: "
         "'id' 'total')");
 }
+
+TEST_CASE("json shapes: one enveloped object with nested records, and a broken enclosing element") {
+  TempDir dir;
+  write_file(dir / "one.json", "{\"refund\": {\"id\": \"R1\", \"lines\": [\n  {\"sku\": \"A\"},\n  {\"sku\": \"B\"}\n]}}\n");
+  auto one = map("json", dir / "one.json", {{"records", "refund{}.lines[]"}}, {{"sku", "sku"}, {"refund", "parent.id"}},
+                 dir.path());
+  CHECK(one.lines == std::vector<std::string>{"line 2: refund=R1 sku=A", "line 3: refund=R1 sku=B"});
+  CHECK(counts(one.stats) == "read 2 = 2 + 0 + 0");
+  // Without '{}' the array under refund.lines is the records array itself: no enclosing
+  // level, so parent.id is a plain path (a key named parent), missing here.
+  CHECK(map("json", dir / "one.json", {{"records", "refund.lines[]"}}, {{"sku", "sku"}, {"refund", "parent.id"}},
+            dir.path()).lines == std::vector<std::string>{"line 2: refund=(missing) sku=A", "line 3: refund=(missing) sku=B"});
+  write_file(dir / "top.json", "{\"id\": \"R9\", \"lines\": [{\"sku\": \"C\"}]}");
+  CHECK(map("json", dir / "top.json", {{"records", "{}.lines[]"}}, {{"sku", "sku"}, {"refund", "parent.id"}}, dir.path())
+            .lines == std::vector<std::string>{"line 1: refund=R9 sku=C"});
+  CHECK(error_of([&] { open_connector({"json", dir / "top.json", {{"records", "id{}.lines[]"}}, {"stack.lua", 4}},
+                                      "sys"); }, dir.path()) ==
+        "stack.lua:4: DIR/top.json (system 'sys'): records path 'id' does not hold an object, as its '{}' says");
+
+  // An enclosing element that is no object is rejected with its line; an inner level under
+  // keys ("detail.lines") is walked like the first.
+  write_file(dir / "mid.json",
+             "[{\"id\": \"R1\", \"detail\": {\"lines\": [{\"sku\": \"A\"}]}},\n"
+             " 7,\n"
+             " {\"id\": \"R2\", \"detail\": {\"lines\": {\"sku\": \"B\"}}}]\n");
+  auto mid = map("json", dir / "mid.json", {{"records", "[].detail.lines[]"}}, {{"sku", "sku"}, {"refund", "parent.id"}},
+                 dir.path());
+  CHECK(mid.lines == std::vector<std::string>{
+                         "line 1: refund=R1 sku=A",
+                         "reject DIR/mid.json:2: expected a JSON object, found a scalar",
+                         "reject DIR/mid.json:3: expected an array at 'detail.lines' (records = '[].detail.lines[]'), "
+                         "found an object",
+                     });
+  CHECK(counts(mid.stats) == "read 3 = 1 + 2 + 0");
+
+  CHECK(error_of([&] { open_connector({"json", dir / "mid.json", {{"records", "refunds[][]"}}, {"stack.lua", 4}},
+                                      "sys"); }, dir.path()) ==
+        "stack.lua:4: records 'refunds[][]' has no key after a '[]' (expected keys joined by '.', with [] after each "
+        "array whose elements hold the records, e.g. \"refunds[].transactions[]\")");
+}

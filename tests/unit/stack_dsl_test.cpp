@@ -197,3 +197,20 @@ system "web" { source = csv { path = "s.csv" }, id = "handle", fields = { handle
               "  match = { left = \"sku\", right = { wms = \"sku\" } }, rules = {} }\n") ==
         "DIR/stack.lua:5: reconcile \"stock\" match.right names no key for system \"web\"");
 }
+
+TEST_CASE("dsl: a source's table options reach its connector as JSON text") {
+  TempDir dir;
+  std::string stack = kValid;
+  stack.replace(stack.find("source = csv { path = \"a.csv\" }"), 31,
+                "source = csv { path = \"a.csv\", header_contains = { \"Date\", \"Say \\\"hi\\\"\" },\n"
+                "                 skip_rows = { { column = \"Name\", starts_with = \"Total\" }, { column = \"D\", empty = true } } }");
+  write_file(dir / "stack.lua", stack);
+  LoadedStack s = load_stack(dir.path());
+  const auto& options = s.spec.systems[0].source.options;
+  CHECK(options.at("header_contains") == "[\"Date\",\"Say \\u0022hi\\u0022\"]");
+  CHECK(options.at("skip_rows") == "[{\"column\":\"Name\",\"starts_with\":\"Total\"},{\"column\":\"D\",\"empty\":true}]");
+  CHECK(check_error(5, "  source = csv { path = \"a.csv\", skip_rows = { { column = print } } },") ==
+        "DIR/stack.lua:5: csv { skip_rows = ... } expects text, a number, true/false or a table, found function");
+  CHECK(check_error(5, "  source = csv { path = \"a.csv\", header_contains = { \"Date\", x = 1 } },") ==
+        "DIR/stack.lua:5: csv { header_contains = ... } mixes a list with named options");
+}
