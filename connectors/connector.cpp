@@ -9,6 +9,7 @@
 #include <glob.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <map>
 #include <mutex>
@@ -303,12 +304,15 @@ struct FileKey {
   }
 };
 
+std::atomic<uint64_t> file_reads{0};
 std::mutex cache_mutex;
 std::map<FileKey, std::weak_ptr<Connector::Loaded>> cache;
 std::multiset<std::string> pinned_paths;                               // SharedInputs' files
 std::vector<std::pair<std::string, std::shared_ptr<void>>> pinned;    // their loads, kept alive
 
 }  // namespace
+
+uint64_t input_file_reads() { return file_reads.load(); }
 
 SharedInputs::SharedInputs(std::vector<std::string> paths) : paths_(std::move(paths)) {
   std::lock_guard lock(cache_mutex);
@@ -351,6 +355,7 @@ std::shared_ptr<const Connector::Loaded> Connector::load_shared(const std::strin
   std::call_once(loaded->once, [&] {
     try {
       loaded->buffer = InputBuffer(path, padding);
+      ++file_reads;
       std::string_view bytes = loaded->buffer.view();
       constexpr size_t kHashAside = 4 << 20;  // below this, a thread costs more than it saves
       auto policy = bytes.size() >= kHashAside ? std::launch::async : std::launch::deferred;

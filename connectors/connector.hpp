@@ -175,6 +175,10 @@ class SharedInputs {
   std::vector<std::string> paths_;
 };
 
+// How many times input files have been read from disk by this process (for tests: a file
+// several systems share is read once).
+uint64_t input_file_reads();
+
 // The source's `allow_empty = true` option: an empty input is then a valid zero rows.
 bool allows_empty(const ConnectorSpec& spec);
 

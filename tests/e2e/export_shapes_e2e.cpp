@@ -62,7 +62,9 @@ reconcile "refunds_settle" {
   CHECK(r.exit == 1);
   INFO(r.out, r.err);
   CHECK(r.out.find("  psp     psp/orders-*.json  read 5 = accepted 3 + rejected 1 + skipped 1 (1 by the source's own "
-                   "skips)\n") != std::string::npos);
+                   "skips)\n"
+                   "            psp/orders-2026-03-01.json  read 3 = accepted 2 + rejected 0 + skipped 1\n"
+                   "            psp/orders-2026-03-02.json  read 2 = accepted 1 + rejected 1\n") != std::string::npos);
   Db db(dir / "seam.db", false);
   CHECK(rows(db, "SELECT system, path, rows_read, rows_accepted, rows_rejected, rows_skipped FROM run_inputs "
                  "ORDER BY system") ==
@@ -94,6 +96,9 @@ reconcile "refunds_settle" {
   CHECK(changed.exit == 2);
   CHECK(changed.err.find("seam: error: input psp/orders-*.json (system 'psp') changed since run 1: its digest is ") ==
         0);
+  auto json = run_seam(dir.path(), "run . --format json");
+  CHECK(json.out.find("\"read\":5,\"accepted\":3,\"rejected\":1,\"skipped\":1,\"files\":[{\"path\":"
+                      "\"psp/orders-2026-03-01.json\",\"digest\":\"") != std::string::npos);
   {
     Db w(dir / "seam.db", Db::Mode::ReadWrite);
     w.exec("DROP TRIGGER run_input_files_no_update; UPDATE run_input_files SET rows_read = 4, rows_skipped = 1, "

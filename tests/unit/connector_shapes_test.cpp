@@ -373,3 +373,33 @@ TEST_CASE("json shapes: one enveloped object with nested records, and a broken e
         "stack.lua:4: records 'refunds[][]' has no key after a '[]' (expected keys joined by '.', with [] after each "
         "array whose elements hold the records, e.g. \"refunds[].transactions[]\")");
 }
+
+TEST_CASE("shared inputs: a file several sources declare is read once while SharedInputs names it") {
+  TempDir dir;
+  write_file(dir / "erp.ndjson", "{\"id\": \"A\", \"type\": \"refund\"}\n{\"id\": \"B\", \"type\": \"fee\"}\n");
+  write_file(dir / "day/x-1.csv", "id\n1\n");
+  write_file(dir / "day/x-2.csv", "id\n2\n");
+  auto read_three_times = [&](const std::string& path, const std::string& kind) {
+    std::string digest;
+    for (int i = 0; i < 3; ++i) {
+      auto c = open_connector({kind, path, {}, {"stack.lua", 4}}, "sys");
+      while (c->next()) {
+      }
+      if (i) CHECK(c->digest() == digest);
+      digest = c->digest();
+    }
+  };
+  uint64_t before = input_file_reads();
+  read_three_times(dir / "erp.ndjson", "ndjson");  // one after the other, nothing kept: three reads
+  CHECK(input_file_reads() - before == 3);
+  {
+    SharedInputs keep({dir / "erp.ndjson", dir / "day/x-*.csv"});
+    before = input_file_reads();
+    read_three_times(dir / "erp.ndjson", "ndjson");
+    read_three_times(dir / "day/x-*.csv", "csv");
+    CHECK(input_file_reads() - before == 3);  // erp.ndjson once, and each of the glob's two files once
+  }
+  before = input_file_reads();
+  read_three_times(dir / "erp.ndjson", "ndjson");  // released with the last SharedInputs naming it
+  CHECK(input_file_reads() - before == 3);
+}
