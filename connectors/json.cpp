@@ -40,10 +40,8 @@ class JsonConnector final : public Connector {
     if (!path) throw UserError(spec.loc.str() + ": " + why);
     records_ = path->envelope;
     envelope_is_object_ = path->envelope_is_object;
-    if (!path->inner.empty()) {
-      auto p = spec.options.find("parent_prefix");
-      nested_ = NestedRecords(path->inner, p == spec.options.end() ? "parent" : p->second, it->second);
-    }
+    std::string prefix = parent_prefix(spec.options, !path->inner.empty(), spec.loc.str());
+    if (!path->inner.empty()) nested_ = NestedRecords(path->inner, prefix, it->second);
     for (size_t from = 0; !records_.empty() && from <= records_.size();) {
       size_t dot = records_.find('.', from);
       keys_.push_back(records_.substr(from, dot == std::string::npos ? std::string::npos : dot - from));

@@ -6,6 +6,7 @@
 
 #include "connectors/connector.hpp"
 #include "engine/util/json.hpp"
+#include "engine/util/result.hpp"
 #include "engine/util/text.hpp"
 
 namespace seam {
@@ -247,6 +248,17 @@ std::optional<RecordsPath> split_records_path(const std::string& records, std::s
   }
   if (out.envelope.find_first_of("[]") != std::string::npos) return bad("has a '[' or ']' that is not '[]'");
   return out;
+}
+
+std::string parent_prefix(const std::map<std::string, std::string>& options, bool nested, const std::string& loc) {
+  auto it = options.find("parent_prefix");
+  if (it == options.end()) return "parent";
+  if (!nested)
+    throw UserError(loc + ": parent_prefix names the way up to an enclosing record, but records does not nest "
+                          "(declare records = \"refunds[].transactions[]\" or leave parent_prefix out)");
+  if (it->second.empty() || it->second.find_first_of(".[]") != std::string::npos)
+    throw UserError(loc + ": parent_prefix expects one word (such as \"up\"), found " + quote_for_message(it->second));
+  return it->second;
 }
 
 NestedRecords::NestedRecords(const std::vector<std::string>& levels, std::string prefix, std::string records)

@@ -6,6 +6,7 @@
 // double printed back: money must see the digits of the file.
 #include <simdjson.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,6 +54,10 @@ struct RecordsPath {
 };
 // nullopt with `why` filled when the text is not such a path.
 std::optional<RecordsPath> split_records_path(const std::string& records, std::string& why);
+
+// The `parent_prefix` option ("parent" when not declared); throws UserError at `loc` for
+// one that is empty or holds '.' or '[', or one declared where records do not nest.
+std::string parent_prefix(const std::map<std::string, std::string>& options, bool nested, const std::string& loc);
 
 // Records nested in arrays inside each record a connector reads: with records =
 // "refunds[].transactions[]" every transaction is a row, and the refund holding it is

@@ -27,8 +27,9 @@ class NdjsonConnector final : public Connector {
         throw UserError(spec.loc.str() + ": " +
                         (path ? "records " + quote_for_message(it->second) + " names no array inside each line" : why));
       path->inner.insert(path->inner.begin(), path->envelope);
-      auto p = spec.options.find("parent_prefix");
-      nested_ = NestedRecords(path->inner, p == spec.options.end() ? "parent" : p->second, it->second);
+      nested_ = NestedRecords(path->inner, parent_prefix(spec.options, true, spec.loc.str()), it->second);
+    } else {
+      parent_prefix(spec.options, false, spec.loc.str());
     }
     text_ = load_file(spec, system, simdjson::SIMDJSON_PADDING);
     end_ = text_.size();

@@ -189,6 +189,13 @@ TEST_CASE("json shapes: nested records with parent fields, and every malformed e
   CHECK(map("json", dir / "orders.json", {{"records", "orders[].refunds[].transactions[]"}, {"parent_prefix", "up"}},
             {{"tx", "tx"}, {"refund", "up.id"}}, dir.path())
             .lines[0] == "line 4: refund=R1 tx=T1");
+  CHECK(error_of([&] { open_connector({"json", dir / "orders.json", {{"records", "orders"}, {"parent_prefix", "up"}},
+                                       {"stack.lua", 4}}, "sys"); }, dir.path()) ==
+        "stack.lua:4: parent_prefix names the way up to an enclosing record, but records does not nest (declare "
+        "records = \"refunds[].transactions[]\" or leave parent_prefix out)");
+  CHECK(error_of([&] { open_connector({"ndjson", dir / "orders.json", {{"records", "a[]"}, {"parent_prefix", "a.b"}},
+                                       {"stack.lua", 4}}, "sys"); }, dir.path()) ==
+        "stack.lua:4: parent_prefix expects one word (such as \"up\"), found 'a.b'");
 }
 
 TEST_CASE("json shapes: a fixed index past a short array reads as missing, not as a reject") {
