@@ -9,14 +9,13 @@
 // counted, as are rows matching a declared skip_rows condition (subtotals, footers). An
 // `encoding` other than UTF-8 is converted with iconv before parsing; a byte the encoding
 // does not define rejects its row.
-#include <iconv.h>
 #include <simdjson.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <unordered_map>
 
 #include "connectors/connector.hpp"
+#include "connectors/encoding.hpp"
 #include "engine/util/result.hpp"
 #include "engine/util/text.hpp"
 
@@ -174,45 +173,16 @@ class CsvConnector final : public Connector {
     }
   }
 
-  // windows-1252, latin-1 or any name iconv knows, to UTF-8. A byte the encoding does not
-  // define becomes U+FFFD in the text, and its place is kept so its row is rejected.
+  // To UTF-8 before parsing (see encoding.hpp); the digest stays that of the file's bytes.
   void convert(const std::string& name) {
-    std::string lower;
-    for (char c : name) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
     encoding_ = name;
-    std::string iconv_name = lower == "latin-1" || lower == "latin1" ? "ISO-8859-1"
-                             : lower == "windows-1252" || lower == "cp1252" ? "WINDOWS-1252"
-                                                                              : name;
-    if (lower == "utf-8" || lower == "utf8") return;
-    iconv_t cd = iconv_open("UTF-8", iconv_name.c_str());
-    if (cd == reinterpret_cast<iconv_t>(-1))
+    if (is_utf8(name)) return;
+    auto utf8 = to_utf8(data_, name);
+    if (!utf8)
       option_error("encoding", "names an encoding this system's iconv does not know: " + quote_for_message(name) +
                                    " (expected e.g. \"windows-1252\", \"latin-1\" or \"utf-8\")");
-    converted_.resize(data_.size() * 3 + 16);  // at most 3 bytes of UTF-8 per byte of a single-byte encoding
-    char* in = const_cast<char*>(data_.data());
-    size_t in_left = data_.size();
-    size_t out_at = 0;
-    while (in_left > 0) {
-      if (converted_.size() - out_at < 16) converted_.resize(converted_.size() * 2);
-      char* out = converted_.data() + out_at;
-      size_t out_left = converted_.size() - out_at;
-      size_t r = iconv(cd, &in, &in_left, &out, &out_left);
-      out_at = static_cast<size_t>(out - converted_.data());
-      if (r != static_cast<size_t>(-1)) break;
-      if (errno == E2BIG) {
-        converted_.resize(converted_.size() * 2);
-        continue;
-      }
-      // EILSEQ or EINVAL (a sequence cut off at the end): one byte not in the encoding.
-      bad_.push_back({out_at, static_cast<unsigned char>(*in)});
-      if (converted_.size() - out_at < 16) converted_.resize(converted_.size() * 2);
-      converted_.replace(out_at, 3, "\xEF\xBF\xBD");
-      out_at += 3;
-      ++in;
-      --in_left;
-    }
-    iconv_close(cd);
-    converted_.resize(out_at);
+    converted_ = std::move(utf8->text);
+    bad_ = std::move(utf8->undefined);
     data_ = converted_;
   }
 
