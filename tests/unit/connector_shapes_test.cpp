@@ -410,3 +410,30 @@ TEST_CASE("shared inputs: a file several sources declare is read once while Shar
   read_three_times(dir / "erp.ndjson", "ndjson");  // released with the last SharedInputs naming it
   CHECK(input_file_reads() - before == 3);
 }
+
+TEST_CASE("json shapes: nested records count CRLF lines, and a truncated enclosing record is quarantined") {
+  TempDir dir;
+  write_file(dir / "crlf.json", "[{\"id\": \"R1\", \"tx\": [\r\n {\"n\": 1},\r\n\r\n {\"n\": 2}]},\r\n"
+                                " {\"id\": \"R2\", \"tx\": [{\"n\": 3}, {\"n\": ");
+  auto m = map("json", dir / "crlf.json", {{"records", "[].tx[]"}}, {{"n", "n"}, {"id", "parent.id"}}, dir.path());
+  CHECK(m.lines == std::vector<std::string>{
+                       "line 2: id=R1 n=1",
+                       "line 4: id=R1 n=2",
+                       "reject DIR/crlf.json:5: a record is not closed (unbalanced brackets or an unterminated "
+                       "string); the rest of the file is quarantined as this one row",
+                   });
+  CHECK(counts(m.stats) == "read 3 = 2 + 1 + 0");
+}
+
+TEST_CASE("glob sources: report-style CSV options apply to each file") {
+  TempDir dir;
+  write_file(dir / "r/a.csv", "Report A\nid,amount\n1,2\nTotal,2\n");
+  write_file(dir / "r/b.csv", "Report B\nExported today\nid,amount\n3,4\n");
+  auto m = map("csv", dir / "r/*.csv", {{"header_contains", R"(["id"])"}, {"skip_rows", R"([{"column":"id","equals":"Total"}])"}},
+               {{"id", "id"}, {"amount", "amount"}}, dir.path());
+  CHECK(m.lines == std::vector<std::string>{"line 3: amount=2 id=1", "line 4: amount=4 id=3"});
+  CHECK(counts(m.stats) == "read 6 = 2 + 0 + 4");
+  REQUIRE(m.stats.files.size() == 2);
+  CHECK((m.stats.files[0].read == 3 && m.stats.files[0].skipped == 2));
+  CHECK((m.stats.files[1].read == 3 && m.stats.files[1].skipped == 2));
+}
