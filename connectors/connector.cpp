@@ -35,7 +35,8 @@ std::unique_ptr<Connector> make_sqlite_connector(const ConnectorSpec&, const std
 const std::vector<ConnectorKind>& connector_kinds() {
   // The registry: one line per source kind.
   static const std::vector<ConnectorKind> kinds = {
-      {"csv", {"delimiter", "allow_empty", "header_row", "header_contains", "skip_rows", "encoding"}, make_csv_connector},
+      {"csv", {"delimiter", "allow_empty", "header_row", "header_contains", "skip_rows", "encoding"},
+       make_csv_connector},
       {"ndjson", {"records", "parent_prefix", "allow_empty"}, make_ndjson_connector},
       {"json", {"records", "parent_prefix", "allow_empty"}, make_json_connector},
       {"sqlite", {"query", "allow_empty"}, make_sqlite_connector},

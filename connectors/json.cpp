@@ -2,9 +2,10 @@
 // path of object keys ("data.transactions"), or one object: a bare top-level object, or
 // the object `records` names. With no `records`, a top-level object holding exactly one
 // array under data, items or records is an API list envelope. `records` may nest
-// ("refunds[].transactions[]"): each record read here is then handed to NestedRecords. The array is walked with a small scanner
-// that only tracks strings and brackets, so a record that is not valid JSON is rejected
-// on its own with its line, and the records after it are still read.
+// ("refunds[].transactions[]"): each record read here is then handed to NestedRecords.
+// The array is walked with a small scanner that only tracks strings and brackets, so a
+// record that is not valid JSON is rejected on its own with its line, and the records
+// after it are still read.
 //
 // No byte of the records array, or after it, is passed over silently. Between records,
 // anything that is not a record or a ',' (a stray '}' or ']', a ':') is rejected as one
