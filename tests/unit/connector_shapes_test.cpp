@@ -437,3 +437,44 @@ TEST_CASE("glob sources: report-style CSV options apply to each file") {
   CHECK((m.stats.files[0].read == 3 && m.stats.files[0].skipped == 2));
   CHECK((m.stats.files[1].read == 3 && m.stats.files[1].skipped == 2));
 }
+
+TEST_CASE("map_systems: systems of one source are read once, each keeping its own records and counts") {
+  TempDir dir;
+  std::string text;
+  for (int i = 1; i <= 30; ++i)
+    text += i % 10 == 0 ? "{\"id\": \"bad\n"
+                        : "{\"id\": \"E" + std::to_string(i) + "\", \"type\": \"" + (i % 3 ? "refund" : "fee") + "\"}\n";
+  write_file(dir / "erp.ndjson", text);
+  auto system = [&](const char* name, const char* kind) {
+    SystemSpec s;
+    s.name = name;
+    s.source = ConnectorSpec{"ndjson", dir / "erp.ndjson", {}, {"stack.lua", 4}};
+    FieldSpec id, type;
+    id.name = "id";
+    id.column = "id";
+    type.name = "type";
+    type.column = "type";
+    s.fields = {id, type};
+    s.id_field = "id";
+    s.only_field = "type";
+    s.only_values = {kind};
+    return s;
+  };
+  SystemSpec refunds = system("erp_refunds", "refund"), fees = system("erp_fees", "fee");
+  for (size_t threads : {size_t{1}, size_t{4}}) {  // read whole, and in parts on several threads
+    CAPTURE(threads);
+    uint64_t before = input_file_reads();
+    auto ins = map_systems({&refunds, &fees}, nullptr, MapOptions{threads, 1});
+    CHECK(input_file_reads() - before == 1);
+    REQUIRE(ins.size() == 2);
+    CHECK(ins[0].stats.system == "erp_refunds");
+    CHECK(counts(ins[0].stats) == "read 30 = 18 + 3 + 9");
+    CHECK(counts(ins[1].stats) == "read 30 = 9 + 3 + 18");
+    CHECK(ins[0].stats.digest == ins[1].stats.digest);
+    CHECK(ins[1].records.id(0) == "E3");
+    CHECK(ins[1].records.line(0) == 3);
+    REQUIRE(ins[0].rejects.size() == 3);
+    CHECK(ins[0].rejects[2].line == 30);
+    CHECK(ins[1].rejects[2].line == 30);
+  }
+}
