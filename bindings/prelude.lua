@@ -129,6 +129,35 @@ end })
 
 ---------------------------------------------------------------------------- sources
 
+-- A table option (header_contains = { "Date", "Amount" }, skip_rows = { { ... } }) reaches
+-- the connector as JSON text: the source's options stay a map of strings, and the
+-- connector, which already reads JSON, checks the shape and says what is wrong.
+local function option_json(v, what)
+  local t = type(v)
+  if t == "string" then
+    return '"' .. v:gsub('[%c"\\]', function(c) return string.format("\\u%04x", c:byte()) end) .. '"'
+  elseif t == "number" or t == "boolean" then
+    return tostring(v)
+  elseif t == "table" and not tag_of(v) then
+    local n = #v
+    local count = 0
+    for _ in pairs(v) do count = count + 1 end
+    local parts = {}
+    if n == count then
+      for i = 1, n do parts[i] = option_json(v[i], what) end
+      return "[" .. table.concat(parts, ",") .. "]"
+    end
+    for k in pairs(v) do
+      if type(k) ~= "string" then user_error(what .. " mixes a list with named options") end
+    end
+    for _, k in ipairs(sorted_keys(v)) do
+      parts[#parts + 1] = option_json(k, what) .. ":" .. option_json(v[k], what)
+    end
+    return "{" .. table.concat(parts, ",") .. "}"
+  end
+  user_error(what .. " expects text, a number, true/false or a table, found " .. (tag_of(v) or t))
+end
+
 for _, kind in ipairs(connector_kinds) do
   _ENV[kind.name] = function(opts)
     check_table(opts, kind.name)
@@ -137,7 +166,11 @@ for _, kind in ipairs(connector_kinds) do
     check_options(opts, allowed, kind.name .. " { ... }")
     check_string(opts.path, kind.name .. " { path = ... }")
     local options = {}
-    for k, v in pairs(opts) do if k ~= "path" then options[k] = tostring(v) end end
+    for k, v in pairs(opts) do
+      if k ~= "path" then
+        options[k] = type(v) == "table" and option_json(v, kind.name .. " { " .. k .. " = ... }") or tostring(v)
+      end
+    end
     local file, line = where()
     return tagged("source", { kind = kind.name, path = opts.path, options = options, file = file, line = line })
   end

@@ -5,7 +5,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fnmatch.h>
+#include <glob.h>
+
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <map>
+#include <mutex>
+#include <set>
+#include <optional>
+#include <tuple>
 #include <cstring>
 #include <filesystem>
 #include <future>
@@ -25,9 +35,10 @@ std::unique_ptr<Connector> make_sqlite_connector(const ConnectorSpec&, const std
 const std::vector<ConnectorKind>& connector_kinds() {
   // The registry: one line per source kind.
   static const std::vector<ConnectorKind> kinds = {
-      {"csv", {"delimiter", "allow_empty"}, make_csv_connector},
-      {"ndjson", {"allow_empty"}, make_ndjson_connector},
-      {"json", {"records", "allow_empty"}, make_json_connector},
+      {"csv", {"delimiter", "allow_empty", "header_row", "header_contains", "skip_rows", "encoding"},
+       make_csv_connector},
+      {"ndjson", {"records", "parent_prefix", "allow_empty"}, make_ndjson_connector},
+      {"json", {"records", "parent_prefix", "allow_empty"}, make_json_connector},
       {"sqlite", {"query", "allow_empty"}, make_sqlite_connector},
   };
   return kinds;
@@ -38,6 +49,97 @@ const ConnectorKind* find_connector_kind(const std::string& name) {
     if (k.name == name) return &k;
   return nullptr;
 }
+
+namespace {
+
+// A glob's files, in byte order of their paths (glob(3)'s own order follows the locale),
+// read one after the other as one source.
+class GlobConnector final : public Connector {
+ public:
+  GlobConnector(const ConnectorKind& kind, const ConnectorSpec& spec, const std::string& system) {
+    path_ = spec.path;
+    glob_t g{};
+    int rc = ::glob(spec.path.c_str(), GLOB_NOSORT, nullptr, &g);
+    std::vector<std::string> paths;
+    if (rc == 0)
+      for (size_t i = 0; i < g.gl_pathc; ++i) paths.emplace_back(g.gl_pathv[i]);
+    ::globfree(&g);
+    if (rc == GLOB_NOMATCH || (rc == 0 && paths.empty()))
+      throw UserError("no input file matches " + spec.path + " (system '" + system + "', source declared at " +
+                      spec.loc.str() + "): the path is a pattern (it holds *, ? or [); check the folder and the "
+                      "file names, or escape the character with \\ if it is part of a file name");
+    if (rc != 0)
+      throw UserError("cannot list the files matching " + spec.path + " (system '" + system + "', source declared at " +
+                      spec.loc.str() + "): " + (rc == GLOB_NOSPACE ? "out of memory" : "a folder cannot be read"));
+    std::sort(paths.begin(), paths.end());
+    for (const auto& p : paths) {
+      ConnectorSpec one = spec;
+      one.path = p;
+      parts_.push_back(kind.make(one, system));
+    }
+  }
+
+  std::optional<int> resolve(const std::string& column, std::string& why) override {
+    std::vector<int> handles;
+    for (auto& part : parts_) {
+      auto h = part->resolve(column, why);
+      if (!h) {
+        if (why.find(part->path()) == std::string::npos) why += " (in " + part->path() + ")";
+        return std::nullopt;
+      }
+      handles.push_back(*h);
+    }
+    handles_.push_back(std::move(handles));
+    return static_cast<int>(handles_.size() - 1);
+  }
+
+  bool next() override {
+    for (; cur_ < parts_.size(); ++cur_) {
+      if (parts_[cur_]->next()) {
+        path_ = parts_[cur_]->path();
+        return true;
+      }
+    }
+    return false;
+  }
+  uint64_t line() const override { return part().line(); }
+  std::string_view raw() const override { return part().raw(); }
+  const std::string& malformed() const override { return part().malformed(); }
+  const std::string& skip_reason() const override { return part().skip_reason(); }
+  std::optional<std::string_view> get(int handle) override {
+    return parts_[cur_]->get(handles_[static_cast<size_t>(handle)][cur_]);
+  }
+  size_t estimated_rows() const override {
+    size_t n = 0;
+    for (const auto& p : parts_) n += p->estimated_rows();
+    return n;
+  }
+  // The files' digests in their order, hashed: what a replay compares, as for one file.
+  std::string digest() const override {
+    Sha256 h;
+    for (const auto& f : files()) {
+      h.field(f.path);
+      h.field(f.digest);
+    }
+    return h.hex_final();
+  }
+  std::vector<InputFile> files() const override {
+    std::vector<InputFile> out;
+    for (const auto& p : parts_) out.push_back({p->path(), p->digest()});
+    return out;
+  }
+  size_t file_no() const override { return std::min(cur_, parts_.size() - 1); }
+
+ private:
+  const Connector& part() const { return *parts_[std::min(cur_, parts_.size() - 1)]; }
+  std::vector<std::unique_ptr<Connector>> parts_;
+  std::vector<std::vector<int>> handles_;  // per handle given out: each file's own
+  size_t cur_ = 0;
+};
+
+bool is_glob(const std::string& path) { return path.find_first_of("*?[") != std::string::npos; }
+
+}  // namespace
 
 std::unique_ptr<Connector> open_connector(const ConnectorSpec& spec, const std::string& system) {
   const ConnectorKind* kind = find_connector_kind(spec.kind);
@@ -50,6 +152,7 @@ std::unique_ptr<Connector> open_connector(const ConnectorSpec& spec, const std::
                       (did_you_mean(name, kind->options).empty() ? ""
                                                                  : " (did you mean '" + did_you_mean(name, kind->options) + "'?)"));
   }
+  if (is_glob(spec.path)) return std::make_unique<GlobConnector>(*kind, spec, system);
   return kind->make(spec, system);
 }
 
@@ -180,6 +283,92 @@ InputBuffer& InputBuffer::operator=(InputBuffer&& o) noexcept {
   return *this;
 }
 
+struct Connector::Loaded {
+  std::once_flag once;
+  InputBuffer buffer;
+  std::shared_future<std::string> digest;
+  std::exception_ptr error;
+};
+
+namespace {
+
+// The same file, unchanged, with the same padding: one read and one digest for every
+// connector open on it at the same time (the entries die with the last of them).
+struct FileKey {
+  dev_t dev;
+  ino_t ino;
+  off_t size;
+  int64_t mtime_ns;
+  size_t padding;
+  bool operator<(const FileKey& o) const {
+    return std::tie(dev, ino, size, mtime_ns, padding) < std::tie(o.dev, o.ino, o.size, o.mtime_ns, o.padding);
+  }
+};
+
+std::atomic<uint64_t> file_reads{0};
+std::mutex cache_mutex;
+std::map<FileKey, std::weak_ptr<Connector::Loaded>> cache;
+std::multiset<std::string> pinned_paths;                               // SharedInputs' files
+std::vector<std::pair<std::string, std::shared_ptr<void>>> pinned;    // their loads, kept alive
+
+}  // namespace
+
+uint64_t input_file_reads() { return file_reads.load(); }
+
+SharedInputs::SharedInputs(std::vector<std::string> paths) : paths_(std::move(paths)) {
+  std::lock_guard lock(cache_mutex);
+  for (const auto& p : paths_) pinned_paths.insert(p);
+}
+
+SharedInputs::~SharedInputs() {
+  std::lock_guard lock(cache_mutex);
+  for (const auto& p : paths_) {
+    pinned_paths.erase(pinned_paths.find(p));
+    if (!pinned_paths.count(p))
+      std::erase_if(pinned, [&](const auto& e) { return e.first == p; });
+  }
+}
+
+std::shared_ptr<const Connector::Loaded> Connector::load_shared(const std::string& path, const struct ::stat* st,
+                                                                size_t padding) {
+  std::shared_ptr<Loaded> loaded;
+  if (st) {
+    FileKey key{st->st_dev, st->st_ino, st->st_size,
+                int64_t{st->st_mtim.tv_sec} * 1000000000 + st->st_mtim.tv_nsec, padding};
+    std::lock_guard lock(cache_mutex);
+    auto& slot = cache[key];
+    loaded = slot.lock();
+    if (!loaded) {
+      for (auto it = cache.begin(); it != cache.end();)
+        it = it->second.expired() && &it->second != &slot ? cache.erase(it) : std::next(it);
+      loaded = std::make_shared<Loaded>();
+      slot = loaded;
+      for (const auto& p : pinned_paths)
+        if (p == path || ::fnmatch(p.c_str(), path.c_str(), FNM_PATHNAME) == 0) {
+          pinned.emplace_back(p, loaded);
+          break;
+        }
+    }
+  } else {
+    loaded = std::make_shared<Loaded>();
+  }
+  // Outside the lock: other files are read meanwhile; a second reader of this one waits here.
+  std::call_once(loaded->once, [&] {
+    try {
+      loaded->buffer = InputBuffer(path, padding);
+      ++file_reads;
+      std::string_view bytes = loaded->buffer.view();
+      constexpr size_t kHashAside = 4 << 20;  // below this, a thread costs more than it saves
+      auto policy = bytes.size() >= kHashAside ? std::launch::async : std::launch::deferred;
+      loaded->digest = std::async(policy, [bytes] { return sha256_hex(bytes); }).share();
+    } catch (...) {
+      loaded->error = std::current_exception();
+    }
+  });
+  if (loaded->error) std::rethrow_exception(loaded->error);
+  return loaded;
+}
+
 std::string_view Connector::load_file(const ConnectorSpec& spec, const std::string& system, size_t padding) {
   struct stat st {};
   bool stated = ::stat(spec.path.c_str(), &st) == 0;
@@ -199,19 +388,18 @@ std::string_view Connector::load_file(const ConnectorSpec& spec, const std::stri
                     "); seam reads only regular files: export the data to a file and declare that file");
   }
   try {
-    input_ = InputBuffer(spec.path, padding);
+    input_ = load_shared(spec.path, stated ? &st : nullptr, padding);
   } catch (const UserError& e) {
     throw UserError(std::string(e.what()) + " (system '" + system + "', source declared at " + spec.loc.str() + ")");
   }
-  std::string_view bytes = input_.view();
+  std::string_view bytes = input_->buffer.view();
   if (trim(bytes).empty() && !allows_empty(spec))
     throw UserError("input file is empty: " + spec.path + " (system '" + system +
                     "'); an empty export usually means a failed export. Set allow_empty = true on the source if "
                     "an empty file is expected");
-  constexpr size_t kHashAside = 4 << 20;  // below this, a thread costs more than it saves
-  auto policy = bytes.size() >= kHashAside ? std::launch::async : std::launch::deferred;
-  digest_ = std::async(policy, [bytes] { return sha256_hex(bytes); }).share();
+  digest_ = input_->digest;
   return bytes;
 }
+
 
 }  // namespace seam

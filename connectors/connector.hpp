@@ -3,6 +3,8 @@
 // out raw rows one at a time. It knows nothing of fields, types or rules: mapping
 // turns raw text into typed values. To add a source kind: one file implementing
 // Connector, plus one line in connectors/connector.cpp's registry.
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <functional>
 #include <future>
@@ -85,17 +87,37 @@ class Connector {
   virtual uint64_t line() const = 0;           // where the row starts, 1-based
   virtual std::string_view raw() const = 0;    // the row's source text, for rejects
   virtual const std::string& malformed() const = 0;
+  // Non-empty for a row the source itself leaves out (a report's title lines above its
+  // header, a declared total row, an envelope holding no records): read and counted as
+  // skipped, never mapped. Says why, for tests and messages.
+  virtual const std::string& skip_reason() const {
+    static const std::string none;
+    return none;
+  }
 
   // The cell's text, or nullopt when the row has no such column/key (or JSON null).
   // Valid until the next call to next().
   virtual std::optional<std::string_view> get(int handle) = 0;
 
+  // The file the current row is from; before the first row, the declared path (for a
+  // glob, the pattern).
   const std::string& path() const { return path_; }
   // SHA-256 of the bytes read, recorded with the run so a later replay can tell whether
   // the input changed.
   // Waits for the digest when it is still being computed (see load_file).
   // Empty for a source that reads no file (test fixtures).
   virtual std::string digest() const { return digest_.valid() ? digest_.get() : std::string(); }
+
+  // A source whose path is a glob reads several files; each is counted and digested on
+  // its own. Empty for a source of one file.
+  struct InputFile {
+    std::string path, digest;
+  };
+  virtual std::vector<InputFile> files() const { return {}; }
+  // Which of files() the current row is from.
+  virtual size_t file_no() const { return 0; }
+
+  struct Loaded;  // a file's bytes and digest, shared by the connectors reading it
 
  protected:
   // Reads the whole input file and records its digest; throws UserError naming the file,
@@ -107,6 +129,9 @@ class Connector {
   // `padding`: bytes of spare capacity the parser may read past the end (simdjson's).
   // The bytes stay owned here; the digest of a large file is computed on its own thread
   // while the caller parses it (the core that mapped a smaller input is idle by then).
+  // Several systems reading the same file at once (one export split by `only`) share one
+  // read and one digest of it: connectors of one file that exist at the same time hold
+  // the same bytes.
   std::string_view load_file(const ConnectorSpec& spec, const std::string& system, size_t padding = 0);
   // Rows to expect, for reserving record storage once: the newlines in `data`, counted in
   // a small input and estimated from the first megabyte of a large one (a pass over every
@@ -131,9 +156,28 @@ class Connector {
   std::string path_;
 
  private:
-  InputBuffer input_;                      // declared before digest_: destroyed after the hashing ends
+  static std::shared_ptr<const Loaded> load_shared(const std::string& path, const struct ::stat* st, size_t padding);
+  std::shared_ptr<const Loaded> input_;  // declared before digest_: destroyed after the hashing ends
   std::shared_future<std::string> digest_;
 };
+
+// While one lives, the files it names stay loaded once read, so the systems that declare
+// one export each (split by `only`) read and digest it once even when they are read one
+// after the other. Files are named as sources declare them (resolved paths).
+class SharedInputs {
+ public:
+  explicit SharedInputs(std::vector<std::string> paths);
+  ~SharedInputs();
+  SharedInputs(const SharedInputs&) = delete;
+  SharedInputs& operator=(const SharedInputs&) = delete;
+
+ private:
+  std::vector<std::string> paths_;
+};
+
+// How many times input files have been read from disk by this process (for tests: a file
+// several systems share is read once).
+uint64_t input_file_reads();
 
 // The source's `allow_empty = true` option: an empty input is then a valid zero rows.
 bool allows_empty(const ConnectorSpec& spec);

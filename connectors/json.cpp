@@ -1,7 +1,11 @@
 // JSON: one document holding an array of records, at the top level or at `records`, a
-// path of object keys ("data.transactions"). The array is walked with a small scanner
-// that only tracks strings and brackets, so a record that is not valid JSON is rejected
-// on its own with its line, and the records after it are still read.
+// path of object keys ("data.transactions"), or one object: a bare top-level object, or
+// the object `records` names. With no `records`, a top-level object holding exactly one
+// array under data, items or records is an API list envelope. `records` may nest
+// ("refunds[].transactions[]"): each record read here is then handed to NestedRecords.
+// The array is walked with a small scanner that only tracks strings and brackets, so a
+// record that is not valid JSON is rejected on its own with its line, and the records
+// after it are still read.
 //
 // No byte of the records array, or after it, is passed over silently. Between records,
 // anything that is not a record or a ',' (a stray '}' or ']', a ':') is rejected as one
@@ -17,6 +21,8 @@
 #include "engine/util/result.hpp"
 #include "engine/util/text.hpp"
 
+#include <algorithm>
+
 namespace seam {
 namespace {
 
@@ -29,7 +35,14 @@ class JsonConnector final : public Connector {
     allow_empty_ = allows_empty(spec);
     text_ = load_file(spec, system, simdjson::SIMDJSON_PADDING);
     auto it = spec.options.find("records");
-    records_ = it == spec.options.end() ? "" : it->second;
+    const bool declared = it != spec.options.end();
+    std::string why;
+    auto path = split_records_path(declared ? it->second : "", why);
+    if (!path) throw UserError(spec.loc.str() + ": " + why);
+    records_ = path->envelope;
+    envelope_is_object_ = path->envelope_is_object;
+    std::string prefix = parent_prefix(spec.options, !path->inner.empty(), spec.loc.str());
+    if (!path->inner.empty()) nested_ = NestedRecords(path->inner, prefix, it->second);
     for (size_t from = 0; !records_.empty() && from <= records_.size();) {
       size_t dot = records_.find('.', from);
       keys_.push_back(records_.substr(from, dot == std::string::npos ? std::string::npos : dot - from));
@@ -38,12 +51,127 @@ class JsonConnector final : public Connector {
     last_ = text_.size();
     while (last_ > 0 && is_ws(text_[last_ - 1])) --last_;
     if (text_.compare(0, 3, "\xEF\xBB\xBF") == 0) pos_ = 3;  // a UTF-8 BOM, as CSV allows
+    if (!declared) find_list_envelope(spec);
     find_records_array(spec);
   }
 
-  std::optional<int> resolve(const std::string& column, std::string& why) override { return json_.resolve(column, why); }
+  std::optional<int> resolve(const std::string& column, std::string& why) override {
+    return nested_.active() ? nested_.resolve(column, why) : json_.resolve(column, why);
+  }
 
   bool next() override {
+    from_nested_ = false;
+    if (!nested_.active()) return single_ ? next_single() : next_in_array();
+    for (;;) {
+      if (in_nested_ && nested_.next()) {
+        from_nested_ = true;
+        ++rows_;
+        return true;
+      }
+      in_nested_ = false;
+      if (!(single_ ? next_single() : next_in_array())) return false;
+      // A record read whole: its nested records come next, unless it is rejected itself.
+      if (!malformed_.empty()) return true;
+      in_nested_ = true;
+    }
+  }
+
+  uint64_t line() const override { return from_nested_ ? nested_.line() : line_no_; }
+  std::string_view raw() const override { return from_nested_ ? nested_.raw() : raw_; }
+  const std::string& malformed() const override { return from_nested_ ? nested_.malformed() : malformed_; }
+  const std::string& skip_reason() const override {
+    static const std::string none;
+    return from_nested_ ? nested_.skip_reason() : none;
+  }
+  std::optional<std::string_view> get(int handle) override {
+    return from_nested_ ? nested_.get(handle) : json_.get(handle);
+  }
+
+ private:
+  // The one record of a document whose records path holds an object, or of a top-level
+  // object that is no list envelope: the object, then what follows it.
+  bool next_single() {
+    if (single_state_ == 2) {
+      check_not_empty(rows_, allow_empty_, "no record in its JSON document", system_);
+      return false;
+    }
+    malformed_.clear();
+    if (single_state_ == 1) {
+      single_state_ = 2;
+      size_t b = single_end_ - 1;
+      Tail t;
+      if (keys_.empty()) {
+        t.at = skip_ws(single_end_);
+        t.kind = t.at >= text_.size() ? Tail::End : Tail::Trailing;
+      } else {
+        t = tail_after(b);
+      }
+      if (t.kind == Tail::End) return next_single();
+      if (t.kind != Tail::Trailing) throw_tail_error(b, t);
+      line_no_ = line_of(t.at);
+      raw_ = text_.substr(t.at, last_ - t.at);
+      malformed_ = "content after the end of the JSON document (the record opened on line " +
+                   std::to_string(array_line_) + " closes on line " + std::to_string(line_of(b)) +
+                   "; expected only the end of the file, found " + found_at(t.at) + "); it is rejected whole as "
+                   "this one row";
+      ++rows_;
+      return true;
+    }
+    single_state_ = 1;
+    size_t start = pos_;
+    line_no_ = line_of(start);
+    size_t end = value_end(start);
+    if (end == npos) {
+      single_state_ = 2;
+      done_ = true;
+      malformed_ = "the record opened on line " + std::to_string(line_no_) + " is not closed by the end of the file "
+                   "(unbalanced brackets or an unterminated string: a truncated export?); it is quarantined whole "
+                   "as this one row";
+      raw_ = text_.substr(start);
+      ++rows_;
+      return true;
+    }
+    single_end_ = end;
+    raw_ = text_.substr(start, end - start);
+    malformed_ = nested_.active() ? nested_.begin(raw_, line_no_) : json_.parse(raw_);
+    ++rows_;
+    return true;
+  }
+
+  // No records path declared and a top-level object: an API list envelope holds its
+  // records in exactly one array under `data`, `items` or `records`. Looks at the
+  // top-level keys only; a document that is no such envelope is read as one record.
+  void find_list_envelope(const ConnectorSpec& spec) {
+    size_t p = skip_ws(pos_);
+    if (p >= text_.size() || text_[p] != '{') return;
+    std::vector<std::string> found;
+    p = skip_ws(p + 1);
+    while (p < text_.size() && text_[p] == '"') {
+      size_t key_end = string_end(p);
+      if (key_end == npos) break;
+      std::string key(text_.substr(p + 1, key_end - p - 2));
+      p = skip_ws(key_end);
+      if (p >= text_.size() || text_[p] != ':') break;
+      p = skip_ws(p + 1);
+      if ((key == "data" || key == "items" || key == "records") && p < text_.size() && text_[p] == '[' &&
+          std::find(found.begin(), found.end(), key) == found.end())
+        found.push_back(key);
+      size_t v = value_end(p);
+      if (v == npos || v == p) break;  // a broken document: the reading proper says where
+      p = skip_ws(v);
+      if (p < text_.size() && text_[p] == ',') p = skip_ws(p + 1);
+    }
+    if (found.size() > 1)
+      throw UserError(spec.loc.str() + ": " + path_ + " (system '" + system_ + "'): the top-level object holds arrays "
+                      "under both '" + found[0] + "' and '" + found[1] + "': which one holds the records is "
+                      "ambiguous; declare records = \"" + found[0] + "\" (or the other)");
+    if (found.size() == 1) {
+      records_ = found[0];
+      keys_ = {found[0]};
+    }
+  }
+
+  bool next_in_array() {
     if (done_) {
       check_not_empty(rows_, allow_empty_, "no records in its JSON array", system_);
       return false;
@@ -62,7 +190,7 @@ class JsonConnector final : public Connector {
         Tail t = tail_after(pos_);
         if (t.kind == Tail::End) {
           done_ = true;
-          return next();
+          return next_in_array();
         }
         if (t.kind == Tail::Trailing) return trailing_content(pos_, t);
         if (t.kind != Tail::Stray) throw_tail_error(pos_, t);
@@ -85,7 +213,7 @@ class JsonConnector final : public Connector {
       malformed_ = "expected ',' between records";
       if (stray_line_) malformed_ += " (this one follows the stray characters on line " + std::to_string(stray_line_) + ")";
     } else {
-      malformed_ = json_.parse(raw_);
+      malformed_ = nested_.active() ? nested_.begin(raw_, line_no_) : json_.parse(raw_);
     }
     need_comma_ = true;
     comma_seen_ = false;
@@ -95,12 +223,6 @@ class JsonConnector final : public Connector {
     return true;
   }
 
-  uint64_t line() const override { return line_no_; }
-  std::string_view raw() const override { return raw_; }
-  const std::string& malformed() const override { return malformed_; }
-  std::optional<std::string_view> get(int handle) override { return json_.get(handle); }
-
- private:
   // What follows a ']' at the level of the records array.
   struct Tail {
     enum Kind { End, Stray, Trailing, Truncated, Duplicate } kind = End;
@@ -241,8 +363,8 @@ class JsonConnector final : public Connector {
   }
 
   [[noreturn]] void throw_tail_error(size_t b, const Tail& t) {
-    std::string closed = "the records array opened on line " + std::to_string(array_line_) + " closes on line " +
-                         std::to_string(line_of(b));
+    std::string closed = std::string(single_ ? "the record" : "the records array") + " opened on line " +
+                         std::to_string(array_line_) + " closes on line " + std::to_string(line_of(b));
     if (t.kind == Tail::Duplicate) {
       uint64_t again = line_of(t.at);
       throw UserError(path_ + " (system '" + system_ + "'): key '" + keys_[t.level] + "' appears twice in " +
@@ -374,9 +496,18 @@ class JsonConnector final : public Connector {
       where = "'" + join(keys_, ".", level + 1) + "'";
     }
     pos_ = skip_ws(pos_);
+    if (envelope_is_object_ && (pos_ >= text_.size() || text_[pos_] != '{'))
+      fail(records_.empty() ? "records '{}...' expects one object at the top level"
+                            : "records path '" + records_ + "' does not hold an object, as its '{}' says");
+    if (pos_ < text_.size() && text_[pos_] == '{') {
+      single_ = true;  // one record: `{"refund": {...}}` under records = "refund", or a bare object
+      array_line_ = line_of(pos_);
+      return;
+    }
     if (pos_ >= text_.size() || text_[pos_] != '[')
-      fail(records_.empty() ? "expected a JSON array of records at the top level (or declare records = \"path.to.array\")"
-                            : "records path '" + records_ + "' does not hold an array");
+      fail(records_.empty() ? "expected a JSON array of records or one object at the top level (or declare records = "
+                                                "\"path.to.array\")"
+                            : "records path '" + records_ + "' does not hold an array or an object");
     array_line_ = line_of(pos_);
     ++pos_;
   }
@@ -396,6 +527,13 @@ class JsonConnector final : public Connector {
   size_t last_ = 0;        // just past the last byte that is not whitespace
   uint64_t last_line_ = 0;  // the line of that byte, once needed
   JsonRows json_;
+  NestedRecords nested_;      // records = "a[].b[]": the rows inside each record
+  bool in_nested_ = false;    // the record last read whole has rows left in nested_
+  bool from_nested_ = false;  // the row last given is one of them
+  bool single_ = false;       // the records path holds one object, not an array
+  bool envelope_is_object_ = false;  // records = "x{}...": it must
+  int single_state_ = 0;      // 0 before it, 1 after it, 2 after what follows it
+  size_t single_end_ = 0;
   size_t pos_ = 0, counted_to_ = 0;
   uint64_t line_ = 1, line_no_ = 0, array_line_ = 1;
   uint64_t rows_ = 0, records_read_ = 0;  // rows given; of them, values of the array (not stray characters)

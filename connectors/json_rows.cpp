@@ -4,7 +4,9 @@
 #include <charconv>
 #include <cstdint>
 
+#include "connectors/connector.hpp"
 #include "engine/util/json.hpp"
+#include "engine/util/result.hpp"
 #include "engine/util/text.hpp"
 
 namespace seam {
@@ -102,25 +104,25 @@ bool key_is(std::string_view written, std::string_view key) {
 
 }  // namespace
 
-std::optional<std::string_view> JsonRows::source_text(const std::vector<Step>& steps) const {
-  std::string_view s = text_;
+size_t JsonRows::find_value(std::string_view s, const std::vector<Step>& steps) {
+  constexpr size_t npos = std::string_view::npos;
   size_t p = skip_ws(s, 0);
   for (const Step& step : steps) {
-    if (p >= s.size()) return std::nullopt;
+    if (p >= s.size()) return npos;
     if (step.index >= 0) {
-      if (s[p] != '[') return std::nullopt;
+      if (s[p] != '[') return npos;
       p = skip_ws(s, p + 1);
       for (int64_t i = 0;; ++i) {
-        if (p >= s.size() || s[p] == ']') return std::nullopt;
+        if (p >= s.size() || s[p] == ']') return npos;
         if (i == step.index) break;
         p = skip_ws(s, value_end(s, p));
         if (p < s.size() && s[p] == ',') p = skip_ws(s, p + 1);
       }
     } else {
-      if (s[p] != '{') return std::nullopt;
+      if (s[p] != '{') return npos;
       p = skip_ws(s, p + 1);
       for (;;) {
-        if (p >= s.size() || s[p] != '"') return std::nullopt;  // '}': no such key
+        if (p >= s.size() || s[p] != '"') return npos;  // '}': no such key
         size_t end = string_end(s, p);
         bool match = key_is(s.substr(p + 1, end - p - 2), step.key);
         p = skip_ws(s, end);
@@ -131,8 +133,13 @@ std::optional<std::string_view> JsonRows::source_text(const std::vector<Step>& s
       }
     }
   }
-  if (p >= s.size()) return std::nullopt;
-  return s.substr(p, value_end(s, p) - p);
+  return p >= s.size() ? npos : p;
+}
+
+std::optional<std::string_view> JsonRows::source_text(const std::vector<Step>& steps) const {
+  size_t p = find_value(text_, steps);
+  if (p == std::string_view::npos) return std::nullopt;
+  return text_.substr(p, value_end(text_, p) - p);
 }
 
 std::string JsonRows::parse(std::string_view text) {
@@ -196,6 +203,163 @@ std::optional<std::string_view> JsonRows::get(int handle) {
       return buf;
     }
     default: buf = simdjson::minify(e); return buf;
+  }
+}
+
+std::optional<RecordsPath> split_records_path(const std::string& records, std::string& why) {
+  RecordsPath out;
+  std::string path = records;
+  // "refund{}.transactions[]": the envelope is one object, itself the enclosing record.
+  if (size_t brace = path.find("{}"); brace != std::string::npos) {
+    size_t first_array = path.find("[]");
+    if (first_array < brace || path.find("{}", brace + 2) != std::string::npos || brace + 2 >= path.size() ||
+        path[brace + 2] != '.') {
+      why = "records " + quote_for_message(records) +
+            " may hold '{}' once, before the first '[]' and followed by '.', to mark the one object that encloses "
+            "the records (e.g. \"refund{}.transactions[]\", or \"{}.transactions[]\" for the top-level object)";
+      return std::nullopt;
+    }
+    out.envelope_is_object = true;
+    path.replace(brace, 2, "[]");
+  }
+  std::vector<std::string> parts;
+  for (size_t from = 0;;) {
+    size_t mark = path.find("[]", from);
+    parts.push_back(path.substr(from, mark == std::string::npos ? std::string::npos : mark - from));
+    if (mark == std::string::npos) break;
+    from = mark + 2;
+  }
+  // parts: the envelope, then ".inner" for each "[]" (the last one "" when the path ends in "[]").
+  bool ends_open = parts.size() > 1 && parts.back().empty();
+  if (ends_open) parts.pop_back();
+  auto bad = [&](const std::string& what) {
+    why = "records " + quote_for_message(records) + " " + what +
+          " (expected keys joined by '.', with [] after each array whose elements hold the records, e.g. "
+          "\"refunds[].transactions[]\")";
+    return std::nullopt;
+  };
+  out.envelope = parts[0];
+  for (size_t i = 1; i < parts.size(); ++i) {
+    const std::string& p = parts[i];
+    if (p.size() < 2 || p[0] != '.') return bad("has no key after a '[]'");
+    std::string inner = p.substr(1);
+    if (!JsonRows::split_path(inner)) return bad("holds " + quote_for_message(inner) + ", not a path");
+    out.inner.push_back(inner);
+  }
+  if (out.envelope.find_first_of("[]") != std::string::npos) return bad("has a '[' or ']' that is not '[]'");
+  return out;
+}
+
+std::string parent_prefix(const std::map<std::string, std::string>& options, bool nested, const std::string& loc) {
+  auto it = options.find("parent_prefix");
+  if (it == options.end()) return "parent";
+  if (!nested)
+    throw UserError(loc + ": parent_prefix names the way up to an enclosing record, but records does not nest "
+                          "(declare records = \"refunds[].transactions[]\" or leave parent_prefix out)");
+  if (it->second.empty() || it->second.find_first_of(".[]") != std::string::npos)
+    throw UserError(loc + ": parent_prefix expects one word (such as \"up\"), found " + quote_for_message(it->second));
+  return it->second;
+}
+
+NestedRecords::NestedRecords(const std::vector<std::string>& levels, std::string prefix, std::string records)
+    : names_(levels), rows_(levels.size() + 1), levels_(levels.size() + 1), prefix_(std::move(prefix)),
+      records_(std::move(records)) {
+  for (const auto& l : levels) arrays_.push_back(JsonRows::split_path(l).value_or(std::vector<JsonRows::Step>{}));
+}
+
+std::optional<int> NestedRecords::resolve(const std::string& column, std::string& why) {
+  // "parent.parent.order_id": each leading prefix climbs one enclosing object.
+  size_t up = 0, at = 0;
+  const std::string climb = prefix_ + ".";
+  while (column.compare(at, climb.size(), climb) == 0) {
+    ++up;
+    at += climb.size();
+  }
+  const size_t innermost = arrays_.size();
+  if (up > innermost) {
+    why = "path " + quote_for_message(column) + " climbs " + std::to_string(up) + " enclosing objects with '" + climb +
+          "', but records = " + quote_for_message(records_) + " nests " + std::to_string(innermost) +
+          (innermost == 1 ? " level" : " levels");
+    return std::nullopt;
+  }
+  size_t level = innermost - up;
+  auto h = rows_[level].resolve(column.substr(at), why);
+  if (!h) return std::nullopt;
+  handles_.emplace_back(level, *h);
+  return static_cast<int>(handles_.size() - 1);
+}
+
+std::optional<std::string_view> NestedRecords::get(int handle) {
+  auto [level, h] = handles_[static_cast<size_t>(handle)];
+  return rows_[level].get(h);
+}
+
+// Points level k's cursor at the first element of its array; why not, when there is none.
+std::string NestedRecords::start_array(size_t k) {
+  Level& l = levels_[k];
+  size_t p = JsonRows::find_value(l.text, arrays_[k]);
+  if (p == std::string_view::npos || l.text[p] != '[') {
+    std::string found = p == std::string_view::npos ? "no such key"
+                        : l.text[p] == '{'           ? "an object"
+                        : l.text[p] == '"'           ? "a string"
+                        : l.text[p] == 'n'           ? "null"
+                                                     : "a scalar";
+    return "expected an array at '" + names_[k] + "' (records = " + quote_for_message(records_) + "), found " + found;
+  }
+  l.cursor = skip_ws(l.text, p + 1);
+  l.any = false;
+  return "";
+}
+
+std::string NestedRecords::begin(std::string_view text, uint64_t line) {
+  std::string why = rows_[0].parse(text);
+  if (!why.empty()) return why;
+  levels_[0].text = text;
+  levels_[0].line = line;
+  depth_ = 0;
+  return start_array(0);
+}
+
+bool NestedRecords::next() {
+  malformed_.clear();
+  skip_reason_.clear();
+  for (;;) {
+    Level& l = levels_[depth_];
+    std::string_view s = l.text;
+    if (l.cursor >= s.size() || s[l.cursor] == ']') {
+      if (!l.any) {
+        // An enclosing record with no records inside: one row, counted as skipped.
+        l.any = true;
+        line_ = l.line;
+        raw_ = s;
+        skip_reason_ = "'" + names_[depth_] + "' is an empty array";
+        return true;
+      }
+      if (depth_ == 0) return false;
+      --depth_;
+      continue;
+    }
+    size_t start = l.cursor, end = value_end(s, start);
+    l.cursor = skip_ws(s, end);
+    if (l.cursor < s.size() && s[l.cursor] == ',') l.cursor = skip_ws(s, l.cursor + 1);
+    l.any = true;
+    Level& inner = levels_[depth_ + 1];
+    inner.text = s.substr(start, end - start);
+    inner.line = l.line + count_line_ends(s, 0, start);
+    line_ = inner.line;
+    raw_ = inner.text;
+    std::string why = rows_[depth_ + 1].parse(inner.text);
+    if (!why.empty()) {
+      malformed_ = why + " in '" + names_[depth_] + "' (records = " + quote_for_message(records_) + ")";
+      return true;
+    }
+    if (depth_ + 1 == arrays_.size()) return true;  // an innermost record
+    why = start_array(depth_ + 1);
+    if (!why.empty()) {
+      malformed_ = why;
+      return true;
+    }
+    ++depth_;
   }
 }
 

@@ -4,6 +4,7 @@
 // is skipped, as CSV skips it.
 #include "connectors/connector.hpp"
 #include "connectors/json_rows.hpp"
+#include "engine/util/result.hpp"
 #include "engine/util/text.hpp"
 
 #include <algorithm>
@@ -18,6 +19,18 @@ class NdjsonConnector final : public Connector {
     allow_empty_ = allows_empty(spec);
     // simdjson reads up to SIMDJSON_PADDING bytes past the end: the buffer has that much
     // readable beyond the file, so every line is parsed where it lies, not copied.
+    if (auto it = spec.options.find("records"); it != spec.options.end()) {
+      // Every line is an enclosing record: all of the path is nesting inside it.
+      std::string why;
+      auto path = split_records_path(it->second, why);
+      if (!path || path->envelope.empty() || path->envelope_is_object)
+        throw UserError(spec.loc.str() + ": " +
+                        (path ? "records " + quote_for_message(it->second) + " names no array inside each line" : why));
+      path->inner.insert(path->inner.begin(), path->envelope);
+      nested_ = NestedRecords(path->inner, parent_prefix(spec.options, true, spec.loc.str()), it->second);
+    } else {
+      parent_prefix(spec.options, false, spec.loc.str());
+    }
     text_ = load_file(spec, system, simdjson::SIMDJSON_PADDING);
     end_ = text_.size();
     rows_estimate_ = count_lines(text_) + 1;
@@ -37,7 +50,9 @@ class NdjsonConnector final : public Connector {
     std::vector<std::unique_ptr<Connector>> out;
     size_t size = end_ - pos_;
     parts = std::min(parts, size / std::max<size_t>(min_part_bytes, 1));
-    if (parts < 2 || pos_ != begin_ || next_line_ != 1) return out;
+    // Nested records are read on one thread: a part would need their declaration too, for
+    // a gain only in the largest inputs.
+    if (parts < 2 || pos_ != begin_ || next_line_ != 1 || nested_.active()) return out;
     size_t begin = pos_;
     for (size_t k = 1; k <= parts; ++k) {
       size_t end = end_;
@@ -51,9 +66,26 @@ class NdjsonConnector final : public Connector {
     return out;
   }
 
-  std::optional<int> resolve(const std::string& column, std::string& why) override { return json_.resolve(column, why); }
+  std::optional<int> resolve(const std::string& column, std::string& why) override {
+    return nested_.active() ? nested_.resolve(column, why) : json_.resolve(column, why);
+  }
 
   bool next() override {
+    from_nested_ = false;
+    if (!nested_.active()) return next_line();
+    for (;;) {
+      if (in_nested_ && nested_.next()) {
+        from_nested_ = true;
+        return true;
+      }
+      in_nested_ = false;
+      if (!next_line()) return false;
+      if (!malformed_.empty()) return true;  // the line is rejected whole
+      in_nested_ = true;
+    }
+  }
+
+  bool next_line() {
     const char* base = text_.data();
     const size_t n = end_;
     while (pos_ < n) {
@@ -63,7 +95,7 @@ class NdjsonConnector final : public Connector {
       std::string_view text(base + start, end - start);
       if (trim(text).empty()) continue;  // blank lines are not rows
       raw_ = text;
-      malformed_ = json_.parse(text);
+      malformed_ = nested_.active() ? nested_.begin(text, line_no_) : json_.parse(text);
       if (malformed_.rfind("expected a JSON object", 0) == 0) malformed_ = "expected a JSON object on each line";
       ++rows_;
       return true;
@@ -73,11 +105,17 @@ class NdjsonConnector final : public Connector {
   }
 
   size_t estimated_rows() const override { return rows_estimate_; }
-  uint64_t line() const override { return line_no_; }
+  uint64_t line() const override { return from_nested_ ? nested_.line() : line_no_; }
   uint64_t lines_seen() const override { return next_line_ - 1; }
-  std::string_view raw() const override { return raw_; }
-  const std::string& malformed() const override { return malformed_; }
-  std::optional<std::string_view> get(int handle) override { return json_.get(handle); }
+  std::string_view raw() const override { return from_nested_ ? nested_.raw() : raw_; }
+  const std::string& malformed() const override { return from_nested_ ? nested_.malformed() : malformed_; }
+  const std::string& skip_reason() const override {
+    static const std::string none;
+    return from_nested_ ? nested_.skip_reason() : none;
+  }
+  std::optional<std::string_view> get(int handle) override {
+    return from_nested_ ? nested_.get(handle) : json_.get(handle);
+  }
 
  private:
   std::string system_;
@@ -85,6 +123,8 @@ class NdjsonConnector final : public Connector {
   std::string_view text_;  // the file's bytes, with SIMDJSON_PADDING readable bytes beyond size()
   size_t rows_estimate_ = 0;
   JsonRows json_;
+  NestedRecords nested_;  // records = "transactions[]": the rows inside each line
+  bool in_nested_ = false, from_nested_ = false;
   size_t pos_ = 0, begin_ = 0, end_ = 0;  // what is left to read: [pos_, end_) of text_, from begin_
   LineEnds lines_{{}, 0};
   uint64_t next_line_ = 1, line_no_ = 0, rows_ = 0;

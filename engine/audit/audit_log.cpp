@@ -195,6 +195,20 @@ std::string compute_seal(Db& db, int64_t run_id, const std::string& prev_seal, c
     }
   }
   {
+    // A glob's files; a run of single-file sources has none and hashes as before v7.
+    Statement s(db,
+                "SELECT system, file_no, path, digest, rows_read, rows_accepted, rows_rejected, rows_skipped "
+                "FROM run_input_files WHERE run_id = ?1 ORDER BY system, file_no");
+    s.bind(1, run_id);
+    while (s.step()) {
+      h.field(s.text_at(0));
+      h.field(s.int_at(1));
+      h.field(s.text_at(2));
+      h.field(s.text_at(3));
+      for (int c = 4; c < 8; ++c) h.field(s.int_at(c));
+    }
+  }
+  {
     Statement s(db,
                 "SELECT rc.reconcile_no, rc.name, rr.position, r.name, r.kind, r.version, r.source, r.severity "
                 "FROM run_reconciles rc JOIN run_rules rr ON rr.run_id = rc.run_id AND rr.reconcile_no = rc.reconcile_no "
@@ -328,6 +342,16 @@ void AuditLog::add_input(const InputStats& stats, const std::vector<Reject>& rej
                "rows_skipped) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
   in.bind(1, run_id_).bind(2, stats.system).bind(3, stats.path).bind(4, stats.digest);
   in.bind(5, stats.read).bind(6, stats.accepted).bind(7, stats.rejected).bind(8, stats.skipped).run();
+  if (!stats.files.empty()) {
+    Statement file(db_,
+                   "INSERT INTO run_input_files (run_id, system, file_no, path, digest, rows_read, rows_accepted, "
+                   "rows_rejected, rows_skipped) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    for (size_t k = 0; k < stats.files.size(); ++k) {
+      const FileCounts& f = stats.files[k];
+      file.bind(1, run_id_).bind(2, stats.system).bind(3, static_cast<int64_t>(k)).bind(4, f.path).bind(5, f.digest);
+      file.bind(6, f.read).bind(7, f.accepted).bind(8, f.rejected).bind(9, f.skipped).run();
+    }
+  }
   for (const auto& r : rejects) {
     int64_t seq = reject_seq_++;
     insert_reject_->bind(1, run_id_).bind(2, seq).bind(3, r.system).bind(4, r.path);

@@ -30,6 +30,8 @@ constexpr StateTable kStateTables[] = {
     {"runs", "SELECT * FROM runs WHERE status <> 'running' ORDER BY id"},
     {"run_params", "SELECT * FROM run_params WHERE run_id NOT IN " SEAM_RUNNING " ORDER BY run_id, name"},
     {"run_inputs", "SELECT * FROM run_inputs WHERE run_id NOT IN " SEAM_RUNNING " ORDER BY run_id, system"},
+    {"run_input_files",
+     "SELECT * FROM run_input_files WHERE run_id NOT IN " SEAM_RUNNING " ORDER BY run_id, system, file_no", true},
     {"run_reconciles",
      "SELECT * FROM run_reconciles WHERE run_id NOT IN " SEAM_RUNNING " ORDER BY run_id, reconcile_no"},
     {"run_rules",
@@ -68,12 +70,14 @@ std::string table_digest(Db& db, const StateTable& t) {
   return h.hex_final();
 }
 
-bool has_rows(Db& db, const char* table) {
+// Whether a table the state takes once filled holds a row of the state yet (it does not
+// exist yet while an older schema's migration appends its chain entry).
+bool has_rows(Db& db, const StateTable& t) {
   Statement exists(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1");
-  exists.bind(1, table);
+  exists.bind(1, t.name);
   if (!exists.step() || exists.int_at(0) == 0) return false;
-  Statement any(db, std::string("SELECT 1 FROM ") + table + " LIMIT 1");
-  return any.step();
+  Statement any(db, std::string("SELECT EXISTS (") + t.sql + ")");
+  return any.step() && any.int_at(0) != 0;
 }
 
 void field_or_null(Sha256& h, const std::string& s) {
@@ -126,7 +130,7 @@ StateDigest compute_state_digest(Db& db) {
   StateDigest d;
   Sha256 h;
   for (const auto& t : kStateTables) {
-    if (t.once_filled && !has_rows(db, t.name)) continue;
+    if (t.once_filled && !has_rows(db, t)) continue;
     d.tables.emplace_back(t.name, table_digest(db, t));
     h.field(d.tables.back().first);
     h.field(d.tables.back().second);

@@ -429,6 +429,29 @@ CREATE INDEX exception_causes_by_cause ON exception_causes(cause_id);
 )SQL");
 }
 
+// v7: a source whose path is a glob reads several files; run_inputs keeps the system's
+// totals (path: the pattern; digest: over the files' digests) and each file has a row
+// here, counted and digested on its own. Sealed with its run, and in the chain's state.
+void migrate_v6_to_v7(Db& db) {
+  db.exec(R"SQL(
+CREATE TABLE run_input_files (
+  run_id        INTEGER NOT NULL REFERENCES runs(id),
+  system        TEXT NOT NULL,
+  file_no       INTEGER NOT NULL,
+  path          TEXT NOT NULL,
+  digest        TEXT NOT NULL,
+  rows_read     INTEGER NOT NULL,
+  rows_accepted INTEGER NOT NULL,
+  rows_rejected INTEGER NOT NULL,
+  rows_skipped  INTEGER NOT NULL,
+  PRIMARY KEY (run_id, system, file_no),
+  CHECK (rows_read = rows_accepted + rows_rejected + rows_skipped)
+) WITHOUT ROWID;
+CREATE TRIGGER run_input_files_no_update BEFORE UPDATE ON run_input_files BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER run_input_files_no_delete BEFORE DELETE ON run_input_files BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)SQL");
+}
+
 }  // namespace
 
 std::unique_ptr<Db> open_audit_log_for_reading(const std::string& path) {
@@ -463,7 +486,7 @@ std::unique_ptr<Db> open_audit_log_for_reading(const std::string& path) {
 void migrate_audit_schema(Db& db, int target) {
   static const std::vector<std::function<void(Db&)>> steps = {migrate_v0_to_v1, migrate_v1_to_v2, migrate_v2_to_v3,
                                                               migrate_v3_to_v4, migrate_v4_to_v5,
-                                                              migrate_v5_to_v6};
+                                                              migrate_v5_to_v6, migrate_v6_to_v7};
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = NORMAL");
   db.exec("PRAGMA foreign_keys = ON");

@@ -50,6 +50,7 @@ void check_runs(Db& db, VerifyReport& report) {
 // Rows under a run id the runs table does not have are in no run's digest: an insertion.
 void check_orphans(Db& db, VerifyReport& report) {
   for (const char* table : {"group_blocks", "group_rows", "verdict_details", "rejects", "run_params", "run_inputs",
+                            "run_input_files",
                             "run_reconciles", "run_rules", "run_strategies", "alert_deliveries"}) {
     Statement s(db, std::string("SELECT count(*) FROM ") + table + " WHERE run_id NOT IN (SELECT id FROM runs)");
     s.step();

@@ -428,42 +428,50 @@ bool keeps(const SystemSpec& sys, std::vector<OnlyPlan>& only, const Value* valu
 
 namespace {
 
-// Maps every row `connector` gives into `in` (records, rejects, counts).
-void map_rows(const SystemSpec& sys, ScriptHost* host, Connector& connector, MappedInput& in) {
-  std::vector<FieldPlan> plans = compile(sys, connector);
-  std::vector<size_t> order;
-  const size_t only_first = mapping_order(sys, plans, order);
-  std::vector<OnlyPlan> only;
-  for (const auto& cond : sys.only) {
-    OnlyPlan o;
-    o.field = static_cast<size_t>(sys.field_index(cond.field));
-    o.spec = &cond;
-    if (!cond.matches.empty()) o.regex = std::make_unique<Regex>(cond.matches, sys.loc.str());
-    only.push_back(std::move(o));
+// Maps the rows a connector gives, one at a time, into `in` (records, rejects, counts).
+// Several can map the rows of one connector: systems declaring the same source read and
+// parse it once.
+class RowMapper {
+ public:
+  RowMapper(const SystemSpec& sys, ScriptHost* host, Connector& connector, MappedInput& in)
+      : sys(sys), host(host), in(in), plans(compile(sys, connector)), row(connector),
+        id_field(sys.id_field.empty() ? -1 : sys.field_index(sys.id_field)), at_file_start(in.stats) {
+    only_first = mapping_order(sys, plans, order);
+    for (const auto& cond : sys.only) {
+      OnlyPlan o;
+      o.field = static_cast<size_t>(sys.field_index(cond.field));
+      o.spec = &cond;
+      if (!cond.matches.empty()) o.regex = std::make_unique<Regex>(cond.matches, sys.loc.str());
+      only.push_back(std::move(o));
+    }
+    in.records.reserve(connector.estimated_rows());  // no regrowth copies of a million records
   }
-  in.records.reserve(connector.estimated_rows());  // no regrowth copies of a million records
-  const int id_field = sys.id_field.empty() ? -1 : sys.field_index(sys.id_field);
-  ConnectorRowAccess row(connector);
-  std::string line_id;
-  auto reject = [&](std::string reason) {
-    in.rejects.push_back({sys.name, connector.path(), connector.line(), std::move(reason),
-                          std::string(connector.raw())});
-    ++in.stats.rejected;
-  };
-  while (connector.next()) {
+
+  // The connector's current row.
+  void map(Connector& connector) {
+    if (connector.file_no() != file) {
+      close_file();
+      file = connector.file_no();
+    }
     ++in.stats.read;
+    if (!connector.skip_reason().empty()) {  // left out by the source's own declaration
+      ++in.stats.skipped;
+      ++in.stats.skipped_by_source;
+      return;
+    }
     if (!connector.malformed().empty()) {
-      reject(connector.malformed());
-      continue;
+      reject(connector, connector.malformed());
+      return;
     }
     Value* values = in.records.begin_record();
     std::string reason;
+    // The `only` filter's fields first: a record the system does not keep is skipped, not judged.
     for (size_t k = 0; k < only_first && reason.empty(); ++k)
       reason = map_field(plans[order[k]], connector, in.records, values, order[k], host, row);
     if (reason.empty() && !only.empty() && !keeps(sys, only, values)) {
       in.records.drop_record();
       ++in.stats.skipped;
-      continue;
+      return;
     }
     for (size_t k = 0; k < order.size() && reason.empty(); ++k) {
       const size_t i = order[k];
@@ -484,8 +492,8 @@ void map_rows(const SystemSpec& sys, ScriptHost* host, Connector& connector, Map
     }
     if (!reason.empty()) {
       in.records.drop_record();
-      reject(std::move(reason));
-      continue;
+      reject(connector, std::move(reason));
+      return;
     }
     std::string_view id;
     if (id_field >= 0) {
@@ -498,21 +506,69 @@ void map_rows(const SystemSpec& sys, ScriptHost* host, Connector& connector, Map
     in.records.commit_record(connector.line(), id);
     ++in.stats.accepted;
   }
+
+  // After the last row.
+  void finish() { close_file(); }
+
+ private:
+  void reject(Connector& connector, std::string reason) {
+    in.rejects.push_back({sys.name, connector.path(), connector.line(), std::move(reason),
+                          std::string(connector.raw())});
+    ++in.stats.rejected;
+  }
+  // A glob's rows come file after file: what the counts grew by while one file was read
+  // is that file's.
+  void close_file() {
+    if (in.stats.files.size() <= file) return;
+    FileCounts& f = in.stats.files[file];
+    f.read += in.stats.read - at_file_start.read;
+    f.accepted += in.stats.accepted - at_file_start.accepted;
+    f.rejected += in.stats.rejected - at_file_start.rejected;
+    f.skipped += in.stats.skipped - at_file_start.skipped;
+    at_file_start = in.stats;
+  }
+
+  // Named as the locals of the loop this was.
+  const SystemSpec& sys;
+  ScriptHost* host;
+  MappedInput& in;
+  std::vector<FieldPlan> plans;
+  ConnectorRowAccess row;
+  const int id_field;
+  std::vector<size_t> order;  // fields in mapping order, `only`'s first
+  size_t only_first = 0;
+  std::vector<OnlyPlan> only;
+  std::string line_id;
+  size_t file = 0;
+  InputStats at_file_start;
+};
+
+// Maps every row `connector` gives into the input of each system, one row for all of
+// them at a time (records, rejects, counts).
+void map_rows(const std::vector<const SystemSpec*>& systems, ScriptHost* host, Connector& connector,
+              std::vector<MappedInput>& ins) {
+  std::vector<std::unique_ptr<RowMapper>> mappers;
+  for (size_t k = 0; k < systems.size(); ++k)
+    mappers.push_back(std::make_unique<RowMapper>(*systems[k], host, connector, ins[k]));
+  while (connector.next())
+    for (auto& m : mappers) m->map(connector);
+  for (auto& m : mappers) m->finish();
 }
 
 // The parts of one split input, mapped on their own threads (the first on this one) and
 // joined in input order: the records, rejects and line numbers come out as a single
 // reader would have produced them.
-void map_parts(const SystemSpec& sys, ScriptHost* host, std::vector<std::unique_ptr<Connector>>& parts,
-               MappedInput& in) {
-  std::vector<MappedInput> more;
-  for (size_t k = 1; k < parts.size(); ++k) more.push_back(MappedInput{RecordSet(sys), InputStats{}, {}});
+void map_parts(const std::vector<const SystemSpec*>& systems, ScriptHost* host,
+               std::vector<std::unique_ptr<Connector>>& parts, std::vector<MappedInput>& ins) {
+  std::vector<std::vector<MappedInput>> more(parts.size() - 1);
+  for (auto& part : more)
+    for (const SystemSpec* sys : systems) part.push_back(MappedInput{RecordSet(*sys), InputStats{}, {}});
   std::vector<std::future<void>> pending;
   for (size_t k = 1; k < parts.size(); ++k)
-    pending.push_back(std::async(std::launch::async, [&, k] { map_rows(sys, host, *parts[k], more[k - 1]); }));
+    pending.push_back(std::async(std::launch::async, [&, k] { map_rows(systems, host, *parts[k], more[k - 1]); }));
   std::exception_ptr first_error;
   try {
-    map_rows(sys, host, *parts[0], in);
+    map_rows(systems, host, *parts[0], ins);
   } catch (...) {
     first_error = std::current_exception();
   }
@@ -524,19 +580,23 @@ void map_parts(const SystemSpec& sys, ScriptHost* host, std::vector<std::unique_
     }
   }
   if (first_error) std::rethrow_exception(first_error);
-  uint64_t line_offset = parts[0]->lines_seen();
-  for (size_t k = 1; k < parts.size(); ++k) {
-    MappedInput& part = more[k - 1];
-    in.records.append(std::move(part.records), line_offset);
-    for (auto& r : part.rejects) {
-      r.line += line_offset;
-      in.rejects.push_back(std::move(r));
+  for (size_t s = 0; s < systems.size(); ++s) {
+    MappedInput& in = ins[s];
+    uint64_t line_offset = parts[0]->lines_seen();
+    for (size_t k = 1; k < parts.size(); ++k) {
+      MappedInput& part = more[k - 1][s];
+      in.records.append(std::move(part.records), line_offset);
+      for (auto& r : part.rejects) {
+        r.line += line_offset;
+        in.rejects.push_back(std::move(r));
+      }
+      in.stats.read += part.stats.read;
+      in.stats.accepted += part.stats.accepted;
+      in.stats.rejected += part.stats.rejected;
+      in.stats.skipped += part.stats.skipped;
+      in.stats.skipped_by_source += part.stats.skipped_by_source;
+      line_offset += parts[k]->lines_seen();
     }
-    in.stats.read += part.stats.read;
-    in.stats.accepted += part.stats.accepted;
-    in.stats.rejected += part.stats.rejected;
-    in.stats.skipped += part.stats.skipped;
-    line_offset += parts[k]->lines_seen();
   }
 }
 
@@ -550,28 +610,59 @@ MappedInput map_system(const SystemSpec& sys, ScriptHost* host, const MapOptions
   return map_system(sys, host, open_connector(sys.source, sys.name), options);
 }
 
-MappedInput map_system(const SystemSpec& sys, ScriptHost* host, std::unique_ptr<Connector> connector,
-                       const MapOptions& options) {
-  MappedInput in{RecordSet(sys), InputStats{sys.name, connector->path(), "", 0, 0, 0}, {}};
-  // The Lua state serves one thread at a time: a system with a Lua mapping is read whole.
-  std::vector<std::unique_ptr<Connector>> parts;
-  if (options.threads > 1 && !maps_with_lua(sys)) parts = connector->split(options.threads, options.min_part_bytes);
-  if (parts.empty()) {
-    map_rows(sys, host, *connector, in);
-  } else {
-    in.records.reserve(connector->estimated_rows());  // the whole input's, so joining the parts does not regrow
-    map_parts(sys, host, parts, in);
-    if (in.stats.read == 0) connector->next();  // the whole input's emptiness check (parts may each be empty)
-  }
-  in.stats.digest = connector->digest();  // asked for last: a large input's hash ran beside its parse
-  // Record by record, on the thread that mapped them: one pass over memory, and systems
-  // mapped in parallel do it in parallel.
+namespace {
+
+// After the last row: the digests, asked for last (a large input's hash ran beside its
+// parse), and the latest time, record by record on the thread that mapped them (one pass
+// over memory, and systems mapped in parallel do it in parallel).
+void finish_input(MappedInput& in, const Connector& connector) {
+  in.stats.digest = connector.digest();
+  auto files = connector.files();
+  for (size_t k = 0; k < files.size() && k < in.stats.files.size(); ++k) in.stats.files[k].digest = files[k].digest;
   for (size_t r = 0; r < in.records.size(); ++r)
     for (size_t f = 0; f < in.records.width(); ++f) {
       const Value& v = in.records.get(r, f);
       if (v.kind == ValueKind::Time && v.i > in.latest_time) in.latest_time = v.i;
     }
+}
+
+MappedInput start_input(const SystemSpec& sys, const Connector& connector) {
+  MappedInput in{RecordSet(sys), InputStats{sys.name, connector.path(), "", 0, 0, 0}, {}};
+  for (const auto& f : connector.files()) in.stats.files.push_back({f.path, "", 0, 0, 0, 0});
   return in;
+}
+
+// The systems reading `connector`, each into its own input, in their order.
+std::vector<MappedInput> map_source(const std::vector<const SystemSpec*>& systems, ScriptHost* host,
+                                    Connector& connector, const MapOptions& options) {
+  std::vector<MappedInput> ins;
+  for (const SystemSpec* sys : systems) ins.push_back(start_input(*sys, connector));
+  // The Lua state serves one thread at a time: a system with a Lua mapping is read whole.
+  std::vector<std::unique_ptr<Connector>> parts;
+  if (options.threads > 1 && std::none_of(systems.begin(), systems.end(), [](auto* s) { return maps_with_lua(*s); }))
+    parts = connector.split(options.threads, options.min_part_bytes);
+  if (parts.empty()) {
+    map_rows(systems, host, connector, ins);
+  } else {
+    // The whole input's, so joining the parts does not regrow.
+    for (auto& in : ins) in.records.reserve(connector.estimated_rows());
+    map_parts(systems, host, parts, ins);
+    if (ins[0].stats.read == 0) connector.next();  // the whole input's emptiness check (parts may each be empty)
+  }
+  for (auto& in : ins) finish_input(in, connector);
+  return ins;
+}
+
+}  // namespace
+
+std::vector<MappedInput> map_systems(const std::vector<const SystemSpec*>& systems, ScriptHost* host,
+                                     const MapOptions& options) {
+  return map_source(systems, host, *open_connector(systems[0]->source, systems[0]->name), options);
+}
+
+MappedInput map_system(const SystemSpec& sys, ScriptHost* host, std::unique_ptr<Connector> connector,
+                       const MapOptions& options) {
+  return std::move(map_source({&sys}, host, *connector, options)[0]);
 }
 
 }  // namespace seam

@@ -1,7 +1,7 @@
 #pragma once
 // Mapping: raw connector rows → typed records of one system, by a plan compiled once
 // from the declared field mappings. Rows that cannot be mapped are quarantined as
-// rejects with file, line, reason and raw text; read = accepted + rejected, always.
+// rejects with file, line, reason and raw text; read = accepted + rejected + skipped, always.
 #include <vector>
 
 #include "engine/mapping/records.hpp"
@@ -30,6 +30,11 @@ bool maps_with_lua(const SystemSpec& system);
 // Throws UserError when the source is missing or empty, or a declared column does not
 // exist in it (with the field's stack file:line).
 MappedInput map_system(const SystemSpec& system, ScriptHost* host, const MapOptions& options = {});
+// Systems declaring one source (the same kind, path and options): its rows are read and
+// parsed once, and each system maps them into its own records, rejects and counts (those
+// its `only` leaves out are its skipped). One MappedInput per system, in their order.
+std::vector<MappedInput> map_systems(const std::vector<const SystemSpec*>& systems, ScriptHost* host,
+                                     const MapOptions& options = {});
 // The same over a given connector (test fixtures) instead of the system's declared source.
 MappedInput map_system(const SystemSpec& system, ScriptHost* host, std::unique_ptr<class Connector> connector,
                        const MapOptions& options = {});

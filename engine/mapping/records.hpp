@@ -19,10 +19,19 @@ struct Reject {
   std::string reason, raw;
 };
 
+struct FileCounts {
+  std::string path, digest;
+  uint64_t read = 0, accepted = 0, rejected = 0, skipped = 0;
+};
+
 struct InputStats {
   std::string system, path, digest;
   uint64_t read = 0, accepted = 0, rejected = 0;
-  uint64_t skipped = 0;  // read, well-formed, and left out by the system's `only` filter
+  uint64_t skipped = 0;  // read and left out: by the system's `only` filter or the source's own skips
+  uint64_t skipped_by_source = 0;  // of them, the source's (title rows, skip_rows, empty nested arrays)
+  // A source whose path is a glob: each file's own counts and digest, in reading order
+  // (path is then the pattern, digest that of the files' digests). Empty for one file.
+  std::vector<FileCounts> files = {};
 };
 
 class RecordSet {

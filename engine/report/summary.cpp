@@ -43,10 +43,19 @@ std::string render_run_text(const RunReport& r, bool color, size_t limit) {
     wsys = std::max(wsys, in.system.size());
     wpath = std::max(wpath, in.path.size());
   }
-  for (const auto& in : r.inputs)
+  for (const auto& in : r.inputs) {
     out << "  " << pad(in.system, wsys) << "  " << pad(in.path, wpath) << "  read " << in.read << " = accepted "
         << in.accepted << " + rejected " << in.rejected
-        << (in.skipped ? " + skipped " + std::to_string(in.skipped) + " (only)" : std::string()) << "\n";
+        << (!in.skipped                 ? std::string()
+            : in.skipped_by_source == 0 ? " + skipped " + std::to_string(in.skipped) + " (only)"
+                                        : " + skipped " + std::to_string(in.skipped) + " (" +
+                                              std::to_string(in.skipped_by_source) + " by the source's own skips)")
+        << "\n";
+    for (const auto& f : in.files)  // a glob's files, each on its own
+      out << "  " << pad("", wsys) << "    " << f.path << "  read " << f.read << " = accepted " << f.accepted
+          << " + rejected " << f.rejected << (f.skipped ? " + skipped " + std::to_string(f.skipped) : std::string())
+          << "\n";
+  }
   if (!r.rejects.empty()) {
     out << "\nrejected rows (quarantined in the audit log)\n";
     for (const auto& rej : r.rejects) out << "  " << rej.path << ":" << rej.line << ": " << printable(rej.reason) << "\n";
@@ -108,12 +117,23 @@ std::string render_run_json(const RunReport& r) {
   for (const auto& [name, p] : r.params) j.key(name).begin_object().key("value").value(p.text).key("source").value(p.source).end_object();
   j.end_object();
   j.key("inputs").begin_array();
-  for (const auto& in : r.inputs)
+  for (const auto& in : r.inputs) {
     j.begin_object()
         .key("system").value(in.system).key("path").value(in.path).key("digest").value(in.digest)
         .key("read").value(in.read).key("accepted").value(in.accepted).key("rejected").value(in.rejected)
-        .key("skipped").value(in.skipped)
-        .end_object();
+        .key("skipped").value(in.skipped);
+    if (!in.files.empty()) {  // a glob: each file on its own
+      j.key("files").begin_array();
+      for (const auto& f : in.files)
+        j.begin_object()
+            .key("path").value(f.path).key("digest").value(f.digest)
+            .key("read").value(f.read).key("accepted").value(f.accepted).key("rejected").value(f.rejected)
+            .key("skipped").value(f.skipped)
+            .end_object();
+      j.end_array();
+    }
+    j.end_object();
+  }
   j.end_array();
   j.key("rejects").begin_array();
   for (const auto& rej : r.rejects)

@@ -10,9 +10,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <future>
+#include <map>
+#include <optional>
+#include <tuple>
 
 #include "bindings/params_file.hpp"
 #include "bindings/stack_loader.hpp"
+#include "connectors/connector.hpp"
 #include "engine/mapping/mapper.hpp"
 #include "engine/audit/exceptions.hpp"
 #include "engine/run/causes.hpp"
@@ -261,12 +265,21 @@ TimeUs latest_time(const std::vector<MappedInput>& inputs) {
   return latest;
 }
 
-MappedInput map_one(const SystemSpec& sys, ScriptHost* host, size_t threads) {
-  PhaseTimer timer("map " + sys.name);
-  MappedInput in = map_system(sys, host, MapOptions{threads});
-  spdlog::debug("{}: read {} rows, accepted {}, rejected {}", sys.name, in.stats.read, in.stats.accepted,
-                in.stats.rejected);
-  return in;
+// The systems of one source, read once (see map_all).
+std::vector<MappedInput> map_group(const StackSpec& spec, const std::vector<size_t>& group, ScriptHost* host,
+                                   size_t threads) {
+  std::vector<const SystemSpec*> systems;
+  std::string names;
+  for (size_t i : group) {
+    systems.push_back(&spec.systems[i]);
+    names += (names.empty() ? "" : ", ") + spec.systems[i].name;
+  }
+  PhaseTimer timer("map " + names);
+  std::vector<MappedInput> ins = map_systems(systems, host, MapOptions{threads});
+  for (const auto& in : ins)
+    spdlog::debug("{}: read {} rows, accepted {}, rejected {}, skipped {}", in.stats.system, in.stats.read,
+                  in.stats.accepted, in.stats.rejected, in.stats.skipped);
+  return ins;
 }
 
 }  // namespace
@@ -276,41 +289,61 @@ MappedInput map_one(const SystemSpec& sys, ScriptHost* host, size_t threads) {
 // input would otherwise idle while the largest one is parsed); except when a Lua mapping
 // function is declared: the Lua state serves one thread at a time.
 std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host, RunProfile* profile) {
-  const bool uses_lua = std::any_of(spec.systems.begin(), spec.systems.end(), maps_with_lua);
-  std::vector<MappedInput> inputs;
-  const size_t threads = uses_lua ? 1 : std::max(2u, std::thread::hardware_concurrency());
-  std::vector<int64_t> wall(spec.systems.size(), 0);  // one slot per system: each thread writes its own
-  auto timed = [&wall](const SystemSpec& sys, ScriptHost* h, size_t t, size_t slot) {
-    auto started = ProfileClock::now();
-    MappedInput in = map_one(sys, h, t);
-    wall[slot] = elapsed_ns(started);
-    return in;
-  };
-  auto record = [&] {
-    if (profile)
-      for (size_t i = 0; i < inputs.size(); ++i)
-        profile->mappings.push_back({spec.systems[i].name, wall[i], inputs[i].stats.read});
-  };
-  if (uses_lua || spec.systems.size() < 2) {
-    for (size_t i = 0; i < spec.systems.size(); ++i) inputs.push_back(timed(spec.systems[i], host, threads, i));
-    record();
-    return inputs;
+  // Systems declaring the same source (kind, path and options; one export split by `only`)
+  // are one reading: its rows are parsed once and each system maps them. Systems sharing
+  // only the file (other options, another SQLite query) share its read and its digest.
+  std::vector<std::vector<size_t>> groups;  // indexes into spec.systems, one group per source
+  {
+    std::map<std::tuple<std::string, std::string, std::map<std::string, std::string>>, size_t> by_source;
+    for (size_t i = 0; i < spec.systems.size(); ++i) {
+      const ConnectorSpec& src = spec.systems[i].source;
+      auto [it, fresh] = by_source.emplace(std::tuple{src.kind, src.path, src.options}, groups.size());
+      if (fresh) groups.emplace_back();
+      groups[it->second].push_back(i);
+    }
   }
-  std::vector<std::future<MappedInput>> pending;
-  for (size_t i = 1; i < spec.systems.size(); ++i)
-    pending.push_back(std::async(std::launch::async, timed, std::cref(spec.systems[i]), host, threads, i));
+  std::vector<std::string> paths, shared;
+  for (const auto& sys : spec.systems) paths.push_back(sys.source.path);
+  std::sort(paths.begin(), paths.end());
+  for (size_t i = 1; i < paths.size(); ++i)
+    if (paths[i] == paths[i - 1] && (shared.empty() || shared.back() != paths[i])) shared.push_back(paths[i]);
+  SharedInputs keep(std::move(shared));
+
+  const bool uses_lua = std::any_of(spec.systems.begin(), spec.systems.end(), maps_with_lua);
+  const size_t threads = uses_lua ? 1 : std::max(2u, std::thread::hardware_concurrency());
+  std::vector<std::optional<MappedInput>> by_system(spec.systems.size());
+  // One slot per source: each thread writes its own. Systems read together share the time.
+  std::vector<int64_t> wall(groups.size(), 0);
+  auto timed = [&](size_t g) {
+    auto started = ProfileClock::now();
+    std::vector<MappedInput> ins = map_group(spec, groups[g], host, threads);
+    wall[g] = elapsed_ns(started);
+    return ins;
+  };
   std::exception_ptr first_error;
-  auto collect = [&](auto&& produce) {
+  auto collect = [&](size_t g, auto&& produce) {
     try {
-      inputs.push_back(produce());
+      std::vector<MappedInput> ins = produce();
+      for (size_t k = 0; k < ins.size(); ++k) by_system[groups[g][k]] = std::move(ins[k]);
     } catch (...) {
       if (!first_error) first_error = std::current_exception();
     }
   };
-  collect([&] { return timed(spec.systems[0], host, threads, 0); });
-  for (auto& p : pending) collect([&] { return p.get(); });  // waits for every thread, even after an error
+  if (uses_lua || groups.size() < 2) {
+    for (size_t g = 0; g < groups.size() && !first_error; ++g) collect(g, [&] { return timed(g); });
+  } else {
+    std::vector<std::future<std::vector<MappedInput>>> pending;
+    for (size_t g = 1; g < groups.size(); ++g) pending.push_back(std::async(std::launch::async, timed, g));
+    collect(0, [&] { return timed(0); });
+    // Waits for every thread, even after an error.
+    for (size_t g = 1; g < groups.size(); ++g) collect(g, [&] { return pending[g - 1].get(); });
+  }
   if (first_error) std::rethrow_exception(first_error);
-  record();
+  std::vector<MappedInput> inputs;
+  for (auto& in : by_system) inputs.push_back(std::move(*in));
+  if (profile)
+    for (size_t g = 0; g < groups.size(); ++g)
+      for (size_t i : groups[g]) profile->mappings.push_back({spec.systems[i].name, wall[g], inputs[i].stats.read});
   return inputs;
 }
 

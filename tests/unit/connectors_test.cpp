@@ -237,10 +237,11 @@ TEST_CASE("json: an unclosed record quarantines the rest, a truncated file or a 
                        ("stack.lua:7: " + dir / "p.json" + " (system 'gc'): records path 'data.rows' not found: 'data' "
                                                            "has no key 'rows' (keys: items, total)").c_str(),
                        UserError);
-  write_file(dir / "o.json", "{\"items\": []}");
+  write_file(dir / "o.json", "\"just text\"");
   CHECK_THROWS_WITH_AS(open_connector({"json", dir / "o.json", {}, {"stack.lua", 7}}, "gc"),
-                       ("stack.lua:7: " + dir / "o.json" + " (system 'gc'): expected a JSON array of records at the top "
-                                                           "level (or declare records = \"path.to.array\")").c_str(),
+                       ("stack.lua:7: " + dir / "o.json" + " (system 'gc'): expected a JSON array of records or one "
+                                                           "object at the top level (or declare records = "
+                                                           "\"path.to.array\")").c_str(),
                        UserError);
 }
 

@@ -124,7 +124,7 @@ TEST_CASE("dsl: syntax and usage errors point at file:line") {
   CHECK(check_error(6, "  id = \"refund\",") == "DIR/stack.lua:4: system 'a' has id = 'refund', which is not one of its fields");
   CHECK(check_error(5, "  source = xml { path = \"a.xml\" },") == "DIR/stack.lua:5: unknown name 'xml'");
   CHECK(check_error(5, "  source = csv { path = \"a.csv\", delimeter = \";\" },") ==
-        "DIR/stack.lua:5: csv { ... } has no option 'delimeter' (options: path, delimiter, allow_empty)");
+        "DIR/stack.lua:5: csv { ... } has no option 'delimeter' (options: path, delimiter, allow_empty, header_row, header_contains, skip_rows, encoding)");
 }
 
 TEST_CASE("dsl: record_time, amount and alert declarations, and their mistakes at file:line") {
@@ -201,4 +201,21 @@ system "web" { source = csv { path = "s.csv" }, id = "handle", fields = { handle
   CHECK(stack("reconcile \"stock\" { left = \"erp\", right = { \"wms\", \"web\" },\n"
               "  match = { left = \"sku\", right = { wms = \"sku\" } }, rules = {} }\n") ==
         "DIR/stack.lua:5: reconcile \"stock\" match.right names no key for system \"web\"");
+}
+
+TEST_CASE("dsl: a source's table options reach its connector as JSON text") {
+  TempDir dir;
+  std::string stack = kValid;
+  stack.replace(stack.find("source = csv { path = \"a.csv\" }"), 31,
+                "source = csv { path = \"a.csv\", header_contains = { \"Date\", \"Say \\\"hi\\\"\" },\n"
+                "                 skip_rows = { { column = \"Name\", starts_with = \"Total\" }, { column = \"D\", empty = true } } }");
+  write_file(dir / "stack.lua", stack);
+  LoadedStack s = load_stack(dir.path());
+  const auto& options = s.spec.systems[0].source.options;
+  CHECK(options.at("header_contains") == "[\"Date\",\"Say \\u0022hi\\u0022\"]");
+  CHECK(options.at("skip_rows") == "[{\"column\":\"Name\",\"starts_with\":\"Total\"},{\"column\":\"D\",\"empty\":true}]");
+  CHECK(check_error(5, "  source = csv { path = \"a.csv\", skip_rows = { { column = print } } },") ==
+        "DIR/stack.lua:5: csv { skip_rows = ... } expects text, a number, true/false or a table, found function");
+  CHECK(check_error(5, "  source = csv { path = \"a.csv\", header_contains = { \"Date\", x = 1 } },") ==
+        "DIR/stack.lua:5: csv { header_contains = ... } mixes a list with named options");
 }
