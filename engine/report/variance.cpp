@@ -94,7 +94,8 @@ std::string render_variance(const std::vector<ExceptionRow>& rows, const std::st
     if (r.currency) add_to(at_stake[r.currency], r.amount_minor, "the money at stake in " + currency_name(r.currency));
     oldest = std::max(oldest, r.age_days);
   }
-  if (format == "csv") return render_csv(table);
+  // Numbers seam writes stay numbers in CSV: id, at_stake, delta, age_days (csv_cell).
+  if (format == "csv") return render_csv(table, {0, 6, 7, 8});
   if (format == "html") {
     HtmlReport page{"Variance report: exceptions by age and amount", ctx.now_iso,
                     {{"exceptions", std::to_string(rows.size())},
@@ -170,7 +171,7 @@ std::string render_totals(const std::vector<TotalsRow>& rows, const std::string&
     if (!t.currency.empty()) add_to(net[pack_currency(t.currency)], net_of(t), "the net variance in " + t.currency);
     exceptions += t.exceptions;
   }
-  if (format == "csv") return render_csv(table);
+  if (format == "csv") return render_csv(table, {2, 3, 4, 5, 6});  // keys, exceptions and the three totals
   if (format == "html") {
     HtmlReport page{"Variance totals by " + period, ctx.now_iso,
                     {{"exceptions", std::to_string(exceptions)}, {"net variance", per_currency(net)}},

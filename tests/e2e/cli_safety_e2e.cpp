@@ -1,0 +1,55 @@
+// Issue 15's "unsafe and fragile" and "CLI habits": what seam writes must be safe to open,
+// portable between folders, and behave as command-line users expect.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tests/e2e/e2e_support.hpp"
+
+using namespace seam;
+using namespace seam::test;
+
+namespace {
+
+// The refunds example in a scratch folder.
+struct Refunds {
+  TempDir dir;
+  std::string stack = dir / "refunds";
+  Refunds() { copy_example("refunds", stack); }
+  Invocation seam(const std::string& args, const std::string& env = "") { return run_seam(dir.path(), args, env); }
+};
+
+}  // namespace
+
+TEST_CASE("cli safety: a client key written as a spreadsheet formula leaves CSV reports as text") {
+  Refunds ex;
+  {
+    std::ofstream shop(ex.stack + "/data/storefront_refunds.csv", std::ios::app);
+    shop << "\"=HYPERLINK(\"\"http://evil.example/\"\",\"\"R1099\"\")\",#5099,2026-03-23T10:00:00Z,99.00,USD,succeeded,"
+            "damaged,full\n";
+  }
+  CHECK(ex.seam("run refunds").exit == 1);
+  auto variance = ex.seam("report variance --stack refunds --format csv --key '=HYPERLINK(\"http://evil.example/\",\"R1099\")'");
+  CHECK(variance.exit == 0);
+  auto lines = lines_of(variance.out);
+  REQUIRE(lines.size() == 2);
+  // The key is quoted behind a single quote; the amounts seam wrote (-99.00 USD) stay numbers.
+  CHECK(lines[1].rfind("11,\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"R1099\"\")\",storefront,refunds_reach_erp,"
+                       "exists in right,open,99.00 USD,-99.00 USD,0,",
+                       0) == 0);
+  // The message quotes the key mid-text: a formula only when a cell begins with it.
+  CHECK(lines[1].find(",\"no erp record with key =HYPERLINK(\"\"http://evil.example/\"\",\"\"R1099\"\") for storefront") !=
+        std::string::npos);
+  // No line of any CSV report holds a cell that begins a formula unquoted.
+  for (const char* report : {"report variance --stack refunds --status all --format csv",
+                             "report totals --stack refunds --status all --format csv"}) {
+    auto csv = ex.seam(report);
+    CHECK(csv.out.find(",=") == std::string::npos);
+    CHECK(csv.out.find("\n=") == std::string::npos);
+  }
+  // A negative total seam computed stays a number.
+  auto totals = ex.seam("report totals --stack refunds --format csv");
+  CHECK(lines_of(totals.out) == std::vector<std::string>{"month,status,keys,exceptions,left_total,right_total,net_variance",
+                                                         "2026-03,open,16,17,607.49 USD,571.49 USD,-36.00 USD"});
+}
