@@ -53,3 +53,37 @@ TEST_CASE("cli safety: a client key written as a spreadsheet formula leaves CSV 
   CHECK(lines_of(totals.out) == std::vector<std::string>{"month,status,keys,exceptions,left_total,right_total,net_variance",
                                                          "2026-03,open,16,17,607.49 USD,571.49 USD,-36.00 USD"});
 }
+
+TEST_CASE("cli safety: a run stores absolute input paths, so replay works from any folder and after a move") {
+  Refunds ex;
+  CHECK(ex.seam("run refunds").exit == 1);
+  const std::string stack = std::filesystem::weakly_canonical(ex.stack).string();
+  {
+    Db db(ex.stack + "/seam.db", false);
+    CHECK(rows(db, "SELECT system, path FROM run_inputs ORDER BY system") ==
+          std::vector<std::string>{"erp|" + stack + "/data/erp_customer_refunds.ndjson",
+                                   "storefront|" + stack + "/data/storefront_refunds.csv"});
+    CHECK(rows(db, "SELECT stack_dir FROM runs") == std::vector<std::string>{stack});
+  }
+  TempDir elsewhere;
+  auto replay = run_seam(elsewhere.path(), "replay " + shell_quote(ex.stack));
+  CHECK(replay.err == "");
+  CHECK(replay.exit == 0);
+  CHECK(replay.out.rfind("replay of run 1 (as of 2026-03-24T18:00:00Z), nothing written to " + ex.stack + "/seam.db\n", 0) == 0);
+  // The stack folder moved (a copied log next to a copied stack): its inputs are found
+  // through the stack folder the run recorded, and their digests still match.
+  std::filesystem::rename(ex.stack, ex.dir / "moved");
+  auto moved = run_seam(elsewhere.path(), "replay " + shell_quote(ex.dir / "moved"));
+  CHECK(moved.err == "");
+  CHECK(moved.exit == 0);
+  CHECK(run_seam(elsewhere.path(), "audit verify --stack " + shell_quote(ex.dir / "moved")).exit == 0);
+  // A changed input is still refused by its digest, wherever it is found.
+  {
+    std::ofstream(ex.dir / "moved/data/storefront_refunds.csv", std::ios::app) << "R1098,#5098,2026-03-23T10:00:00Z,1.00,USD,succeeded,damaged,full\n";
+  }
+  auto changed = run_seam(elsewhere.path(), "replay " + shell_quote(ex.dir / "moved"));
+  CHECK(changed.exit == 2);
+  CHECK(with_dir_as_DIR(changed.err, ex.dir.path()).rfind("seam: error: input DIR/moved/data/storefront_refunds.csv "
+                                                          "(system 'storefront') changed since run 1: its digest is ",
+                                                          0) == 0);
+}
