@@ -70,6 +70,7 @@ int cmd_run(const std::string& stack, const std::string& db, const std::vector<s
   if (options.window.since && options.window.until && *options.window.until <= *options.window.since)
     throw UserError("--until " + args.until + " must be later than --since " + args.since);
   options.profile = args.profile;
+  options.allow_other_stack = args.allow_other_stack;
   RunReport report = run_stack(options);
   std::cout << (common.format == "json" ? render_run_json(report) : render_run_text(report, isatty(STDOUT_FILENO), common.limit));
   if (report.profile) {

@@ -27,6 +27,7 @@ struct Common {
 struct RunArgs {
   std::string as_of, since, until;  // ISO 8601; a date alone means its midnight UTC
   bool profile = false;             // --profile: timings on stderr after the run
+  bool allow_other_stack = false;   // --allow-other-stack
 };
 int cmd_run(const std::string& stack, const std::string& db, const std::vector<std::string>& sets, const RunArgs& args,
             const Common& common);

@@ -41,6 +41,8 @@ int main(int argc, char** argv) {
   run->add_option("--until", run_args.until, "only groups whose record time is before this (ISO 8601 or a date)");
   run->add_flag("--profile", run_args.profile,
                 "after the run, print on stderr the time spent mapping each system, in each rule, writing and sealing");
+  run->add_flag("--allow-other-stack", run_args.allow_other_stack,
+                "write into an audit log that already holds runs of another stack (refused otherwise)");
   run->add_option("--limit", common.limit, "findings listed per reconciliation in text output (0: all)")
       ->capture_default_str();
   add_format(run);

@@ -266,6 +266,17 @@ int64_t AuditLog::begin_run(const RunHeader& h, const ParamValues& params) {
                        " (pid " + std::to_string(live.int_at(1)) + " on " + live.text_at(2) +
                        "); wait for it to finish, or use another --db");
   }
+  if (!h.allow_other_stack) {
+    // One log, one stack: exceptions, reports and replays are per stack, and a second stack's
+    // runs mixed in would be read as the first's by every command that takes --db.
+    Statement other(db_, "SELECT stack_name, stack_dir FROM runs WHERE stack_name <> ?1 ORDER BY id DESC LIMIT 1");
+    other.bind(1, h.stack_name);
+    if (other.step())
+      throw AuditError("audit log " + db_.path() + " holds runs of stack '" + other.text_at(0) + "' (" +
+                       other.text_at(1) + "), not of stack '" + h.stack_name +
+                       "'; give this stack its own log (--db FILE elsewhere), or pass --allow-other-stack to "
+                       "write both stacks' runs into this one");
+  }
   Statement ins(db_,
                 "INSERT INTO runs (stack_name, stack_dir, stack_digest, seam_version, started_at, as_of, status, pid, host, "
                 "window_since, window_until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7, ?8, ?9, ?10)");

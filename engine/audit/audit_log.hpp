@@ -27,6 +27,7 @@ namespace seam {
 struct RunHeader {
   std::string stack_name, stack_dir, stack_digest, started_at, as_of;
   std::string window_since, window_until;  // empty: not windowed
+  bool allow_other_stack = false;           // --allow-other-stack: share a log with another stack's runs
 };
 
 struct RunCounts {
@@ -59,7 +60,8 @@ class AuditLog {
 
   // Refuses a log whose state no longer matches its chain (TamperedError), marks runs whose
   // process died as incomplete (each sealed by a chain entry), refuses to start while
-  // another run is live, then inserts and commits a 'running' run. The stack folder is
+  // another run is live, refuses a log holding runs of another stack (AuditError) unless
+  // header.allow_other_stack, then inserts and commits a 'running' run. The stack folder is
   // stored as an absolute path.
   int64_t begin_run(const RunHeader& header, const ParamValues& params);
   // The catalog id of a rule version, added on first sight.

@@ -543,7 +543,8 @@ RunReport run_stack(const RunOptions& options) {
   AuditLog log(report.db_path);
   auto iso_or_empty = [](const std::optional<TimeUs>& t) { return t ? format_time_iso(*t) : std::string(); };
   report.run_id = log.begin_run({spec.name, spec.dir, spec.digest, report.started_at, report.as_of,
-                                 iso_or_empty(options.window.since), iso_or_empty(options.window.until)},
+                                 iso_or_empty(options.window.since), iso_or_empty(options.window.until),
+                                 options.allow_other_stack},
                                 prepared.params);
   try {
     for (auto& in : inputs) {

@@ -87,3 +87,26 @@ TEST_CASE("cli safety: a run stores absolute input paths, so replay works from a
                                                           "(system 'storefront') changed since run 1: its digest is ",
                                                           0) == 0);
 }
+
+TEST_CASE("cli safety: a run of another stack into the same audit log is refused unless asked for") {
+  Refunds ex;
+  copy_example("giftcards", ex.dir / "giftcards");
+  CHECK(ex.seam("run refunds").exit == 1);
+  auto refused = ex.seam("run giftcards --db refunds/seam.db");
+  CHECK(refused.exit == 2);
+  CHECK(with_dir_as_DIR(refused.err, std::filesystem::weakly_canonical(ex.dir.path()).string()) ==
+        "seam: audit log error: audit log refunds/seam.db holds runs of stack 'acme-retail-refunds' (DIR/refunds), not "
+        "of stack 'acme-retail-giftcards'; give this stack its own log (--db FILE elsewhere), or pass "
+        "--allow-other-stack to write both stacks' runs into this one\n");
+  CHECK(refused.out == "");
+  {
+    Db db(ex.stack + "/seam.db", false);
+    CHECK(rows(db, "SELECT id, stack_name, status FROM runs") == std::vector<std::string>{"1|acme-retail-refunds|complete"});
+  }
+  auto allowed = ex.seam("run giftcards --db refunds/seam.db --allow-other-stack");
+  CHECK(allowed.exit == 1);
+  Db db(ex.stack + "/seam.db", false);
+  CHECK(rows(db, "SELECT id, stack_name, status FROM runs") ==
+        std::vector<std::string>{"1|acme-retail-refunds|complete", "2|acme-retail-giftcards|complete"});
+  CHECK(ex.seam("audit verify --stack refunds").exit == 0);
+}
