@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "bindings/stack_loader.hpp"
+#include "cli/terminal.hpp"
 #include "bindings/test_loader.hpp"
 #include "engine/alerts/alerts.hpp"
 #include "engine/run/replay.hpp"
@@ -63,7 +64,7 @@ int cmd_run(const std::string& stack, const std::string& db, const std::vector<s
   options.db_path = db;
   options.sets = parse_sets(sets);
   options.params_file = common.params_file;
-  options.progress = isatty(STDERR_FILENO);
+  options.progress = progress_on_stderr();
   options.as_of = cli_time("--as-of", args.as_of);
   options.window.since = cli_time("--since", args.since);
   options.window.until = cli_time("--until", args.until);
@@ -72,7 +73,7 @@ int cmd_run(const std::string& stack, const std::string& db, const std::vector<s
   options.profile = args.profile;
   options.allow_other_stack = args.allow_other_stack;
   RunReport report = run_stack(options);
-  std::cout << (common.format == "json" ? render_run_json(report) : render_run_text(report, isatty(STDOUT_FILENO), common.limit));
+  std::cout << (common.format == "json" ? render_run_json(report) : render_run_text(report, common.color, common.limit));
   if (report.profile) {
     std::cout.flush();
     std::cerr << report.profile->render();

@@ -20,6 +20,13 @@ struct Refunds {
   Invocation seam(const std::string& args, const std::string& env = "") { return run_seam(dir.path(), args, env); }
 };
 
+// The line of `text` holding `needle`, or "" when none does.
+std::string line_with(const std::string& text, const std::string& needle) {
+  for (const auto& line : lines_of(text))
+    if (line.find(needle) != std::string::npos) return line;
+  return "";
+}
+
 }  // namespace
 
 TEST_CASE("cli safety: a client key written as a spreadsheet formula leaves CSV reports as text") {
@@ -109,4 +116,78 @@ TEST_CASE("cli safety: a run of another stack into the same audit log is refused
   CHECK(rows(db, "SELECT id, stack_name, status FROM runs") ==
         std::vector<std::string>{"1|acme-retail-refunds|complete", "2|acme-retail-giftcards|complete"});
   CHECK(ex.seam("audit verify --stack refunds").exit == 0);
+}
+
+namespace {
+
+// `seam ARGS` on a pseudo-terminal (util-linux `script`), stdout and stderr both on it;
+// returns what the terminal received.
+Invocation on_terminal(const std::string& cwd, const std::string& args, const std::string& env = "") {
+  TempDir capture;
+  const std::string inner = "cd " + shell_quote(cwd) + " && " + env + (env.empty() ? "" : " ") +
+                            shell_quote(SEAM_BINARY) + " " + args;
+  const std::string cmd = "script -qec " + shell_quote(inner) + " /dev/null >" + shell_quote(capture / "out") +
+                          " 2>&1 </dev/null";
+  int status = std::system(cmd.c_str());
+  Invocation o;
+  o.exit = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  o.out = read_file(capture / "out");
+  return o;
+}
+
+bool has_escape(const std::string& s) { return s.find('\033') != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("cli habits: colour on a terminal unless NO_COLOR, TERM=dumb or --color never, and --color always forces it") {
+  Refunds ex;
+  CHECK(ex.seam("run refunds").exit == 1);
+  // Not a terminal: plain text.
+  CHECK(!has_escape(ex.seam("run refunds").out));
+  auto forced = ex.seam("run refunds --color always");
+  CHECK(line_with(forced.out, "R1013") == "  \033[31mFAIL   \033[0m R1013  exists in right        no erp record with key R1013 "
+                                          "for storefront R1013, past the 30 min lag window; nearest erp candidate: CR-9014 "
+                                          "(key R1031, same amount 45.00 USD, 12 min later)  [delta -45.00 USD]");
+  CHECK(!has_escape(ex.seam("--color never run refunds").out));
+  auto tty = on_terminal(ex.dir.path(), "run refunds", "TERM=xterm");
+  CHECK(tty.out.find("\033[31mFAIL   \033[0m R1013") != std::string::npos);
+  CHECK(!has_escape(on_terminal(ex.dir.path(), "run refunds", "TERM=xterm NO_COLOR=1").out));
+  CHECK(!has_escape(on_terminal(ex.dir.path(), "run refunds", "TERM=xterm NO_COLOR=0").out));
+  CHECK(!has_escape(on_terminal(ex.dir.path(), "run refunds", "TERM=dumb").out));
+  CHECK(!has_escape(on_terminal(ex.dir.path(), "run refunds --color never", "TERM=xterm").out));
+  CHECK(has_escape(on_terminal(ex.dir.path(), "run refunds --color always", "TERM=xterm NO_COLOR=1").out));
+  auto bad = ex.seam("run refunds --color sometimes");
+  CHECK(bad.exit == 2);
+  CHECK(bad.err.find("--color: sometimes not in {auto,always,never}") != std::string::npos);
+}
+
+TEST_CASE("cli habits: the progress line clears itself on a terminal and is not printed into a file") {
+  Refunds ex;
+  auto tty = on_terminal(ex.dir.path(), "run refunds", "TERM=xterm NO_COLOR=1 SEAM_PROGRESS_AFTER_MS=0");
+  // Each line is drawn over the last, cleared to its end first, and cleared at the end.
+  CHECK(tty.out.find("\r\033[Kseam: refunds_reach_erp: 0/19 groups\r\033[Kseam: order_refund_totals: 0/16 groups\r\033[K") !=
+        std::string::npos);
+  auto piped = ex.seam("run refunds", "SEAM_PROGRESS_AFTER_MS=0");
+  CHECK(piped.exit == 1);
+  CHECK(piped.err == "");
+  CHECK(!has_escape(on_terminal(ex.dir.path(), "run refunds", "TERM=dumb SEAM_PROGRESS_AFTER_MS=0").out));
+}
+
+TEST_CASE("cli habits: with --format json an error comes out as JSON on stderr, with its exit code") {
+  Refunds ex;
+  auto nolog = ex.seam("exceptions --stack refunds --format json");
+  CHECK(nolog.exit == 2);
+  CHECK(nolog.out == "");
+  CHECK(nolog.err == "{\"error\":\"no audit log at refunds/seam.db (run `seam run STACK_DIR` first, or pass --db FILE / "
+                     "--stack DIR)\",\"exit\":2}\n");
+  auto nostack = ex.seam("run nowhere --format json");
+  CHECK(nostack.exit == 2);
+  CHECK(nostack.err == "{\"error\":\"no stack folder: nowhere (a stack is a folder holding stack.lua)\",\"exit\":2}\n");
+  auto report = ex.seam("report variance --stack refunds --format json --since yesterday");
+  CHECK(report.exit == 2);
+  CHECK(report.err ==
+        "{\"error\":\"--since: cannot read 'yesterday' as an ISO 8601 time: expected YYYY-MM-DD\",\"exit\":2}\n");
+  // Text stays text.
+  CHECK(ex.seam("exceptions --stack refunds").err ==
+        "seam: error: no audit log at refunds/seam.db (run `seam run STACK_DIR` first, or pass --db FILE / --stack DIR)\n");
 }
