@@ -22,6 +22,7 @@ struct Common {
   std::string format = "text";
   std::string params_file;  // --params FILE
   size_t limit = 50;  // findings listed per reconciliation in text output; 0 = all
+  size_t rows_limit = 0;  // read commands' --limit: rows listed (trace: runs); 0 = all
   bool color = false;  // colour on stdout (--color, NO_COLOR, TERM=dumb: cli/terminal.hpp)
 };
 

@@ -95,6 +95,7 @@ int main(int argc, char** argv) {
   trace->add_option("KEY", key, "match key or record id")->required();
   trace->add_option("--db", db, "audit log file (default: ./seam.db)");
   trace->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
+  trace->add_option("--limit", common.rows_limit, "verdicts of the newest N runs only (0: all)")->capture_default_str();
   add_format(trace);
 
   std::string status = "open", by, note;
@@ -104,6 +105,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"open", "acknowledged", "unresolved", "resolved", "all"}));
   exceptions->add_option("--db", db, "audit log file (default: ./seam.db)");
   exceptions->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
+  exceptions->add_option("--limit", common.rows_limit, "list the first N (0: all)")->capture_default_str();
   add_format(exceptions);
   exceptions->require_subcommand(0, 1);
   auto* ack = exceptions->add_subcommand("ack", "acknowledge an open exception (recorded in the audit log)");
@@ -121,6 +123,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   alerts->add_option("--db", db, "audit log file (default: ./seam.db)");
   alerts->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
+  alerts->add_option("--limit", common.rows_limit, "list the newest N (0: all)")->capture_default_str();
   add_format(alerts);
   alerts->require_subcommand(0, 1);
   auto* retry = alerts->add_subcommand("retry", "send failed and pending deliveries again (all, or the IDs given)");
@@ -148,6 +151,10 @@ int main(int argc, char** argv) {
   };
   auto* variance = report->add_subcommand("variance", "the checkpoint report: exceptions by age, then amount");
   add_report_filters(variance);
+  variance->add_option("--limit", common.rows_limit,
+                       "list the first N in report order, the oldest then the most money at stake; headline figures "
+                       "still count every exception (0: all)")
+      ->capture_default_str();
   auto* totals = report->add_subcommand("totals", "left total, right total and net variance per period and status");
   add_report_filters(totals);
   totals->add_option("--period", report_args.period, "day, week or month")

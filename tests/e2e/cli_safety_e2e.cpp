@@ -191,3 +191,49 @@ TEST_CASE("cli habits: with --format json an error comes out as JSON on stderr, 
   CHECK(ex.seam("exceptions --stack refunds").err ==
         "seam: error: no audit log at refunds/seam.db (run `seam run STACK_DIR` first, or pass --db FILE / --stack DIR)\n");
 }
+
+TEST_CASE("cli habits: --limit N on the read commands lists the first N and says how many more there are") {
+  Refunds ex;
+  {
+    std::ofstream(ex.stack + "/stack.lua", std::ios::app)
+        << "\nalert \"ops-file\" { to = ndjson_file { path = \"alerts.ndjson\" }, min_severity = \"high\" }\n";
+  }
+  CHECK(ex.seam("run refunds").exit == 1);
+  // A second run, with one refund more: trace has two runs to show, and alerts two deliveries.
+  std::ofstream(ex.stack + "/data/storefront_refunds.csv", std::ios::app)
+      << "R1098,#5098,2026-03-23T10:00:00Z,1.00,USD,succeeded,damaged,full\n";
+  CHECK(ex.seam("run refunds").exit == 1);
+
+  auto exceptions = lines_of(ex.seam("exceptions --stack refunds --limit 2").out);
+  REQUIRE(exceptions.size() == 4);
+  CHECK(exceptions[0].rfind("id  status", 0) == 0);
+  CHECK(exceptions[1].rfind("1   open    refunds_reach_erp  R1003", 0) == 0);
+  CHECK(exceptions[2].rfind("2   open    refunds_reach_erp  R1004", 0) == 0);
+  CHECK(exceptions[3] == "... and 15 more (--limit 0 lists all)");
+  auto json = ex.seam("exceptions --stack refunds --limit 2 --format json").out;
+  CHECK(json.rfind("[{\"id\":1,", 0) == 0);
+  CHECK(json.find("},{\"id\":2,") != std::string::npos);
+  CHECK(json.find("\"id\":3,") == std::string::npos);
+  CHECK(lines_of(ex.seam("exceptions --stack refunds --limit 0").out).size() == 18);
+
+  // The variance report's first N are the oldest, then the most money at stake.
+  auto csv = ex.seam("report variance --stack refunds --format csv --limit 3");
+  CHECK(csv_fields(csv.out, 2) == std::vector<std::string>{"id,key", "3,R1005", "13,5005", "12,R0999"});
+  auto text = lines_of(ex.seam("report variance --stack refunds --limit 3").out);
+  REQUIRE(text.size() == 5);
+  CHECK(text[4] == "... and 14 more (--limit 0 lists all)");
+  auto html = ex.seam("report variance --stack refunds --format html --limit 3").out;
+  CHECK(html.find("The first 3 of 17 exceptions (--limit), oldest first, then the most money at stake") != std::string::npos);
+  CHECK(html.find("<dt>exceptions</dt><dd>17</dd>") != std::string::npos);  // the headline counts them all
+
+  auto trace = ex.seam("trace R1013 --stack refunds --limit 1");
+  CHECK(trace.out.find("\nrun 2 (") != std::string::npos);
+  CHECK(trace.out.find("\nrun 1 (") == std::string::npos);
+  CHECK(lines_of(trace.out).back() == "... and verdicts of 1 older run (--limit 0 shows all)");
+  CHECK(ex.seam("trace R1013 --stack refunds").out.find("\nrun 1 (") != std::string::npos);
+
+  auto alerts = lines_of(ex.seam("alerts --stack refunds --limit 1").out);
+  REQUIRE(alerts.size() == 3);
+  CHECK(alerts[1].rfind("2   2    ops-file", 0) == 0);
+  CHECK(alerts[2] == "... and 1 more (--limit 0 lists all)");
+}
