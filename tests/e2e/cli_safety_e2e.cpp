@@ -95,6 +95,28 @@ TEST_CASE("cli safety: a run stores absolute input paths, so replay works from a
                                                           0) == 0);
 }
 
+TEST_CASE("cli safety: replay of a log written before absolute paths finds its inputs from another folder") {
+  Refunds ex;
+  CHECK(ex.seam("run refunds").exit == 1);
+  {
+    // The rows as seam wrote them before: paths relative to the folder `seam run` started in.
+    // (Rewriting them breaks the seal; replay reads the log without checking it.)
+    Db db(ex.stack + "/seam.db", false);
+    db.exec("UPDATE run_inputs SET path = 'refunds/data/' || replace(path, rtrim(path, replace(path, '/', '')), '')");
+    db.exec("DROP TRIGGER runs_sealed");
+    db.exec("UPDATE runs SET stack_dir = 'refunds'");
+    CHECK(rows(db, "SELECT path FROM run_inputs ORDER BY system") ==
+          std::vector<std::string>{"refunds/data/erp_customer_refunds.ndjson", "refunds/data/storefront_refunds.csv"});
+  }
+  TempDir elsewhere;
+  auto replay = run_seam(elsewhere.path(), "replay " + shell_quote(ex.stack));
+  CHECK(replay.err == "");
+  CHECK(replay.exit == 0);
+  CHECK(replay.out.rfind("replay of run 1 (as of 2026-03-24T18:00:00Z)", 0) == 0);
+  // From the folder the run started in, the recorded relative paths themselves are read.
+  CHECK(ex.seam("replay refunds").exit == 0);
+}
+
 TEST_CASE("cli safety: a run of another stack into the same audit log is refused unless asked for") {
   Refunds ex;
   copy_example("giftcards", ex.dir / "giftcards");
