@@ -2,11 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
 
 #include "bindings/stack_loader.hpp"
+#include "cli/terminal.hpp"
 #include "bindings/test_loader.hpp"
 #include "engine/alerts/alerts.hpp"
 #include "engine/run/replay.hpp"
@@ -54,6 +56,15 @@ std::optional<TimeUs> cli_time(const char* option, const std::string& text) {
   return *t;
 }
 
+// Read commands' --limit: keeps the first `limit` rows (0: all); returns how many it cut.
+template <typename Row>
+size_t cut_to_limit(std::vector<Row>& rows, size_t limit) {
+  if (!limit || rows.size() <= limit) return 0;
+  size_t cut = rows.size() - limit;
+  rows.resize(limit);
+  return cut;
+}
+
 }  // namespace
 
 int cmd_run(const std::string& stack, const std::string& db, const std::vector<std::string>& sets, const RunArgs& args,
@@ -63,15 +74,16 @@ int cmd_run(const std::string& stack, const std::string& db, const std::vector<s
   options.db_path = db;
   options.sets = parse_sets(sets);
   options.params_file = common.params_file;
-  options.progress = isatty(STDERR_FILENO);
+  options.progress = progress_on_stderr();
   options.as_of = cli_time("--as-of", args.as_of);
   options.window.since = cli_time("--since", args.since);
   options.window.until = cli_time("--until", args.until);
   if (options.window.since && options.window.until && *options.window.until <= *options.window.since)
     throw UserError("--until " + args.until + " must be later than --since " + args.since);
   options.profile = args.profile;
+  options.allow_other_stack = args.allow_other_stack;
   RunReport report = run_stack(options);
-  std::cout << (common.format == "json" ? render_run_json(report) : render_run_text(report, isatty(STDOUT_FILENO), common.limit));
+  std::cout << (common.format == "json" ? render_run_json(report) : render_run_text(report, common.color, common.limit));
   if (report.profile) {
     std::cout.flush();
     std::cerr << report.profile->render();
@@ -189,6 +201,7 @@ int cmd_exceptions(const std::string& db, const std::string& stack, const std::s
   auto log = open_audit_log_for_reading(existing_db(db, stack));
   Db& handle = *log;
   auto rows = list_exceptions(handle, status, format_time_iso(clock_now()));
+  const size_t more = cut_to_limit(rows, common.rows_limit);
   if (common.format == "json") {
     JsonWriter j;
     j.begin_array();
@@ -208,6 +221,7 @@ int cmd_exceptions(const std::string& db, const std::string& stack, const std::s
     table.push_back({std::to_string(r.id), r.status, r.reconcile, r.key, r.rule, std::to_string(r.age_days) + " d",
                      "run " + std::to_string(r.first_run), std::to_string(r.last_run), r.delta, r.message});
   std::cout << (rows.empty() ? "no " + (status == "all" ? std::string() : status + " ") + "exceptions\n" : render_table(table));
+  if (more) std::cout << "... and " << more << " more (--limit 0 lists all)\n";
   return kExitOk;
 }
 
@@ -252,11 +266,13 @@ int cmd_alerts(const std::string& db, const std::string& stack, const std::strin
   auto log = open_audit_log_for_reading(existing_db(db, stack));
   Db& handle = *log;
   auto rows = list_alert_deliveries(handle, status);
+  const size_t more = cut_to_limit(rows, common.rows_limit);
   if (rows.empty() && common.format != "json") {
     std::cout << "no " << (status == "all" ? std::string() : status + " ") << "alert deliveries\n";
     return kExitOk;
   }
   std::cout << render_deliveries(rows, common.format);
+  if (more && common.format != "json") std::cout << "... and " << more << " more (--limit 0 lists all)\n";
   return any_undelivered(rows) ? kExitExceptions : kExitOk;
 }
 
@@ -289,7 +305,7 @@ int cmd_report(const std::string& which, const std::string& db, const std::strin
   }
   auto log = open_audit_log_for_reading(existing_db(db, stack));
   Db& handle = *log;
-  ReportContext ctx{format_time_iso(clock_now()), {}};
+  ReportContext ctx{format_time_iso(clock_now()), {}, common.rows_limit};
   if (common.format == "html") ctx.history = open_exceptions_history(handle);
   auto rows = variance_report(handle, f, ctx.now_iso);
   if (which == "totals") std::cout << render_totals(totals_report(rows, a.period), a.period, common.format, ctx);
@@ -302,8 +318,24 @@ int cmd_trace(const std::string& key, const std::string& db, const std::string& 
   Db& handle = *log;
   auto rows = trace_key(handle, key);
   auto exceptions = trace_exceptions(handle, key);
+  // Rows come newest run first: keep those of the first N runs.
+  size_t older_runs = 0;
+  if (common.rows_limit) {
+    std::vector<int64_t> runs;
+    for (const auto& r : rows)
+      if (runs.empty() || runs.back() != r.run_id) runs.push_back(r.run_id);
+    if (runs.size() > common.rows_limit) {
+      older_runs = runs.size() - common.rows_limit;
+      const int64_t oldest_kept = runs[common.rows_limit - 1];
+      auto first_cut = std::find_if(rows.begin(), rows.end(), [&](const TraceRow& r) { return r.run_id < oldest_kept; });
+      rows.erase(first_cut, rows.end());
+    }
+  }
   std::cout << (common.format == "json" ? render_trace_json(key, rows, exceptions)
                                         : render_trace_text(key, rows, exceptions));
+  if (older_runs && common.format != "json")
+    std::cout << "\n... and verdicts of " << older_runs << (older_runs == 1 ? " older run" : " older runs")
+              << " (--limit 0 shows all)\n";
   return kExitOk;
 }
 

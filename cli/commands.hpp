@@ -22,11 +22,14 @@ struct Common {
   std::string format = "text";
   std::string params_file;  // --params FILE
   size_t limit = 50;  // findings listed per reconciliation in text output; 0 = all
+  size_t rows_limit = 0;  // read commands' --limit: rows listed (trace: runs); 0 = all
+  bool color = false;  // colour on stdout (--color, NO_COLOR, TERM=dumb: cli/terminal.hpp)
 };
 
 struct RunArgs {
   std::string as_of, since, until;  // ISO 8601; a date alone means its midnight UTC
   bool profile = false;             // --profile: timings on stderr after the run
+  bool allow_other_stack = false;   // --allow-other-stack
 };
 int cmd_run(const std::string& stack, const std::string& db, const std::vector<std::string>& sets, const RunArgs& args,
             const Common& common);

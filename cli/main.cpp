@@ -3,11 +3,15 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/terminal.hpp"
 #include "engine/audit/db.hpp"
 #include "engine/script/script_host.hpp"
+#include "engine/util/json.hpp"
 #include "engine/util/result.hpp"
 
 int main(int argc, char** argv) {
@@ -21,6 +25,10 @@ int main(int argc, char** argv) {
   std::string log_level = "warn";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  std::string color = "auto";
+  app.add_option("--color", color, "colour: auto (a terminal, unless NO_COLOR is set or TERM=dumb), always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
   Common common;
   auto add_format = [&](CLI::App* sub) {
     sub->add_option("--format", common.format, "text or json")->check(CLI::IsMember({"text", "json"}));
@@ -41,6 +49,8 @@ int main(int argc, char** argv) {
   run->add_option("--until", run_args.until, "only groups whose record time is before this (ISO 8601 or a date)");
   run->add_flag("--profile", run_args.profile,
                 "after the run, print on stderr the time spent mapping each system, in each rule, writing and sealing");
+  run->add_flag("--allow-other-stack", run_args.allow_other_stack,
+                "write into an audit log that already holds runs of another stack (refused otherwise)");
   run->add_option("--limit", common.limit, "findings listed per reconciliation in text output (0: all)")
       ->capture_default_str();
   add_format(run);
@@ -85,6 +95,7 @@ int main(int argc, char** argv) {
   trace->add_option("KEY", key, "match key or record id")->required();
   trace->add_option("--db", db, "audit log file (default: ./seam.db)");
   trace->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
+  trace->add_option("--limit", common.rows_limit, "verdicts of the newest N runs only (0: all)")->capture_default_str();
   add_format(trace);
 
   std::string status = "open", by, note;
@@ -94,6 +105,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"open", "acknowledged", "unresolved", "resolved", "all"}));
   exceptions->add_option("--db", db, "audit log file (default: ./seam.db)");
   exceptions->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
+  exceptions->add_option("--limit", common.rows_limit, "list the first N (0: all)")->capture_default_str();
   add_format(exceptions);
   exceptions->require_subcommand(0, 1);
   auto* ack = exceptions->add_subcommand("ack", "acknowledge an open exception (recorded in the audit log)");
@@ -111,6 +123,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   alerts->add_option("--db", db, "audit log file (default: ./seam.db)");
   alerts->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
+  alerts->add_option("--limit", common.rows_limit, "list the newest N (0: all)")->capture_default_str();
   add_format(alerts);
   alerts->require_subcommand(0, 1);
   auto* retry = alerts->add_subcommand("retry", "send failed and pending deliveries again (all, or the IDs given)");
@@ -138,6 +151,10 @@ int main(int argc, char** argv) {
   };
   auto* variance = report->add_subcommand("variance", "the checkpoint report: exceptions by age, then amount");
   add_report_filters(variance);
+  variance->add_option("--limit", common.rows_limit,
+                       "list the first N in report order, the oldest then the most money at stake; headline figures "
+                       "still count every exception (0: all)")
+      ->capture_default_str();
   auto* totals = report->add_subcommand("totals", "left total, right total and net variance per period and status");
   add_report_filters(totals);
   totals->add_option("--period", report_args.period, "day, week or month")
@@ -169,11 +186,25 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
 
-  auto logger = spdlog::stderr_color_mt("seam");
+  const ColorMode color_mode = parse_color_mode(color.c_str());
+  common.color = use_color(color_mode, STDOUT_FILENO);
+  auto logger = spdlog::stderr_color_mt(
+      "seam", use_color(color_mode, STDERR_FILENO) ? spdlog::color_mode::always : spdlog::color_mode::never);
   spdlog::set_default_logger(logger);
   spdlog::set_pattern("seam: %l: %v");
   spdlog::set_level(spdlog::level::from_str(log_level));
 
+  // A command asked for JSON gets its error as JSON too, for the tool reading its output.
+  auto fail = [&](const char* prefix, const char* message, int code) {
+    if (common.format == "json") {
+      seam::JsonWriter j;
+      j.begin_object().key("error").value(message).key("exit").value(code).end_object();
+      std::cerr << j.str() << "\n";
+    } else {
+      std::cerr << prefix << message << "\n";
+    }
+    return code;
+  };
   try {
     if (*run) return cmd_run(stack, db, sets, run_args, common);
     if (*check) return cmd_check(stack, sets, check_data, sample_rows, strict, common);
@@ -191,23 +222,17 @@ int main(int argc, char** argv) {
     if (*variance) return cmd_report("variance", db, stack_dir, report_args, common);
     if (*totals) return cmd_report("totals", db, stack_dir, report_args, common);
   } catch (const seam::UserError& e) {
-    std::cerr << "seam: error: " << e.what() << "\n";
-    return kExitUsage;
+    return fail("seam: error: ", e.what(), kExitUsage);
   } catch (const seam::TamperedError& e) {
-    std::cerr << "seam: audit log error: " << e.what() << "\n";
-    return kExitTampered;
+    return fail("seam: audit log error: ", e.what(), kExitTampered);
   } catch (const seam::StorageError& e) {
-    std::cerr << "seam: storage error: " << e.what() << "\n";
-    return kExitStorage;
+    return fail("seam: storage error: ", e.what(), kExitStorage);
   } catch (const seam::AuditError& e) {
-    std::cerr << "seam: audit log error: " << e.what() << "\n";
-    return kExitUsage;
+    return fail("seam: audit log error: ", e.what(), kExitUsage);
   } catch (const seam::ScriptError& e) {
-    std::cerr << "seam: error: " << e.what() << "\n";
-    return kExitUsage;
+    return fail("seam: error: ", e.what(), kExitUsage);
   } catch (const std::exception& e) {
-    std::cerr << "seam: internal error: " << e.what() << "\n";
-    return kExitInternal;
+    return fail("seam: internal error: ", e.what(), kExitInternal);
   }
   return kExitUsage;
 }

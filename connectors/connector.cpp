@@ -72,6 +72,10 @@ class GlobConnector final : public Connector {
       throw UserError("cannot list the files matching " + spec.path + " (system '" + system + "', source declared at " +
                       spec.loc.str() + "): " + (rc == GLOB_NOSPACE ? "out of memory" : "a folder cannot be read"));
     std::sort(paths.begin(), paths.end());
+    // "exports/2026/refunds-*.json" -> "exports/2026/": the folders before the first pattern.
+    size_t wild = spec.path.find_first_of("*?[");
+    size_t slash = spec.path.rfind('/', wild);
+    base_ = slash == std::string::npos ? "" : spec.path.substr(0, slash + 1);
     for (const auto& p : paths) {
       ConnectorSpec one = spec;
       one.path = p;
@@ -114,11 +118,12 @@ class GlobConnector final : public Connector {
     for (const auto& p : parts_) n += p->estimated_rows();
     return n;
   }
-  // The files' digests in their order, hashed: what a replay compares, as for one file.
+  // The files' digests in their order, hashed with their paths below the pattern's fixed
+  // folder: what a replay compares, as for one file, whichever folder it runs from.
   std::string digest() const override {
     Sha256 h;
     for (const auto& f : files()) {
-      h.field(f.path);
+      h.field(std::string_view(f.path).substr(f.path.compare(0, base_.size(), base_) == 0 ? base_.size() : 0));
       h.field(f.digest);
     }
     return h.hex_final();
@@ -133,6 +138,7 @@ class GlobConnector final : public Connector {
  private:
   const Connector& part() const { return *parts_[std::min(cur_, parts_.size() - 1)]; }
   std::vector<std::unique_ptr<Connector>> parts_;
+  std::string base_;  // the pattern's folders before its first wildcard
   std::vector<std::vector<int>> handles_;  // per handle given out: each file's own
   size_t cur_ = 0;
 };

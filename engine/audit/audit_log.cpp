@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <filesystem>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -24,6 +25,20 @@
 namespace seam {
 
 namespace {
+
+// A path as stored in the log: absolute and resolved when it names something that exists
+// (a file input, the stack folder), else as given. Runs before this stored paths relative to
+// the folder `seam run` started in; replay still finds those (engine/run/replay.cpp).
+std::string stored_path(const std::string& path) {
+  std::error_code ec;
+  if (path.empty()) return path;
+  if (!std::filesystem::exists(path, ec)) {  // a glob's pattern: absolute, as its files are
+    auto absolute = std::filesystem::absolute(path, ec);
+    return ec ? path : absolute.lexically_normal().string();
+  }
+  auto resolved = std::filesystem::weakly_canonical(path, ec);
+  return ec ? path : resolved.string();
+}
 
 std::string host_name() {
   char buf[256] = {0};
@@ -269,10 +284,22 @@ int64_t AuditLog::begin_run(const RunHeader& h, const ParamValues& params) {
                        " (pid " + std::to_string(live.int_at(1)) + " on " + live.text_at(2) +
                        "); wait for it to finish, or use another --db");
   }
+  if (!h.allow_other_stack) {
+    // One log, one stack: exceptions, reports and replays are per stack, and a second stack's
+    // runs mixed in would be read as the first's by every command that takes --db.
+    Statement other(db_, "SELECT stack_name, stack_dir FROM runs WHERE stack_name <> ?1 ORDER BY id DESC LIMIT 1");
+    other.bind(1, h.stack_name);
+    if (other.step())
+      throw AuditError("audit log " + db_.path() + " holds runs of stack '" + other.text_at(0) + "' (" +
+                       other.text_at(1) + "), not of stack '" + h.stack_name +
+                       "'; give this stack its own log (--db FILE elsewhere), or pass --allow-other-stack to "
+                       "write both stacks' runs into this one");
+  }
   Statement ins(db_,
                 "INSERT INTO runs (stack_name, stack_dir, stack_digest, seam_version, started_at, as_of, status, pid, host, "
                 "window_since, window_until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7, ?8, ?9, ?10)");
-  ins.bind(1, h.stack_name).bind(2, h.stack_dir).bind(3, h.stack_digest).bind(4, SEAM_VERSION);
+  const std::string stack_dir = stored_path(h.stack_dir);  // bound by reference until run()
+  ins.bind(1, h.stack_name).bind(2, stack_dir).bind(3, h.stack_digest).bind(4, SEAM_VERSION);
   ins.bind(5, h.started_at).bind(6, h.as_of).bind(7, static_cast<int64_t>(getpid())).bind(8, host);
   ins.bind_optional(9, h.window_since).bind_optional(10, h.window_until);
   ins.run();
@@ -340,7 +367,8 @@ void AuditLog::add_input(const InputStats& stats, const std::vector<Reject>& rej
   Statement in(db_,
                "INSERT INTO run_inputs (run_id, system, path, digest, rows_read, rows_accepted, rows_rejected, "
                "rows_skipped) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-  in.bind(1, run_id_).bind(2, stats.system).bind(3, stats.path).bind(4, stats.digest);
+  const std::string path = stored_path(stats.path);  // bound by reference until run()
+  in.bind(1, run_id_).bind(2, stats.system).bind(3, path).bind(4, stats.digest);
   in.bind(5, stats.read).bind(6, stats.accepted).bind(7, stats.rejected).bind(8, stats.skipped).run();
   if (!stats.files.empty()) {
     Statement file(db_,
@@ -348,7 +376,8 @@ void AuditLog::add_input(const InputStats& stats, const std::vector<Reject>& rej
                    "rows_rejected, rows_skipped) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
     for (size_t k = 0; k < stats.files.size(); ++k) {
       const FileCounts& f = stats.files[k];
-      file.bind(1, run_id_).bind(2, stats.system).bind(3, static_cast<int64_t>(k)).bind(4, f.path).bind(5, f.digest);
+      const std::string file_path = stored_path(f.path);
+      file.bind(1, run_id_).bind(2, stats.system).bind(3, static_cast<int64_t>(k)).bind(4, file_path).bind(5, f.digest);
       file.bind(6, f.read).bind(7, f.accepted).bind(8, f.rejected).bind(9, f.skipped).run();
     }
   }

@@ -27,6 +27,7 @@ namespace seam {
 struct RunHeader {
   std::string stack_name, stack_dir, stack_digest, started_at, as_of;
   std::string window_since, window_until;  // empty: not windowed
+  bool allow_other_stack = false;           // --allow-other-stack: share a log with another stack's runs
 };
 
 struct RunCounts {
@@ -59,13 +60,17 @@ class AuditLog {
 
   // Refuses a log whose state no longer matches its chain (TamperedError), marks runs whose
   // process died as incomplete (each sealed by a chain entry), refuses to start while
-  // another run is live, then inserts and commits a 'running' run.
+  // another run is live, refuses a log holding runs of another stack (AuditError) unless
+  // header.allow_other_stack, then inserts and commits a 'running' run. The stack folder is
+  // stored as an absolute path.
   int64_t begin_run(const RunHeader& header, const ParamValues& params);
   // The catalog id of a rule version, added on first sight.
   int64_t rule_id(const std::string& stack, const std::string& reconcile, const RuleSpec& rule);
   // `strategies`, when given, are recorded (a reconciliation with several, or keyless ones).
   void add_reconcile(int reconcile_no, const std::string& name, const std::string& left, const std::string& right,
                      const std::vector<int64_t>& rule_ids, const std::vector<MatchStrategySpec>* strategies = nullptr);
+  // An input that is a file is stored under its absolute, resolved path, so that replay
+  // finds it from any folder (rejects keep the path as the run showed it).
   void add_input(const InputStats& stats, const std::vector<Reject>& rejects);
   // One match group and the verdicts of its rules, in rule order. Copies what it keeps.
   // `origin`: how the group was formed (nullptr when its reconciliation records none).

@@ -452,6 +452,22 @@ CREATE TRIGGER run_input_files_no_delete BEFORE DELETE ON run_input_files BEGIN 
 )SQL");
 }
 
+// v8: a killed or failed run wrote only part of its verdicts, and its failures read like a
+// whole run's. `failures` keeps complete runs only and names each one's stack and status;
+// `failures_all_runs` shows every run's, partial ones included, with the status to tell them
+// apart. Views only: nothing sealed changes.
+void migrate_v7_to_v8(Db& db) {
+  db.exec(R"SQL(
+DROP VIEW failures;
+CREATE VIEW failures_all_runs AS
+SELECT v.*, r.stack_name, r.status AS run_status
+FROM verdicts v JOIN runs r ON r.id = v.run_id
+WHERE v.outcome IN ('fail', 'error');
+CREATE VIEW failures AS
+SELECT * FROM failures_all_runs WHERE run_status = 'complete';
+)SQL");
+}
+
 }  // namespace
 
 std::unique_ptr<Db> open_audit_log_for_reading(const std::string& path) {
@@ -486,7 +502,7 @@ std::unique_ptr<Db> open_audit_log_for_reading(const std::string& path) {
 void migrate_audit_schema(Db& db, int target) {
   static const std::vector<std::function<void(Db&)>> steps = {migrate_v0_to_v1, migrate_v1_to_v2, migrate_v2_to_v3,
                                                               migrate_v3_to_v4, migrate_v4_to_v5,
-                                                              migrate_v5_to_v6, migrate_v6_to_v7};
+                                                              migrate_v5_to_v6, migrate_v6_to_v7, migrate_v7_to_v8};
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = NORMAL");
   db.exec("PRAGMA foreign_keys = ON");

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 
 #include "engine/util/text.hpp"
 
@@ -35,19 +36,52 @@ std::string render_table(const TextTable& raw_rows, size_t max_width) {
   return out;
 }
 
-std::string render_csv(const TextTable& rows) {
+namespace {
+
+// The shape of a number seam writes itself: an amount ("-12.50", "45.00 USD") or a count
+// with a unit ("-5 min"). Without '(' , '+', '=' or a cell reference operator no spreadsheet
+// can turn it into a call, so it stays a number a spreadsheet can read.
+bool seam_number(const std::string& s) {
+  size_t i = s[0] == '-' ? 1 : 0, digits = 0;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++digits;
+  if (!digits) return false;
+  if (i < s.size() && s[i] == '.') {
+    size_t frac = ++i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    if (i == frac) return false;
+  }
+  if (i == s.size()) return true;
+  if (s[i] != ' ' || s.size() - i - 1 < 1 || s.size() - i - 1 > 10) return false;
+  for (++i; i < s.size(); ++i)
+    if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z'))) return false;
+  return true;
+}
+
+// OWASP's advice for CSV injection: a cell a spreadsheet would read as a formula.
+bool formula_like(const std::string& s) {
+  return !s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r');
+}
+
+}  // namespace
+
+std::string csv_cell(const std::string& raw, bool numeric) {
+  // printable() first: spreadsheets mangle NUL and stray bytes. It leaves TAB and CR as they
+  // are, so a cell starting with either is still caught below.
+  std::string s = printable(raw);
+  bool neutralise = formula_like(raw) && !(numeric && seam_number(raw));
+  if (neutralise) s = "'" + s;
+  if (!neutralise && s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char ch : s) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+  return out + "\"";
+}
+
+std::string render_csv(const TextTable& rows, const std::set<size_t>& numeric_columns) {
   std::string out;
-  for (const auto& row : rows) {
-    for (size_t c = 0; c < row.size(); ++c) {
+  for (size_t r = 0; r < rows.size(); ++r) {
+    for (size_t c = 0; c < rows[r].size(); ++c) {
       if (c) out += ',';
-      const std::string s = printable(row[c]);  // spreadsheets mangle NUL and stray bytes
-      if (s.find_first_of(",\"\r\n") == std::string::npos) {
-        out += s;
-        continue;
-      }
-      out += '"';
-      for (char ch : s) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-      out += '"';
+      out += csv_cell(rows[r][c], r > 0 && numeric_columns.count(c));
     }
     out += "\r\n";
   }

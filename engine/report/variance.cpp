@@ -68,10 +68,12 @@ std::vector<ExceptionRow> variance_report(Db& db, const ReportFilter& f, const s
 }
 
 std::string render_variance(const std::vector<ExceptionRow>& rows, const std::string& format, const ReportContext& ctx) {
+  const size_t shown = ctx.limit && ctx.limit < rows.size() ? ctx.limit : rows.size();
   if (format == "json") {
     JsonWriter j;
     j.begin_array();
-    for (const auto& r : rows)
+    for (size_t i = 0; i < shown; ++i) {
+      const ExceptionRow& r = rows[i];
       j.begin_object().key("id").value(r.id).key("key").value(r.key).key("system_of_record").value(r.system_of_record)
           .key("reconcile").value(r.reconcile).key("rule").value(r.rule).key("status").value(r.status)
           .key("record_at").optional(!r.record_at.empty(), r.record_at)
@@ -80,6 +82,7 @@ std::string render_variance(const std::vector<ExceptionRow>& rows, const std::st
           .key("at_stake").optional(r.currency != 0, money_or_blank(true, r.amount_minor, r.currency))
           .key("delta").optional(!r.delta.empty(), r.delta).key("age_days").value(r.age_days)
           .key("first_seen_at").value(r.first_seen_at).key("message").value(r.message).end_object();
+    }
     j.end_array();
     return j.str() + "\n";
   }
@@ -88,23 +91,29 @@ std::string render_variance(const std::vector<ExceptionRow>& rows, const std::st
   std::map<CurrencyCode, int64_t> at_stake;
   int64_t oldest = 0;
   for (const auto& r : rows) {
-    table.push_back({std::to_string(r.id), r.key, r.system_of_record, r.reconcile, r.rule, r.status,
+    if (table.size() <= shown) table.push_back({std::to_string(r.id), r.key, r.system_of_record, r.reconcile, r.rule, r.status,
                      money_or_blank(true, r.amount_minor, r.currency), r.delta, std::to_string(r.age_days),
                      r.first_seen_at, r.message});
     if (r.currency) add_to(at_stake[r.currency], r.amount_minor, "the money at stake in " + currency_name(r.currency));
     oldest = std::max(oldest, r.age_days);
   }
-  if (format == "csv") return render_csv(table);
+  // Numbers seam writes stay numbers in CSV: id, at_stake, delta, age_days (csv_cell).
+  if (format == "csv") return render_csv(table, {0, 6, 7, 8});
   if (format == "html") {
     HtmlReport page{"Variance report: exceptions by age and amount", ctx.now_iso,
                     {{"exceptions", std::to_string(rows.size())},
                      {"money at stake", per_currency(at_stake)},
                      {"oldest", std::to_string(oldest) + " days"}},
-                    "Exceptions, oldest first, then the most money at stake", table, {0, 6, 8}, ctx.history};
+                    shown < rows.size() ? "The first " + std::to_string(shown) + " of " + std::to_string(rows.size()) +
+                                              " exceptions (--limit), oldest first, then the most money at stake"
+                                        : "Exceptions, oldest first, then the most money at stake",
+                    table, {0, 6, 8}, ctx.history};
     return render_html(page);
   }
   if (rows.empty()) return "no exceptions match\n";
-  return render_table(table, terminal_width());
+  std::string out = render_table(table, terminal_width());
+  if (shown < rows.size()) out += "... and " + std::to_string(rows.size() - shown) + " more (--limit 0 lists all)\n";
+  return out;
 }
 
 std::string period_of(const std::string& iso, const std::string& period) {
@@ -170,7 +179,7 @@ std::string render_totals(const std::vector<TotalsRow>& rows, const std::string&
     if (!t.currency.empty()) add_to(net[pack_currency(t.currency)], net_of(t), "the net variance in " + t.currency);
     exceptions += t.exceptions;
   }
-  if (format == "csv") return render_csv(table);
+  if (format == "csv") return render_csv(table, {2, 3, 4, 5, 6});  // keys, exceptions and the three totals
   if (format == "html") {
     HtmlReport page{"Variance totals by " + period, ctx.now_iso,
                     {{"exceptions", std::to_string(exceptions)}, {"net variance", per_currency(net)}},

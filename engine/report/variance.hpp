@@ -26,6 +26,7 @@ struct ReportFilter {
 struct ReportContext {
   std::string now_iso;
   std::vector<OpenAtRun> history;
+  size_t limit = 0;  // variance: rows listed, the first in report order (0: all); figures count every row
 };
 
 // Filtered, oldest first, then the most money at stake.

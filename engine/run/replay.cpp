@@ -147,6 +147,32 @@ class ReplaySink final : public GroupSink {
 
 }  // namespace
 
+namespace {
+
+// Where a run's input is now. New runs store absolute paths; older ones stored them
+// relative to the folder `seam run` started in, and a log may be copied next to a stack
+// that moved. So: the stored path when it exists; else the same file relative to the stack
+// folder as given now, found through the stack folder the run recorded. The digest check
+// after reading decides whether it is the same input.
+std::string input_path(const std::string& stored, const std::string& run_stack_dir, const std::string& stack_dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  // A glob's pattern exists when its folders before the first wildcard do.
+  auto there = [&](const std::string& p) {
+    size_t wild = p.find_first_of("*?[");
+    if (wild == std::string::npos) return fs::exists(p, ec);
+    size_t slash = p.rfind('/', wild);
+    return fs::is_directory(slash == std::string::npos ? "." : p.substr(0, slash + 1), ec);
+  };
+  if (there(stored)) return stored;
+  fs::path rel = fs::path(stored).lexically_normal().lexically_relative(fs::path(run_stack_dir).lexically_normal());
+  if (rel.empty() || *rel.begin() == "..") return stored;
+  fs::path moved = fs::path(stack_dir) / rel;
+  return there(moved.string()) ? moved.string() : stored;
+}
+
+}  // namespace
+
 ReplayReport replay_run(const ReplayOptions& o) {
   LoadedStack loaded = load_stack(o.stack_path);
   StackSpec& spec = loaded.spec;
@@ -156,10 +182,11 @@ ReplayReport replay_run(const ReplayOptions& o) {
     throw UserError("no audit log at " + report.db_path + " (pass --db FILE)");
   auto log = open_audit_log_for_reading(report.db_path);  // a replay writes nothing
   Db& db = *log;
-  std::string stack_digest;
+  std::string stack_digest, run_stack_dir;
   {
-    Statement run(db, o.run_id ? "SELECT id, as_of, stack_digest, status FROM runs WHERE id = ?1"
-                               : "SELECT id, as_of, stack_digest, status FROM runs WHERE status = 'complete' ORDER BY id DESC LIMIT 1");
+    Statement run(db, o.run_id ? "SELECT id, as_of, stack_digest, status, stack_dir FROM runs WHERE id = ?1"
+                               : "SELECT id, as_of, stack_digest, status, stack_dir FROM runs WHERE status = 'complete' "
+                                 "ORDER BY id DESC LIMIT 1");
     if (o.run_id) run.bind(1, o.run_id);
     if (!run.step())
       throw UserError(o.run_id ? "run " + std::to_string(o.run_id) + " is not in " + report.db_path
@@ -169,6 +196,7 @@ ReplayReport replay_run(const ReplayOptions& o) {
     report.run_id = run.int_at(0);
     report.as_of = run.text_at(1);
     stack_digest = run.text_at(2);
+    run_stack_dir = run.text_at(4);
   }
   report.stack_changed = stack_digest != spec.digest;
 
@@ -207,13 +235,13 @@ ReplayReport replay_run(const ReplayOptions& o) {
     if (it == inputs_of.end())
       throw UserError("system '" + sys.name + "' was not read by run " + std::to_string(report.run_id) +
                       ": a replay evaluates the run's own inputs");
-    sys.source.path = it->second.first;
+    sys.source.path = input_path(it->second.first, run_stack_dir, spec.dir);
   }
   std::vector<MappedInput> inputs = map_all(spec, loaded.host.get());
   for (const auto& in : inputs) {
-    const auto& [path, digest] = inputs_of[in.stats.system];
+    const auto& digest = inputs_of[in.stats.system].second;
     if (in.stats.digest != digest)
-      throw UserError("input " + path + " (system '" + in.stats.system + "') changed since run " +
+      throw UserError("input " + in.stats.path + " (system '" + in.stats.system + "') changed since run " +
                       std::to_string(report.run_id) + ": its digest is " + in.stats.digest.substr(0, 16) +
                       ", the run read " + digest.substr(0, 16) + "; a replay needs the same bytes");
   }

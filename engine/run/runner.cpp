@@ -8,6 +8,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <future>
 #include <map>
@@ -421,6 +422,20 @@ PreparedStack prepare_stack(const std::string& stack_path, const std::vector<std
 // How many groups ahead evaluation asks for records (RecordSet::prefetch); measured at 1M.
 constexpr size_t kPrefetchGroups = 8;
 
+namespace {
+
+// Progress shows once a run passes a second, so short runs print none. SEAM_PROGRESS_AFTER_MS
+// changes the wait, so a test on a terminal sees it without a slow run.
+std::chrono::milliseconds progress_delay() {
+  static const std::chrono::milliseconds delay = [] {
+    const char* env = std::getenv("SEAM_PROGRESS_AFTER_MS");
+    return std::chrono::milliseconds(env && *env ? std::strtoll(env, nullptr, 10) : 1000);
+  }();
+  return delay;
+}
+
+}  // namespace
+
 std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const ParamValues& params, ScriptHost* host,
                                                  const std::vector<MappedInput>& inputs, TimeUs as_of, GroupSink& sink,
                                                  bool progress, const RunWindow& window, RunProfile* profile) {
@@ -541,8 +556,9 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
           }
         }
       }
-      if (progress && (gi & 0xffff) == 0 && std::chrono::steady_clock::now() - started > std::chrono::seconds(1)) {
-        std::fprintf(stderr, "\rseam: %s: %zu/%zu groups", rec.name.c_str(), gi, m.groups.size());
+      if (progress && (gi & 0xffff) == 0 && std::chrono::steady_clock::now() - started >= progress_delay()) {
+        // \033[K clears what a longer line before left ("0/957318 groupsoups").
+        std::fprintf(stderr, "\r\033[Kseam: %s: %zu/%zu groups", rec.name.c_str(), gi, m.groups.size());
         progress_shown = true;
       }
     }
@@ -581,7 +597,8 @@ RunReport run_stack(const RunOptions& options) {
   AuditLog log(report.db_path);
   auto iso_or_empty = [](const std::optional<TimeUs>& t) { return t ? format_time_iso(*t) : std::string(); };
   report.run_id = log.begin_run({spec.name, spec.dir, spec.digest, report.started_at, report.as_of,
-                                 iso_or_empty(options.window.since), iso_or_empty(options.window.until)},
+                                 iso_or_empty(options.window.since), iso_or_empty(options.window.until),
+                                 options.allow_other_stack},
                                 prepared.params);
   try {
     for (auto& in : inputs) {

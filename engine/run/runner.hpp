@@ -40,6 +40,7 @@ struct RunOptions {
   bool progress = false;        // progress lines on stderr once a run passes one second
   RunWindow window;
   bool profile = false;         // time each mapping, match, rule, the writes and the seal
+  bool allow_other_stack = false;  // write into a log that holds another stack's runs
 };
 
 // A verdict worth a person's attention: anything but pass and skip.

@@ -3,6 +3,8 @@
 // Windows-1252 with a title, subtotals and carried rows; one ERP export split by `only`.
 #include <doctest/doctest.h>
 
+#include <filesystem>
+
 #include "tests/e2e/e2e_support.hpp"
 
 using namespace seam;
@@ -66,10 +68,12 @@ reconcile "refunds_settle" {
                    "            psp/orders-2026-03-01.json  read 3 = accepted 2 + rejected 0 + skipped 1\n"
                    "            psp/orders-2026-03-02.json  read 2 = accepted 1 + rejected 1\n") != std::string::npos);
   Db db(dir / "seam.db", false);
-  CHECK(rows(db, "SELECT system, path, rows_read, rows_accepted, rows_rejected, rows_skipped FROM run_inputs "
+  // Stored absolute (replay works from any folder); compared below the stack folder.
+  const std::string below = "replace(path, '" + std::filesystem::canonical(dir.path()).string() + "/', '')";
+  CHECK(rows(db, "SELECT system, " + below + ", rows_read, rows_accepted, rows_rejected, rows_skipped FROM run_inputs "
                  "ORDER BY system") ==
         std::vector<std::string>{"bank|bank.csv|8|3|1|4", "psp|psp/orders-*.json|5|3|1|1"});
-  CHECK(rows(db, "SELECT system, file_no, path, rows_read, rows_accepted, rows_rejected, rows_skipped, "
+  CHECK(rows(db, "SELECT system, file_no, " + below + ", rows_read, rows_accepted, rows_rejected, rows_skipped, "
                  "length(digest) FROM run_input_files ORDER BY file_no") ==
         std::vector<std::string>{"psp|0|psp/orders-2026-03-01.json|3|2|0|1|64",
                                  "psp|1|psp/orders-2026-03-02.json|2|1|1|0|64"});
@@ -91,11 +95,20 @@ reconcile "refunds_settle" {
   auto same = run_seam(dir.path(), "replay .");
   CHECK(same.exit != 2);
   CHECK(same.err == "");
+  // A copy of the stack folder elsewhere replays too: the pattern is found below the stack
+  // folder given now, and the files' digests do not depend on the folder they were read from.
+  {
+    TempDir elsewhere;
+    std::filesystem::copy(dir.path(), elsewhere / "moved", std::filesystem::copy_options::recursive);
+    auto moved = run_seam(elsewhere.path(), "replay moved");
+    CHECK(moved.err == "");
+    CHECK(moved.exit != 2);
+  }
   write_file(dir / "psp/orders-2026-03-02.json", read_file(dir / "psp/orders-2026-03-02.json") + "\n");
   auto changed = run_seam(dir.path(), "replay .");
   CHECK(changed.exit == 2);
-  CHECK(changed.err.find("seam: error: input psp/orders-*.json (system 'psp') changed since run 1: its digest is ") ==
-        0);
+  CHECK(changed.err.find("seam: error: input ") == 0);  // the pattern as stored: absolute
+  CHECK(changed.err.find("/psp/orders-*.json (system 'psp') changed since run 1: its digest is ") != std::string::npos);
   auto json = run_seam(dir.path(), "run . --format json");
   CHECK(json.out.find("\"read\":5,\"accepted\":3,\"rejected\":1,\"skipped\":1,\"files\":[{\"path\":"
                       "\"psp/orders-2026-03-01.json\",\"digest\":\"") != std::string::npos);
@@ -137,10 +150,11 @@ reconcile "refunds" {
   INFO(r.out, r.err);
   CHECK(r.exit == 1);  // C's amount is rejected
   Db db(dir / "seam.db", false);
-  CHECK(rows(db, "SELECT system, path, rows_read, rows_accepted, rows_rejected, rows_skipped FROM run_inputs "
+  const std::string below = "replace(path, '" + std::filesystem::canonical(dir.path()).string() + "/', '')";
+  CHECK(rows(db, "SELECT system, " + below + ", rows_read, rows_accepted, rows_rejected, rows_skipped FROM run_inputs "
                  "ORDER BY system") ==
         std::vector<std::string>{"erp_fees|erp.ndjson|4|1|0|3", "erp_refunds|erp.ndjson|4|1|1|2",
                                  "psp|psp.ndjson|1|1|0|0"});
-  CHECK(rows(db, "SELECT count(DISTINCT digest) FROM run_inputs WHERE path = 'erp.ndjson'") ==
+  CHECK(rows(db, "SELECT count(DISTINCT digest) FROM run_inputs WHERE path LIKE '%/erp.ndjson'") ==
         std::vector<std::string>{"1"});
 }

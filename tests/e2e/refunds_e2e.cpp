@@ -82,8 +82,8 @@ TEST_CASE("e2e refunds: inputs are counted and bad rows quarantined with file, l
   auto r = ex.run();
   Db db(ex.stack + "/seam.db", false);
   CHECK(rows(db, "SELECT system, path, rows_read, rows_accepted, rows_rejected FROM run_inputs ORDER BY system") ==
-        std::vector<std::string>{"erp|refunds/data/erp_customer_refunds.ndjson|16|15|1",
-                                 "storefront|refunds/data/storefront_refunds.csv|19|17|2"});
+        std::vector<std::string>{"erp|" + std::filesystem::weakly_canonical(ex.stack).string() + "/data/erp_customer_refunds.ndjson|16|15|1",
+                                 "storefront|" + std::filesystem::weakly_canonical(ex.stack).string() + "/data/storefront_refunds.csv|19|17|2"});
   CHECK(rows(db, "SELECT system, line, reason, raw FROM rejects ORDER BY seq") ==
         std::vector<std::string>{
             "storefront|18|cannot read '12,50' as an amount: a group separator ',' must be followed by 3 digits (is the "
@@ -261,8 +261,10 @@ TEST_CASE("e2e refunds: replay refuses inputs that changed since the run") {
              read_file(ex.stack + "/data/storefront_refunds.csv") + "R2000,#6000,2026-03-24T10:00:00Z,1.00,USD,succeeded,x,full\n");
   auto r = run_seam(ex.dir.path(), "replay refunds");
   CHECK(r.exit == 2);
-  CHECK(r.err.find("seam: error: input refunds/data/storefront_refunds.csv (system 'storefront') changed since run 1: "
-                   "its digest is ") == 0);
+  // The run stored the input's absolute path, and the error names it.
+  CHECK(with_dir_as_DIR(r.err, std::filesystem::weakly_canonical(ex.dir.path()).string())
+            .find("seam: error: input DIR/refunds/data/storefront_refunds.csv (system 'storefront') changed since run 1: "
+                  "its digest is ") == 0);
   CHECK(r.err.find("; a replay needs the same bytes\n") != std::string::npos);
   auto missing = run_seam(ex.dir.path(), "replay refunds --run 7");
   CHECK(missing.exit == 2);

@@ -198,3 +198,29 @@ TEST_CASE("audit: a version 1 log is migrated to the current version in place, k
   CHECK(text(db, "SELECT stack_name FROM runs") == "old");
   CHECK(scalar(db, "SELECT count(*) FROM runs WHERE window_since IS NULL AND window_until IS NULL") == 1);
 }
+
+TEST_CASE("audit: the failures view shows complete runs only, failures_all_runs names each run's status") {
+  TempDir dir;
+  write_run(dir / "a.db");  // run 1, complete: K2 fails
+  {
+    StackSpec stack;
+    ParamValues params = ParamValues::resolve(stack, {});
+    AuditLog log(dir / "a.db");
+    log.begin_run({"shop", "dir", "digest", "2026-03-25T18:00:00Z", "2026-03-25T18:00:00Z", "", ""}, params);
+    RuleSpec a;
+    a.name = "exists";
+    a.kind = RuleKind::ExistsIn;
+    a.version = "v1";
+    log.add_reconcile(0, "r", "left", "right", {log.rule_id("shop", "r", a)});
+    log.add_group(0, "K3", "L3", "", {Verdict::make(Outcome::Fail, "missing", "1", "0", "")});
+    log.fail_run("2026-03-25T18:00:01Z");  // run 2 stopped midway: what it wrote is kept
+  }
+  Db db(dir / "a.db", false);
+  Statement f(db, "SELECT group_concat(run_id || ' ' || group_key || ' ' || run_status || ' ' || stack_name, ', ') FROM failures");
+  REQUIRE(f.step());
+  CHECK(f.text_at(0) == "1 K2 complete shop");
+  Statement all(db, "SELECT group_concat(run_id || ' ' || group_key || ' ' || run_status, ', ') FROM "
+                    "(SELECT * FROM failures_all_runs ORDER BY run_id)");
+  REQUIRE(all.step());
+  CHECK(all.text_at(0) == "1 K2 complete, 2 K3 failed");
+}

@@ -103,6 +103,31 @@ TEST_CASE("reports: text tables fit a terminal, CSV quotes what needs quoting, H
   CHECK(html_escape("<b>R&D's \"x\"</b>") == "&lt;b&gt;R&amp;D&#39;s &quot;x&quot;&lt;/b&gt;");
 }
 
+TEST_CASE("reports: CSV never writes a live formula, and seam's own numbers stay numbers") {
+  // Text columns: every cell a spreadsheet would read as a formula is quoted behind a '.
+  CHECK(csv_cell("=HYPERLINK(\"http://evil.example/\",\"R1099\")", false) ==
+        "\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"R1099\"\")\"");
+  CHECK(csv_cell("+1", false) == "\"'+1\"");
+  CHECK(csv_cell("-12.50", false) == "\"'-12.50\"");
+  CHECK(csv_cell("@SUM(A1)", false) == "\"'@SUM(A1)\"");
+  CHECK(csv_cell("\tx", false) == "\"'\tx\"");
+  CHECK(csv_cell("\rx", false) == "\"'\rx\"");
+  CHECK(csv_cell("R1099", false) == "R1099");
+  CHECK(csv_cell("a=b", false) == "a=b");
+  // Numeric columns keep amounts, counts and deltas in seam's shape as they are...
+  CHECK(csv_cell("-12.50", true) == "-12.50");
+  CHECK(csv_cell("-45.00 USD", true) == "-45.00 USD");
+  CHECK(csv_cell("-5 min", true) == "-5 min");
+  CHECK(csv_cell("12", true) == "12");
+  // ...and neutralise anything else there (a Lua rule's delta is the client's text).
+  CHECK(csv_cell("-1+cmd|' /C calc'!A0", true) == "\"'-1+cmd|' /C calc'!A0\"");
+  CHECK(csv_cell("=1+1", true) == "\"'=1+1\"");
+  CHECK(csv_cell("-12.", true) == "\"'-12.\"");
+  CHECK(csv_cell("-", true) == "\"'-\"");
+  CHECK(render_csv({{"id", "key", "delta"}, {"-1", "-1", "-1.00 USD"}}, {0, 2}) ==
+        "id,key,delta\r\n-1,\"'-1\",-1.00 USD\r\n");
+}
+
 TEST_CASE("reports: the open-exceptions chart draws one bar per run, negative variance below the axis") {
   std::vector<OpenAtRun> history = {{1, "2026-03-24T06:00:00Z", 16, {{"USD", 6300}}},
                                     {2, "2026-03-26T06:00:00Z", 13, {{"USD", -2000}}}};

@@ -1,0 +1,22 @@
+# Installs the build into STAGE with DESTDIR and prefix /usr/local, then runs what it installed.
+file(REMOVE_RECURSE "${STAGE}")
+set(ENV{DESTDIR} "${STAGE}")
+execute_process(COMMAND "${CMAKE_COMMAND}" --install "${BUILD_DIR}" --prefix /usr/local
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "cmake --install failed (${rc}): ${out}${err}")
+endif()
+set(seam "${STAGE}/usr/local/bin/seam")
+if(NOT EXISTS "${seam}")
+  message(FATAL_ERROR "cmake --install did not install ${seam}; it printed: ${out}")
+endif()
+execute_process(COMMAND "${seam}" --version RESULT_VARIABLE rc OUTPUT_VARIABLE version)
+if(NOT rc EQUAL 0 OR NOT version STREQUAL "${VERSION}\n")
+  message(FATAL_ERROR "installed seam --version exited ${rc} printing '${version}', expected '${VERSION}'")
+endif()
+execute_process(COMMAND "${seam}" check "${CMAKE_CURRENT_LIST_DIR}/../examples/refunds" RESULT_VARIABLE rc
+                OUTPUT_VARIABLE checked ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "installed seam check examples/refunds exited ${rc}: ${checked}${err}")
+endif()
+file(REMOVE_RECURSE "${STAGE}")
