@@ -148,8 +148,20 @@ int LuaScriptHost::keep_function() {
 }
 
 void LuaScriptHost::set_params(const ParamValues& values) {
+  params_ = values;
   ParamsCall call{&values, this};
   lua_.protected_call(publish_params, &call, 0);
+}
+
+std::unique_ptr<ScriptHost> LuaScriptHost::replicate() const {
+  if (!load_again_) return nullptr;
+  std::unique_ptr<LuaScriptHost> h = load_again_();
+  // A load that kept other functions would run the wrong one under a handle.
+  if (!h || h->refs_.size() != refs_.size())
+    throw ScriptError("another Lua state for a worker thread kept " + std::to_string(h ? h->refs_.size() : 0) +
+                      " functions where the stack's first load kept " + std::to_string(refs_.size()));
+  if (params_) h->set_params(*params_);
+  return h;
 }
 
 Value LuaScriptHost::map_field(int fn, RowAccess& row, StringArena& arena) {

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <future>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 
 #include "connectors/connector.hpp"
@@ -428,8 +429,14 @@ bool keeps(const SystemSpec& sys, std::vector<OnlyPlan>& only, const Value* valu
 
 namespace {
 
-// Maps every row `connector` gives into `in` (records, rejects, counts).
-void map_rows(const SystemSpec& sys, ScriptHost* host, Connector& connector, MappedInput& in) {
+// Maps every row `connector` gives into `in` (records, rejects, counts). A system with
+// Lua fields borrows its host from `scripts` when there is one, for the whole part.
+void map_rows(const SystemSpec& sys, ScriptHost* host, ScriptPool* scripts, Connector& connector, MappedInput& in) {
+  std::optional<ScriptPool::Lease> lease;
+  if (scripts && maps_with_lua(sys)) {
+    lease.emplace(scripts->acquire());
+    if (lease->get()) host = lease->get();
+  }
   std::vector<FieldPlan> plans = compile(sys, connector);
   std::vector<size_t> order;
   const size_t only_first = mapping_order(sys, plans, order);
@@ -503,16 +510,16 @@ void map_rows(const SystemSpec& sys, ScriptHost* host, Connector& connector, Map
 // The parts of one split input, mapped on their own threads (the first on this one) and
 // joined in input order: the records, rejects and line numbers come out as a single
 // reader would have produced them.
-void map_parts(const SystemSpec& sys, ScriptHost* host, std::vector<std::unique_ptr<Connector>>& parts,
-               MappedInput& in) {
+void map_parts(const SystemSpec& sys, ScriptHost* host, ScriptPool* scripts,
+               std::vector<std::unique_ptr<Connector>>& parts, MappedInput& in) {
   std::vector<MappedInput> more;
   for (size_t k = 1; k < parts.size(); ++k) more.push_back(MappedInput{RecordSet(sys), InputStats{}, {}});
   std::vector<std::future<void>> pending;
   for (size_t k = 1; k < parts.size(); ++k)
-    pending.push_back(std::async(std::launch::async, [&, k] { map_rows(sys, host, *parts[k], more[k - 1]); }));
+    pending.push_back(std::async(std::launch::async, [&, k] { map_rows(sys, host, scripts, *parts[k], more[k - 1]); }));
   std::exception_ptr first_error;
   try {
-    map_rows(sys, host, *parts[0], in);
+    map_rows(sys, host, scripts, *parts[0], in);
   } catch (...) {
     first_error = std::current_exception();
   }
@@ -553,14 +560,21 @@ MappedInput map_system(const SystemSpec& sys, ScriptHost* host, const MapOptions
 MappedInput map_system(const SystemSpec& sys, ScriptHost* host, std::unique_ptr<Connector> connector,
                        const MapOptions& options) {
   MappedInput in{RecordSet(sys), InputStats{sys.name, connector->path(), "", 0, 0, 0}, {}};
-  // The Lua state serves one thread at a time: a system with a Lua mapping is read whole.
+  // A Lua state serves one thread at a time: a system with a Lua mapping is split only
+  // into as many parts as there are states to map them.
+  size_t threads = options.threads;
+  ScriptPool* scripts = nullptr;
+  if (maps_with_lua(sys)) {
+    scripts = options.scripts;  // even with one host: systems mapped side by side take turns with it
+    threads = scripts ? std::min(threads, scripts->capacity()) : 1;
+  }
   std::vector<std::unique_ptr<Connector>> parts;
-  if (options.threads > 1 && !maps_with_lua(sys)) parts = connector->split(options.threads, options.min_part_bytes);
+  if (threads > 1) parts = connector->split(threads, options.min_part_bytes);
   if (parts.empty()) {
-    map_rows(sys, host, *connector, in);
+    map_rows(sys, host, scripts, *connector, in);
   } else {
     in.records.reserve(connector->estimated_rows());  // the whole input's, so joining the parts does not regrow
-    map_parts(sys, host, parts, in);
+    map_parts(sys, host, scripts, parts, in);
     if (in.stats.read == 0) connector->next();  // the whole input's emptiness check (parts may each be empty)
   }
   in.stats.digest = connector->digest();  // asked for last: a large input's hash ran beside its parse

@@ -8,6 +8,8 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <future>
 
@@ -24,6 +26,7 @@
 #include "engine/match/strategies.hpp"
 #include "engine/run/strategy_plan.hpp"
 #include "engine/rules/builtin.hpp"
+#include "engine/script/script_pool.hpp"
 #include "engine/util/json.hpp"
 #include "engine/util/regex.hpp"
 #include "engine/util/result.hpp"
@@ -259,28 +262,49 @@ TimeUs latest_time(const std::vector<MappedInput>& inputs) {
   return latest;
 }
 
-MappedInput map_one(const SystemSpec& sys, ScriptHost* host, size_t threads) {
+MappedInput map_one(const SystemSpec& sys, ScriptHost* host, const MapOptions& options) {
   PhaseTimer timer("map " + sys.name);
-  MappedInput in = map_system(sys, host, MapOptions{threads});
+  MappedInput in = map_system(sys, host, options);
   spdlog::debug("{}: read {} rows, accepted {}, rejected {}", sys.name, in.stats.read, in.stats.accepted,
                 in.stats.rejected);
   return in;
 }
 
+bool has_lua_rules(const ReconcileSpec& rec) {
+  return std::any_of(rec.rules.begin(), rec.rules.end(), [](const RuleSpec& r) { return r.kind == RuleKind::Lua; });
+}
+
 }  // namespace
+
+size_t thread_count(const Parallelism& p) {
+  if (p.threads > 0) return p.threads;
+  if (const char* env = std::getenv("SEAM_THREADS"); env && *env) {
+    size_t n = 0;
+    auto r = std::from_chars(env, env + std::strlen(env), n);
+    if (r.ec != std::errc() || *r.ptr != '\0' || n == 0)
+      throw UserError("SEAM_THREADS is " + quote_for_message(env) +
+                      ": expected a whole number of threads, 1 or more (unset it to use every core)");
+    return n;
+  }
+  return std::max(2u, std::thread::hardware_concurrency());
+}
 
 // Systems are independent until matching, so they are read in parallel, and a large
 // input that can be split is read on several threads too (the core that read a small
-// input would otherwise idle while the largest one is parsed); except when a Lua mapping
-// function is declared: the Lua state serves one thread at a time.
-std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host, RunProfile* profile) {
+// input would otherwise idle while the largest one is parsed). Lua mapping functions run
+// on hosts borrowed from the pool, one per thread: a Lua state serves one thread at a time.
+std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host, RunProfile* profile,
+                                 const Parallelism& parallel, ScriptPool* scripts) {
   const bool uses_lua = std::any_of(spec.systems.begin(), spec.systems.end(), maps_with_lua);
+  const size_t threads = thread_count(parallel);
+  std::optional<ScriptPool> own_pool;
+  if (uses_lua && !scripts) scripts = &own_pool.emplace(host, threads);
+  MapOptions options{threads, parallel.min_part_bytes, uses_lua ? scripts : nullptr};
   std::vector<MappedInput> inputs;
-  const size_t threads = uses_lua ? 1 : std::max(2u, std::thread::hardware_concurrency());
   std::vector<int64_t> wall(spec.systems.size(), 0);  // one slot per system: each thread writes its own
-  auto timed = [&wall](const SystemSpec& sys, ScriptHost* h, size_t t, size_t slot) {
+  auto timed = [&wall, &options](const SystemSpec& sys, ScriptHost* h, size_t slot) {
     auto started = ProfileClock::now();
-    MappedInput in = map_one(sys, h, t);
+    MappedInput in = map_one(sys, h, options);
     wall[slot] = elapsed_ns(started);
     return in;
   };
@@ -289,14 +313,14 @@ std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host, RunPro
       for (size_t i = 0; i < inputs.size(); ++i)
         profile->mappings.push_back({spec.systems[i].name, wall[i], inputs[i].stats.read});
   };
-  if (uses_lua || spec.systems.size() < 2) {
-    for (size_t i = 0; i < spec.systems.size(); ++i) inputs.push_back(timed(spec.systems[i], host, threads, i));
+  if (threads < 2 || spec.systems.size() < 2) {
+    for (size_t i = 0; i < spec.systems.size(); ++i) inputs.push_back(timed(spec.systems[i], host, i));
     record();
     return inputs;
   }
   std::vector<std::future<MappedInput>> pending;
   for (size_t i = 1; i < spec.systems.size(); ++i)
-    pending.push_back(std::async(std::launch::async, timed, std::cref(spec.systems[i]), host, threads, i));
+    pending.push_back(std::async(std::launch::async, timed, std::cref(spec.systems[i]), host, i));
   std::exception_ptr first_error;
   auto collect = [&](auto&& produce) {
     try {
@@ -305,7 +329,7 @@ std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host, RunPro
       if (!first_error) first_error = std::current_exception();
     }
   };
-  collect([&] { return timed(spec.systems[0], host, threads, 0); });
+  collect([&] { return timed(spec.systems[0], host, 0); });
   for (auto& p : pending) collect([&] { return p.get(); });  // waits for every thread, even after an error
   if (first_error) std::rethrow_exception(first_error);
   record();
@@ -383,13 +407,105 @@ PreparedStack prepare_stack(const std::string& stack_path, const std::vector<std
   return p;
 }
 
+namespace {
+
+// The Lua rules of one reconciliation, evaluated ahead of the loop that writes: a block
+// of groups at a time, split in consecutive parts, each part on its own thread with a
+// host borrowed for it. The loop takes the verdicts in group order, so the sink, the
+// exceptions and the seal see exactly what one thread would have produced; only the
+// time the rules take is spread over the cores.
+class LuaAhead {
+ public:
+  LuaAhead(const ReconcileSpec& rec, const std::vector<std::unique_ptr<CompiledRule>>& rules, const RuleContext& ctx,
+           const GroupFacts& facts, const RunWindow& window, ScriptPool& scripts, size_t groups_per_part)
+      : rules_(rules), ctx_(ctx), facts_(facts), window_(window), scripts_(scripts),
+        per_part_(std::max<size_t>(groups_per_part, 1)) {
+    for (size_t k = 0; k < rec.rules.size(); ++k)
+      if (rec.rules[k].kind == RuleKind::Lua) lua_.push_back(k);
+    slot_.assign(rec.rules.size(), -1);
+    for (size_t j = 0; j < lua_.size(); ++j) slot_[lua_[j]] = static_cast<int>(j);
+    parts_ = scripts.capacity();
+    verdicts_.resize(lua_.size());
+  }
+  // Whether rule k's verdicts come from here.
+  bool ahead(size_t k) const { return slot_[k] >= 0; }
+
+  // Rule k's verdict for group gi, evaluated (with the rest of its block) when first asked;
+  // groups are asked for in increasing order. Moved out: ask once.
+  Verdict take(size_t gi, size_t k, RuleTally* tally) {
+    if (gi < begin_ || gi >= end_) evaluate_block(gi, tally);
+    return std::move(verdicts_[static_cast<size_t>(slot_[k])][gi - begin_]);
+  }
+
+ private:
+  void evaluate_block(size_t first, RuleTally* tally) {
+    const std::vector<MatchGroup>& groups = ctx_.match->groups;
+    begin_ = first;
+    end_ = std::min(groups.size(), first + parts_ * per_part_);
+    for (auto& v : verdicts_) v.assign(end_ - begin_, Verdict{});
+    std::vector<RuleTally> tallies(parts_, RuleTally(tally ? rules_.size() : 0));
+    auto part = [&](size_t p) {
+      ScriptPool::Lease lease = scripts_.acquire();
+      RuleContext mine = ctx_;
+      if (lease.get()) mine.host = lease.get();
+      const size_t from = begin_ + p * per_part_, to = std::min(end_, from + per_part_);
+      for (size_t gi = from; gi < to; ++gi) {
+        const MatchGroup& g = groups[gi];
+        if (window_.active()) {  // as the loop decides: a group it leaves out is not evaluated
+          TimeUs t = facts_.time_of(g, *ctx_.match);
+          if (t == INT64_MIN || !window_.contains(t)) continue;
+        }
+        for (size_t j = 0; j < lua_.size(); ++j) {
+          auto started = tally ? ProfileClock::now() : ProfileClock::time_point{};
+          evaluate_rule(*rules_[lua_[j]], g, mine, verdicts_[j][gi - begin_]);
+          if (tally) tallies[p].add(lua_[j], elapsed_ns(started));
+        }
+      }
+    };
+    std::vector<std::future<void>> pending;
+    for (size_t p = 1; p < parts_ && begin_ + p * per_part_ < end_; ++p)
+      pending.push_back(std::async(std::launch::async, part, p));
+    std::exception_ptr first_error;
+    try {
+      part(0);
+    } catch (...) {
+      first_error = std::current_exception();
+    }
+    for (auto& f : pending) {  // every part is waited for: they write into verdicts_
+      try {
+        f.get();
+      } catch (...) {
+        if (!first_error) first_error = std::current_exception();
+      }
+    }
+    if (first_error) std::rethrow_exception(first_error);
+    if (tally)
+      for (const auto& t : tallies) tally->merge(t);
+  }
+
+  const std::vector<std::unique_ptr<CompiledRule>>& rules_;
+  const RuleContext& ctx_;
+  const GroupFacts& facts_;
+  const RunWindow& window_;
+  ScriptPool& scripts_;
+  size_t per_part_, parts_ = 1;
+  std::vector<size_t> lua_;                  // the Lua rules' indices
+  std::vector<int> slot_;                    // rule index → its row in verdicts_, or -1
+  std::vector<std::vector<Verdict>> verdicts_;  // per Lua rule, the block's verdicts
+  size_t begin_ = 0, end_ = 0;               // the block evaluated
+};
+
+}  // namespace
+
 // How many groups ahead evaluation asks for records (RecordSet::prefetch); measured at 1M.
 constexpr size_t kPrefetchGroups = 8;
 
 std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const ParamValues& params, ScriptHost* host,
                                                  const std::vector<MappedInput>& inputs, TimeUs as_of, GroupSink& sink,
-                                                 bool progress, const RunWindow& window, RunProfile* profile) {
+                                                 bool progress, const RunWindow& window, RunProfile* profile,
+                                                 const Parallelism& parallel, ScriptPool* scripts) {
   auto started = std::chrono::steady_clock::now();
+  std::optional<ScriptPool> own_pool;  // made when first needed: loading replicas costs a stack load each
   auto records_of = [&](const std::string& name) -> const RecordSet& {
     for (size_t i = 0; i < spec.systems.size(); ++i)
       if (spec.systems[i].name == name) return inputs[i].records;
@@ -432,6 +548,15 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
     if (window.active() && !facts.has_time())
       throw UserError(rec.loc.str() + ": a windowed run (--since/--until) needs the record time of reconcile '" +
                       rec.name + "': declare record_time = \"<time field>\" on system '" + rec.system_of_record + "'");
+    std::optional<LuaAhead> ahead;
+    if (has_lua_rules(rec) && m.groups.size() > parallel.groups_per_part && host) {
+      if (const size_t threads = thread_count(parallel); threads > 1) {
+        if (!scripts) scripts = &own_pool.emplace(host, threads);
+        if (scripts->capacity() > 1)
+          ahead.emplace(rec, rules, ctx, facts, window, *scripts, parallel.groups_per_part);
+      }
+    }
+    RuleTally* tally_ptr = tally ? &*tally : nullptr;
 
     phase.emplace("evaluate and write " + rec.name);
     ReconcileReport rr;
@@ -457,7 +582,19 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
           continue;
         }
       }
-      if (!tally) {
+      if (ahead) {
+        for (size_t k = 0; k < rules.size(); ++k) {
+          if (ahead->ahead(k)) {
+            verdicts[k] = ahead->take(gi, k, tally_ptr);
+          } else if (!tally) {
+            evaluate_rule(*rules[k], g, ctx, verdicts[k]);
+          } else {
+            auto rule_started = ProfileClock::now();
+            evaluate_rule(*rules[k], g, ctx, verdicts[k]);
+            tally->add(k, elapsed_ns(rule_started));
+          }
+        }
+      } else if (!tally) {
         for (size_t k = 0; k < rules.size(); ++k) evaluate_rule(*rules[k], g, ctx, verdicts[k]);
       } else {
         for (size_t k = 0; k < rules.size(); ++k) {
@@ -535,7 +672,14 @@ RunReport run_stack(const RunOptions& options) {
   // connector → mapping → records; input errors stop here (exit 2)
   if (options.profile) report.profile.emplace();
   RunProfile* profile = report.profile ? &*report.profile : nullptr;
-  std::vector<MappedInput> inputs = map_all(spec, prepared.loaded.host.get(), profile);
+  // One pool for mapping and rules: each replica's stack load is paid once per run.
+  std::optional<ScriptPool> scripts;
+  const bool uses_lua = std::any_of(spec.systems.begin(), spec.systems.end(), maps_with_lua) ||
+                        std::any_of(spec.reconciles.begin(), spec.reconciles.end(), has_lua_rules);
+  const size_t threads = thread_count(options.parallel);
+  if (uses_lua && threads > 1) scripts.emplace(prepared.loaded.host.get(), threads);
+  ScriptPool* pool = scripts ? &*scripts : nullptr;
+  std::vector<MappedInput> inputs = map_all(spec, prepared.loaded.host.get(), profile, options.parallel, pool);
   TimeUs as_of = options.as_of ? *options.as_of : default_as_of(inputs);
   report.as_of = format_time_iso(as_of);
 
@@ -554,7 +698,7 @@ RunReport run_stack(const RunOptions& options) {
     ExceptionTracker exceptions(log.db(), spec.name);
     AuditSink sink(log, spec, exceptions);
     report.reconciles = evaluate_reconciles(spec, prepared.params, prepared.loaded.host.get(), inputs, as_of, sink,
-                                            options.progress, options.window, profile);
+                                            options.progress, options.window, profile, options.parallel, pool);
     PhaseTimer timer("seal and exceptions");
     const auto seal_started = ProfileClock::now();
     report.seal = log.complete_run(format_time_iso(clock_now()), [&](Db& db) {
