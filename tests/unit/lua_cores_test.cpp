@@ -3,6 +3,7 @@
 // (records, rejects with file:line, verdicts, the sealed audit log) is what one thread gives.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <future>
 #include <set>
