@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <future>
 
@@ -409,78 +410,96 @@ PreparedStack prepare_stack(const std::string& stack_path, const std::vector<std
 
 namespace {
 
-// The Lua rules of one reconciliation, evaluated ahead of the loop that writes: a block
-// of groups at a time, split in consecutive parts, each part on its own thread with a
-// host borrowed for it. The loop takes the verdicts in group order, so the sink, the
-// exceptions and the seal see exactly what one thread would have produced; only the
-// time the rules take is spread over the cores.
+// The Lua rules of one reconciliation, evaluated ahead of the loop that writes: parts of
+// consecutive groups, each on a thread of its own with a host borrowed for it, a few
+// parts in flight while the loop consumes the oldest. The loop takes the verdicts in group
+// order, so the sink, the exceptions and the seal see exactly what one thread would have
+// produced; only the time the Lua rules take moves off the loop's thread.
 class LuaAhead {
  public:
   LuaAhead(const ReconcileSpec& rec, const std::vector<std::unique_ptr<CompiledRule>>& rules, const RuleContext& ctx,
-           const GroupFacts& facts, const RunWindow& window, ScriptPool& scripts, size_t groups_per_part)
+           const GroupFacts& facts, const RunWindow& window, ScriptPool& scripts, size_t groups_per_part, bool timed)
       : rules_(rules), ctx_(ctx), facts_(facts), window_(window), scripts_(scripts),
-        per_part_(std::max<size_t>(groups_per_part, 1)) {
+        per_part_(std::max<size_t>(groups_per_part, 1)), timed_(timed) {
     for (size_t k = 0; k < rec.rules.size(); ++k)
       if (rec.rules[k].kind == RuleKind::Lua) lua_.push_back(k);
     slot_.assign(rec.rules.size(), -1);
     for (size_t j = 0; j < lua_.size(); ++j) slot_[lua_[j]] = static_cast<int>(j);
-    parts_ = scripts.capacity();
-    verdicts_.resize(lua_.size());
+    // Two parts per host: one being evaluated, the next waiting for its host, so a host
+    // never idles while the loop writes.
+    in_flight_ = 2 * std::max<size_t>(scripts.capacity(), 1);
+    top_up();
   }
+  LuaAhead(const LuaAhead&) = delete;
+  LuaAhead& operator=(const LuaAhead&) = delete;
+  ~LuaAhead() {  // parts still running read the loop's state: wait for them, whatever happened
+    for (auto& p : parts_)
+      if (p->done.valid()) p->done.wait();
+  }
+
   // Whether rule k's verdicts come from here.
   bool ahead(size_t k) const { return slot_[k] >= 0; }
 
-  // Rule k's verdict for group gi, evaluated (with the rest of its block) when first asked;
-  // groups are asked for in increasing order. Moved out: ask once.
+  // Rule k's verdict for group gi (moved out: ask once); groups are asked for in
+  // increasing order. Waits for the part holding gi. Throws what the part threw.
   Verdict take(size_t gi, size_t k, RuleTally* tally) {
-    if (gi < begin_ || gi >= end_) evaluate_block(gi, tally);
-    return std::move(verdicts_[static_cast<size_t>(slot_[k])][gi - begin_]);
+    while (parts_.empty() || gi >= parts_.front()->end || !parts_.front()->ready) {
+      if (!parts_.empty() && parts_.front()->ready) {  // consumed: its host takes the next part
+        if (tally) tally->merge(parts_.front()->tally);
+        parts_.pop_front();
+        top_up();
+        continue;
+      }
+      if (parts_.empty()) throw std::logic_error("Lua rules: asked for a group past the last part");
+      Part& p = *parts_.front();
+      p.done.get();
+      p.ready = true;
+    }
+    Part& p = *parts_.front();
+    return std::move(p.verdicts[static_cast<size_t>(slot_[k])][gi - p.begin]);
   }
 
  private:
-  void evaluate_block(size_t first, RuleTally* tally) {
+  struct Part {
+    size_t begin = 0, end = 0;
+    std::vector<std::vector<Verdict>> verdicts;  // per Lua rule, per group of the part
+    RuleTally tally;
+    std::future<void> done;
+    bool ready = false;
+  };
+
+  void top_up() {
+    const size_t groups = ctx_.match->groups.size();
+    while (parts_.size() < in_flight_ && next_ < groups) {
+      auto p = std::make_unique<Part>();
+      p->begin = next_;
+      p->end = std::min(groups, next_ + per_part_);
+      next_ = p->end;
+      p->verdicts.assign(lua_.size(), std::vector<Verdict>(p->end - p->begin));
+      p->tally = RuleTally(timed_ ? rules_.size() : 0);
+      Part* raw = p.get();
+      p->done = std::async(std::launch::async, [this, raw] { evaluate(*raw); });
+      parts_.push_back(std::move(p));
+    }
+  }
+
+  void evaluate(Part& p) const {
+    ScriptPool::Lease lease = scripts_.acquire();
+    RuleContext mine = ctx_;
+    if (lease.get()) mine.host = lease.get();
     const std::vector<MatchGroup>& groups = ctx_.match->groups;
-    begin_ = first;
-    end_ = std::min(groups.size(), first + parts_ * per_part_);
-    for (auto& v : verdicts_) v.assign(end_ - begin_, Verdict{});
-    std::vector<RuleTally> tallies(parts_, RuleTally(tally ? rules_.size() : 0));
-    auto part = [&](size_t p) {
-      ScriptPool::Lease lease = scripts_.acquire();
-      RuleContext mine = ctx_;
-      if (lease.get()) mine.host = lease.get();
-      const size_t from = begin_ + p * per_part_, to = std::min(end_, from + per_part_);
-      for (size_t gi = from; gi < to; ++gi) {
-        const MatchGroup& g = groups[gi];
-        if (window_.active()) {  // as the loop decides: a group it leaves out is not evaluated
-          TimeUs t = facts_.time_of(g, *ctx_.match);
-          if (t == INT64_MIN || !window_.contains(t)) continue;
-        }
-        for (size_t j = 0; j < lua_.size(); ++j) {
-          auto started = tally ? ProfileClock::now() : ProfileClock::time_point{};
-          evaluate_rule(*rules_[lua_[j]], g, mine, verdicts_[j][gi - begin_]);
-          if (tally) tallies[p].add(lua_[j], elapsed_ns(started));
-        }
+    for (size_t gi = p.begin; gi < p.end; ++gi) {
+      const MatchGroup& g = groups[gi];
+      if (window_.active()) {  // as the loop decides: a group it leaves out is not evaluated
+        TimeUs t = facts_.time_of(g, *ctx_.match);
+        if (t == INT64_MIN || !window_.contains(t)) continue;
       }
-    };
-    std::vector<std::future<void>> pending;
-    for (size_t p = 1; p < parts_ && begin_ + p * per_part_ < end_; ++p)
-      pending.push_back(std::async(std::launch::async, part, p));
-    std::exception_ptr first_error;
-    try {
-      part(0);
-    } catch (...) {
-      first_error = std::current_exception();
-    }
-    for (auto& f : pending) {  // every part is waited for: they write into verdicts_
-      try {
-        f.get();
-      } catch (...) {
-        if (!first_error) first_error = std::current_exception();
+      for (size_t j = 0; j < lua_.size(); ++j) {
+        auto started = timed_ ? ProfileClock::now() : ProfileClock::time_point{};
+        evaluate_rule(*rules_[lua_[j]], g, mine, p.verdicts[j][gi - p.begin]);
+        if (timed_) p.tally.add(lua_[j], elapsed_ns(started));
       }
     }
-    if (first_error) std::rethrow_exception(first_error);
-    if (tally)
-      for (const auto& t : tallies) tally->merge(t);
   }
 
   const std::vector<std::unique_ptr<CompiledRule>>& rules_;
@@ -488,11 +507,13 @@ class LuaAhead {
   const GroupFacts& facts_;
   const RunWindow& window_;
   ScriptPool& scripts_;
-  size_t per_part_, parts_ = 1;
-  std::vector<size_t> lua_;                  // the Lua rules' indices
-  std::vector<int> slot_;                    // rule index → its row in verdicts_, or -1
-  std::vector<std::vector<Verdict>> verdicts_;  // per Lua rule, the block's verdicts
-  size_t begin_ = 0, end_ = 0;               // the block evaluated
+  const size_t per_part_;
+  const bool timed_;
+  size_t in_flight_ = 2;
+  std::vector<size_t> lua_;   // the Lua rules' indices
+  std::vector<int> slot_;     // rule index → its row in a part's verdicts, or -1
+  std::deque<std::unique_ptr<Part>> parts_;  // in group order
+  size_t next_ = 0;           // the first group no part has
 };
 
 }  // namespace
@@ -553,7 +574,7 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
       if (const size_t threads = thread_count(parallel); threads > 1) {
         if (!scripts) scripts = &own_pool.emplace(host, threads);
         if (scripts->capacity() > 1)
-          ahead.emplace(rec, rules, ctx, facts, window, *scripts, parallel.groups_per_part);
+          ahead.emplace(rec, rules, ctx, facts, window, *scripts, parallel.groups_per_part, profile != nullptr);
       }
     }
     RuleTally* tally_ptr = tally ? &*tally : nullptr;
