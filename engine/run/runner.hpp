@@ -130,8 +130,8 @@ std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host, RunPro
                                  const Parallelism& parallel = {}, ScriptPool* scripts = nullptr);
 // Matches and evaluates every reconciliation, handing each group to `sink`, in group
 // order, on this thread. Lua rules of a reconciliation with more groups than one part
-// are evaluated ahead on several threads (hosts from `scripts`, or a pool made here), a
-// block of groups at a time; the verdicts reach the sink as one thread would give them.
+// are evaluated ahead, part by part, on other threads (hosts from `scripts`, or a pool
+// made here); the verdicts reach the sink as one thread would give them.
 // With `profile`, records the time of each match, each rule and the sink's calls.
 std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const ParamValues& params, ScriptHost* host,
                                                  const std::vector<MappedInput>& inputs, TimeUs as_of, GroupSink& sink,

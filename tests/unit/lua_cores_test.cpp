@@ -202,3 +202,47 @@ TEST_CASE("lua cores: SEAM_THREADS sets the thread count, and a value that is no
   ::unsetenv("SEAM_THREADS");
   CHECK(thread_count(Parallelism{}) >= 2);
 }
+
+TEST_CASE("lua cores: a windowed run evaluates Lua rules on the same groups on four threads as on one") {
+  TempDir dir;
+  write_file(dir / "stack.lua", R"(stack "window"
+system "a" {
+  source = csv { path = "a.csv" }, id = "id", record_time = "at",
+  fields = { id = "id", at = time { column = "at", format = "iso8601" } },
+}
+system "b" { source = csv { path = "b.csv" }, id = "id", fields = { id = "id" } }
+reconcile "r" {
+  left = "a", right = "b", match = { left = "id", right = "id" },
+  rules = { rule("seen", function(g) return fail("judged " .. g.key) end) },
+}
+)");
+  std::string a = "id,at\n", b = "id\n";
+  for (int d = 1; d <= 28; ++d) {
+    std::string day = (d < 10 ? "0" : "") + std::to_string(d);
+    a += "A" + day + ",2026-02-" + day + "T12:00:00Z\n";
+    b += "A" + day + "\n";
+  }
+  write_file(dir / "a.csv", a);
+  write_file(dir / "b.csv", b);
+  auto format = *make_time_format("iso8601", "UTC");
+  auto run = [&](size_t threads) {
+    RunOptions o;
+    o.stack_path = dir.path();
+    o.db_path = dir / ("w" + std::to_string(threads) + ".db");
+    o.window.since = *parse_time("2026-02-10T00:00:00Z", format);
+    o.window.until = *parse_time("2026-02-20T00:00:00Z", format);
+    o.parallel = Parallelism{threads, 1, 3};
+    RunReport r = run_stack(o);
+    std::vector<std::string> judged;
+    for (const auto& f : r.reconciles.at(0).findings) judged.push_back(f.rule + " " + f.verdict.message);
+    judged.push_back(std::to_string(r.reconciles.at(0).groups) + " in, " +
+                     std::to_string(r.reconciles.at(0).outside_window) + " outside");
+    return judged;
+  };
+  std::vector<std::string> one = run(1);
+  REQUIRE(one.size() == 11);
+  CHECK(one.front() == "seen judged A10");
+  CHECK(one[9] == "seen judged A19");
+  CHECK(one.back() == "10 in, 18 outside");
+  CHECK(run(4) == one);
+}
