@@ -1,5 +1,7 @@
 #include "engine/script/script_pool.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace seam {
 
 ScriptPool::ScriptPool(ScriptHost* first, size_t most) : first_(first), capacity_(1) {
@@ -11,7 +13,13 @@ ScriptPool::ScriptPool(ScriptHost* first, size_t most) : first_(first), capacity
   made_ = 1;
   // Asked once, here: a host that cannot replicate keeps every caller on the one state.
   if (most > 1) {
-    if (auto probe = first_->replicate()) {
+    std::unique_ptr<ScriptHost> probe;
+    try {
+      probe = first_->replicate();
+    } catch (const std::exception& e) {  // slower, not wrong: every call on the one state
+      spdlog::warn("Lua runs on one thread: {}", e.what());
+    }
+    if (probe) {
       capacity_ = most;
       idle_.push_back(probe.get());
       owned_.push_back(std::move(probe));

@@ -14,7 +14,9 @@ namespace seam {
 
 class ScriptPool {
  public:
-  // `first` (not owned, may be null) is lent first; `most` counts it.
+  // `first` (not owned, may be null) is lent first; `most` counts it. Makes one replica
+  // at once, to know whether it can: when that fails (a warning says why), the pool
+  // lends `first` alone.
   ScriptPool(ScriptHost* first, size_t most);
 
   // A borrowed host, given back when the lease ends; null when the pool has no host.

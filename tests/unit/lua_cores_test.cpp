@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <future>
 #include <set>
 
@@ -245,4 +246,45 @@ reconcile "r" {
   CHECK(one[9] == "seen judged A19");
   CHECK(one.back() == "10 in, 18 outside");
   CHECK(run(4) == one);
+}
+
+TEST_CASE("lua cores: the states of other threads run the stack's texts as loaded, not files changed since") {
+  TempDir dir;
+  write_file(dir / "lib/tag.lua", "function tag(n) return 'v1-' .. n end\n");
+  write_file(dir / "stack.lua", R"(stack "pinned"
+include "lib/tag.lua"
+system "s" { source = csv { path = "s.csv" }, id = "id", fields = { id = "id", t = function(row) return tag(row["n"]) end } }
+)");
+  LoadedStack stack = load_stack(dir.path());
+  write_file(dir / "lib/tag.lua", "function tag(n) return 'v2-' .. n end\n");  // edited while the run goes on
+  ScriptPool pool(stack.host.get(), 2);
+  REQUIRE(pool.capacity() == 2);
+  auto first = pool.acquire();
+  auto second = pool.acquire();
+  REQUIRE(first.get() != second.get());
+  const SystemSpec& sys = stack.spec.systems.at(0);
+  const int fn = sys.fields.at(static_cast<size_t>(sys.field_index("t"))).lua_fn;
+  class Row final : public RowAccess {
+   public:
+    std::optional<std::string_view> column(const std::string& name) override {
+      return name == "n" ? std::optional<std::string_view>("7") : std::nullopt;
+    }
+  };
+  for (auto* h : {first.get(), second.get()}) {
+    Row row;
+    StringArena arena;
+    CHECK(display(h->map_field(fn, row, arena)) == "v1-7");
+  }
+}
+
+TEST_CASE("lua cores: when another state cannot be loaded, the pool lends the first alone") {
+  TempDir dir;
+  write_file(dir / "lib/tag.lua", "function tag(n) return n end\n");
+  write_file(dir / "stack.lua", "stack \"gone\"\ninclude \"lib/tag.lua\"\n");
+  LoadedStack stack = load_stack(dir.path());
+  std::filesystem::remove(dir / "lib/tag.lua");  // the include cannot be resolved again
+  ScriptPool pool(stack.host.get(), 4);
+  CHECK(pool.capacity() == 1);
+  auto only = pool.acquire();
+  CHECK(only.get() == stack.host.get());
 }
