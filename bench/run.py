@@ -12,6 +12,7 @@ the truth, and prints the figures.
     python3 bench/run.py --sizes 100000 --no-peers
     python3 bench/run.py --sizes 100000 --peers duckdb,polars --repeat 5
     python3 bench/run.py --sizes 100000 --no-peers --keyless   # and the keyless case beside it
+    python3 bench/run.py --sizes 100000 --no-peers --lua       # and the Lua case beside it
     python3 bench/run.py --smoke                # CI: small, seam only, exactness only; exit 1 if not exact
 
 --keyless adds a second scenario at each size: as many bank lines against ~0.99 as many ERP
@@ -21,6 +22,12 @@ it, in the same rounds as the keyed run of the same size; its pairs (read from t
 log's groups) and its one-sided records (the exists_in failures) are scored against the
 truth exactly, and its wall, CPU and peak RSS are printed beside the keyed run's with the
 ratio. --smoke always runs it too, at 2,000 bank lines.
+
+--lua adds the keyed case again with Lua where a stack might still need it
+(bench/stack_lua.lua: the ERP's refund reference read by a Lua mapping function, and the
+reason-code check as a Lua rule), on the same data and truth; it must be exact too, and its
+wall, CPU and peak RSS are printed beside the native run's with the ratio. --smoke always
+runs it too.
 
 Runs are interleaved: each of --repeat rounds (default 3) runs every tool once, always in
 the order seam, duckdb, polars, pandas, sql, so a change in the machine's load falls on
@@ -127,6 +134,19 @@ def prepare_keyless(size, seed, work):
         os.rename(tmp, d)
     shutil.copy(os.path.join(HERE, "stack_keyless.lua"), os.path.join(d, "stack.lua"))
     return d
+
+
+def prepare_lua(d):
+    """The keyed stack folder d again, with bench/stack_lua.lua: its data is d's, linked."""
+    ld = d + "-lua"
+    os.makedirs(ld, exist_ok=True)
+    link, target = os.path.join(ld, "data"), os.path.abspath(os.path.join(d, "data"))
+    if os.path.islink(link) and os.readlink(link) != target:
+        os.remove(link)
+    if not os.path.islink(link):
+        os.symlink(target, link)
+    shutil.copy(os.path.join(HERE, "stack_lua.lua"), os.path.join(ld, "stack.lua"))
+    return ld
 
 
 KEYLESS_CASES = ["exact", "reference", "fees", "bank_only", "erp_only"]
@@ -332,6 +352,8 @@ def main():
     p.add_argument("--smoke", action="store_true", help="CI: one small size, seam only, exactness only")
     p.add_argument("--keyless", action="store_true",
                    help="also run seam on the keyless case (bank lines against ERP receipts) at each size")
+    p.add_argument("--lua", action="store_true",
+                   help="also run seam on the keyed case with a Lua mapping function and a Lua rule at each size")
     p.add_argument("--seam", default=os.path.join(ROOT, "build", "seam"))
     p.add_argument("--work", default=os.path.join(HERE, "work"), help="where generated data is kept")
     a = p.parse_args()
@@ -352,6 +374,7 @@ def main():
             print(f"note: {notes[-1]}", flush=True)
     repeat = 1 if a.smoke else max(1, a.repeat)
     keyless = a.keyless or a.smoke
+    lua = a.lua or a.smoke
 
     results = []  # (size, tool, median run, exact in every run, records, per-round walls)
     absent = []   # (size, tool, "skipped" or "failed"): in the table too, the reason in the notes
@@ -372,6 +395,10 @@ def main():
             records_of["keyless"] = count_lines(os.path.join(kd, "data", "bank_statement.csv")) - 1 + \
                 count_lines(os.path.join(kd, "data", "erp_cash_receipts.ndjson"))
             tools.append("keyless")
+        if lua:
+            lua_dir = prepare_lua(d)
+            records_of["lua"] = records
+            tools.append("lua")
         available = mem_available_mb()
         for name in peers:
             if name in last_rss and available:
@@ -403,7 +430,10 @@ def main():
                     runs[t].append(m)
                     line.append(f"{t} {m['wall']:.2f}s")
                     continue
-                m, found = run_seam(a.seam, d) if t == "seam" else run_peer(t, d)
+                if t == "lua":
+                    m, found = run_seam(a.seam, lua_dir)
+                else:
+                    m, found = run_seam(a.seam, d) if t == "seam" else run_peer(t, d)
                 if found is None:
                     failed.add(t)
                     absent.append((size, t, "failed"))
@@ -414,7 +444,7 @@ def main():
                     continue
                 by_fault, by_rule, exact = score(found, truth)
                 m.update(exact=exact, false=len(found - truth_pairs), missed=len(truth_pairs - found))
-                if t == "seam":
+                if t in ("seam", "lua"):
                     m.update(by_fault=by_fault, by_rule=by_rule)
                 runs[t].append(m)
                 line.append(f"{t} {m['wall']:.2f}s")
@@ -434,6 +464,13 @@ def main():
             if t == "seam":
                 all_exact &= exact
                 print_exactness(size, med)
+            elif t == "lua":
+                all_exact &= exact
+                print(f"\nthe Lua case (bench/stack_lua.lua) at {size:,} refunds: {'exact' if exact else 'NOT exact'}")
+                if not exact:
+                    bad = next(m for m in runs[t] if not m["exact"])
+                    print(f"  {bad['false']} false, {bad['missed']} missed")
+                    print_exactness(size, bad)
             elif t == "keyless":
                 all_exact &= exact
                 print_exactness_keyless(size, next((m for m in runs[t] if not m["exact"]), med), ktruth)
@@ -452,7 +489,7 @@ def main():
     print(f"{'refunds':>10} {'tool':<7} {'wall s':>7} {'cpu s':>7} {'RSS MB':>7} {'records/s':>11} "
           f"{'verdicts/s':>11} {'DB MB':>7} {'exact':>6} {'x seam':>7}  {'rounds':<11} {'cpu x':>6}")
     seam = {size: (m, walls) for size, t, m, _, _, walls in results if t == "seam"}
-    rows = results + [(size, name, None, False, 0, []) for size, name, _ in absent]
+    rows = [row for row in results if row[1] != "lua"] + [(size, name, None, False, 0, []) for size, name, _ in absent]
     order = {name: i for i, name in enumerate(["seam", "keyless"] + PEERS)}
     rows.sort(key=lambda row: (row[0], order[row[1]]))
     for size, name, m, exact, records, walls in rows:
@@ -482,6 +519,18 @@ def main():
             k, kwalls = seam[size]
             per_round = [w / s for w, s in zip(walls, kwalls)]
             print(f"{size:>10,} {k['wall']:>10.2f} {k['cpu']:>6.2f} {k['rss_mb']:>7.0f} {m['wall']:>12.2f} "
+                  f"{m['cpu']:>6.2f} {m['rss_mb']:>7.0f} {m['wall'] / k['wall']:>6.2f}x {m['cpu'] / k['cpu']:>5.2f}x "
+                  f"{m['rss_mb'] / k['rss_mb']:>5.2f}x  {min(per_round):.2f}-{max(per_round):.2f}x")
+    lua_rows = [(size, m, walls) for size, t, m, _, _, walls in results if t == "lua"]
+    if lua_rows:
+        print("\nLua case (bench/stack_lua.lua: one Lua mapping function, one Lua rule) beside the native run, "
+              "seam's median runs:")
+        print(f"{'N':>10} {'native wall':>11} {'cpu':>6} {'RSS MB':>7} {'Lua wall':>9} {'cpu':>6} {'RSS MB':>7} "
+              f"{'wall x':>7} {'cpu x':>6} {'RSS x':>6}  rounds")
+        for size, m, walls in lua_rows:
+            k, kwalls = seam[size]
+            per_round = [w / s for w, s in zip(walls, kwalls)]
+            print(f"{size:>10,} {k['wall']:>11.2f} {k['cpu']:>6.2f} {k['rss_mb']:>7.0f} {m['wall']:>9.2f} "
                   f"{m['cpu']:>6.2f} {m['rss_mb']:>7.0f} {m['wall'] / k['wall']:>6.2f}x {m['cpu'] / k['cpu']:>5.2f}x "
                   f"{m['rss_mb'] / k['rss_mb']:>5.2f}x  {min(per_round):.2f}-{max(per_round):.2f}x")
     print("\nload average (1, 5, 15 min) before and after each size:")

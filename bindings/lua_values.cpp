@@ -3,6 +3,8 @@
 #include <lua.hpp>
 
 #include <cstring>
+#include <span>
+#include <string_view>
 
 namespace seam {
 namespace {
@@ -11,6 +13,7 @@ constexpr const char* kMoney = "seam.money";
 constexpr const char* kTime = "seam.time";
 constexpr const char* kRecord = "seam.record";
 constexpr const char* kRow = "seam.row";
+constexpr const char* kGroup = "seam.group";
 
 struct LuaMoney {
   int64_t minor;
@@ -23,6 +26,16 @@ struct LuaRecord {
   const RecordSet* records;
   uint32_t row;
 };
+// A group as its rule sees it, read only while the call that received it runs: the view
+// lives on the host's stack frame, and `*live` moves on when the call ends.
+struct LuaGroup {
+  const GroupView* g;
+  const uint64_t* live;
+  uint64_t serial;
+};
+// User values holding what a group hands out, built on first read: g.left, g.right, g.l, g.r.
+enum GroupSlot { kLeftSide = 1, kRightSide, kFirstLeft, kFirstRight, kGroupSlots = kFirstRight };
+
 struct LuaRow {
   RowAccess** slot;
 };
@@ -241,6 +254,50 @@ int record_index(lua_State* L) {
   return luaL_error(L, "a %s record has no field '%s'%s", sys.name.c_str(), key, hint);
 }
 int record_newindex(lua_State* L) { return luaL_error(L, "records are read-only"); }
+
+void push_side(lua_State* L, const RecordSet* rs, std::span<const uint32_t> rows) {
+  lua_createtable(L, static_cast<int>(rows.size()), 0);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    push_record(L, rs, rows[i]);
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+}
+
+// Only what a rule reads is built: most rules read one or two of these, and building every
+// part of every group was most of a simple rule's cost.
+int group_index(lua_State* L) {
+  auto* u = static_cast<LuaGroup*>(luaL_checkudata(L, 1, kGroup));
+  size_t len = 0;
+  const char* key = luaL_checklstring(L, 2, &len);
+  if (*u->live != u->serial) return luaL_error(L, "a group can only be read during the rule call that received it");
+  const GroupView& g = *u->g;
+  const std::string_view k(key, len);
+  const int slot = k == "left" ? kLeftSide : k == "right" ? kRightSide : k == "l" ? kFirstLeft : k == "r" ? kFirstRight : 0;
+  if (slot == 0) {
+    if (k == "key") lua_pushlstring(L, g.key.data(), g.key.size());
+    else if (k == "reconcile") lua_pushlstring(L, g.reconcile->name.data(), g.reconcile->name.size());
+    else lua_pushnil(L);
+    return 1;
+  }
+  if (lua_getiuservalue(L, 1, slot) != LUA_TNIL) return 1;
+  lua_pop(L, 1);
+  switch (slot) {
+    case kLeftSide: push_side(L, g.left, g.left_rows); break;
+    case kRightSide: push_side(L, g.right, g.right_rows); break;
+    case kFirstLeft:
+      if (g.left_rows.empty()) return lua_pushnil(L), 1;
+      push_record(L, g.left, g.left_rows[0]);
+      break;
+    default:
+      if (g.right_rows.empty()) return lua_pushnil(L), 1;
+      push_record(L, g.right, g.right_rows[0]);
+      break;
+  }
+  lua_pushvalue(L, -1);
+  lua_setiuservalue(L, 1, slot);
+  return 1;
+}
+int group_newindex(lua_State* L) { return luaL_error(L, "groups are read-only"); }
 int record_tostring(lua_State* L) {
   auto* r = static_cast<LuaRecord*>(luaL_checkudata(L, 1, kRecord));
   const std::string& system = r->records->system().name;
@@ -294,6 +351,7 @@ void register_value_types(lua_State* L) {
                  {"__le", time_le}, {"__sub", time_sub}});
   new_metatable(L, kRecord, {{"__index", record_index}, {"__newindex", record_newindex}, {"__tostring", record_tostring}});
   new_metatable(L, kRow, {{"__index", row_index}, {"__newindex", record_newindex}});
+  new_metatable(L, kGroup, {{"__index", group_index}, {"__newindex", group_newindex}});
   lua_pushcfunction(L, money_new);
   lua_setglobal(L, "money_of");
   lua_pushcfunction(L, minutes_between);
@@ -317,6 +375,14 @@ void push_record(lua_State* L, const RecordSet* records, uint32_t row) {
   r->records = records;
   r->row = row;
   luaL_setmetatable(L, kRecord);
+}
+
+void push_group(lua_State* L, const GroupView* group, const uint64_t* live) {
+  auto* u = static_cast<LuaGroup*>(lua_newuserdatauv(L, sizeof(LuaGroup), kGroupSlots));
+  u->g = group;
+  u->live = live;
+  u->serial = *live;
+  luaL_setmetatable(L, kGroup);
 }
 
 void push_row(lua_State* L, RowAccess** slot) {

@@ -16,6 +16,9 @@ void register_value_types(lua_State* L);
 
 void push_value(lua_State* L, const Value& v);
 void push_record(lua_State* L, const RecordSet* records, uint32_t row);
+// A read-only view of `group` (key, reconcile, left, right, l, r), readable while *live
+// holds the value it had here: the host moves it on when the rule's call ends.
+void push_group(lua_State* L, const GroupView* group, const uint64_t* live);
 // A view of the current source row; reads go through *slot, which the host clears after
 // the call, so a row kept past its call raises instead of reading freed memory.
 void push_row(lua_State* L, RowAccess** slot);

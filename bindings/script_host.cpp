@@ -24,18 +24,18 @@ std::string text_at(lua_State* L, int idx) {
   return std::string(s, len);
 }
 
-void push_side(lua_State* L, const RecordSet* rs, std::span<const uint32_t> rows) {
-  lua_createtable(L, static_cast<int>(rows.size()), 0);
-  for (size_t i = 0; i < rows.size(); ++i) {
-    push_record(L, rs, rows[i]);
-    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
-  }
-}
+// Ends a group's readability however the call ends.
+struct GroupScope {
+  uint64_t& live;
+  explicit GroupScope(uint64_t& l) : live(l) {}
+  ~GroupScope() { ++live; }
+};
 
 // What the protected helpers below receive as their light userdata.
 struct RuleCall {
   int ref;
   const GroupView* g;
+  const uint64_t* live;
 };
 struct MapCall {
   int ref;
@@ -48,31 +48,14 @@ struct ParamsCall {
 
 constexpr const char* kVerdictFields[] = {"outcome", "message", "expected", "actual", "delta"};
 
-// Builds the group table, calls the rule and leaves 6 values: its result, then the
+// Pushes the group's view, calls the rule and leaves 6 values: its result, then the
 // result's verdict fields (raw reads, so no metamethod of a returned table runs) or nils.
 // Everything that can raise (allocation, the rule itself) happens in here, under pcall.
 int call_rule(lua_State* L) {
   const auto* c = static_cast<const RuleCall*>(lua_touserdata(L, 1));
-  const GroupView& g = *c->g;
   lua_settop(L, 0);
   lua_rawgeti(L, LUA_REGISTRYINDEX, c->ref);
-  lua_createtable(L, 0, 6);
-  lua_pushlstring(L, g.key.data(), g.key.size());
-  lua_setfield(L, -2, "key");
-  lua_pushstring(L, g.reconcile->name.c_str());
-  lua_setfield(L, -2, "reconcile");
-  push_side(L, g.left, g.left_rows);
-  lua_setfield(L, -2, "left");
-  push_side(L, g.right, g.right_rows);
-  lua_setfield(L, -2, "right");
-  if (!g.left_rows.empty()) {
-    push_record(L, g.left, g.left_rows[0]);
-    lua_setfield(L, -2, "l");
-  }
-  if (!g.right_rows.empty()) {
-    push_record(L, g.right, g.right_rows[0]);
-    lua_setfield(L, -2, "r");
-  }
+  push_group(L, c->g, c->live);
   lua_call(L, 1, 1);
   bool table = lua_istable(L, 1);
   for (const char* key : kVerdictFields) {
@@ -148,8 +131,20 @@ int LuaScriptHost::keep_function() {
 }
 
 void LuaScriptHost::set_params(const ParamValues& values) {
+  params_ = values;
   ParamsCall call{&values, this};
   lua_.protected_call(publish_params, &call, 0);
+}
+
+std::unique_ptr<ScriptHost> LuaScriptHost::replicate() const {
+  if (!load_again_) return nullptr;
+  std::unique_ptr<LuaScriptHost> h = load_again_();
+  // A load that kept other functions would run the wrong one under a handle.
+  if (!h || h->refs_.size() != refs_.size())
+    throw ScriptError("another Lua state for a worker thread kept " + std::to_string(h ? h->refs_.size() : 0) +
+                      " functions where the stack's first load kept " + std::to_string(refs_.size()));
+  if (params_) h->set_params(*params_);
+  return h;
 }
 
 Value LuaScriptHost::map_field(int fn, RowAccess& row, StringArena& arena) {
@@ -167,7 +162,8 @@ Value LuaScriptHost::map_field(int fn, RowAccess& row, StringArena& arena) {
 
 Verdict LuaScriptHost::run_rule(int fn, const GroupView& g) {
   lua_State* L = lua_.L();
-  RuleCall call{refs_[static_cast<size_t>(fn)], &g};
+  GroupScope scope(group_serial_);
+  RuleCall call{refs_[static_cast<size_t>(fn)], &g, &group_serial_};
   try {
     lua_.protected_call(call_rule, &call, 6);
   } catch (const ScriptError& e) {

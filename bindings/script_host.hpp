@@ -1,5 +1,7 @@
 #pragma once
+#include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "bindings/lua_state.hpp"
@@ -23,11 +25,21 @@ class LuaScriptHost final : public ScriptHost {
 
   Value map_field(int fn, RowAccess& row, StringArena& arena) override;
   Verdict run_rule(int fn, const GroupView& group) override;
+  // A fresh state loaded from the same stack texts (not re-read from disk), with the same
+  // params; nullptr when no way to load it was given.
+  std::unique_ptr<ScriptHost> replicate() const override;
+  // How replicate() loads a new host: set once by the stack loader. It must keep the
+  // functions in the same order, so the handles mean the same functions.
+  void set_loader(std::function<std::unique_ptr<LuaScriptHost>()> load) { load_again_ = std::move(load); }
+  size_t function_count() const { return refs_.size(); }
 
  private:
   LuaState lua_;
   std::vector<int> refs_;
+  std::function<std::unique_ptr<LuaScriptHost>()> load_again_;
+  std::optional<ParamValues> params_;  // what set_params published, for replicas
   RowAccess* current_row_ = nullptr;
+  uint64_t group_serial_ = 0;  // moves on after each rule call: a group kept past its call raises
 };
 
 }  // namespace seam

@@ -36,7 +36,17 @@ struct LoadContext {
   std::vector<std::pair<std::string, std::string>> sources;  // chunk name → text, in load order
   std::set<std::string> included;
   LuaState* lua = nullptr;
+  // When loading again for another thread: the texts the first load read, by chunk name,
+  // taken instead of the files, so every state runs the code the run's digest seals.
+  const std::vector<std::pair<std::string, std::string>>* pinned = nullptr;
 };
+
+const std::string* pinned_text(const LoadContext& ctx, const std::string& chunk) {
+  if (!ctx.pinned) return nullptr;
+  for (const auto& [name, text] : *ctx.pinned)
+    if (name == chunk) return &text;
+  return nullptr;
+}
 
 // Reads a file that must be a regular one. Opened non-blocking and checked with fstat on
 // the open descriptor, so a FIFO cannot stall the load and cannot be swapped in after a
@@ -138,6 +148,10 @@ int load_chunk(lua_State* L) {
                       "include \"%s\": %s resolves to %s, outside the stack folder %s; only files inside the stack "
                       "folder can be included",
                       name, path.c_str(), real.c_str(), ctx->real_dir.c_str());
+      } else if (const std::string* fixed = pinned_text(*ctx, path)) {
+        text = *fixed;
+        chunk_name = path;
+        resolved = real;
       } else if (text = read_regular_file(real, why); !why.empty()) {
         std::snprintf(problem, sizeof problem, "include \"%s\": %s %s", name, path.c_str(), why.c_str());
       } else {
@@ -716,17 +730,16 @@ std::vector<std::string> rule_library_names() {
   return out;
 }
 
-LoadedStack load_stack(const std::string& path, LuaLimits limits) {
-  std::string file = path;
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw UserError("no stack folder: " + path + " (a stack is a folder holding stack.lua)");
-  if (fs::is_directory(path, ec)) file = join_path(path, "stack.lua");
-  if (!fs::exists(file, ec)) throw UserError("no stack file: " + file + " (a stack is a folder holding stack.lua)");
-  std::string why;
-  auto text = std::optional<std::string>(read_regular_file(file, why));
-  if (!why.empty()) throw UserError("stack file " + file + " " + why);
+namespace {
 
+using Sources = std::vector<std::pair<std::string, std::string>>;
+
+// Loads the stack file `file` whose text is `text`; with `pinned`, included files are
+// taken from it rather than read (a replica for another thread).
+LoadedStack load_text(const std::string& file, const std::string* text, LuaLimits limits, const Sources* pinned) {
+  std::error_code ec;
   LoadContext ctx;
+  ctx.pinned = pinned;
   ctx.dir = fs::path(file).parent_path().string();
   if (ctx.dir.empty()) ctx.dir = ".";
   ctx.sources.emplace_back(file, *text);
@@ -855,6 +868,31 @@ LoadedStack load_stack(const std::string& path, LuaLimits limits) {
     digest.field(src);
   }
   out.spec.digest = digest.hex_final();
+  return out;
+}
+
+}  // namespace
+
+LoadedStack load_stack(const std::string& path, LuaLimits limits) {
+  std::string file = path;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw UserError("no stack folder: " + path + " (a stack is a folder holding stack.lua)");
+  if (fs::is_directory(path, ec)) file = join_path(path, "stack.lua");
+  if (!fs::exists(file, ec)) throw UserError("no stack file: " + file + " (a stack is a folder holding stack.lua)");
+  std::string why;
+  auto text = std::optional<std::string>(read_regular_file(file, why));
+  if (!why.empty()) throw UserError("stack file " + file + " " + why);
+  LoadedStack out = load_text(file, &*text, limits, nullptr);
+  // Worker threads get states of their own, loaded from these very texts.
+  auto sources = std::make_shared<const Sources>(out.spec.sources);
+  auto stack_text = std::make_shared<const std::string>(std::move(*text));
+  out.host->set_loader([file, limits, sources, stack_text]() -> std::unique_ptr<LuaScriptHost> {
+    try {
+      return load_text(file, stack_text.get(), limits, sources.get()).host;
+    } catch (const UserError& e) {
+      throw ScriptError(std::string("cannot load the stack again for a worker thread: ") + e.what());
+    }
+  });
   return out;
 }
 

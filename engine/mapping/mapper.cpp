@@ -6,6 +6,7 @@
 #include <charconv>
 #include <future>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 
 #include "connectors/connector.hpp"
@@ -544,9 +545,15 @@ class RowMapper {
 };
 
 // Maps every row `connector` gives into the input of each system, one row for all of
-// them at a time (records, rejects, counts).
-void map_rows(const std::vector<const SystemSpec*>& systems, ScriptHost* host, Connector& connector,
-              std::vector<MappedInput>& ins) {
+// them at a time (records, rejects, counts). Systems with Lua fields borrow a host from
+// `scripts` when there is one, for the whole part.
+void map_rows(const std::vector<const SystemSpec*>& systems, ScriptHost* host, ScriptPool* scripts,
+              Connector& connector, std::vector<MappedInput>& ins) {
+  std::optional<ScriptPool::Lease> lease;
+  if (scripts && std::any_of(systems.begin(), systems.end(), [](auto* s) { return maps_with_lua(*s); })) {
+    lease.emplace(scripts->acquire());
+    if (lease->get()) host = lease->get();
+  }
   std::vector<std::unique_ptr<RowMapper>> mappers;
   for (size_t k = 0; k < systems.size(); ++k)
     mappers.push_back(std::make_unique<RowMapper>(*systems[k], host, connector, ins[k]));
@@ -558,17 +565,17 @@ void map_rows(const std::vector<const SystemSpec*>& systems, ScriptHost* host, C
 // The parts of one split input, mapped on their own threads (the first on this one) and
 // joined in input order: the records, rejects and line numbers come out as a single
 // reader would have produced them.
-void map_parts(const std::vector<const SystemSpec*>& systems, ScriptHost* host,
+void map_parts(const std::vector<const SystemSpec*>& systems, ScriptHost* host, ScriptPool* scripts,
                std::vector<std::unique_ptr<Connector>>& parts, std::vector<MappedInput>& ins) {
   std::vector<std::vector<MappedInput>> more(parts.size() - 1);
   for (auto& part : more)
     for (const SystemSpec* sys : systems) part.push_back(MappedInput{RecordSet(*sys), InputStats{}, {}});
   std::vector<std::future<void>> pending;
   for (size_t k = 1; k < parts.size(); ++k)
-    pending.push_back(std::async(std::launch::async, [&, k] { map_rows(systems, host, *parts[k], more[k - 1]); }));
+    pending.push_back(std::async(std::launch::async, [&, k] { map_rows(systems, host, scripts, *parts[k], more[k - 1]); }));
   std::exception_ptr first_error;
   try {
-    map_rows(systems, host, *parts[0], ins);
+    map_rows(systems, host, scripts, *parts[0], ins);
   } catch (...) {
     first_error = std::current_exception();
   }
@@ -637,16 +644,22 @@ std::vector<MappedInput> map_source(const std::vector<const SystemSpec*>& system
                                     Connector& connector, const MapOptions& options) {
   std::vector<MappedInput> ins;
   for (const SystemSpec* sys : systems) ins.push_back(start_input(*sys, connector));
-  // The Lua state serves one thread at a time: a system with a Lua mapping is read whole.
+  // A Lua state serves one thread at a time: a source with a Lua mapping is split only
+  // into as many parts as there are states to map them.
+  size_t threads = options.threads;
+  ScriptPool* scripts = nullptr;
+  if (std::any_of(systems.begin(), systems.end(), [](auto* s) { return maps_with_lua(*s); })) {
+    scripts = options.scripts;  // even with one host: sources mapped side by side take turns with it
+    threads = scripts ? std::min(threads, scripts->capacity()) : 1;
+  }
   std::vector<std::unique_ptr<Connector>> parts;
-  if (options.threads > 1 && std::none_of(systems.begin(), systems.end(), [](auto* s) { return maps_with_lua(*s); }))
-    parts = connector.split(options.threads, options.min_part_bytes);
+  if (threads > 1) parts = connector.split(threads, options.min_part_bytes);
   if (parts.empty()) {
-    map_rows(systems, host, connector, ins);
+    map_rows(systems, host, scripts, connector, ins);
   } else {
     // The whole input's, so joining the parts does not regrow.
     for (auto& in : ins) in.records.reserve(connector.estimated_rows());
-    map_parts(systems, host, parts, ins);
+    map_parts(systems, host, scripts, parts, ins);
     if (ins[0].stats.read == 0) connector.next();  // the whole input's emptiness check (parts may each be empty)
   }
   for (auto& in : ins) finish_input(in, connector);

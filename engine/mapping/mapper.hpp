@@ -6,6 +6,7 @@
 
 #include "engine/mapping/records.hpp"
 #include "engine/script/script_host.hpp"
+#include "engine/script/script_pool.hpp"
 
 namespace seam {
 
@@ -17,14 +18,17 @@ struct MappedInput {
 };
 
 struct MapOptions {
-  // Threads one input may be read on, when its source can be split (NDJSON) and no field
-  // is mapped by Lua; each part is at least min_part_bytes.
+  // Threads one input may be read on, when its source can be split (NDJSON); each part is
+  // at least min_part_bytes.
   size_t threads = 1;
   size_t min_part_bytes = size_t{4} << 20;
+  // Where a system with Lua mapping functions borrows a host for each part it maps (a
+  // Lua state serves one thread at a time). Without it, or when it holds a single host,
+  // such a system is read whole, with the host given to map_system.
+  ScriptPool* scripts = nullptr;
 };
 
-// Whether a field of the system is mapped by a Lua function (the Lua state serves one
-// thread at a time).
+// Whether a field of the system is mapped by a Lua function.
 bool maps_with_lua(const SystemSpec& system);
 
 // Throws UserError when the source is missing or empty, or a declared column does not

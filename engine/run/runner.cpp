@@ -9,6 +9,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <deque>
 #include <filesystem>
 #include <future>
 #include <map>
@@ -30,6 +32,7 @@
 #include "engine/match/strategies.hpp"
 #include "engine/run/strategy_plan.hpp"
 #include "engine/rules/builtin.hpp"
+#include "engine/script/script_pool.hpp"
 #include "engine/util/json.hpp"
 #include "engine/util/regex.hpp"
 #include "engine/util/result.hpp"
@@ -268,7 +271,7 @@ TimeUs latest_time(const std::vector<MappedInput>& inputs) {
 
 // The systems of one source, read once (see map_all).
 std::vector<MappedInput> map_group(const StackSpec& spec, const std::vector<size_t>& group, ScriptHost* host,
-                                   size_t threads) {
+                                   const MapOptions& options) {
   std::vector<const SystemSpec*> systems;
   std::string names;
   for (size_t i : group) {
@@ -276,20 +279,38 @@ std::vector<MappedInput> map_group(const StackSpec& spec, const std::vector<size
     names += (names.empty() ? "" : ", ") + spec.systems[i].name;
   }
   PhaseTimer timer("map " + names);
-  std::vector<MappedInput> ins = map_systems(systems, host, MapOptions{threads});
+  std::vector<MappedInput> ins = map_systems(systems, host, options);
   for (const auto& in : ins)
     spdlog::debug("{}: read {} rows, accepted {}, rejected {}, skipped {}", in.stats.system, in.stats.read,
                   in.stats.accepted, in.stats.rejected, in.stats.skipped);
   return ins;
 }
 
+bool has_lua_rules(const ReconcileSpec& rec) {
+  return std::any_of(rec.rules.begin(), rec.rules.end(), [](const RuleSpec& r) { return r.kind == RuleKind::Lua; });
+}
+
 }  // namespace
+
+size_t thread_count(const Parallelism& p) {
+  if (p.threads > 0) return p.threads;
+  if (const char* env = std::getenv("SEAM_THREADS"); env && *env) {
+    size_t n = 0;
+    auto r = std::from_chars(env, env + std::strlen(env), n);
+    if (r.ec != std::errc() || *r.ptr != '\0' || n == 0)
+      throw UserError("SEAM_THREADS is " + quote_for_message(env) +
+                      ": expected a whole number of threads, 1 or more (unset it to use every core)");
+    return n;
+  }
+  return std::max(2u, std::thread::hardware_concurrency());
+}
 
 // Systems are independent until matching, so they are read in parallel, and a large
 // input that can be split is read on several threads too (the core that read a small
-// input would otherwise idle while the largest one is parsed); except when a Lua mapping
-// function is declared: the Lua state serves one thread at a time.
-std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host, RunProfile* profile) {
+// input would otherwise idle while the largest one is parsed). Lua mapping functions run
+// on hosts borrowed from the pool, one per thread: a Lua state serves one thread at a time.
+std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host, RunProfile* profile,
+                                 const Parallelism& parallel, ScriptPool* scripts) {
   // Systems declaring the same source (kind, path and options; one export split by `only`)
   // are one reading: its rows are parsed once and each system maps them. Systems sharing
   // only the file (other options, another SQLite query) share its read and its digest.
@@ -311,13 +332,16 @@ std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host, RunPro
   SharedInputs keep(std::move(shared));
 
   const bool uses_lua = std::any_of(spec.systems.begin(), spec.systems.end(), maps_with_lua);
-  const size_t threads = uses_lua ? 1 : std::max(2u, std::thread::hardware_concurrency());
+  const size_t threads = thread_count(parallel);
+  std::optional<ScriptPool> own_pool;
+  if (uses_lua && !scripts) scripts = &own_pool.emplace(host, threads);
+  MapOptions options{threads, parallel.min_part_bytes, uses_lua ? scripts : nullptr};
   std::vector<std::optional<MappedInput>> by_system(spec.systems.size());
   // One slot per source: each thread writes its own. Systems read together share the time.
   std::vector<int64_t> wall(groups.size(), 0);
   auto timed = [&](size_t g) {
     auto started = ProfileClock::now();
-    std::vector<MappedInput> ins = map_group(spec, groups[g], host, threads);
+    std::vector<MappedInput> ins = map_group(spec, groups[g], host, options);
     wall[g] = elapsed_ns(started);
     return ins;
   };
@@ -330,7 +354,7 @@ std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host, RunPro
       if (!first_error) first_error = std::current_exception();
     }
   };
-  if (uses_lua || groups.size() < 2) {
+  if (threads < 2 || groups.size() < 2) {
     for (size_t g = 0; g < groups.size() && !first_error; ++g) collect(g, [&] { return timed(g); });
   } else {
     std::vector<std::future<std::vector<MappedInput>>> pending;
@@ -419,6 +443,116 @@ PreparedStack prepare_stack(const std::string& stack_path, const std::vector<std
   return p;
 }
 
+namespace {
+
+// The Lua rules of one reconciliation, evaluated ahead of the loop that writes: parts of
+// consecutive groups, each on a thread of its own with a host borrowed for it, a few
+// parts in flight while the loop consumes the oldest. The loop takes the verdicts in group
+// order, so the sink, the exceptions and the seal see exactly what one thread would have
+// produced; only the time the Lua rules take moves off the loop's thread.
+class LuaAhead {
+ public:
+  LuaAhead(const ReconcileSpec& rec, const std::vector<std::unique_ptr<CompiledRule>>& rules, const RuleContext& ctx,
+           const GroupFacts& facts, const RunWindow& window, ScriptPool& scripts, size_t groups_per_part, bool timed)
+      : rules_(rules), ctx_(ctx), facts_(facts), window_(window), scripts_(scripts),
+        per_part_(std::max<size_t>(groups_per_part, 1)), timed_(timed) {
+    for (size_t k = 0; k < rec.rules.size(); ++k)
+      if (rec.rules[k].kind == RuleKind::Lua) lua_.push_back(k);
+    slot_.assign(rec.rules.size(), -1);
+    for (size_t j = 0; j < lua_.size(); ++j) slot_[lua_[j]] = static_cast<int>(j);
+    // Two parts per host: one being evaluated, the next waiting for its host, so a host
+    // never idles while the loop writes.
+    in_flight_ = 2 * std::max<size_t>(scripts.capacity(), 1);
+    top_up();
+  }
+  LuaAhead(const LuaAhead&) = delete;
+  LuaAhead& operator=(const LuaAhead&) = delete;
+  ~LuaAhead() {  // parts still running read the loop's state: wait for them, whatever happened
+    for (auto& p : parts_)
+      if (p->done.valid()) p->done.wait();
+  }
+
+  // Whether rule k's verdicts come from here.
+  bool ahead(size_t k) const { return slot_[k] >= 0; }
+
+  // Rule k's verdict for group gi (moved out: ask once); groups are asked for in
+  // increasing order. Waits for the part holding gi. Throws what the part threw.
+  Verdict take(size_t gi, size_t k, RuleTally* tally) {
+    while (parts_.empty() || gi >= parts_.front()->end || !parts_.front()->ready) {
+      if (!parts_.empty() && parts_.front()->ready) {  // consumed: its host takes the next part
+        if (tally) tally->merge(parts_.front()->tally);
+        parts_.pop_front();
+        top_up();
+        continue;
+      }
+      if (parts_.empty()) throw std::logic_error("Lua rules: asked for a group past the last part");
+      Part& p = *parts_.front();
+      p.done.get();
+      p.ready = true;
+    }
+    Part& p = *parts_.front();
+    return std::move(p.verdicts[static_cast<size_t>(slot_[k])][gi - p.begin]);
+  }
+
+ private:
+  struct Part {
+    size_t begin = 0, end = 0;
+    std::vector<std::vector<Verdict>> verdicts;  // per Lua rule, per group of the part
+    RuleTally tally;
+    std::future<void> done;
+    bool ready = false;
+  };
+
+  void top_up() {
+    const size_t groups = ctx_.match->groups.size();
+    while (parts_.size() < in_flight_ && next_ < groups) {
+      auto p = std::make_unique<Part>();
+      p->begin = next_;
+      p->end = std::min(groups, next_ + per_part_);
+      next_ = p->end;
+      p->verdicts.assign(lua_.size(), std::vector<Verdict>(p->end - p->begin));
+      p->tally = RuleTally(timed_ ? rules_.size() : 0);
+      Part* raw = p.get();
+      p->done = std::async(std::launch::async, [this, raw] { evaluate(*raw); });
+      parts_.push_back(std::move(p));
+    }
+  }
+
+  void evaluate(Part& p) const {
+    ScriptPool::Lease lease = scripts_.acquire();
+    RuleContext mine = ctx_;
+    if (lease.get()) mine.host = lease.get();
+    const std::vector<MatchGroup>& groups = ctx_.match->groups;
+    for (size_t gi = p.begin; gi < p.end; ++gi) {
+      const MatchGroup& g = groups[gi];
+      if (window_.active()) {  // as the loop decides: a group it leaves out is not evaluated
+        TimeUs t = facts_.time_of(g, *ctx_.match);
+        if (t == INT64_MIN || !window_.contains(t)) continue;
+      }
+      for (size_t j = 0; j < lua_.size(); ++j) {
+        auto started = timed_ ? ProfileClock::now() : ProfileClock::time_point{};
+        evaluate_rule(*rules_[lua_[j]], g, mine, p.verdicts[j][gi - p.begin]);
+        if (timed_) p.tally.add(lua_[j], elapsed_ns(started));
+      }
+    }
+  }
+
+  const std::vector<std::unique_ptr<CompiledRule>>& rules_;
+  const RuleContext& ctx_;
+  const GroupFacts& facts_;
+  const RunWindow& window_;
+  ScriptPool& scripts_;
+  const size_t per_part_;
+  const bool timed_;
+  size_t in_flight_ = 2;
+  std::vector<size_t> lua_;   // the Lua rules' indices
+  std::vector<int> slot_;     // rule index → its row in a part's verdicts, or -1
+  std::deque<std::unique_ptr<Part>> parts_;  // in group order
+  size_t next_ = 0;           // the first group no part has
+};
+
+}  // namespace
+
 // How many groups ahead evaluation asks for records (RecordSet::prefetch); measured at 1M.
 constexpr size_t kPrefetchGroups = 8;
 
@@ -438,8 +572,10 @@ std::chrono::milliseconds progress_delay() {
 
 std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const ParamValues& params, ScriptHost* host,
                                                  const std::vector<MappedInput>& inputs, TimeUs as_of, GroupSink& sink,
-                                                 bool progress, const RunWindow& window, RunProfile* profile) {
+                                                 bool progress, const RunWindow& window, RunProfile* profile,
+                                                 const Parallelism& parallel, ScriptPool* scripts) {
   auto started = std::chrono::steady_clock::now();
+  std::optional<ScriptPool> own_pool;  // made when first needed: loading replicas costs a stack load each
   auto records_of = [&](const std::string& name) -> const RecordSet& {
     for (size_t i = 0; i < spec.systems.size(); ++i)
       if (spec.systems[i].name == name) return inputs[i].records;
@@ -485,6 +621,15 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
     if (window.active() && !facts.has_time())
       throw UserError(rec.loc.str() + ": a windowed run (--since/--until) needs the record time of reconcile '" +
                       rec.name + "': declare record_time = \"<time field>\" on system '" + rec.system_of_record + "'");
+    std::optional<LuaAhead> ahead;
+    if (has_lua_rules(rec) && m.groups.size() > parallel.groups_per_part && host) {
+      if (const size_t threads = thread_count(parallel); threads > 1) {
+        if (!scripts) scripts = &own_pool.emplace(host, threads);
+        if (scripts->capacity() > 1)
+          ahead.emplace(rec, rules, ctx, facts, window, *scripts, parallel.groups_per_part, profile != nullptr);
+      }
+    }
+    RuleTally* tally_ptr = tally ? &*tally : nullptr;
 
     phase.emplace("evaluate and write " + rec.name);
     ReconcileReport rr;
@@ -510,7 +655,19 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
           continue;
         }
       }
-      if (!tally) {
+      if (ahead) {
+        for (size_t k = 0; k < rules.size(); ++k) {
+          if (ahead->ahead(k)) {
+            verdicts[k] = ahead->take(gi, k, tally_ptr);
+          } else if (!tally) {
+            evaluate_rule(*rules[k], g, ctx, verdicts[k]);
+          } else {
+            auto rule_started = ProfileClock::now();
+            evaluate_rule(*rules[k], g, ctx, verdicts[k]);
+            tally->add(k, elapsed_ns(rule_started));
+          }
+        }
+      } else if (!tally) {
         for (size_t k = 0; k < rules.size(); ++k) evaluate_rule(*rules[k], g, ctx, verdicts[k]);
       } else {
         for (size_t k = 0; k < rules.size(); ++k) {
@@ -589,7 +746,14 @@ RunReport run_stack(const RunOptions& options) {
   // connector → mapping → records; input errors stop here (exit 2)
   if (options.profile) report.profile.emplace();
   RunProfile* profile = report.profile ? &*report.profile : nullptr;
-  std::vector<MappedInput> inputs = map_all(spec, prepared.loaded.host.get(), profile);
+  // One pool for mapping and rules: each replica's stack load is paid once per run.
+  std::optional<ScriptPool> scripts;
+  const bool uses_lua = std::any_of(spec.systems.begin(), spec.systems.end(), maps_with_lua) ||
+                        std::any_of(spec.reconciles.begin(), spec.reconciles.end(), has_lua_rules);
+  const size_t threads = thread_count(options.parallel);
+  if (uses_lua && threads > 1) scripts.emplace(prepared.loaded.host.get(), threads);
+  ScriptPool* pool = scripts ? &*scripts : nullptr;
+  std::vector<MappedInput> inputs = map_all(spec, prepared.loaded.host.get(), profile, options.parallel, pool);
   TimeUs as_of = options.as_of ? *options.as_of : default_as_of(inputs);
   report.as_of = format_time_iso(as_of);
 
@@ -609,7 +773,7 @@ RunReport run_stack(const RunOptions& options) {
     ExceptionTracker exceptions(log.db(), spec.name);
     AuditSink sink(log, spec, exceptions);
     report.reconciles = evaluate_reconciles(spec, prepared.params, prepared.loaded.host.get(), inputs, as_of, sink,
-                                            options.progress, options.window, profile);
+                                            options.progress, options.window, profile, options.parallel, pool);
     PhaseTimer timer("seal and exceptions");
     const auto seal_started = ProfileClock::now();
     report.seal = log.complete_run(format_time_iso(clock_now()), [&](Db& db) {

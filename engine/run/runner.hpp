@@ -31,6 +31,18 @@ struct RunWindow {
   bool contains(TimeUs t) const { return (!since || t >= *since) && (!until || t < *until); }
 };
 
+// How many threads a run may use. Inputs that can be split (NDJSON) are mapped in parts,
+// Lua mapping functions and Lua rules included (each thread with a Lua state of its own);
+// the rest of evaluation and every write stay on one thread, in group order, so the audit
+// log and its seal are the same whatever the count.
+struct Parallelism {
+  size_t threads = 0;                       // 0: SEAM_THREADS from the environment, else the machine's cores (2 or more)
+  size_t min_part_bytes = size_t{4} << 20;  // an input is split in parts no smaller than this
+  size_t groups_per_part = 512;             // Lua rules: the groups one thread evaluates at a time (~4 ms of Lua)
+};
+// The thread count `p` means. Throws UserError when SEAM_THREADS is not a whole number of 1 or more.
+size_t thread_count(const Parallelism& p);
+
 struct RunOptions {
   std::string stack_path;
   std::string db_path;  // empty: seam.db in the stack folder
@@ -41,6 +53,7 @@ struct RunOptions {
   RunWindow window;
   bool profile = false;         // time each mapping, match, rule, the writes and the seal
   bool allow_other_stack = false;  // write into a log that holds another stack's runs
+  Parallelism parallel;
 };
 
 // A verdict worth a person's attention: anything but pass and skip.
@@ -110,16 +123,22 @@ class GroupSink {
                      const std::vector<Verdict>& verdicts, const GroupOrigin* origin, std::string_view matched_by) = 0;
 };
 
-// Reads every system's input (in parallel when no Lua mapping is declared), in
-// declaration order.
+// Reads every system's input, in parallel, in declaration order. Lua mapping functions
+// run on hosts borrowed from `scripts` (a pool of `host` and its replicas is made when it
+// is null).
 // With `profile`, records each system's mapping time and rows read.
-std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host, RunProfile* profile = nullptr);
-// Matches and evaluates every reconciliation, handing each group to `sink`. With
-// `profile`, records the time of each match, each rule and the sink's calls.
+std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host, RunProfile* profile = nullptr,
+                                 const Parallelism& parallel = {}, ScriptPool* scripts = nullptr);
+// Matches and evaluates every reconciliation, handing each group to `sink`, in group
+// order, on this thread. Lua rules of a reconciliation with more groups than one part
+// are evaluated ahead, part by part, on other threads (hosts from `scripts`, or a pool
+// made here); the verdicts reach the sink as one thread would give them.
+// With `profile`, records the time of each match, each rule and the sink's calls.
 std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const ParamValues& params, ScriptHost* host,
                                                  const std::vector<MappedInput>& inputs, TimeUs as_of, GroupSink& sink,
                                                  bool progress, const RunWindow& window = {},
-                                                 RunProfile* profile = nullptr);
+                                                 RunProfile* profile = nullptr, const Parallelism& parallel = {},
+                                                 ScriptPool* scripts = nullptr);
 // Checks everything that can be wrong before data is read (fields, keys, zones, rules with
 // these params) and marks ids and keys required. Throws UserError with file:line.
 void validate_stack(StackSpec& spec, const ParamValues& params);

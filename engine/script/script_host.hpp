@@ -2,6 +2,7 @@
 // The engine's only window onto user scripts. bindings/ implements it with Lua; the
 // engine calls it solely for functions a stack declared, never for declarations.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -43,6 +44,11 @@ class ScriptHost {
   virtual Value map_field(int fn, RowAccess& row, StringArena& arena) = 0;
   // Never throws for a rule's own failure: a raising rule yields an error verdict.
   virtual Verdict run_rule(int fn, const GroupView& group) = 0;
+  // Another host running the same functions under the same handles, with a state of its
+  // own, so another thread can call them while this one is in use; nullptr when this host
+  // cannot make one. Safe to call from any thread, even while this host runs a function:
+  // it reads only what was fixed at load time.
+  virtual std::unique_ptr<ScriptHost> replicate() const { return nullptr; }
 };
 
 }  // namespace seam

@@ -635,3 +635,12 @@ TEST_CASE("sandbox escape: C loops over script-chosen ranges are budgeted and fi
         "rule raised an error: DIR/stack.lua:8: setmetatable: __gc finalizers are not allowed in seam scripts");
   CHECK(gc.verdict("second", "A1").message == "second rule ran");
 }
+
+TEST_CASE("sandbox: a group kept past its rule's call cannot be read in a later call") {
+  TwoRules kept("local k = rawget(_ENV, 'kept') if k then return fail(k.key) end kept = g return pass()", "return pass()");
+  CHECK(kept.verdict("first", "A1").outcome == Outcome::Pass);
+  Verdict later = kept.verdict("first", "A2");
+  CHECK(later.outcome == Outcome::Error);
+  CHECK(later.message ==
+        "rule raised an error: DIR/stack.lua:8: a group can only be read during the rule call that received it");
+}

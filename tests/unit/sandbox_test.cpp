@@ -132,3 +132,13 @@ TEST_CASE("lua rules: verdicts with values, money and time values") {
   CHECK(run_rule_body("return warn('look')").outcome == Outcome::Warn);
   CHECK(run_rule_body("return false").message == "rule returned false");
 }
+
+TEST_CASE("lua rules: a group is a read-only view whose parts are built once, on first read") {
+  Verdict write = run_rule_body("g.note = 'x'");
+  CHECK(write.message == "rule raised an error: DIR/stack.lua:8: groups are read-only");
+  Verdict parts = run_rule_body(
+      "if g.nothing == nil and g.left == g.left and g.l == g.l and #g.left == 1 and #g.right == 1 and "
+      "g.left[1].id == 'A1' and g.key == 'A1' and g.reconcile == 'r' then return pass() end return fail('parts')");
+  CHECK(parts.outcome == Outcome::Pass);
+  CHECK(parts.message.empty());
+}
