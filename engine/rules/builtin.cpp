@@ -947,6 +947,8 @@ std::unique_ptr<CompiledRule> compile_rule(const RuleSpec& rule, const Reconcile
       for (const auto& other : rec.rules)
         if (other.kind == RuleKind::AmountEqual)
           amount = present.field_index(rule.side == Side::Left ? other.right_field : other.left_field);
+      // Else the money the system declares it moves: a missing counterpart still has a stake.
+      if (amount < 0 && !present.amount_field.empty()) amount = present.field_index(present.amount_field);
       return std::make_unique<ExistsIn>(rule, since,
                                         grace ? minutes_us(*grace) : -1, amount);
     }

@@ -3,7 +3,8 @@
 -- the payer wrote, else by amount and date and how alike the payer's name is, else by amount
 -- and date alone, else by an amount within a processor's fees, else as several checks
 -- deposited together whose receipts add up to the line: each strategy in turn, and a line
--- one strategy matched is not offered to the next.
+-- one strategy matched is not offered to the next. And the payment processor's payout
+-- report against the bank: every payout it sent must have arrived.
 stack "acme-retail-cash"
 
 param("deposit_days", { type = "integer", default = 3, min = 0, max = 30, unit = "days",
@@ -39,6 +40,20 @@ system "erp" {
   },
 }
 
+-- The payment processor's payout report: what it says it sent to the bank.
+system "payouts" {
+  source = csv { path = "data/processor_payouts.csv" },
+  id = "payout",
+  record_time = "arrival",
+  amount = "amount",
+  fields = {
+    payout     = "Payout ID",
+    arrival    = time  { column = "Arrival Date", format = "%Y-%m-%d", zone = "America/New_York" },
+    descriptor = "Statement Descriptor",
+    amount     = money { column = "Amount", currency_column = "Currency" },
+  },
+}
+
 reconcile "cash_receipts" {
   left = "bank", right = "erp",
   system_of_record = "bank",
@@ -69,5 +84,22 @@ reconcile "cash_receipts" {
                 doc = "a receipt booked with no money in the bank: a bounced payment, or a receipt booked twice" },
     amount_equal { field = "amount", name = "amount equal", severity = "medium",
                    doc = "the bank received another amount than the receipt says (fees, a keying error)" },
+  },
+}
+
+-- Every payout the processor reports reached the bank: same amount, within a day, on a line
+-- whose description holds the payout's statement descriptor ("STRIPE PAYOUT").
+reconcile "payouts_reach_bank" {
+  left = "payouts", right = "bank",
+  match = {
+    { name = "amount, date and descriptor",
+      amount = { field = "amount" },
+      time = { left = "arrival", right = "date", max = 1, unit = "days", zone = "America/New_York" },
+      reference = { left = "descriptor", right = "description", contains = true, normalize = { ignore_case = true } } },
+    cardinality = "one_to_one",
+  },
+  rules = {
+    exists_in { "right", name = "payout in the bank", severity = "high",
+                doc = "the processor says it paid out money the bank never received" },
   },
 }

@@ -17,10 +17,11 @@ struct Bank {
   std::string stack = dir / "bank";
   Bank() { copy_example("bank", stack); }
   Invocation seam(const std::string& args) { return run_seam(dir.path(), args, "SEAM_NOW=2026-03-20T12:00:00Z"); }
-  std::vector<std::string> groups() {
+  std::vector<std::string> groups(int reconcile_no = 0) {
     Db db(stack + "/seam.db", false);
     return rows(db, "SELECT group_key, left_ids, right_ids, coalesce(matched_by, '-') FROM groups "
-                    "WHERE run_id = (SELECT max(id) FROM runs) ORDER BY group_no");
+                    "WHERE run_id = (SELECT max(id) FROM runs) AND reconcile_no = " + std::to_string(reconcile_no) +
+                    " ORDER BY group_no");
   }
 };
 
@@ -57,12 +58,26 @@ TEST_CASE("e2e bank: every bank line finds its receipt by the first strategy tha
             "777|[]|[\"RC-6\"]|-",
         });
   Db db(b.stack + "/seam.db", false);
-  CHECK(rows(db, "SELECT group_key, rule, match_strategy, delta FROM failures ORDER BY group_no") ==
+  CHECK(rows(db, "SELECT group_key, rule, match_strategy, delta FROM failures WHERE reconcile = 'cash_receipts' "
+                 "ORDER BY group_no") ==
         std::vector<std::string>{"BNK-004|amount equal|amount within fees|29.10 USD",
                                  "1044|receipt in the ERP||-250.00 USD",
                                  "321|amount equal|invoice number|60.00 USD",
                                  "777|deposit in the bank||88.00 USD"});
-  CHECK(rows(db, "SELECT strategy_no, name FROM run_strategies ORDER BY strategy_no") ==
+  // The processor's payout report against the bank: one payout arrived (the line the first
+  // reconciliation matched to its receipt within fees), one never did.
+  CHECK(b.groups(1) ==
+        std::vector<std::string>{
+            "po_1NQ3xK|[\"po_1NQ3xK\"]|[\"BNK-004\"]|amount, date and descriptor (same amount, same day, reference "
+            "contained)",
+            "po_1NR8aB|[\"po_1NR8aB\"]|[]|-", "BNK-001|[]|[\"BNK-001\"]|-", "BNK-002|[]|[\"BNK-002\"]|-",
+            "BNK-003|[]|[\"BNK-003\"]|-", "BNK-005|[]|[\"BNK-005\"]|-", "BNK-006|[]|[\"BNK-006\"]|-",
+            "BNK-007|[]|[\"BNK-007\"]|-", "BNK-008|[]|[\"BNK-008\"]|-", "BNK-009|[]|[\"BNK-009\"]|-",
+            "BNK-010|[]|[\"BNK-010\"]|-", "BNK-011|[]|[\"BNK-011\"]|-"});
+  CHECK(rows(db, "SELECT group_key, rule, message, delta FROM failures WHERE reconcile = 'payouts_reach_bank'") ==
+        std::vector<std::string>{"po_1NR8aB|payout in the bank|no bank record with key po_1NR8aB for payouts "
+                                 "po_1NR8aB|-1245.00 USD"});
+  CHECK(rows(db, "SELECT strategy_no, name FROM run_strategies WHERE reconcile_no = 0 ORDER BY strategy_no") ==
         std::vector<std::string>{"0|invoice number", "1|amount, date and payer", "2|amount and date",
                                  "3|amount within fees", "4|checks deposited together"});
   CHECK(run.out.find("reconcile cash_receipts (bank -> erp): 12 groups, 48 verdicts: 40 pass, 4 fail, 4 skip") !=
@@ -107,12 +122,12 @@ TEST_CASE("e2e bank: a strategy that cannot work is refused by seam check at the
                            "reference");
   CHECK(similar_only.exit == 2);
   CHECK(similar_only.err ==
-        "seam: error: bank/stack.lua:42: reconcile 'cash_receipts' match strategy 'amount, date and payer': a keyless "
+        "seam: error: bank/stack.lua:57: reconcile 'cash_receipts' match strategy 'amount, date and payer': a keyless "
         "strategy needs an amount or a time criterion (or an equal reference) to bound its candidates; a contains or "
         "similarity reference alone would compare every record with every other\n");
   auto typo = edit("amount = { field = \"amount\", tolerance_pct", "amount = { field = \"amuont\", tolerance_pct");
   CHECK(typo.exit == 2);
-  CHECK(typo.err.find("bank/stack.lua:42: reconcile 'cash_receipts' match strategy 'amount within fees' reads amount "
+  CHECK(typo.err.find("bank/stack.lua:57: reconcile 'cash_receipts' match strategy 'amount within fees' reads amount "
                       "field 'amuont', which system 'bank' does not declare (did you mean 'amount'?)") != std::string::npos);
   auto both = edit("{ name = \"amount and date\",", "{ name = \"amount and date\", left = \"ref\",");
   CHECK(both.exit == 2);
@@ -144,7 +159,7 @@ TEST_CASE("e2e bank: a sum search its bound stopped says so in the verdict, and 
   with("cardinality = \"one_to_many\",", "cardinality = \"one_to_one\",");
   auto c = b.seam("check bank");
   CHECK(c.exit == 2);
-  CHECK(c.err == "seam: error: bank/stack.lua:42: reconcile 'cash_receipts' match strategy 'checks deposited together' "
+  CHECK(c.err == "seam: error: bank/stack.lua:57: reconcile 'cash_receipts' match strategy 'checks deposited together' "
                  "sums erp records, which cardinality one_to_one allows one of per group; declare cardinality = "
                  "\"one_to_many\" (or many_to_many)\n");
 }

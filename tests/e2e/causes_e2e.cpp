@@ -75,13 +75,13 @@ TEST_CASE("e2e causes: a card's balance names the missing loads that explain it,
   auto r = run_seam(dir.path(), "run cards");
   CHECK(r.exit == 1);
   Db db(dir / "cards/seam.db", false);
-  // The missing loads carry no delta (their reconciliation compares no amounts): their stake
-  // is the right amount minus the left one, -30.00 and -20.00.
+  // The missing loads carry the money their system declares (amount = "amount") as their
+  // delta, -30.00 and -20.00: their stake.
   CHECK(rows(db, "SELECT id, reconcile, group_key, rule, coalesce(delta, ''), left_amount, right_amount, "
                  "coalesce(caused_by, '') FROM exceptions ORDER BY id") ==
-        std::vector<std::string>{"1|loads|L1|load in the ledger||3000|0|",
-                                 "2|loads|L2|load in the ledger||2000|0|",
-                                 "3|loads|L4|load in the ledger||3000|0|",
+        std::vector<std::string>{"1|loads|L1|load in the ledger|-30.00 USD|3000|0|",
+                                 "2|loads|L2|load in the ledger|-20.00 USD|2000|0|",
+                                 "3|loads|L4|load in the ledger|-30.00 USD|3000|0|",
                                  "4|cards|C1|balance|-80.00 USD|14000|6000|1",
                                  "5|cards|C1|balance, any cause|-80.00 USD|14000|6000|1",
                                  "6|cards|C2|balance|70.00 USD|7000|14000|",
@@ -146,7 +146,7 @@ TEST_CASE("e2e causes: a card's balance names the missing loads that explain it,
   CHECK(again.exit == 1);
   CHECK(rows(db, "SELECT id, status, coalesce(delta, ''), coalesce(caused_by, '') FROM exceptions WHERE id IN (1, 4) "
                  "ORDER BY id") ==
-        std::vector<std::string>{"1|resolved||", "4|open|-50.00 USD|2"});
+        std::vector<std::string>{"1|resolved|-30.00 USD|", "4|open|-50.00 USD|2"});
   CHECK(rows(db, "SELECT effect_id, cause_id, coalesce(explains, '') FROM exception_causes ORDER BY effect_id, cause_id") ==
         std::vector<std::string>{"4|2|2000", "5|2|", "7|3|"});
   auto after = run_seam(dir.path(), "trace C1 --stack cards");

@@ -264,7 +264,7 @@ TEST_CASE("e2e check: params read by match strategies are not reported unused") 
   copy_example("bank", dir / "bank");
   auto r = run_seam(dir.path(), "check bank");
   CHECK(r.exit == 0);
-  CHECK(r.out == "stack acme-retail-cash is valid: 2 params, 2 systems, 1 reconciliations, 4 rules\n");
+  CHECK(r.out == "stack acme-retail-cash is valid: 2 params, 3 systems, 2 reconciliations, 6 rules\n");
 }
 
 TEST_CASE("e2e run --profile: one line per system and rule, then write and seal, and the audit log is unchanged") {
