@@ -10,47 +10,17 @@
 #include "engine/match/candidates.hpp"
 #include "engine/match/strategies.hpp"
 #include "engine/util/result.hpp"
+#include "tests/unit/match_fixture.hpp"
 
 using namespace seam;
+using namespace seam::test;
 
 namespace {
 
-constexpr TimeUs kT0 = 1'773'483'720LL * kMicrosPerSecond;  // 2026-03-14T10:22:00Z
-
-SystemSpec bank_system(const char* name) {
-  SystemSpec s;
-  s.name = name;
-  s.id_field = "id";
-  for (auto [n, k] : {std::pair{"amount", FieldKind::Money}, std::pair{"at", FieldKind::Time},
-                      std::pair{"id", FieldKind::Column}, std::pair{"ref", FieldKind::Column}}) {
-    FieldSpec f;
-    f.name = n;
-    f.kind = k;
-    s.fields.push_back(f);
-  }
-  return s;
-}
-enum Field { kAmount = 0, kAt = 1, kId = 2, kRef = 3 };
-
-struct Line {
-  const char* id;
-  int64_t cents;
-  TimeUs at;  // µs after kT0
-  const char* ref = "";
-  const char* currency = "USD";
-};
-
 struct Sides {
-  SystemSpec lsys = bank_system("bank"), rsys = bank_system("erp");
+  SystemSpec lsys = match_system("bank"), rsys = match_system("erp");
   RecordSet left{lsys}, right{rsys};
-  static void add(RecordSet& rs, const Line& l) {
-    Value* v = rs.begin_record();
-    v[kAmount] = Value::of_money(l.cents, pack_currency(l.currency));
-    v[kAt] = Value::of_time(kT0 + l.at);
-    v[kId] = Value::of_text(l.id);
-    v[kRef] = *l.ref ? Value::of_text(l.ref) : Value::empty();
-    rs.commit_record(rs.size() + 2, l.id);
-  }
+  static void add(RecordSet& rs, const Line& l) { add_line(rs, l); }
   Sides(std::initializer_list<Line> l, std::initializer_list<Line> r) {
     for (const auto& x : l) add(left, x);
     for (const auto& x : r) add(right, x);

@@ -8,47 +8,19 @@
 
 #include "engine/match/strategies.hpp"
 #include "engine/match/sums.hpp"
+#include "tests/unit/match_fixture.hpp"
 
 using namespace seam;
+using namespace seam::test;
 
 namespace {
 
-constexpr TimeUs kT0 = 1'773'483'720LL * kMicrosPerSecond;  // 2026-03-14T10:22:00Z
 constexpr int64_t kHour = 60 * kMicrosPerMinute, kDay = 24 * kHour;
 
-SystemSpec system_of(const char* name) {
-  SystemSpec s;
-  s.name = name;
-  s.id_field = "id";
-  for (auto [n, k] : {std::pair{"amount", FieldKind::Money}, std::pair{"at", FieldKind::Time},
-                      std::pair{"id", FieldKind::Column}, std::pair{"ref", FieldKind::Column}}) {
-    FieldSpec f;
-    f.name = n;
-    f.kind = k;
-    s.fields.push_back(f);
-  }
-  return s;
-}
-enum Field { kAmount = 0, kAt = 1, kId = 2, kRef = 3 };
-
-struct Line {
-  const char* id;
-  int64_t cents;
-  int64_t at = 0;  // µs after kT0
-  const char* ref = "";
-};
-
 struct Sides {
-  SystemSpec lsys = system_of("payouts"), rsys = system_of("charges");
+  SystemSpec lsys = match_system("payouts"), rsys = match_system("charges");
   RecordSet left{lsys}, right{rsys};
-  static void add(RecordSet& rs, const Line& l) {
-    Value* v = rs.begin_record();
-    v[kAmount] = Value::of_money(l.cents, pack_currency("USD"));
-    v[kAt] = Value::of_time(kT0 + l.at);
-    v[kId] = Value::of_text(l.id);
-    v[kRef] = *l.ref ? Value::of_text(l.ref) : Value::empty();
-    rs.commit_record(rs.size() + 2, l.id);
-  }
+  static void add(RecordSet& rs, const Line& l) { add_line(rs, l); }
   Sides(std::vector<Line> l, std::vector<Line> r) {
     for (const auto& x : l) add(left, x);
     for (const auto& x : r) add(right, x);
