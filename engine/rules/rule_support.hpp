@@ -1,6 +1,8 @@
 #pragma once
 // What every built-in rule family needs to read a group: its two sides, and how records
 // are named in verdict messages.
+#include <initializer_list>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -29,6 +31,24 @@ std::string ids_of(const SideRef& s);
 
 // "CR-9006 (erp.ndjson:6)": a record as a person finds it in its file.
 std::string record_where(const RecordSet& rs, uint32_t rec);
+
+// An error verdict for a sum or difference of money or quantities that does not fit int64:
+// wrapped, it would compare as some unrelated number and could pass. Names the records so
+// a person can find the absurd value; `what` is e.g. "the sum of amount".
+Verdict overflow_error(const std::string& what, const SideRef& s, const char* units = "minor units");
+Verdict overflow_error(const std::string& what, const SideRef& l, const SideRef& r, const char* units = "minor units");
+
+// "12 min 30 s".
+std::string minutes_text(int64_t us);
+
+// The index of `field` in `sys`, checked to be of one of `kinds` (any kind when empty);
+// throws UserError at the rule's file:line otherwise. `role` says which field ("left").
+int field_of(const SystemSpec& sys, const std::string& field, const RuleSpec& rule, const char* role,
+             std::initializer_list<FieldKind> kinds = {});
+
+// A threshold's value, nullopt when the rule does not set it.
+std::optional<Decimal> maybe(const NumberRef& ref, const ParamValues& params, const SourceLoc& loc);
+int64_t minutes_us(const Decimal& d);
 
 // The record pairs a pairwise rule compares (equal, within, amount_equal per record): every
 // left record with every right one, or in a paired group (engine/match/pairing.hpp) the
