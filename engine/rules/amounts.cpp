@@ -215,8 +215,8 @@ class QuantityEqual final : public CompiledRule {
 
 }  // namespace
 
-std::unique_ptr<CompiledRule> compile_amount_equal(const RuleSpec& rule, const ReconcileSpec& rec, const SystemSpec& left, const SystemSpec& right,
-    const ParamValues& params) {
+std::unique_ptr<CompiledRule> compile_amount_equal(const RuleSpec& rule, const ReconcileSpec& rec,
+                                                   const SystemSpec& left, const SystemSpec& right, const ParamValues& params) {
   int lf = field_of(left, rule.left_field, rule, "left", {FieldKind::Money});
   int rf = field_of(right, rule.right_field, rule, "right", {FieldKind::Money});
   auto tolerance = maybe(rule.tolerance, params, rule.loc);
@@ -225,8 +225,8 @@ std::unique_ptr<CompiledRule> compile_amount_equal(const RuleSpec& rule, const R
                                        rule.sum_right.value_or(rec.right_many()), tolerance, tolerance_pct);
 }
 
-std::unique_ptr<CompiledRule> compile_quantity_equal(const RuleSpec& rule, const ReconcileSpec& rec, const SystemSpec& left, const SystemSpec& right,
-    const ParamValues& params) {
+std::unique_ptr<CompiledRule> compile_quantity_equal(const RuleSpec& rule, const ReconcileSpec& rec,
+                                                     const SystemSpec& left, const SystemSpec& right, const ParamValues& params) {
   int lf = field_of(left, rule.left_field, rule, "left", {FieldKind::Integer, FieldKind::Quantity});
   int rf = field_of(right, rule.right_field, rule, "right", {FieldKind::Integer, FieldKind::Quantity});
   auto tolerance = maybe(rule.tolerance, params, rule.loc);

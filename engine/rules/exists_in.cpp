@@ -69,8 +69,8 @@ class ExistsIn final : public CompiledRule {
 
 }  // namespace
 
-std::unique_ptr<CompiledRule> compile_exists_in(const RuleSpec& rule, const ReconcileSpec& rec, const SystemSpec& left, const SystemSpec& right,
-    const ParamValues& params) {
+std::unique_ptr<CompiledRule> compile_exists_in(const RuleSpec& rule, const ReconcileSpec& rec,
+                                                const SystemSpec& left, const SystemSpec& right, const ParamValues& params) {
   const SystemSpec& present = rule.side == Side::Left ? right : left;
   int since = rule.since_field.empty() ? -1 : field_of(present, rule.since_field, rule, "since", {FieldKind::Time});
   auto grace = maybe(rule.grace_minutes, params, rule.loc);

@@ -178,8 +178,8 @@ class LedgerEqual final : public CompiledRule {
 
 }  // namespace
 
-std::unique_ptr<CompiledRule> compile_ledger(const RuleSpec& rule, const ReconcileSpec& rec, const SystemSpec& left, const SystemSpec& right,
-    const ParamValues& params) {
+std::unique_ptr<CompiledRule> compile_ledger(const RuleSpec& rule, const ReconcileSpec& rec,
+                                             const SystemSpec& left, const SystemSpec& right, const ParamValues& params) {
   // Money ledgers, or quantity ledgers (both sides counted in base units).
   auto is_count = [](const SystemSpec& sys, const std::string& field) {
     int i = sys.field_index(field);

@@ -68,8 +68,8 @@ class LowStock final : public CompiledRule {
 
 }  // namespace
 
-std::unique_ptr<CompiledRule> compile_low_stock(const RuleSpec& rule, const ReconcileSpec& rec, const SystemSpec& left, const SystemSpec& right,
-    const ParamValues& params) {
+std::unique_ptr<CompiledRule> compile_low_stock(const RuleSpec& rule, const ReconcileSpec& rec,
+                                                const SystemSpec& left, const SystemSpec& right, const ParamValues& params) {
   const SystemSpec& stock = rule.side == Side::Left ? left : right;
   const SystemSpec& sales = rule.side == Side::Left ? right : left;
   int st = field_of(stock, rule.field, rule, "stock", {FieldKind::Integer, FieldKind::Quantity});

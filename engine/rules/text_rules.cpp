@@ -118,16 +118,16 @@ class ValueIn final : public CompiledRule {
 
 }  // namespace
 
-std::unique_ptr<CompiledRule> compile_field_equal(const RuleSpec& rule, const ReconcileSpec& rec, const SystemSpec& left, const SystemSpec& right,
-    const ParamValues& params) {
+std::unique_ptr<CompiledRule> compile_field_equal(const RuleSpec& rule, const ReconcileSpec& rec,
+                                                  const SystemSpec& left, const SystemSpec& right, const ParamValues& params) {
   // Resolved one after the other so errors name the left side first.
   int lf = field_of(left, rule.left_field, rule, "left");
   int rf = field_of(right, rule.right_field, rule, "right");
   return std::make_unique<FieldEqual>(rule, lf, rf);
 }
 
-std::unique_ptr<CompiledRule> compile_value_in(const RuleSpec& rule, const ReconcileSpec& rec, const SystemSpec& left, const SystemSpec& right,
-    const ParamValues& params) {
+std::unique_ptr<CompiledRule> compile_value_in(const RuleSpec& rule, const ReconcileSpec& rec,
+                                               const SystemSpec& left, const SystemSpec& right, const ParamValues& params) {
   const SystemSpec& sys = rule.side == Side::Left ? left : right;
   int field = field_of(sys, rule.field, rule, "its");
   int amount = sys.amount_field.empty() ? -1 : sys.field_index(sys.amount_field);

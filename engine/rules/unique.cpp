@@ -150,8 +150,8 @@ class Present final : public CompiledRule {
 
 }  // namespace
 
-std::unique_ptr<CompiledRule> compile_unique(const RuleSpec& rule, const ReconcileSpec& rec, const SystemSpec& left, const SystemSpec& right,
-    const ParamValues& params) {
+std::unique_ptr<CompiledRule> compile_unique(const RuleSpec& rule, const ReconcileSpec& rec,
+                                             const SystemSpec& left, const SystemSpec& right, const ParamValues& params) {
   const auto& key = rule.side == Side::Left ? rec.left_key : rec.right_key;
   const SystemSpec& sys = rule.side == Side::Left ? left : right;
   std::vector<std::string> names = rule.fields.empty() ? std::vector<std::string>{rule.field} : rule.fields;

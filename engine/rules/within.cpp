@@ -99,8 +99,8 @@ class Within final : public CompiledRule {
 
 }  // namespace
 
-std::unique_ptr<CompiledRule> compile_within(const RuleSpec& rule, const ReconcileSpec& rec, const SystemSpec& left, const SystemSpec& right,
-    const ParamValues& params) {
+std::unique_ptr<CompiledRule> compile_within(const RuleSpec& rule, const ReconcileSpec& rec,
+                                             const SystemSpec& left, const SystemSpec& right, const ParamValues& params) {
   int lf = field_of(left, rule.left_field, rule, "left", {FieldKind::Time});
   int rf = field_of(right, rule.right_field, rule, "right", {FieldKind::Time});
   LagWindow w;
