@@ -2,22 +2,22 @@
 -- Fixture rows use the exports' own columns, so the stack's mappings are tested too.
 -- A verdict a test does not list must pass or skip.
 
+-- A storefront record is one refund transaction; `parent` holds the refund's own fields.
 local function refund(id, order, at, amount)
-  return { ["Refund ID"] = id, Order = "#" .. order, ["Created At"] = at, Amount = amount, Currency = "USD",
-           Status = "succeeded", Reason = "damaged", Type = "full" }
+  return { kind = "refund", status = "success", created_at = at, currency = "USD", amount = amount,
+           authorization = "re_" .. id, parent = { id = id, order_id = order, note = "damaged" } }
 end
 
--- ERP times are New York local time, as NetSuite exports them.
+-- ERP rows are the saved search's columns: New York local time, refunds booked negative.
 local function posted(id, ref, order, amount, when)
-  return { internalId = id, memo = "Shopify refund " .. ref, createdFrom = { refName = "Sales Order #" .. order },
-           total = amount, currency = { refName = "USD" }, tranDate = when, status = { refName = "Refunded" },
-           custbody_reason_code = "DAMAGED" }
+  return { ["Internal ID"] = id, Memo = "Shopify refund " .. ref, ["Created From"] = "Sales Order #" .. order,
+           Amount = "-" .. amount, Currency = "USD", Date = when, Status = "Refunded", ["Reason Code"] = "DAMAGED" }
 end
 
 test "a clean refund passes every rule" {
   records = {
-    storefront = { refund("R1", 5001, "2026-03-10T14:05:00Z", "1,249.99") },
-    erp = { posted("CR-1", "R1", 5001, "1249.99", "03/10/2026 10:12 am") },
+    storefront = { refund("R1", 5001, "2026-03-10T10:05:00-04:00", "1249.99") },
+    erp = { posted("CR-1", "R1", 5001, "1,249.99", "03/10/2026 10:12 am") },
   },
   expect = {},
 }
@@ -82,13 +82,13 @@ test "a status the ERP maps wrongly fails the status map" {
     storefront = { refund("R7", 5007, "2026-03-13T11:00:00Z", "19.99") },
     erp = { (function()
       local row = posted("CR-7", "R7", 5007, "19.99", "03/13/2026 7:10 am")
-      row.status = { refName = "Pending Approval" }
-      row.custbody_reason_code = nil   -- and the reason code was dropped on the way
+      row.Status = "Pending Approval"
+      row["Reason Code"] = "- None -"   -- and the reason code was dropped on the way
       return row
     end)() },
   },
   expect = {
     { "R7", "status mapped", "fail", expected = "Refunded", actual = "Pending Approval" },
-    { "R7", "reason code kept", "fail", actual = "missing" },
+    { "R7", "reason code kept", "fail", actual = "empty" },
   },
 }
