@@ -24,7 +24,7 @@ test "a clean refund passes every rule" {
 
 test "a refund posted 135 minutes late fails the lag rule only" {
   records = {
-    storefront = { refund("R2", 5002, "2026-03-11T10:00:00Z", "18.00") },
+    storefront = { refund("R2", 5002, "2026-03-11T06:00:00-04:00", "18.00") },
     erp = { posted("CR-2", "R2", 5002, "18.00", "03/11/2026 8:15 am") },
   },
   expect = { { "R2", "lag at -> posted_at", "fail", actual = "135 min", delta = "105 min" } },
@@ -33,7 +33,7 @@ test "a refund posted 135 minutes late fails the lag rule only" {
 test "ops can widen the lag window without touching the rule" {
   set = { lag_minutes = 200 },
   records = {
-    storefront = { refund("R2", 5002, "2026-03-11T10:00:00Z", "18.00") },
+    storefront = { refund("R2", 5002, "2026-03-11T06:00:00-04:00", "18.00") },
     erp = { posted("CR-2", "R2", 5002, "18.00", "03/11/2026 8:15 am") },
   },
   expect = {},
