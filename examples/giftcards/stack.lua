@@ -8,10 +8,14 @@ local money_usd = function(column) return money { column = column, currency_colu
 -- The platform is Square: a ListGiftCardActivities response, every card event in one array.
 -- Square writes each amount in cents, always positive, under <type>_activity_details: the
 -- type says which column holds it and whether it takes money off the card.
-local details = { ACTIVATE = "activate", LOAD = "load", REDEEM = "redeem", REFUND = "refund",
-                  ADJUST_INCREMENT = "adjust_increment", ADJUST_DECREMENT = "adjust_decrement" }
-local amount_by_type = {}
-for t, d in pairs(details) do amount_by_type[t] = d .. "_activity_details.amount_money.amount" end
+local amount_by_type = {
+  ACTIVATE         = "activate_activity_details.amount_money.amount",
+  LOAD             = "load_activity_details.amount_money.amount",
+  REDEEM           = "redeem_activity_details.amount_money.amount",
+  REFUND           = "refund_activity_details.amount_money.amount",
+  ADJUST_INCREMENT = "adjust_increment_activity_details.amount_money.amount",
+  ADJUST_DECREMENT = "adjust_decrement_activity_details.amount_money.amount",
+}
 
 local function platform(only)
   return {
