@@ -1,25 +1,46 @@
--- Gift card liability: the gift card platform's activity log (JSON), the ERP's liability
+-- Gift card liability: the gift card platform's activity log (Square, JSON), the ERP's liability
 -- journal (SQLite), the storefront's orders paid by gift card (NDJSON) and the payments
 -- processor's captures (CSV). The ERP is the system of record for liability.
 stack "acme-retail-giftcards"
 
 local money_usd = function(column) return money { column = column, currency_column = "currency" } end
 
--- The platform exports every card event in one array; each system keeps the kind it needs.
+-- The platform is Square: a ListGiftCardActivities response, every card event in one array.
+-- Square writes each amount in cents, always positive, under <type>_activity_details: the
+-- type says which column holds it and whether it takes money off the card.
+local amount_by_type = {
+  ACTIVATE         = "activate_activity_details.amount_money.amount",
+  LOAD             = "load_activity_details.amount_money.amount",
+  REDEEM           = "redeem_activity_details.amount_money.amount",
+  REFUND           = "refund_activity_details.amount_money.amount",
+  ADJUST_INCREMENT = "adjust_increment_activity_details.amount_money.amount",
+  ADJUST_DECREMENT = "adjust_decrement_activity_details.amount_money.amount",
+}
+
 local function platform(only)
   return {
-    source = json { path = "data/platform_activity.json", records = "export.events" },
+    source = json { path = "data/platform_activity.json", records = "gift_card_activities" },
     id = "id",
     record_time = "at",
     amount = "amount",
     only = only,
-    fields = { id = "id", type = "type", card = "card", order = "order", amount = money_usd("amount"),
-               at = time { column = "at", format = "iso8601" } },
+    fields = {
+      id = "id", type = "type", card = "gift_card_id",
+      status = "redeem_activity_details.status",     -- PENDING, COMPLETED or CANCELED; redemptions only
+      order = text { columns = { "redeem_activity_details.reference_id", "refund_activity_details.reference_id" } },
+      amount = money { currency_column = "gift_card_balance_money.currency", minor_units = true,
+                       column_by = { field = "type", columns = amount_by_type, negate = { "REDEEM", "ADJUST_DECREMENT" } } },
+      at = time { column = "created_at", format = "iso8601" },
+    },
   }
 end
-system "platform" (platform(nil))
-system "platform_loads" (platform({ field = "type", values = { "load" } }))
-system "platform_redemptions" (platform({ field = "type", values = { "redemption" } }))
+-- One file, read once, three ways: the card's ledger (a redemption counts once it has
+-- COMPLETED), its loads, and its completed redemptions.
+local redeemed = { field = "status", equals = "COMPLETED" }
+system "platform" (platform({ any = { { field = "type", values = { "ACTIVATE", "LOAD", "REFUND", "ADJUST_INCREMENT",
+                                                                    "ADJUST_DECREMENT" } }, redeemed } }))
+system "platform_loads" (platform({ field = "type", values = { "ACTIVATE", "LOAD" } }))
+system "platform_redemptions" (platform({ all = { { field = "type", equals = "REDEEM" }, redeemed } }))
 
 local function erp(where)
   return {

@@ -1,7 +1,7 @@
--- Refund hand-off: storefront (Shopify-like CSV export) → ERP (NetSuite-like customer
--- refunds, NDJSON). Every storefront refund must reach the ERP once, for the same amount,
--- with a status the ERP maps correctly, its reason code, inside the lag window and in
--- the same accounting month.
+-- Refund hand-off: storefront (Shopify Admin REST refunds, NDJSON) → ERP (a NetSuite saved
+-- search of customer refunds, CSV). Every storefront refund must reach the ERP once, for the
+-- same amount, with a status the ERP maps correctly, its reason code, inside the lag window
+-- and in the same accounting month.
 stack "acme-retail-refunds"
 
 include "periods"   -- seam's rules/periods.lua: same_month { ... }
@@ -12,36 +12,36 @@ param("amount_tolerance", { type = "money", default = "0.00", min = "0",
                             doc = "largest amount difference accepted as equal (rounding)" })
 
 system "storefront" {
-  source = csv { path = "data/storefront_refunds.csv" },
+  -- Shopify Admin REST refunds, one per line; the money moves in each refund's transactions.
+  source = ndjson { path = "data/storefront_refunds.ndjson", records = "transactions[]" },
   id = "refund_id",
   record_time = "at",     -- what --since/--until and report periods go by
   amount = "amount",      -- the money report totals add up
   fields = {
-    refund_id = "Refund ID",
-    order_id  = extract { column = "Order", regex = "#?([0-9]+)" },   -- "#5001" → "5001"
-    amount    = money { column = "Amount", currency_column = "Currency" },
-    at        = time  { column = "Created At", format = "iso8601" },
-    status    = "Status",
-    reason    = "Reason",
-    kind      = "Type",
+    refund_id = "parent.id", order_id = "parent.order_id",   -- the enclosing refund's fields
+    amount    = money { column = "amount", currency_column = "currency" },   -- "1249.99"
+    at        = time  { column = "created_at", format = "iso8601" },          -- the shop's offset
+    status    = "status",
+    authorization = "authorization",   -- the gateway's reference for the money sent back
+    reason    = "parent.note",
   },
 }
 
 system "erp" {
-  source = ndjson { path = "data/erp_customer_refunds.ndjson" },
-  id = "internal_id",
-  record_time = "posted_at",
-  amount = "amount",
+  -- A NetSuite saved search exported to CSV: title rows, a total per status and a grand total.
+  source = csv { path = "data/erp_customer_refunds.csv", header_contains = { "Internal ID", "Amount" },
+                 skip_rows = { { column = "Internal ID", starts_with = "Total" } } },
+  id = "internal_id", record_time = "posted_at", amount = "amount",
   fields = {
-    internal_id  = "internalId",
+    internal_id  = "Internal ID",
     -- The integration writes the storefront refund id into the memo: "Shopify refund R1001".
-    external_ref = extract { column = "memo", regex = "refund (R[0-9]+)" },
-    order_id     = extract { column = "createdFrom.refName", regex = "#([0-9]+)" },
-    amount       = money { column = "total", currency_column = "currency.refName" },
+    external_ref = extract { column = "Memo", regex = "refund (R[0-9]+)" },
+    order_id     = extract { column = "Created From", regex = "#([0-9]+)" },
+    amount       = money { column = "Amount", currency_column = "Currency", negate = true },  -- booked "-1,249.99"
     -- NetSuite exports local time without an offset: the account's zone is declared here.
-    posted_at    = time  { column = "tranDate", format = "%m/%d/%Y %I:%M %p", zone = "America/New_York" },
-    status       = "status.refName",
-    reason_code  = "custbody_reason_code",
+    posted_at    = time  { column = "Date", format = "%m/%d/%Y %I:%M %p", zone = "America/New_York" },
+    status       = "Status",
+    reason_code  = text { column = "Reason Code", null_if = { "- None -" } },   -- NetSuite's empty list value
   },
 }
 
@@ -54,7 +54,7 @@ reconcile "refunds_reach_erp" {
     exists_in { "left", severity = "medium",
                 doc = "an ERP refund with no storefront refund: manual entry, or a key typo" },
     amount_equal { field = "amount", tolerance = param "amount_tolerance", severity = "high" },
-    value_map { field = "status", map = { succeeded = "Refunded", pending = "Pending Approval" } },
+    value_map { field = "status", map = { success = "Refunded", pending = "Pending Approval" } },
     within { left = "at", right = "posted_at", minutes = param "lag_minutes", severity = "low" },
     unique { "right", name = "posted once", severity = "high",
              doc = "the same storefront refund posted twice in the ERP (idempotency failure)" },

@@ -31,12 +31,11 @@ struct Baseline {
     head_after_run1 = trimmed(run_seam(dir.path(), "audit head --stack refunds").out);
     std::filesystem::copy_file(stack + "/seam.db", dir / "after-run1.db");
     // The ERP posts R1003 and corrects R1012: run 2 resolves their exceptions.
-    std::string erp = read_file(stack + "/data/erp_customer_refunds.ndjson");
-    erp.replace(erp.find("\"total\":\"4.00\""), 14, "\"total\":\"40.00\"");
-    erp += "{\"internalId\":\"CR-9003\",\"memo\":\"Shopify refund R1003\",\"createdFrom\":{\"refName\":\"Sales Order "
-           "#5003\"},\"total\":\"60.00\",\"currency\":{\"refName\":\"USD\"},\"tranDate\":\"03/11/2026 5:10 am\","
-           "\"status\":{\"refName\":\"Refunded\"},\"custbody_reason_code\":\"NOT_AS_DESCRIBED\"}\n";
-    write_file(stack + "/data/erp_customer_refunds.ndjson", erp);
+    std::string erp = read_file(stack + "/data/erp_customer_refunds.csv");
+    erp.replace(erp.find("USD,-4.00\r\n"), 11, "USD,-40.00\r\n");
+    erp += "CR-9003,CREF1003,03/11/2026 5:10 am,\"Lee, Ana\",Sales Order #5003,Shopify refund R1003,Refunded,"
+           "NOT_AS_DESCRIBED,USD,-60.00\r\n";
+    write_file(stack + "/data/erp_customer_refunds.csv", erp);
     REQUIRE(run_seam(dir.path(), "run refunds", kDay3).exit == 1);
     REQUIRE(run_seam(dir.path(), "exceptions ack 2 --by ana --note \"re-posting\" --stack refunds", kDay3).exit == 0);
     head = trimmed(run_seam(dir.path(), "audit head --stack refunds").out);
@@ -178,9 +177,9 @@ TEST_CASE("audit chain: --expect-head catches a log replaced by an older copy an
   // History rewritten: the log deleted and the runs redone with a doctored export.
   std::string rewritten = b.copy("rewritten");
   std::filesystem::remove(rewritten + "/seam.db");
-  std::string sf = read_file(rewritten + "/data/storefront_refunds.csv");
-  sf.replace(sf.find("40.00"), 5, "4.00");  // R1012 now agrees with the ERP's wrong amount
-  write_file(rewritten + "/data/storefront_refunds.csv", sf);
+  std::string sf = read_file(rewritten + "/data/storefront_refunds.ndjson");
+  sf.replace(sf.find("\"amount\":\"40.00\""), 16, "\"amount\":\"4.00\"");  // R1012 now agrees with the ERP's wrong amount
+  write_file(rewritten + "/data/storefront_refunds.ndjson", sf);
   REQUIRE(run_seam(b.dir.path(), "run rewritten", kDay1).exit == 1);
   REQUIRE(run_seam(b.dir.path(), "run rewritten", kDay3).exit == 1);
   REQUIRE(run_seam(b.dir.path(), "exceptions ack 2 --by ana --note \"re-posting\" --stack rewritten", kDay3).exit == 0);

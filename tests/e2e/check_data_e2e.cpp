@@ -287,7 +287,7 @@ TEST_CASE("e2e run --profile: one line per system and rule, then write and seal,
   }
   CHECK(names ==
         "map storefront 19\n"
-        "map erp 16\n"
+        "map erp 22\n"  // the saved search's 3 title and 3 total rows are read too
         "match refunds_reach_erp\n"
         "match order_refund_totals\n"
         "rule refunds_reach_erp / exists in right 19\n"

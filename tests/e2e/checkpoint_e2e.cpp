@@ -20,12 +20,11 @@ struct Checkpoint {
   Invocation seam(const std::string& args, const std::string& env = kDay3) { return run_seam(dir.path(), args, env); }
   // The ERP team posts the missing refund R1003 and corrects R1012's amount.
   void fix_two_erp_entries() {
-    std::string erp = read_file(stack + "/data/erp_customer_refunds.ndjson");
-    erp.replace(erp.find("\"total\":\"4.00\""), 14, "\"total\":\"40.00\"");
-    erp += "{\"internalId\":\"CR-9003\",\"memo\":\"Shopify refund R1003\",\"createdFrom\":{\"refName\":\"Sales Order "
-           "#5003\"},\"total\":\"60.00\",\"currency\":{\"refName\":\"USD\"},\"tranDate\":\"03/11/2026 5:10 am\","
-           "\"status\":{\"refName\":\"Refunded\"},\"custbody_reason_code\":\"NOT_AS_DESCRIBED\"}\n";
-    write_file(stack + "/data/erp_customer_refunds.ndjson", erp);
+    std::string erp = read_file(stack + "/data/erp_customer_refunds.csv");
+    erp.replace(erp.find("USD,-4.00\r\n"), 11, "USD,-40.00\r\n");
+    erp += "CR-9003,CREF1003,03/11/2026 5:10 am,\"Lee, Ana\",Sales Order #5003,Shopify refund R1003,Refunded,"
+           "NOT_AS_DESCRIBED,USD,-60.00\r\n";
+    write_file(stack + "/data/erp_customer_refunds.csv", erp);
   }
   void add_to_stack(const std::string& lua) { write_file(stack + "/stack.lua", read_file(stack + "/stack.lua") + lua); }
 };

@@ -27,14 +27,19 @@ std::string line_with(const std::string& text, const std::string& needle) {
   return "";
 }
 
+// One more storefront refund (Shopify-shaped, as examples/refunds' export), never posted in the ERP.
+const char* const kOneMoreRefund =
+    "{\"id\":\"R1098\",\"order_id\":5098,\"transactions\":[{\"status\":\"success\",\"created_at\":"
+    "\"2026-03-23T10:00:00Z\",\"currency\":\"USD\",\"amount\":\"1.00\"}]}\n";
+
 }  // namespace
 
 TEST_CASE("cli safety: a client key written as a spreadsheet formula leaves CSV reports as text") {
   Refunds ex;
   {
-    std::ofstream shop(ex.stack + "/data/storefront_refunds.csv", std::ios::app);
-    shop << "\"=HYPERLINK(\"\"http://evil.example/\"\",\"\"R1099\"\")\",#5099,2026-03-23T10:00:00Z,99.00,USD,succeeded,"
-            "damaged,full\n";
+    std::ofstream shop(ex.stack + "/data/storefront_refunds.ndjson", std::ios::app);
+    shop << "{\"id\":\"=HYPERLINK(\\\"http://evil.example/\\\",\\\"R1099\\\")\",\"order_id\":5099,\"transactions\":[{"
+            "\"status\":\"success\",\"created_at\":\"2026-03-23T10:00:00Z\",\"currency\":\"USD\",\"amount\":\"99.00\"}]}\n";
   }
   CHECK(ex.seam("run refunds").exit == 1);
   auto variance = ex.seam("report variance --stack refunds --format csv --key '=HYPERLINK(\"http://evil.example/\",\"R1099\")'");
@@ -68,8 +73,8 @@ TEST_CASE("cli safety: a run stores absolute input paths, so replay works from a
   {
     Db db(ex.stack + "/seam.db", false);
     CHECK(rows(db, "SELECT system, path FROM run_inputs ORDER BY system") ==
-          std::vector<std::string>{"erp|" + stack + "/data/erp_customer_refunds.ndjson",
-                                   "storefront|" + stack + "/data/storefront_refunds.csv"});
+          std::vector<std::string>{"erp|" + stack + "/data/erp_customer_refunds.csv",
+                                   "storefront|" + stack + "/data/storefront_refunds.ndjson"});
     CHECK(rows(db, "SELECT stack_dir FROM runs") == std::vector<std::string>{stack});
   }
   TempDir elsewhere;
@@ -86,11 +91,11 @@ TEST_CASE("cli safety: a run stores absolute input paths, so replay works from a
   CHECK(run_seam(elsewhere.path(), "audit verify --stack " + shell_quote(ex.dir / "moved")).exit == 0);
   // A changed input is still refused by its digest, wherever it is found.
   {
-    std::ofstream(ex.dir / "moved/data/storefront_refunds.csv", std::ios::app) << "R1098,#5098,2026-03-23T10:00:00Z,1.00,USD,succeeded,damaged,full\n";
+    std::ofstream(ex.dir / "moved/data/storefront_refunds.ndjson", std::ios::app) << kOneMoreRefund;
   }
   auto changed = run_seam(elsewhere.path(), "replay " + shell_quote(ex.dir / "moved"));
   CHECK(changed.exit == 2);
-  CHECK(with_dir_as_DIR(changed.err, ex.dir.path()).rfind("seam: error: input DIR/moved/data/storefront_refunds.csv "
+  CHECK(with_dir_as_DIR(changed.err, ex.dir.path()).rfind("seam: error: input DIR/moved/data/storefront_refunds.ndjson "
                                                           "(system 'storefront') changed since run 1: its digest is ",
                                                           0) == 0);
 }
@@ -106,7 +111,7 @@ TEST_CASE("cli safety: replay of a log written before absolute paths finds its i
     db.exec("DROP TRIGGER runs_sealed");
     db.exec("UPDATE runs SET stack_dir = 'refunds'");
     CHECK(rows(db, "SELECT path FROM run_inputs ORDER BY system") ==
-          std::vector<std::string>{"refunds/data/erp_customer_refunds.ndjson", "refunds/data/storefront_refunds.csv"});
+          std::vector<std::string>{"refunds/data/erp_customer_refunds.csv", "refunds/data/storefront_refunds.ndjson"});
   }
   TempDir elsewhere;
   auto replay = run_seam(elsewhere.path(), "replay " + shell_quote(ex.stack));
@@ -222,8 +227,7 @@ TEST_CASE("cli habits: --limit N on the read commands lists the first N and says
   }
   CHECK(ex.seam("run refunds").exit == 1);
   // A second run, with one refund more: trace has two runs to show, and alerts two deliveries.
-  std::ofstream(ex.stack + "/data/storefront_refunds.csv", std::ios::app)
-      << "R1098,#5098,2026-03-23T10:00:00Z,1.00,USD,succeeded,damaged,full\n";
+  std::ofstream(ex.stack + "/data/storefront_refunds.ndjson", std::ios::app) << kOneMoreRefund;
   CHECK(ex.seam("run refunds").exit == 1);
 
   auto exceptions = lines_of(ex.seam("exceptions --stack refunds --limit 2").out);

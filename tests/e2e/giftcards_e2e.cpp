@@ -1,4 +1,4 @@
-// examples/giftcards end to end: JSON platform activity, an SQLite liability journal, NDJSON
+// examples/giftcards end to end: Square-shaped JSON platform activity, an SQLite liability journal, NDJSON
 // orders and CSV captures; ledgers, balances, duplicates, and a missing load named as the
 // root cause of its card's other exceptions.
 #include <doctest/doctest.h>
@@ -18,13 +18,13 @@ TEST_CASE("e2e giftcards: every seeded fault, with its amounts, system of record
   CHECK(r.out.find("  captures              giftcards/data/payment_captures.csv      read 7 = accepted 6 + rejected 0 + "
                    "skipped 1 (only)\n") != std::string::npos);
   Db db(dir / "giftcards/seam.db", false);
-  // The malformed redemption amount is quarantined by each system that reads it.
+  // The redemption written in dollars where Square has cents is quarantined by each system that keeps it.
   CHECK(rows(db, "SELECT system, line, reason FROM rejects ORDER BY system") ==
         std::vector<std::string>{
-            "platform|20|cannot read '-25,00' as an amount: a group separator ',' must be followed by 3 digits (is the "
-            "decimal separator ','?) (field 'amount', column 'amount')",
-            "platform_redemptions|20|cannot read '-25,00' as an amount: a group separator ',' must be followed by 3 "
-            "digits (is the decimal separator ','?) (field 'amount', column 'amount')"});
+            "platform|17|cannot read '25.00' as an amount: minor units are whole numbers, found a decimal separator "
+            "(field 'amount', column chosen by field 'type')",
+            "platform_redemptions|17|cannot read '25.00' as an amount: minor units are whole numbers, found a decimal "
+            "separator (field 'amount', column chosen by field 'type')"});
   CHECK(rows(db, "SELECT reconcile, group_key, rule, outcome, coalesce(expected, ''), coalesce(actual, ''), "
                  "coalesce(delta, '') FROM failures ORDER BY reconcile, group_key, rule") ==
         std::vector<std::string>{
@@ -89,5 +89,5 @@ TEST_CASE("e2e giftcards: every seeded fault, with its amounts, system of record
 TEST_CASE("e2e giftcards: the stack's own tests pass (seam test)") {
   auto r = run_seam(SEAM_SOURCE_DIR, "test examples/giftcards");
   CHECK(r.exit == 0);
-  CHECK(r.out.find("2 passed, 0 failed\n") != std::string::npos);
+  CHECK(r.out.find("3 passed, 0 failed\n") != std::string::npos);
 }

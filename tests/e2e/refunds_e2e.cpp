@@ -67,14 +67,14 @@ TEST_CASE("e2e refunds: messages, expected and actual values a finance person ca
                                  "erp candidate: CR-9014 (key R1031, same amount 45.00 USD, 12 min later)|1 erp record|none"});
   CHECK(rows(db, "SELECT message, expected, actual FROM verdicts WHERE group_key = 'R1007' AND outcome = 'fail'") ==
         std::vector<std::string>{"erp CR-9008 status is 'Pending Approval', expected 'Refunded' for storefront status "
-                                 "'succeeded'|Refunded|Pending Approval"});
+                                 "'success'|Refunded|Pending Approval"});
   CHECK(rows(db, "SELECT message, expected, actual FROM verdicts WHERE group_key = 'R1015' AND outcome = 'fail'") ==
         std::vector<std::string>{"erp CR-9015 is booked in 2026-03 but storefront R1015 happened in 2026-02 "
                                  "(America/New_York)|2026-02|2026-03"});
   CHECK(rows(db, "SELECT message FROM verdicts WHERE group_key = 'R1014' AND outcome = 'pending'") ==
         std::vector<std::string>{"no erp record yet for storefront R1014; expected by 2026-03-24T18:30:00Z (lag window 30 min)"});
   CHECK(rows(db, "SELECT left_ids, right_ids, message FROM verdicts WHERE group_key = 'R1005' AND outcome = 'fail'") ==
-        std::vector<std::string>{"[\"R1005\"]|[\"CR-9005\",\"CR-9006\"]|external_ref 'R1005' appears 2 times in erp: CR-9005, CR-9006; CR-9006 (erp_customer_refunds.ndjson:5) repeats CR-9005 (erp_customer_refunds.ndjson:4)"});
+        std::vector<std::string>{"[\"R1005\"]|[\"CR-9005\",\"CR-9006\"]|external_ref 'R1005' appears 2 times in erp: CR-9005, CR-9006; CR-9006 (erp_customer_refunds.csv:10) repeats CR-9005 (erp_customer_refunds.csv:9)"});
 }
 
 TEST_CASE("e2e refunds: inputs are counted and bad rows quarantined with file, line, reason and raw text") {
@@ -82,17 +82,32 @@ TEST_CASE("e2e refunds: inputs are counted and bad rows quarantined with file, l
   auto r = ex.run();
   Db db(ex.stack + "/seam.db", false);
   CHECK(rows(db, "SELECT system, path, rows_read, rows_accepted, rows_rejected FROM run_inputs ORDER BY system") ==
-        std::vector<std::string>{"erp|" + std::filesystem::weakly_canonical(ex.stack).string() + "/data/erp_customer_refunds.ndjson|16|15|1",
-                                 "storefront|" + std::filesystem::weakly_canonical(ex.stack).string() + "/data/storefront_refunds.csv|19|17|2"});
+        std::vector<std::string>{"erp|" + std::filesystem::weakly_canonical(ex.stack).string() + "/data/erp_customer_refunds.csv|22|15|1",
+                                 "storefront|" + std::filesystem::weakly_canonical(ex.stack).string() + "/data/storefront_refunds.ndjson|19|17|2"});
   CHECK(rows(db, "SELECT system, line, reason, raw FROM rejects ORDER BY seq") ==
         std::vector<std::string>{
-            "storefront|18|cannot read '12,50' as an amount: a group separator ',' must be followed by 3 digits (is the "
-            "decimal separator ','?) (field 'amount', column 'Amount')|R1018,#5018,2026-03-23T12:00:00Z,\"12,50\",USD,succeeded,damaged,full",
-            "storefront|19|unexpected character 'x' after a closing quote in field 3|R1019,#5019,\"2026-03-23T13:00:00Z\"x,10.00,USD,succeeded,damaged,full",
-            "erp|16|invalid JSON: The JSON document has an improper structure: missing or superfluous commas, braces, "
-            "missing keys, etc.|{\"internalId\":\"CR-9022\",\"tranId\":\"CREF1022\",\"memo\":\"Shopify refund R1021\",\"total\":\"10.00\""});
-  CHECK(r.out.find("  storefront  refunds/data/storefront_refunds.csv       read 19 = accepted 17 + rejected 2\n") !=
+            "storefront|16|cannot read '12,50' as an amount: a group separator ',' must be followed by 3 digits (is the "
+            "decimal separator ','?) (field 'amount', column 'amount')|"
+            // a nested record's raw text is its own element (the transaction), not the whole line
+            "{\"id\":7701018,\"order_id\":5018,\"kind\":\"refund\",\"gateway\":\"shopify_payments\",\"status\":\"success\",\"m"
+            "essage\":null,\"created_at\":\"2026-03-23T08:00:00-04:00\",\"test\":false,\"authorization\":\"re_3PgA1018S"
+            "h0p1fy\",\"parent_id\":6601018,\"processed_at\":\"2026-03-23T08:00:00-04:00\",\"currency\":\"USD\",\"amount\""
+            ":\"12,50\"}",
+            "storefront|17|invalid JSON: The JSON document has an improper structure: missing or superfluous commas, "
+            "braces, missing keys, etc.|"
+            "{\"id\":\"R1019\",\"order_id\":5019,\"created_at\":\"2026-03-23T09:00:00-04:00\"x,\"processed_at\":\"2026-03-"
+            "23T09:00:00-04:00\",\"note\":\"damaged\",\"restock\":true,\"user_id\":799407056,\"transactions\":[{\"id\":770"
+            "1019,\"order_id\":5019,\"kind\":\"refund\",\"gateway\":\"shopify_payments\",\"status\":\"success\",\"message\":n"
+            "ull,\"created_at\":\"2026-03-23T09:00:00-04:00\",\"test\":false,\"authorization\":\"re_3PgA1019Sh0p1fy\",\""
+            "parent_id\":6601019,\"processed_at\":\"2026-03-23T09:00:00-04:00\",\"currency\":\"USD\",\"amount\":\"10.00\"}"
+            "],\"order_adjustments\":[],\"duties\":[]}",
+            "erp|19|expected 10 fields as in the header, found 11|CR-9022,CREF1022,03/24/2026 9:40 am,\"Patel, "
+            "Priya\",,Shopify refund R1021, per Ana,Refunded,DAMAGED,USD,-10.00"});
+  CHECK(r.out.find("  storefront  refunds/data/storefront_refunds.ndjson  read 19 = accepted 17 + rejected 2\n") !=
         std::string::npos);
+  // The saved search's title rows and its total rows are skipped and counted.
+  CHECK(r.out.find("  erp         refunds/data/erp_customer_refunds.csv   read 22 = accepted 15 + rejected 1 + skipped 6 "
+                   "(6 by the source's own skips)\n") != std::string::npos);
   CHECK(r.out.find("16 exceptions (16 fail, 0 error), 0 warn, 1 pending, 3 rejected rows\n") != std::string::npos);
 }
 
@@ -141,8 +156,8 @@ TEST_CASE("e2e refunds: trace shows every verdict about a refund, with rule vers
   CHECK(t.exit == 0);
   CHECK(t.out.find("run 2 (") < t.out.find("run 1 ("));  // newest first
   CHECK(t.out.find("  FAIL    posted once  [unique ") != std::string::npos);
-  CHECK(t.out.find("          external_ref 'R1005' appears 2 times in erp: CR-9005, CR-9006; CR-9006 (erp_customer_refunds.ndjson:5) "
-                    "repeats CR-9005 (erp_customer_refunds.ndjson:4)\n") != std::string::npos);
+  CHECK(t.out.find("          external_ref 'R1005' appears 2 times in erp: CR-9005, CR-9006; CR-9006 (erp_customer_refunds.csv:10) "
+                    "repeats CR-9005 (erp_customer_refunds.csv:9)\n") != std::string::npos);
   CHECK(t.out.find("          first failed in run 1\n") != std::string::npos);
   CHECK(t.out.find("  left: R1005   right: CR-9005, CR-9006\n") != std::string::npos);
   // an ERP id finds its groups too, at refund and order level
@@ -174,7 +189,7 @@ TEST_CASE("e2e refunds: audit verify passes, then fails on a tampered verdict") 
 
 TEST_CASE("e2e refunds: check validates without reading data") {
   Example ex;
-  std::filesystem::remove(ex.stack + "/data/erp_customer_refunds.ndjson");
+  std::filesystem::remove(ex.stack + "/data/erp_customer_refunds.csv");
   auto c = run_seam(ex.dir.path(), "check refunds");
   CHECK(c.exit == 0);
   CHECK(c.out == "stack acme-retail-refunds is valid: 2 params, 2 systems, 2 reconciliations, 11 rules\n");
@@ -257,13 +272,15 @@ TEST_CASE("e2e refunds: replay previews a changed tolerance and a changed status
 TEST_CASE("e2e refunds: replay refuses inputs that changed since the run") {
   Example ex;
   ex.run();
-  write_file(ex.stack + "/data/storefront_refunds.csv",
-             read_file(ex.stack + "/data/storefront_refunds.csv") + "R2000,#6000,2026-03-24T10:00:00Z,1.00,USD,succeeded,x,full\n");
+  write_file(ex.stack + "/data/storefront_refunds.ndjson",
+             read_file(ex.stack + "/data/storefront_refunds.ndjson") +
+                 "{\"id\":\"R2000\",\"order_id\":6000,\"transactions\":[{\"status\":\"success\",\"created_at\":"
+                 "\"2026-03-24T10:00:00Z\",\"currency\":\"USD\",\"amount\":\"1.00\"}]}\n");
   auto r = run_seam(ex.dir.path(), "replay refunds");
   CHECK(r.exit == 2);
   // The run stored the input's absolute path, and the error names it.
   CHECK(with_dir_as_DIR(r.err, std::filesystem::weakly_canonical(ex.dir.path()).string())
-            .find("seam: error: input DIR/refunds/data/storefront_refunds.csv (system 'storefront') changed since run 1: "
+            .find("seam: error: input DIR/refunds/data/storefront_refunds.ndjson (system 'storefront') changed since run 1: "
                   "its digest is ") == 0);
   CHECK(r.err.find("; a replay needs the same bytes\n") != std::string::npos);
   auto missing = run_seam(ex.dir.path(), "replay refunds --run 7");
@@ -281,13 +298,13 @@ TEST_CASE("e2e refunds: exceptions live across runs: no duplicates, resolved whe
     CHECK(rows(db, "SELECT count(*) FROM exceptions WHERE status = 'open'") == std::vector<std::string>{"16"});
   }
   // The ERP team posts the missing refund R1003 and corrects R1012's amount.
-  std::string erp = read_file(ex.stack + "/data/erp_customer_refunds.ndjson");
+  std::string erp = read_file(ex.stack + "/data/erp_customer_refunds.csv");
   std::string original = erp;
-  erp.replace(erp.find("\"total\":\"4.00\""), 14, "\"total\":\"40.00\"");
-  erp += "{\"internalId\":\"CR-9003\",\"memo\":\"Shopify refund R1003\",\"createdFrom\":{\"refName\":\"Sales Order "
-         "#5003\"},\"total\":\"60.00\",\"currency\":{\"refName\":\"USD\"},\"tranDate\":\"03/11/2026 5:10 am\","
-         "\"status\":{\"refName\":\"Refunded\"},\"custbody_reason_code\":\"NOT_AS_DESCRIBED\"}\n";
-  write_file(ex.stack + "/data/erp_customer_refunds.ndjson", erp);
+  erp.replace(erp.find("USD,-4.00\r\n"), 11, "USD,-40.00\r\n");
+  // Rows after the saved search's totals are records too.
+  erp += "CR-9003,CREF1003,03/11/2026 5:10 am,\"Lee, Ana\",Sales Order #5003,Shopify refund R1003,Refunded,"
+         "NOT_AS_DESCRIBED,USD,-60.00\r\n";
+  write_file(ex.stack + "/data/erp_customer_refunds.csv", erp);
   auto third = ex.run();
   CHECK(third.out.find("exceptions across runs: 0 opened, 0 reopened, 13 still open, 3 resolved (seam exceptions)\n") !=
         std::string::npos);
@@ -308,8 +325,7 @@ TEST_CASE("e2e refunds: exceptions live across runs: no duplicates, resolved whe
                         "\"rule\":\"lag at -> posted_at\",\"severity\":\"low\",\"age_days\":0,\"first_run\":1,") == 0);
 
   // The correction is reverted: the amount exception comes back as the same exception.
-  write_file(ex.stack + "/data/erp_customer_refunds.ndjson",
-             original + erp.substr(erp.rfind("{\"internalId\":\"CR-9003\"")));
+  write_file(ex.stack + "/data/erp_customer_refunds.csv", original + erp.substr(erp.rfind("CR-9003,")));
   auto fourth = ex.run();
   CHECK(fourth.out.find("exceptions across runs: 0 opened, 2 reopened, 13 still open, 0 resolved") != std::string::npos);
   Db db(ex.stack + "/seam.db", false);

@@ -44,7 +44,7 @@ reconcile "options" {
 
   CHECK(rows(db, "SELECT group_key, message FROM failures WHERE reconcile = 'options' AND rule = 'one posting per amount'") ==
         std::vector<std::string>{"R1005|external_ref+amount 'R1005 | 80.00' appears 2 times in erp: CR-9005, CR-9006; "
-                                 "CR-9006 (erp_customer_refunds.ndjson:5) repeats CR-9005 (erp_customer_refunds.ndjson:4)"});
+                                 "CR-9006 (erp_customer_refunds.csv:10) repeats CR-9005 (erp_customer_refunds.csv:9)"});
   CHECK(rows(db, "SELECT group_key, delta FROM failures WHERE reconcile = 'options' AND rule = 'within 10 percent'") ==
         std::vector<std::string>{"R1012|-36.00 USD"});
 

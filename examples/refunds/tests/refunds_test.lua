@@ -2,29 +2,29 @@
 -- Fixture rows use the exports' own columns, so the stack's mappings are tested too.
 -- A verdict a test does not list must pass or skip.
 
+-- A storefront record is one refund transaction; `parent` holds the refund's own fields.
 local function refund(id, order, at, amount)
-  return { ["Refund ID"] = id, Order = "#" .. order, ["Created At"] = at, Amount = amount, Currency = "USD",
-           Status = "succeeded", Reason = "damaged", Type = "full" }
+  return { kind = "refund", status = "success", created_at = at, currency = "USD", amount = amount,
+           authorization = "re_" .. id, parent = { id = id, order_id = order, note = "damaged" } }
 end
 
--- ERP times are New York local time, as NetSuite exports them.
+-- ERP rows are the saved search's columns: New York local time, refunds booked negative.
 local function posted(id, ref, order, amount, when)
-  return { internalId = id, memo = "Shopify refund " .. ref, createdFrom = { refName = "Sales Order #" .. order },
-           total = amount, currency = { refName = "USD" }, tranDate = when, status = { refName = "Refunded" },
-           custbody_reason_code = "DAMAGED" }
+  return { ["Internal ID"] = id, Memo = "Shopify refund " .. ref, ["Created From"] = "Sales Order #" .. order,
+           Amount = "-" .. amount, Currency = "USD", Date = when, Status = "Refunded", ["Reason Code"] = "DAMAGED" }
 end
 
 test "a clean refund passes every rule" {
   records = {
-    storefront = { refund("R1", 5001, "2026-03-10T14:05:00Z", "1,249.99") },
-    erp = { posted("CR-1", "R1", 5001, "1249.99", "03/10/2026 10:12 am") },
+    storefront = { refund("R1", 5001, "2026-03-10T10:05:00-04:00", "1249.99") },
+    erp = { posted("CR-1", "R1", 5001, "1,249.99", "03/10/2026 10:12 am") },
   },
   expect = {},
 }
 
 test "a refund posted 135 minutes late fails the lag rule only" {
   records = {
-    storefront = { refund("R2", 5002, "2026-03-11T10:00:00Z", "18.00") },
+    storefront = { refund("R2", 5002, "2026-03-11T06:00:00-04:00", "18.00") },
     erp = { posted("CR-2", "R2", 5002, "18.00", "03/11/2026 8:15 am") },
   },
   expect = { { "R2", "lag at -> posted_at", "fail", actual = "135 min", delta = "105 min" } },
@@ -33,7 +33,7 @@ test "a refund posted 135 minutes late fails the lag rule only" {
 test "ops can widen the lag window without touching the rule" {
   set = { lag_minutes = 200 },
   records = {
-    storefront = { refund("R2", 5002, "2026-03-11T10:00:00Z", "18.00") },
+    storefront = { refund("R2", 5002, "2026-03-11T06:00:00-04:00", "18.00") },
     erp = { posted("CR-2", "R2", 5002, "18.00", "03/11/2026 8:15 am") },
   },
   expect = {},
@@ -82,13 +82,13 @@ test "a status the ERP maps wrongly fails the status map" {
     storefront = { refund("R7", 5007, "2026-03-13T11:00:00Z", "19.99") },
     erp = { (function()
       local row = posted("CR-7", "R7", 5007, "19.99", "03/13/2026 7:10 am")
-      row.status = { refName = "Pending Approval" }
-      row.custbody_reason_code = nil   -- and the reason code was dropped on the way
+      row.Status = "Pending Approval"
+      row["Reason Code"] = "- None -"   -- and the reason code was dropped on the way
       return row
     end)() },
   },
   expect = {
     { "R7", "status mapped", "fail", expected = "Refunded", actual = "Pending Approval" },
-    { "R7", "reason code kept", "fail", actual = "missing" },
+    { "R7", "reason code kept", "fail", actual = "empty" },
   },
 }
