@@ -167,7 +167,7 @@ class SampleRows final : public Connector {
     }
     if (!inner_->next()) return done_ = true, false;
     ++state_.rows;
-    if (!inner_->malformed().empty()) return true;
+    if (!inner_->malformed().empty() || !inner_->skip_reason().empty()) return true;
     ++state_.well_formed;
     for (auto& p : state_.probes) {
       if (p.handle < 0) continue;
@@ -182,6 +182,11 @@ class SampleRows final : public Connector {
   uint64_t line() const override { return inner_->line(); }
   std::string_view raw() const override { return inner_->raw(); }
   const std::string& malformed() const override { return inner_->malformed(); }
+  // The source's own skips (title and total rows, empty nested arrays) stay skipped, and a
+  // glob's rows keep their file, as in a run.
+  const std::string& skip_reason() const override { return inner_->skip_reason(); }
+  std::vector<InputFile> files() const override { return inner_->files(); }
+  size_t file_no() const override { return inner_->file_no(); }
   std::optional<std::string_view> get(int handle) override { return inner_->get(handle); }
   std::string digest() const override { return inner_->digest(); }
   size_t estimated_rows() const override {

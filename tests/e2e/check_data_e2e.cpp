@@ -311,3 +311,12 @@ TEST_CASE("e2e run --profile: one line per system and rule, then write and seal,
   CHECK(plain.err == "");
   CHECK(plain.out == profiled.out);
 }
+
+TEST_CASE("e2e check --data: the source's own skips (title and total rows) are skipped in the sample as in a run") {
+  TempDir dir;
+  copy_example("refunds", dir / "refunds");
+  auto r = run_seam(dir.path(), "check refunds --data");
+  CHECK(r.exit == 0);
+  CHECK(r.out.find("sample of erp: all 22 rows of refunds/data/erp_customer_refunds.csv (15 accepted, 1 rejected, 6 "
+                   "skipped)\n") != std::string::npos);
+}
