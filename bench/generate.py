@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Deterministic refund hand-off data with a known mix of faults, and the truth.
 
-Writes, in the formats of examples/refunds:
+Writes, in the flat formats examples/refunds had before it moved to Shopify and NetSuite shapes:
   OUT/data/storefront_refunds.csv       storefront refunds (Shopify-like CSV)
   OUT/data/erp_customer_refunds.ndjson  ERP customer refunds (NetSuite-like NDJSON, New York time)
   OUT/truth.csv                         key,fault: every seeded fault, by refund id

@@ -1,4 +1,5 @@
--- The benchmark stack: examples/refunds' formats, six rules, every verdict recorded.
+-- The benchmark stack: a storefront CSV against an ERP NDJSON (examples/refunds before it
+-- moved to Shopify and NetSuite shapes), six rules, every verdict recorded.
 stack "bench-refunds"
 
 param("lag_minutes", { type = "integer", default = 30, min = 0, unit = "minutes" })

@@ -1,5 +1,5 @@
-// Fuzz target: the bytes are the CSV export of a system shaped like examples/refunds'
-// storefront (so its data file is a seed that reaches every field), mapped and checked.
+// Fuzz target: the bytes are the CSV export of a flat storefront system (the benchmark's, as
+// examples/refunds had it; its seed reaches every field), mapped and checked.
 #include "tests/fuzz/fuzz_support.hpp"
 
 using namespace seam;

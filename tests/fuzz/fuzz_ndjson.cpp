@@ -1,5 +1,5 @@
-// Fuzz target: the bytes are the NDJSON export of a system shaped like examples/refunds'
-// ERP (nested paths, a local time in a declared zone), mapped and checked; then mapped
+// Fuzz target: the bytes are the NDJSON export of a flat ERP system (the benchmark's, as
+// examples/refunds had it: nested paths, a local time in a declared zone), mapped and checked; then mapped
 // again split into parts on three threads, which must give exactly what one reader gave.
 #include "tests/fuzz/fuzz_support.hpp"
 
