@@ -73,17 +73,37 @@ NODE_HINT = "bash scripts/setup.sh --bench installs it, or npm ci in bench/peers
 MEMORY_HEADROOM = 0.9  # share of MemAvailable a peer's scaled peak RSS may take
 
 
+# A fresh interpreter starts the measured command and reports its rusage. Linux counts a
+# forked child's peak RSS from the memory it had at fork time, so a command started
+# straight from this (by then large) process would report at least this process's size.
+_LAUNCHER = """
+import json, os, subprocess, sys, time
+cmd = json.loads(sys.argv[1])
+start = time.perf_counter()
+proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(proc.pid, 0)
+wall = time.perf_counter() - start
+with open(sys.argv[2], "w") as out:
+    json.dump({"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_kb": usage.ru_maxrss,
+               "exit": os.waitstatus_to_exitcode(status)}, out)
+"""
+
+
 def measure(cmd, cwd, env=None):
     """Runs cmd; wall and CPU seconds (all its threads) and peak RSS of that process alone."""
-    with tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile(suffix=".json") as res:
+        proc = subprocess.Popen([sys.executable, "-c", _LAUNCHER, json.dumps(cmd), res.name], cwd=cwd,
+                                stdout=subprocess.DEVNULL, stderr=err, env=env)
+        proc.wait()
         err.seek(0)
-        return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
-                "exit": proc.returncode, "stderr": err.read().decode(errors="replace")}
+        stderr = err.read().decode(errors="replace")
+        try:
+            with open(res.name) as f:
+                r = json.load(f)
+        except (OSError, ValueError):
+            r = {"wall": 0.0, "cpu": 0.0, "rss_kb": 0, "exit": proc.returncode or 1}
+        # Timed in the launcher: its own start-up is not the command's.
+        return {"wall": r["wall"], "cpu": r["cpu"], "rss_mb": r["rss_kb"] / 1024, "exit": r["exit"], "stderr": stderr}
 
 
 def loadavg():

@@ -661,6 +661,7 @@ end
 -- `min_days`, in a `direction` (either, after: right after left, before), measured for
 -- each pair of records or between the group's `earliest` or `latest` times (`anchor`).
 local ANCHORS = { each = true, earliest = true, latest = true }
+local PERIODS = { day = true, month = true, quarter = true, year = true }
 function within(opts)
   local left, right = two_fields("within", opts or {},
     { "left", "right", "minutes", "min_minutes", "days", "min_days", "zone", "direction", "anchor" })
@@ -676,6 +677,32 @@ function within(opts)
     days = number_ref(opts.days, "within days"), min_days = number_ref(opts.min_days, "within min_days"),
     zone = opts.zone, direction = direction, anchor = anchor,
   })
+end
+
+-- same_period { left = "at", right = "posted_at", period = "month", zone = "America/New_York" }:
+-- the right record is booked in the same calendar day, month, quarter or year as the left
+-- one happened, in the zone the books are kept in (UTC by default): a refund at 23:50 on
+-- the last day of the month booked ten minutes later is inside any lag window but lands in
+-- the next period, a cut-off problem for month-end close.
+function same_period(opts)
+  local left, right = two_fields("same_period", opts or {}, { "field", "left", "right", "period", "zone" })
+  local period = one_of(opts.period, PERIODS, "month", "same_period period", "day, month, quarter or year")
+  if opts.zone ~= nil then check_string(opts.zone, "same_period zone") end
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  o.doc = o.doc or ("left and right fall in the same calendar " .. period .. " (" .. (opts.zone or "UTC") .. ")")
+  return rule_decl("same_period", o, "same accounting " .. period, {
+    left = left, right = right, period = period, zone = opts.zone or "UTC",
+  })
+end
+
+-- same_month { ... }: same_period with period = "month" (rules/periods.lua shipped it in Lua).
+function same_month(opts)
+  if type(opts) == "table" and opts.period ~= nil then user_error("same_month is same_period with period = \"month\"; use same_period for another period") end
+  local o = {}
+  for k, v in pairs(opts or {}) do o[k] = v end
+  o.period = "month"
+  return same_period(o)
 end
 
 -- value_in { "right.status", values = { "Refunded", "Pending Approval" } } / value_not_in:

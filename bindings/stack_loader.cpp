@@ -457,6 +457,7 @@ std::string rule_definition(const RuleSpec& r, const std::string& lua_source) {
   if (r.direction != TimeDirection::Either)
     d << "\ndirection=" << (r.direction == TimeDirection::RightAfter ? "after" : "before");
   if (r.anchor != "each") d << "\nanchor=" << r.anchor;
+  if (r.kind == RuleKind::SamePeriod) d << "\nperiod=" << r.period << "\nzone=" << r.zone;
   if (!r.left_entry.empty()) d << "\nentries=" << r.left_entry << "~" << r.right_entry;
   if (r.window_minutes.set) d << "\nwindow_minutes=" << r.window_minutes.str();
   // ledger_equal pairs entries by amount and time now, not by position: its version says so.
@@ -488,7 +489,7 @@ RuleKind rule_kind(const std::string& k) {
       {"exists_in", RuleKind::ExistsIn}, {"amount_equal", RuleKind::AmountEqual}, {"value_map", RuleKind::ValueMap},
       {"quantity_equal", RuleKind::QuantityEqual}, {"ledger_equal", RuleKind::LedgerEqual},
       {"low_stock", RuleKind::LowStock},
-      {"equal", RuleKind::Equal},        {"within", RuleKind::Within},            {"unique", RuleKind::Unique},
+      {"equal", RuleKind::Equal},        {"within", RuleKind::Within},  {"same_period", RuleKind::SamePeriod},            {"unique", RuleKind::Unique},
       {"value_in", RuleKind::ValueIn},   {"value_not_in", RuleKind::ValueNotIn},
       {"present", RuleKind::Present},    {"lua", RuleKind::Lua}};
   return kinds.at(k);
@@ -620,6 +621,7 @@ StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
         rule.direction = *dir == "after" ? TimeDirection::RightAfter : *dir == "before" ? TimeDirection::RightBefore
                                                                                           : TimeDirection::Either;
       if (auto a = d.opt_str("anchor")) rule.anchor = *a;
+      rule.period = d.str("period");
       rule.system_scope = d.str("scope") == "system";
       rule.left_field = d.str("left");
       rule.right_field = d.str("right");

@@ -51,6 +51,7 @@ std::unique_ptr<CompiledRule> compile_rule(const RuleSpec& rule, const Reconcile
     case RuleKind::ValueMap:
     case RuleKind::Equal: return compile_field_equal(rule, rec, left, right, params);
     case RuleKind::Within: return compile_within(rule, rec, left, right, params);
+    case RuleKind::SamePeriod: return compile_same_period(rule, rec, left, right, params);
     case RuleKind::ValueIn:
     case RuleKind::ValueNotIn: return compile_value_in(rule, rec, left, right, params);
     case RuleKind::Unique: return compile_unique(rule, rec, left, right, params);

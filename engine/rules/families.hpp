@@ -20,6 +20,7 @@ SEAM_RULE_FAMILY(low_stock);
 SEAM_RULE_FAMILY(field_equal);  // equal, value_map
 SEAM_RULE_FAMILY(value_in);     // value_in, value_not_in
 SEAM_RULE_FAMILY(within);
+SEAM_RULE_FAMILY(same_period);
 SEAM_RULE_FAMILY(unique);
 SEAM_RULE_FAMILY(present);
 #undef SEAM_RULE_FAMILY

@@ -1,6 +1,8 @@
-// within: lags between the two sides' times, in minutes or calendar days in a zone.
+// within and same_period: the two sides' times, as a lag in minutes or calendar days in a
+// zone, or as the calendar period they fall in.
 #include "engine/rules/families.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "engine/rules/rule_support.hpp"
@@ -97,6 +99,53 @@ class Within final : public CompiledRule {
   LagWindow w_;
 };
 
+// same_period: the right record falls in the same calendar day, month, quarter or year as
+// the left one, in the zone the books are kept in. Each pair of records (the best-fit pairs
+// of a paired group).
+class SamePeriod final : public CompiledRule {
+ public:
+  SamePeriod(const RuleSpec& r, int lf, int rf, const date::time_zone* zone) : rule_(r), lf_(lf), rf_(rf), zone_(zone) {}
+
+  Verdict evaluate(const MatchGroup& g, const RuleContext& c) const override {
+    SideRef l = side_of(Side::Left, g, c), r = side_of(Side::Right, g, c);
+    if (l.rows.empty()) return skip_no(l);
+    if (r.rows.empty()) return skip_no(r);
+    Verdict v;
+    each_pair(l, r, g, c, [&](uint32_t lr, uint32_t rr) {
+      const Value& a = c.left->get(lr, static_cast<size_t>(lf_));
+      const Value& b = c.right->get(rr, static_cast<size_t>(rf_));
+      if (a.kind != ValueKind::Time || b.kind != ValueKind::Time) {
+        v = Verdict::make(Outcome::Skip, "no time to compare");
+        return false;
+      }
+      std::string happened = period_of(a.i), booked = period_of(b.i);
+      if (happened == booked) return true;
+      v = Verdict::make(Outcome::Fail,
+                        std::string(r.system) + " " + std::string(c.right->id(rr)) + " is booked in " + booked + " but " +
+                            l.system + " " + std::string(c.left->id(lr)) + " happened in " + happened + " (" +
+                            rule_.zone + ")",
+                        happened, booked);
+      return false;
+    });
+    return v;
+  }
+
+ private:
+  // "2026-02-28", "2026-02", "2026-Q1" or "2026": the period `t` falls in, in the zone.
+  std::string period_of(TimeUs t) const {
+    CivilDate d = civil_date_utc(day_number_in(t, zone_) * 24 * 60 * kMicrosPerMinute);
+    char buf[32];
+    if (rule_.period == "day") std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year, d.month, d.day);
+    else if (rule_.period == "quarter") std::snprintf(buf, sizeof buf, "%04d-Q%d", d.year, (d.month - 1) / 3 + 1);
+    else if (rule_.period == "year") std::snprintf(buf, sizeof buf, "%04d", d.year);
+    else std::snprintf(buf, sizeof buf, "%04d-%02d", d.year, d.month);
+    return buf;
+  }
+  const RuleSpec& rule_;
+  int lf_, rf_;
+  const date::time_zone* zone_;
+};
+
 }  // namespace
 
 std::unique_ptr<CompiledRule> compile_within(const RuleSpec& rule, const ReconcileSpec& rec,
@@ -129,6 +178,16 @@ std::unique_ptr<CompiledRule> compile_within(const RuleSpec& rule, const Reconci
   if (w.min > w.max)
     throw UserError(rule.loc.str() + ": rule '" + rule.name + "' has a minimum lag above its maximum");
   return std::make_unique<Within>(rule, lf, rf, std::move(w));
+}
+
+std::unique_ptr<CompiledRule> compile_same_period(const RuleSpec& rule, const ReconcileSpec& rec,
+                                                  const SystemSpec& left, const SystemSpec& right,
+                                                  const ParamValues& params) {
+  int lf = field_of(left, rule.left_field, rule, "left", {FieldKind::Time});
+  int rf = field_of(right, rule.right_field, rule, "right", {FieldKind::Time});
+  auto zone = find_zone(rule.zone);
+  if (!zone) throw UserError(rule.loc.str() + ": rule '" + rule.name + "': " + zone.error());
+  return std::make_unique<SamePeriod>(rule, lf, rf, *zone);
 }
 
 }  // namespace seam

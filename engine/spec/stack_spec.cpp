@@ -35,6 +35,7 @@ const char* rule_kind_name(RuleKind k) {
     case RuleKind::Cardinality: return "cardinality";
     case RuleKind::ValueIn: return "value_in";
     case RuleKind::ValueNotIn: return "value_not_in";
+    case RuleKind::SamePeriod: return "same_period";
     case RuleKind::Lua: return "lua";
   }
   return "?";

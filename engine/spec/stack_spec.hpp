@@ -143,7 +143,7 @@ struct ReferenceNormalize {
 
 // Cardinality is not declared as a rule: seam adds it for the cardinality a reconciliation
 // declares (engine/rules/cardinality.hpp).
-enum class RuleKind { ExistsIn, AmountEqual, QuantityEqual, LedgerEqual, LowStock, ValueMap, Equal, Within, Unique, Present, ValueIn, ValueNotIn, Cardinality, Lua };
+enum class RuleKind { ExistsIn, AmountEqual, QuantityEqual, LedgerEqual, LowStock, ValueMap, Equal, Within, Unique, Present, ValueIn, ValueNotIn, SamePeriod, Cardinality, Lua };
 const char* rule_kind_name(RuleKind k);
 
 enum class Severity { Info, Low, Medium, High, Critical };
@@ -169,6 +169,7 @@ struct RuleSpec {
   std::string zone;
   TimeDirection direction = TimeDirection::Either;
   std::string anchor = "each";
+  std::string period;                          // same_period: day, month, quarter or year
   std::string since_field;                     // exists_in: when the record appeared
   std::string left_time, right_time;           // ledger_equal: the order of each side's entries
   std::string left_entry, right_entry;         // ledger_equal: entry ids that pair entries

@@ -127,7 +127,7 @@ TEST_CASE("e2e refunds: the run records params, inputs' digests, rule versions, 
   CHECK(rows(db, "SELECT status, as_of, length(seal) FROM runs") ==
         std::vector<std::string>{"complete|2026-03-24T18:00:00Z|64"});
   CHECK(rows(db, "SELECT kind, source FROM rules WHERE name = 'same accounting month'") ==
-        std::vector<std::string>{"lua|refunds/stack.lua:62"});
+        std::vector<std::string>{"same_period|refunds/stack.lua:62"});  // native now: same_month is same_period
 }
 
 TEST_CASE("e2e refunds: ops change thresholds with --set and --as-of, and the run records where values came from") {

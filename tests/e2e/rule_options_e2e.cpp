@@ -67,3 +67,53 @@ reconcile "options" {
   CHECK(bad("unique { \"right.status\", fields = { \"amount\" } }").err.find(
             "unique names \"right.status\" and fields = { ... }: use one") != std::string::npos);
 }
+
+TEST_CASE("e2e rule options: same_period by day, month, quarter and year in the books' zone") {
+  TempDir dir;
+  write_file(dir / "p/stack.lua", R"LUA(stack "periods"
+system "shop" { source = csv { path = "shop.csv" }, id = "id",
+  fields = { id = "id", at = time { column = "at", format = "iso8601" } } }
+system "erp" { source = csv { path = "erp.csv" }, id = "id",
+  fields = { id = "id", ref = "ref", at = time { column = "at", format = "iso8601" } } }
+reconcile "r" {
+  left = "shop", right = "erp", match = { left = "id", right = "ref" },
+  rules = {
+    same_month { left = "at", right = "at", zone = "America/New_York" },
+    same_period { field = "at", period = "day", zone = "America/New_York" },
+    same_period { field = "at", period = "quarter", name = "same quarter (UTC)" },
+    same_period { field = "at", period = "year", zone = "America/New_York" },
+  },
+}
+)LUA");
+  // A: 23:50 on 31 March in New York (04:50 UTC on 1 April), booked 00:10 local on 1 April.
+  // B: booked the same New York day. C: no time on the ERP side.
+  write_file(dir / "p/shop.csv", "id,at\nA,2026-03-31T23:50:00-04:00\nB,2026-12-31T10:00:00-05:00\nC,2026-05-01T10:00:00Z\n");
+  write_file(dir / "p/erp.csv", "id,ref,at\nE1,A,2026-04-01T00:10:00-04:00\nE2,B,2026-12-31T22:00:00-05:00\nE3,C,\n");
+  auto r = run_seam(dir.path(), "run p");
+  CHECK(r.exit == 1);
+  Db db(dir / "p/seam.db", false);
+  CHECK(rows(db, "SELECT group_key, rule, outcome, coalesce(message, ''), coalesce(expected, ''), coalesce(actual, '') "
+                 "FROM verdicts ORDER BY group_key, position") ==
+        std::vector<std::string>{
+            "A|same accounting month|fail|erp E1 is booked in 2026-04 but shop A happened in 2026-03 (America/New_York)|"
+            "2026-03|2026-04",
+            "A|same accounting day|fail|erp E1 is booked in 2026-04-01 but shop A happened in 2026-03-31 "
+            "(America/New_York)|2026-03-31|2026-04-01",
+            "A|same quarter (UTC)|pass|||",  // both on 1 April in UTC
+            "A|same accounting year|pass|||",
+            "A|cardinality|pass|||",
+            "B|same accounting month|pass|||", "B|same accounting day|pass|||",
+            "B|same quarter (UTC)|fail|erp E2 is booked in 2027-Q1 but shop B happened in 2026-Q4 (UTC)|2026-Q4|2027-Q1",
+            "B|same accounting year|pass|||", "B|cardinality|pass|||",
+            "C|same accounting month|skip|no time to compare||", "C|same accounting day|skip|no time to compare||",
+            "C|same quarter (UTC)|skip|no time to compare||", "C|same accounting year|skip|no time to compare||",
+            "C|cardinality|pass|||"});
+  CHECK(rows(db, "SELECT doc FROM rules WHERE name = 'same accounting month'") ==
+        std::vector<std::string>{"left and right fall in the same calendar month (America/New_York)"});
+  // A period that is not one is refused at its line.
+  write_file(dir / "p/stack.lua", read_file(dir / "p/stack.lua").replace(
+      read_file(dir / "p/stack.lua").find("period = \"year\""), 15, "period = \"week\""));
+  auto c = run_seam(dir.path(), "check p");
+  CHECK(c.exit == 2);
+  CHECK(c.err == "seam: error: p/stack.lua:12: same_period period must be day, month, quarter or year, found 'week'\n");
+}
