@@ -1,5 +1,7 @@
 #include "bindings/script_host.hpp"
 
+#include <stdexcept>
+
 #include <lua.hpp>
 
 #include "bindings/lua_values.hpp"
@@ -147,10 +149,19 @@ std::unique_ptr<ScriptHost> LuaScriptHost::replicate() const {
   return h;
 }
 
+// A handle the stack loader did not hand out is a bug in seam, not in the stack: say so
+// rather than call whatever the registry holds there.
+int LuaScriptHost::ref_of(int fn) const {
+  if (fn < 0 || static_cast<size_t>(fn) >= refs_.size())
+    throw std::logic_error("Lua function handle " + std::to_string(fn) + " is not one of the stack's " +
+                           std::to_string(refs_.size()) + " functions");
+  return refs_[static_cast<size_t>(fn)];
+}
+
 Value LuaScriptHost::map_field(int fn, RowAccess& row, StringArena& arena) {
   lua_State* L = lua_.L();
   RowScope scope(current_row_, &row);
-  MapCall call{refs_[static_cast<size_t>(fn)], &current_row_};
+  MapCall call{ref_of(fn), &current_row_};
   lua_.protected_call(call_mapping, &call, 1);  // throws ScriptError: the caller rejects the row
   Value v;
   std::string why;
@@ -163,7 +174,7 @@ Value LuaScriptHost::map_field(int fn, RowAccess& row, StringArena& arena) {
 Verdict LuaScriptHost::run_rule(int fn, const GroupView& g) {
   lua_State* L = lua_.L();
   GroupScope scope(group_serial_);
-  RuleCall call{refs_[static_cast<size_t>(fn)], &g, &group_serial_};
+  RuleCall call{ref_of(fn), &g, &group_serial_};
   try {
     lua_.protected_call(call_rule, &call, 6);
   } catch (const ScriptError& e) {

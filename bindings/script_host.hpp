@@ -36,6 +36,7 @@ class LuaScriptHost final : public ScriptHost {
  private:
   LuaState lua_;
   std::vector<int> refs_;
+  int ref_of(int fn) const;  // the registry ref of a handle; throws std::logic_error for a bad one
   std::function<std::unique_ptr<LuaScriptHost>()> load_again_;
   std::optional<ParamValues> params_;  // what set_params published, for replicas
   RowAccess* current_row_ = nullptr;

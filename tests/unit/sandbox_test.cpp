@@ -142,3 +142,17 @@ TEST_CASE("lua rules: a group is a read-only view whose parts are built once, on
   CHECK(parts.outcome == Outcome::Pass);
   CHECK(parts.message.empty());
 }
+
+TEST_CASE("sandbox: a Lua function handle the loader never handed out is refused, not called") {
+  TempDir dir;
+  write_file(dir / "stack.lua", "stack \"t\"\n");
+  LoadedStack s = load_stack(dir.path());
+  GroupView g;
+  std::string what;
+  try {
+    s.host->run_rule(7, g);
+  } catch (const std::logic_error& e) {
+    what = e.what();
+  }
+  CHECK(what == "Lua function handle 7 is not one of the stack's 0 functions");
+}
