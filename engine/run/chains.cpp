@@ -1,5 +1,8 @@
 #include "engine/run/chains.hpp"
 
+#include <optional>
+#include <unordered_set>
+
 #include "engine/util/result.hpp"
 
 namespace seam {
@@ -46,17 +49,37 @@ ChainKeys::ChainKeys(const StackSpec& spec)
   }
 }
 
-void ChainKeys::rekey(size_t rn, MatchResult& m, const RecordSet& left) const {
-  if (by_left_[rn])
-    for (auto& g : m.groups)
-      if (g.left_count) g.key = left.id(m.left_of(g)[0]);
-  if (from_[rn] < 0) return;
-  const auto& heads = head_of_right_[static_cast<size_t>(from_[rn])];
-  if (heads.empty()) return;
-  for (auto& g : m.groups) {
-    if (!g.left_count) continue;
-    std::string_view head = heads[m.left_of(g)[0]];
-    if (!head.empty()) g.key = head;
+void ChainKeys::rekey(size_t rn, MatchResult& m, const RecordSet& left) {
+  const bool chained = from_[rn] >= 0 && !head_of_right_[static_cast<size_t>(from_[rn])].empty();
+  if (!by_left_[rn] && !chained) return;
+  // What each group would be known by; nullopt keeps its own key.
+  auto wanted = [&](const MatchGroup& g) -> std::optional<std::string_view> {
+    if (!g.left_count) return std::nullopt;
+    uint32_t first = m.left_of(g)[0];
+    if (chained)
+      if (std::string_view head = head_of_right_[static_cast<size_t>(from_[rn])][first]; !head.empty()) return head;
+    if (by_left_[rn]) return left.id(first);
+    return std::nullopt;
+  };
+  // A key names one group of a reconciliation (exceptions are keyed by it): groups keeping
+  // their own key hold it first; a later group that would take a key already held (two
+  // captures of one refund in separate groups, two left records with one id) is known by
+  // both, "R1 / P2", so every group stays apart and its head is still in its key.
+  std::unordered_set<std::string_view> used;
+  std::vector<std::optional<std::string_view>> want(m.groups.size());
+  for (size_t i = 0; i < m.groups.size(); ++i)
+    if (!(want[i] = wanted(m.groups[i]))) used.insert(m.groups[i].key);
+  for (size_t i = 0; i < m.groups.size(); ++i) {
+    if (!want[i]) continue;
+    MatchGroup& g = m.groups[i];
+    std::string_view key = *want[i];
+    if (used.count(key)) {
+      std::string both = std::string(key) + " / " + std::string(g.key);
+      for (int n = 2; used.count(both); ++n) both = std::string(key) + " / " + std::string(g.key) + " #" + std::to_string(n);
+      key = keys_.store(both);
+    }
+    used.insert(key);
+    g.key = key;
   }
 }
 

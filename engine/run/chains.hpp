@@ -29,7 +29,9 @@ class ChainKeys {
   // Before reconciliation `rn` is evaluated: re-keys its groups with a left record by that
   // record's id (key_by = "left"), then by the head of their first left record when the hop
   // it chains from matched that record to one.
-  void rekey(size_t rn, MatchResult& m, const RecordSet& left) const;
+  // A group whose wanted key another group of the reconciliation holds is known by both
+  // ("R1 / P2"): a key names one group.
+  void rekey(size_t rn, MatchResult& m, const RecordSet& left);
   // After reconciliation `rn` is matched and keyed: remembers the key each of its right
   // records ended in (a group with a left record), when a later hop chains from it.
   void remember(size_t rn, const MatchResult& m, size_t right_records);

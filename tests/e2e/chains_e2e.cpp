@@ -90,3 +90,21 @@ TEST_CASE("e2e chains: a chain names an earlier hop that ends where it starts, k
         "\"stripe\")\n");
   CHECK(check_with("key_by = \"left\"", "key_by = \"right\"").find("key_by takes \"left\"") != std::string::npos);
 }
+
+TEST_CASE("e2e chains: two groups that would take one key are both kept apart, known by both keys") {
+  TempDir dir;
+  write_chain(dir);
+  // R6 is written twice with two authorizations: two groups of `confirmed` would both be R6.
+  write_file(dir / "c/shop.csv", read_file(dir / "c/shop.csv") + "R6,re_6,6.00\nR6,re_7,7.00\n");
+  write_file(dir / "c/stripe.ndjson", read_file(dir / "c/stripe.ndjson") +
+                                          "{\"id\":\"re_6\",\"amount\":\"6.00\"}\n{\"id\":\"re_7\",\"amount\":\"7.50\"}\n");
+  write_file(dir / "c/erp.csv", read_file(dir / "c/erp.csv") + "CR-6,refund re_6,6.00\nCR-7,refund re_7,7.50\n");
+  CHECK(run_seam(dir.path(), "run c").exit == 1);
+  Db db(dir / "c/seam.db", false);
+  CHECK(rows(db, "SELECT reconcile_no, group_key, left_ids FROM groups WHERE group_key LIKE 'R6%' ORDER BY reconcile_no, "
+                 "group_no") ==
+        std::vector<std::string>{"0|R6|[\"R6\"]", "0|R6 / re_7|[\"R6\"]", "1|R6|[\"re_6\"]", "1|R6 / re_7|[\"re_7\"]"});
+  // One exception per group: the amount that differs is on the second one only.
+  CHECK(rows(db, "SELECT group_key, reconcile, rule FROM exceptions WHERE group_key LIKE 'R6%'") ==
+        std::vector<std::string>{"R6 / re_7|confirmed|amount equal"});
+}
