@@ -472,6 +472,23 @@ class LuaAhead {
       if (p->done.valid()) p->done.wait();
   }
 
+  // After the last group: the time the parts still held spent, into `tally` (a part's is
+  // merged when it is popped, and the last one never is).
+  void finish(RuleTally* tally) {
+    for (auto& p : parts_) {
+      if (!p->ready && p->done.valid()) {
+        try {
+          p->done.get();
+        } catch (...) {  // a group it held was never asked for: nothing to report
+          continue;
+        }
+        p->ready = true;
+      }
+      if (p->ready && tally) tally->merge(p->tally);
+    }
+    parts_.clear();
+  }
+
   // Whether rule k's verdicts come from here.
   bool ahead(size_t k) const { return slot_[k] >= 0; }
 
@@ -720,6 +737,7 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
       }
     }
     if (tally) {
+      if (ahead) ahead->finish(tally_ptr);  // the parts still held: the last one at least
       std::vector<std::string> names;
       for (const auto& r : rec.rules) names.push_back(r.name);
       profile->add_rules(rec.name, names, *tally);
