@@ -72,10 +72,7 @@ class GlobConnector final : public Connector {
       throw UserError("cannot list the files matching " + spec.path + " (system '" + system + "', source declared at " +
                       spec.loc.str() + "): " + (rc == GLOB_NOSPACE ? "out of memory" : "a folder cannot be read"));
     std::sort(paths.begin(), paths.end());
-    // "exports/2026/refunds-*.json" -> "exports/2026/": the folders before the first pattern.
-    size_t wild = spec.path.find_first_of("*?[");
-    size_t slash = spec.path.rfind('/', wild);
-    base_ = slash == std::string::npos ? "" : spec.path.substr(0, slash + 1);
+    base_ = glob_fixed_folder(spec.path);
     for (const auto& p : paths) {
       ConnectorSpec one = spec;
       one.path = p;
@@ -143,9 +140,15 @@ class GlobConnector final : public Connector {
   size_t cur_ = 0;
 };
 
+}  // namespace
+
 bool is_glob(const std::string& path) { return path.find_first_of("*?[") != std::string::npos; }
 
-}  // namespace
+std::string glob_fixed_folder(const std::string& pattern) {
+  size_t wild = pattern.find_first_of("*?[");
+  size_t slash = pattern.rfind('/', wild);
+  return slash == std::string::npos ? "" : pattern.substr(0, slash + 1);
+}
 
 std::unique_ptr<Connector> open_connector(const ConnectorSpec& spec, const std::string& system) {
   const ConnectorKind* kind = find_connector_kind(spec.kind);

@@ -195,4 +195,10 @@ const ConnectorKind* find_connector_kind(const std::string& name);
 // Throws UserError for an unknown kind or option.
 std::unique_ptr<Connector> open_connector(const ConnectorSpec& spec, const std::string& system);
 
+// A source path holding *, ? or [ is a glob pattern; its fixed folder is the part before
+// the folder its first wildcard is in ("exports/2026/refunds-*.json" -> "exports/2026/",
+// "" when there is none): where its files are, whatever they are called.
+bool is_glob(const std::string& path);
+std::string glob_fixed_folder(const std::string& pattern);
+
 }  // namespace seam

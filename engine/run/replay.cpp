@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "bindings/params_file.hpp"
+#include "connectors/connector.hpp"
 #include "engine/audit/schema.hpp"
 #include "engine/report/table.hpp"
 #include "engine/run/runner.hpp"
@@ -159,10 +160,9 @@ std::string input_path(const std::string& stored, const std::string& run_stack_d
   std::error_code ec;
   // A glob's pattern exists when its folders before the first wildcard do.
   auto there = [&](const std::string& p) {
-    size_t wild = p.find_first_of("*?[");
-    if (wild == std::string::npos) return fs::exists(p, ec);
-    size_t slash = p.rfind('/', wild);
-    return fs::is_directory(slash == std::string::npos ? "." : p.substr(0, slash + 1), ec);
+    if (!is_glob(p)) return fs::exists(p, ec);
+    std::string folder = glob_fixed_folder(p);
+    return fs::is_directory(folder.empty() ? "." : folder, ec);
   };
   if (there(stored)) return stored;
   fs::path rel = fs::path(stored).lexically_normal().lexically_relative(fs::path(run_stack_dir).lexically_normal());
