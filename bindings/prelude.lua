@@ -481,27 +481,35 @@ local function rule_decl(kind, opts, default_name, extra)
   local t = { kind = kind, name = opts.name or default_name, severity = opts.severity, doc = opts.doc,
               file = file, line = line }
   if opts.caused_by ~= nil then
-    -- caused_by = { reconcile = "loads", rule = "exists in right", via = "left.load_id", explains = "same_sign" }
-    local c = opts.caused_by
-    check_table(c, kind .. " { caused_by = ... }")
-    check_options(c, { "reconcile", "rule", "via", "explains" }, kind .. " { caused_by = ... }")
-    check_string(c.reconcile, kind .. " { caused_by = { reconcile = ... } }")
-    check_string(c.rule, kind .. " { caused_by = { rule = ... } }")
-    t.caused_by_reconcile, t.caused_by_rule = c.reconcile, c.rule
-    if c.via ~= nil then
-      check_string(c.via, kind .. " { caused_by = { via = ... } }")
-      local side, field = c.via:match("^(%a+)%.(.+)$")
-      if side == "left" or side == "right" then
-        t.caused_by_via_side, t.caused_by_via = side, field
-      else
-        t.caused_by_via = c.via
+    -- caused_by = { reconcile = "loads", rule = "exists in right", via = "left.load_id", explains = "same_sign" },
+    -- or a list of them: { { reconcile = "loads", via = "left.id" }, { reconcile = "redemptions" } }
+    check_table(opts.caused_by, kind .. " { caused_by = ... }")
+    local list = opts.caused_by[1] ~= nil and opts.caused_by or { opts.caused_by }
+    t.causes = {}
+    for i, c in ipairs(list) do
+      local what = kind .. " { caused_by = " .. (#list > 1 and "{ ..., [" .. i .. "] = " or "") .. "... }"
+      check_table(c, what)
+      check_options(c, { "reconcile", "rule", "via", "explains" }, what)
+      check_string(c.reconcile, kind .. " { caused_by = { reconcile = ... } }")
+      -- Without a rule, any rule of that reconciliation failing on the key may be the cause.
+      if c.rule ~= nil then check_string(c.rule, kind .. " { caused_by = { rule = ... } }") end
+      local cause = { reconcile = c.reconcile, rule = c.rule }
+      if c.via ~= nil then
+        check_string(c.via, kind .. " { caused_by = { via = ... } }")
+        local side, field = c.via:match("^(%a+)%.(.+)$")
+        if side == "left" or side == "right" then
+          cause.via_side, cause.via = side, field
+        else
+          cause.via = c.via
+        end
       end
+      if c.explains ~= nil and c.explains ~= "same_sign" and c.explains ~= "opposite_sign" and c.explains ~= "any" then
+        user_error(kind .. " { caused_by = { explains = ... } } must be same_sign, opposite_sign or any, found '" ..
+                   tostring(c.explains) .. "'")
+      end
+      cause.explains = c.explains
+      t.causes[i] = cause
     end
-    if c.explains ~= nil and c.explains ~= "same_sign" and c.explains ~= "opposite_sign" and c.explains ~= "any" then
-      user_error(kind .. " { caused_by = { explains = ... } } must be same_sign, opposite_sign or any, found '" ..
-                 tostring(c.explains) .. "'")
-    end
-    t.caused_by_explains = c.explains
   end
   for k, v in pairs(extra or {}) do t[k] = v end
   if t.name ~= nil then check_string(t.name, kind .. " { name = ... }") end

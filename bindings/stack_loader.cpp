@@ -424,11 +424,13 @@ MatchStrategySpec read_strategy(DeclReader& d) {
 std::string rule_definition(const RuleSpec& r, const std::string& lua_source) {
   std::ostringstream d;
   d << rule_kind_name(r.kind) << "\nseverity=" << severity_name(r.severity);
-  if (!r.caused_by_reconcile.empty()) d << "\ncaused_by=" << r.caused_by_reconcile << "/" << r.caused_by_rule;
-  // Only when declared, so the versions of rules declaring neither stay as they were.
-  if (!r.caused_by_via.empty())
-    d << " via=" << (r.caused_by_via_side.empty() ? "" : r.caused_by_via_side + ".") << r.caused_by_via;
-  if (!r.caused_by_explains.empty()) d << " explains=" << r.caused_by_explains;
+  // Only what is declared, so the versions of rules declaring no cause (or one, as before
+  // lists were allowed) stay as they were.
+  for (const CauseSpec& c : r.causes) {
+    d << "\ncaused_by=" << c.reconcile << "/" << c.rule;
+    if (!c.via.empty()) d << " via=" << (c.via_side.empty() ? "" : c.via_side + ".") << c.via;
+    if (!c.explains.empty()) d << " explains=" << c.explains;
+  }
   if (r.kind == RuleKind::Lua) {
     d << "\n" << lua_source;
     return d.str();
@@ -626,11 +628,9 @@ StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
       rule.left_field = d.str("left");
       rule.right_field = d.str("right");
       rule.since_field = d.str("since");
-      rule.caused_by_reconcile = d.str("caused_by_reconcile");
-      rule.caused_by_rule = d.str("caused_by_rule");
-      rule.caused_by_via = d.str("caused_by_via");
-      rule.caused_by_via_side = d.str("caused_by_via_side");
-      rule.caused_by_explains = d.str("caused_by_explains");
+      d.each("causes", [&] {
+        rule.causes.push_back({d.str("reconcile"), d.str("rule"), d.str("via"), d.str("via_side"), d.str("explains")});
+      });
       rule.sales_field = d.str("sales_field");
       rule.sales_time = d.str("sales_time");
       rule.days = d.number_ref("days", rule.loc);

@@ -20,11 +20,13 @@
 #include "engine/report/summary.hpp"
 #include "engine/report/table.hpp"
 #include "engine/report/trace.hpp"
+#include "engine/report/totals.hpp"
 #include "engine/report/variance.hpp"
 #include "engine/run/runner.hpp"
 #include "engine/util/json.hpp"
 #include "engine/util/result.hpp"
 #include "engine/value/clock.hpp"
+#include "engine/value/time.hpp"
 
 namespace seam::cli {
 namespace {
@@ -305,10 +307,17 @@ int cmd_report(const std::string& which, const std::string& db, const std::strin
   }
   auto log = open_audit_log_for_reading(existing_db(db, stack));
   Db& handle = *log;
-  ReportContext ctx{format_time_iso(clock_now()), {}, common.rows_limit};
-  if (common.format == "html") ctx.history = open_exceptions_history(handle);
+  const date::time_zone* zone = nullptr;
+  if (!a.zone.empty()) {
+    auto z = find_zone(a.zone);
+    if (!z) throw UserError("--zone: " + z.error());
+    zone = *z;
+  }
+  ReportContext ctx{format_time_iso(clock_now()), {}, load_cause_links(handle), common.rows_limit};
   auto rows = variance_report(handle, f, ctx.now_iso);
-  if (which == "totals") std::cout << render_totals(totals_report(rows, a.period), a.period, common.format, ctx);
+  if (common.format == "html") ctx.history = open_history(handle, rows, ctx.links);
+  if (which == "totals")
+    std::cout << render_totals(totals_report(rows, a.period, ctx.links, zone), a.period, common.format, ctx);
   else std::cout << render_variance(rows, common.format, ctx);
   return kExitOk;
 }

@@ -49,6 +49,7 @@ struct ReportArgs {
   std::string status = "unresolved", since, until, reconcile, key, min_amount;
   int64_t min_age = 0;
   std::string period = "month";  // totals only
+  std::string zone;              // totals: the calendar periods follow (IANA; empty: UTC)
 };
 // `seam report variance` and `seam report totals` (which = "variance" or "totals").
 int cmd_report(const std::string& which, const std::string& db, const std::string& stack, const ReportArgs& args,

@@ -160,6 +160,8 @@ int main(int argc, char** argv) {
   totals->add_option("--period", report_args.period, "day, week or month")
       ->check(CLI::IsMember({"day", "week", "month"}))
       ->capture_default_str();
+  totals->add_option("--zone", report_args.zone,
+                     "the books' time zone (IANA, e.g. America/New_York): periods are its calendar days (default UTC)");
 
   auto* audit = app.add_subcommand("audit", "audit log integrity");
   audit->require_subcommand(1);

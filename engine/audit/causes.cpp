@@ -32,18 +32,29 @@ std::optional<Stake> exception_stake(std::string_view delta, bool has_amounts, i
 Explanation explain_effect(const std::optional<Stake>& effect, std::vector<CauseCandidate> candidates,
                            const std::string& expects) {
   std::sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  // Two declared causes can name the same exception: it explains once.
+  candidates.erase(std::unique(candidates.begin(), candidates.end(),
+                               [](const auto& a, const auto& b) { return a.id == b.id; }),
+                   candidates.end());
   Explanation out;
-  if (expects == "any") {
-    for (const auto& c : candidates) out.links.push_back({c.id, std::nullopt});
-    return out;
-  }
+  for (auto& c : candidates)
+    if (c.expects.empty()) c.expects = expects;
+  auto any = [](const CauseCandidate& c) { return c.expects == "any"; };
   int64_t remaining = 0;
-  if (!effect || effect->amount == 0 || !checked_abs(effect->amount, remaining)) return out;
-  out.measured = true;
-  out.of = remaining;
-  out.currency = effect->currency;
-  const bool same = expects != "opposite_sign";
+  const bool measurable = effect && effect->amount != 0 && checked_abs(effect->amount, remaining);
+  const bool only_any = candidates.empty() ? expects == "any" : std::all_of(candidates.begin(), candidates.end(), any);
+  if (measurable && !only_any) {
+    out.measured = true;
+    out.of = remaining;
+    out.currency = effect->currency;
+  }
   for (const auto& c : candidates) {
+    if (any(c)) {
+      out.links.push_back({c.id, std::nullopt});
+      continue;
+    }
+    if (!measurable) continue;
+    const bool same = c.expects != "opposite_sign";
     int64_t magnitude = 0;
     if (!c.stake || c.stake->currency != effect->currency || c.stake->amount == 0 ||
         !checked_abs(c.stake->amount, magnitude))
@@ -65,7 +76,8 @@ void link_causes(Db& db, const std::string& stack, const std::vector<ReconcileRe
   Statement find(db, "SELECT id FROM exceptions WHERE stack_name = ?1 AND reconcile = ?2 AND group_key = ?3 AND rule = ?4");
   Statement cause(db,
                   "SELECT id, coalesce(delta, ''), coalesce(currency, ''), left_amount, right_amount FROM exceptions "
-                  "WHERE stack_name = ?1 AND reconcile = ?2 AND group_key = ?3 AND rule = ?4 AND status <> 'resolved'");
+                  "WHERE stack_name = ?1 AND reconcile = ?2 AND group_key = ?3 AND (?4 = '' OR rule = ?4) "
+                  "AND status <> 'resolved' ORDER BY id");
   Statement forget(db, "DELETE FROM exception_causes WHERE effect_id = ?1");
   Statement add(db, "INSERT INTO exception_causes (effect_id, cause_id, explains, currency) VALUES (?1, ?2, ?3, ?4)");
   Statement first(db, "UPDATE exceptions SET caused_by = ?2 WHERE id = ?1");
@@ -81,7 +93,7 @@ void link_causes(Db& db, const std::string& stack, const std::vector<ReconcileRe
   for (const auto& rec : reports)
     for (const auto& f : rec.findings) {
       if (!is_exception(f.outcome)) continue;
-      if (f.caused_by_reconcile.empty()) {
+      if (f.causes.empty()) {
         if (linked.empty()) continue;
         auto was = linked.find(rec.name + '\x1f' + f.key + '\x1f' + f.rule);
         if (was == linked.end()) continue;
@@ -97,19 +109,35 @@ void link_causes(Db& db, const std::string& stack, const std::vector<ReconcileRe
       int64_t effect_id = find.int_at(0);
       find.reset();
       std::vector<CauseCandidate> candidates;
-      for (const auto& key : f.cause_keys) {
-        cause.bind(1, stack).bind(2, f.caused_by_reconcile).bind(3, key).bind(4, f.caused_by_rule);
-        if (cause.step() && cause.int_at(0) != effect_id) {
+      for (const auto& declared : f.causes)
+      for (const auto& key : declared.keys) {
+        cause.bind(1, stack).bind(2, declared.reconcile).bind(3, key).bind(4, declared.rule);
+        // With any rule as the cause, a key failing several rules is still one amount: the
+        // exception with the largest known stake stands for it (the oldest on a tie), so
+        // one load missing and also late never explains its money twice.
+        std::optional<CauseCandidate> best;
+        int64_t best_magnitude = -1;
+        while (cause.step()) {
+          if (cause.int_at(0) == effect_id) continue;
           CurrencyCode cur = pack_currency(cause.text_at(2));
           bool amounts = cur && !cause.is_null(3) && !cause.is_null(4);
-          candidates.push_back({cause.int_at(0), exception_stake(cause.text_at(1), amounts, amounts ? cause.int_at(3) : 0,
-                                                                 amounts ? cause.int_at(4) : 0, cur)});
+          CauseCandidate c{cause.int_at(0),
+                           exception_stake(cause.text_at(1), amounts, amounts ? cause.int_at(3) : 0,
+                                           amounts ? cause.int_at(4) : 0, cur),
+                           declared.explains};
+          int64_t magnitude = 0;
+          if (!c.stake || !checked_abs(c.stake->amount, magnitude)) magnitude = 0;
+          if (magnitude > best_magnitude) {
+            best = c;
+            best_magnitude = magnitude;
+          }
         }
         cause.reset();
+        if (best) candidates.push_back(*best);
       }
       Explanation why = explain_effect(
           exception_stake(f.verdict.delta, f.currency != 0, f.left_amount, f.right_amount, f.currency),
-          std::move(candidates), f.cause_explains);
+          std::move(candidates), "same_sign");  // every candidate brings its cause's expectation
       forget.bind(1, effect_id).run();
       std::string currency = why.currency ? currency_name(why.currency) : std::string();
       for (const auto& link : why.links) {

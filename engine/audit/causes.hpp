@@ -34,6 +34,7 @@ std::optional<Stake> exception_stake(std::string_view delta, bool has_amounts, i
 struct CauseCandidate {
   int64_t id = 0;
   std::optional<Stake> stake;
+  std::string expects{};  // its cause's expectation; empty: explain_effect's `expects`
 };
 
 struct Explanation {
@@ -47,7 +48,8 @@ struct Explanation {
   CurrencyCode currency = 0;
 };
 
-// `expects`: "same_sign", "opposite_sign" or "any".
+// `expects`: "same_sign", "opposite_sign" or "any", for the candidates that bring none (a
+// rule with several causes expects per cause). "any" candidates are linked, measuring nothing.
 Explanation explain_effect(const std::optional<Stake>& effect, std::vector<CauseCandidate> candidates,
                            const std::string& expects);
 

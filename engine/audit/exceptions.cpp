@@ -197,34 +197,6 @@ std::vector<ExceptionRow> list_exceptions(Db& db, const std::string& status, con
   return rows;
 }
 
-std::vector<OpenAtRun> open_exceptions_history(Db& db) {
-  std::vector<OpenAtRun> out;
-  Statement runs(db, "SELECT id, started_at FROM runs WHERE status = 'complete' ORDER BY id");
-  while (runs.step()) out.push_back({runs.int_at(0), runs.text_at(1), 0, {}});
-  // Money counts once per reconciliation key, as in the totals report; ORDER BY puts a
-  // key's exceptions together so "already counted" is a comparison with the previous row.
-  Statement s(db, "SELECT first_run, coalesce(resolved_run, 0), coalesce(currency, ''), left_amount, right_amount, "
-                  "reconcile, group_key FROM exceptions ORDER BY reconcile, group_key");
-  std::vector<std::string> last_key(out.size());
-  while (s.step()) {
-    int64_t first = s.int_at(0), resolved = s.int_at(1);
-    std::string currency = s.text_at(2), key = s.text_at(5) + '\x1f' + s.text_at(6);
-    for (size_t i = 0; i < out.size(); ++i) {
-      OpenAtRun& point = out[i];
-      if (point.run_id < first || (resolved && point.run_id >= resolved)) continue;
-      ++point.open;
-      if (currency.empty() || s.is_null(3) || last_key[i] == key) continue;
-      last_key[i] = key;
-      int64_t net = 0;
-      if (!checked_sub(s.int_at(4), s.int_at(3), net) || !checked_accumulate(point.net_by_currency[currency], net))
-        throw UserError("the net variance in " + currency + " of the exceptions open after run " +
-                        std::to_string(point.run_id) + " exceeds " + int64_range_text() +
-                        "; the history chart cannot show it exactly");
-    }
-  }
-  return out;
-}
-
 void acknowledge_exception(Db& db, int64_t id, const std::string& by, const std::string& note, const std::string& at) {
   Transaction tx(db, "BEGIN IMMEDIATE");
   require_sealed_state(db);

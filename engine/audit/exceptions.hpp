@@ -61,17 +61,6 @@ struct ExceptionRow {
 // Exceptions with `status` ("open", "acknowledged", "unresolved" for both, "resolved" or
 // "all"), in id order. Age is counted in whole days from first detection to `now_iso`.
 std::vector<ExceptionRow> list_exceptions(Db& db, const std::string& status, const std::string& now_iso);
-// Open exceptions over time: after each complete run, how many were unresolved and the
-// net variance (right - left) of those with amounts, per currency. Derived from first_run
-// and resolved_run, so an exception resolved and later reopened counts as open in between.
-struct OpenAtRun {
-  int64_t run_id = 0;
-  std::string at;  // the run's start
-  int64_t open = 0;
-  std::map<std::string, int64_t> net_by_currency;
-};
-std::vector<OpenAtRun> open_exceptions_history(Db& db);
-
 // Acknowledges an open exception; throws UserError when it is not open.
 void acknowledge_exception(Db& db, int64_t id, const std::string& by, const std::string& note, const std::string& at);
 

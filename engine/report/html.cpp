@@ -115,8 +115,11 @@ std::string open_history_svg(const std::vector<OpenAtRun>& history, const std::s
     net.push_back(v);
     nets.push_back(cur ? format_money(v, cur) : std::to_string(v));
   }
-  std::string out = bar_chart("chart-open", "Open exceptions after each run", labels, open, counts);
-  if (cur) out += bar_chart("chart-variance", "Net variance of open exceptions (" + currency + ", right - left)", labels, net, nets);
+  std::string out = bar_chart("chart-open", "Of the exceptions reported here, how many were open after each run",
+                              labels, open, counts);
+  if (cur) out += bar_chart("chart-variance",
+                            "Their net variance while open (" + currency + ", right - left, each key's money once)",
+                            labels, net, nets);
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "engine/audit/exceptions.hpp"
+#include "engine/report/history.hpp"
 #include "engine/report/table.hpp"
 
 namespace seam {

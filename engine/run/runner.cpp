@@ -628,13 +628,11 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
       tally.emplace(rules.size());
     }
     GroupFacts facts(rec, left, right);
-    std::vector<std::optional<CauseKeys>> cause_keys(rec.rules.size());
-    std::vector<std::string> cause_explains(rec.rules.size());
+    // Per rule, per declared cause: how a group names the cause's keys, and the sign expected.
+    std::vector<std::vector<std::pair<CauseKeys, std::string>>> causes(rec.rules.size());
     for (size_t k = 0; k < rec.rules.size(); ++k)
-      if (!rec.rules[k].caused_by_reconcile.empty()) {
-        cause_keys[k].emplace(rec.rules[k], left.system(), right.system());
-        cause_explains[k] = cause_expectation(spec, rec, rec.rules[k]);
-      }
+      for (const CauseSpec& c : rec.rules[k].causes)
+        causes[k].emplace_back(CauseKeys(c, left.system(), right.system()), cause_expectation(spec, rec, c));
     if (window.active() && !facts.has_time())
       throw UserError(rec.loc.str() + ": a windowed run (--since/--until) needs the record time of reconcile '" +
                       rec.name + "': declare record_time = \"<time field>\" on system '" + rec.system_of_record + "'");
@@ -722,11 +720,10 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
                                                         rec.rules[k].severity, std::move(v)});
           f.at = facts.time_of(g, m);
           facts.amounts_of(g, m, f);
-          if (cause_keys[k]) {
-            f.caused_by_reconcile = rec.rules[k].caused_by_reconcile;
-            f.caused_by_rule = rec.rules[k].caused_by_rule;
-            f.cause_keys = cause_keys[k]->of(g, m, left, right);
-            f.cause_explains = cause_explains[k];
+          for (size_t c = 0; c < causes[k].size(); ++c) {
+            const CauseSpec& declared = rec.rules[k].causes[c];
+            f.causes.push_back({declared.reconcile, declared.rule, causes[k][c].first.of(g, m, left, right),
+                                causes[k][c].second});
           }
         }
       }

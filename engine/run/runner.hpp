@@ -68,9 +68,13 @@ struct Finding {
   TimeUs at = INT64_MIN;
   int64_t left_amount = 0, right_amount = 0;
   CurrencyCode currency = 0;
-  std::string caused_by_reconcile{}, caused_by_rule{};  // the rule's declared cause, if any
-  std::vector<std::string> cause_keys{};  // the cause reconciliation's keys this group names
-  std::string cause_explains{};           // same_sign, opposite_sign or any (engine/run/causes.hpp)
+  // The rule's declared causes, each with the keys of its reconciliation this group names.
+  struct Cause {
+    std::string reconcile, rule;  // rule empty: any rule of that reconciliation
+    std::vector<std::string> keys;
+    std::string explains;  // same_sign, opposite_sign or any (engine/run/causes.hpp)
+  };
+  std::vector<Cause> causes{};
 };
 
 struct ReconcileReport {

@@ -150,6 +150,19 @@ enum class Severity { Info, Low, Medium, High, Critical };
 const char* severity_name(Severity s);
 std::optional<Severity> parse_severity(const std::string& s);
 
+// One declared root cause of a rule's failure: that rule's failure in that reconciliation
+// (any of its rules when `rule` is empty), on the same key, or with `via`, on the keys the
+// group's records hold in field `via` (of the left or right records, or of both when
+// `via_side` is empty).
+struct CauseSpec {
+  std::string reconcile, rule;
+  std::string via, via_side;
+  // How a cause must move the money to explain this failure: "same_sign", "opposite_sign",
+  // or "any" (no amount check); empty: derived from the systems of record's sides
+  // (cause_expectation, engine/run/causes.hpp).
+  std::string explains;
+};
+
 struct RuleSpec {
   std::string name;
   RuleKind kind = RuleKind::Lua;
@@ -177,16 +190,10 @@ struct RuleSpec {
   // low_stock: stock on `side`.`field`; sales quantities and times on the other side
   std::string sales_field, sales_time;
   NumberRef days, factor;
-  // caused_by: this rule's failure on a key is a consequence of that rule's failure in that
-  // reconciliation (a redemption with no liability because the load is missing): on the same
-  // key, or with `via`, on the keys the group's records hold in field caused_by_via (of the
-  // left or right records, or of both when caused_by_via_side is empty).
-  std::string caused_by_reconcile, caused_by_rule;
-  std::string caused_by_via, caused_by_via_side;
-  // How a cause must move the money to explain this failure: "same_sign", "opposite_sign",
-  // or "any" (no amount check); empty: derived from the systems of record's sides
-  // (cause_expectation, engine/run/causes.hpp).
-  std::string caused_by_explains;
+  // caused_by: this rule's failure on a key may be a consequence of failures elsewhere (a
+  // card balance off because a load is missing, or a redemption posted twice), one entry
+  // per reconciliation that can cause it, in declaration order.
+  std::vector<CauseSpec> causes;
   NumberRef grace_minutes, tolerance, tolerance_pct, minutes;
   std::optional<bool> sum_left, sum_right;     // amount_equal; default follows the cardinality
   std::map<std::string, std::string> map;      // value_map

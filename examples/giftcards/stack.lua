@@ -99,16 +99,18 @@ reconcile "redemptions_reach_erp" {
 }
 
 -- Card by card, the two ledgers entry by entry and as balances. A card whose load never
--- reached the ERP fails here too: those failures name the missing load, found through the
--- card's platform events (their ids are the loads' keys), as their cause.
-local missing_load = { reconcile = "loads_reach_erp", rule = "load in the liability ledger", via = "left.id" }
+-- reached the ERP (or reached it for another amount), or whose redemption was posted
+-- twice, fails here too: those failures name the load (found through the card's platform
+-- events, whose ids are the loads' keys) or the card's redemptions as their cause, so
+-- report totals count that money once, where it went wrong.
+local load_or_redemption = { { reconcile = "loads_reach_erp", via = "left.id" }, { reconcile = "redemptions_reach_erp" } }
 reconcile "card_ledgers" {
   left = "platform", right = "erp", system_of_record = "erp",
   match = { left = "card", right = "card", cardinality = "many_to_many" },
   rules = {
     ledger_equal { amount = "amount", left_time = "at", right_time = "posted_at", severity = "high",
-                   caused_by = missing_load },
-    amount_equal { field = "amount", name = "liability balance", severity = "critical", caused_by = missing_load },
+                   caused_by = load_or_redemption },
+    amount_equal { field = "amount", name = "liability balance", severity = "critical", caused_by = load_or_redemption },
   },
 }
 

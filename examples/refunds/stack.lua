@@ -64,12 +64,16 @@ reconcile "refunds_reach_erp" {
 }
 
 -- Order level: partial refunds add up. The integration that posts only the first of
--- several partial refunds shows here as an order whose ERP total falls short.
+-- several partial refunds shows here as an order whose ERP total falls short. A refund
+-- that already fails at refund level is the order's root cause: found through the order's
+-- storefront refunds, so report totals count that money once, as the refund's.
+local refund_failure = { reconcile = "refunds_reach_erp", via = "left.refund_id" }
 reconcile "order_refund_totals" {
   left = "storefront", right = "erp",
   match = { left = "order_id", right = "order_id", cardinality = "many_to_many" },
   rules = {
-    amount_equal { field = "amount", tolerance = param "amount_tolerance", name = "order refunds add up" },
+    amount_equal { field = "amount", tolerance = param "amount_tolerance", name = "order refunds add up",
+                   caused_by = refund_failure },
     rule("each partial refund posted", function(g)
       -- Custom logic in Lua: the ERP must hold at least as many refunds as the storefront.
       if #g.left == 0 or #g.right == 0 then return skip("one side has no refunds for this order") end
@@ -78,6 +82,6 @@ reconcile "order_refund_totals" {
                     { expected = #g.left .. " refunds", actual = #g.right .. " refunds" })
       end
       return pass()
-    end, { severity = "high" }),
+    end, { severity = "high", caused_by = refund_failure }),
   },
 }

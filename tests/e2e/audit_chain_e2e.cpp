@@ -249,7 +249,7 @@ TEST_CASE("audit chain: the links from exceptions to their causes are sealed sta
   REQUIRE(run_seam(dir.path(), "run giftcards", kDay1).exit == 1);
   {
     Db db(dir / "giftcards/seam.db", false);
-    REQUIRE(rows(db, "SELECT count(*) FROM exception_causes") == std::vector<std::string>{"2"});
+    REQUIRE(rows(db, "SELECT count(*) FROM exception_causes") == std::vector<std::string>{"6"});
   }
   CHECK(run_seam(dir.path(), "audit verify --stack giftcards").exit == 0);
   const Tampering cases[] = {

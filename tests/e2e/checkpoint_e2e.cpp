@@ -73,32 +73,84 @@ TEST_CASE("checkpoint: run 1 finds exceptions, run 2 on later data ages them and
                           "\"2026-03-11T09:00:00Z\",\"left_amount\":\"60.00 USD\",\"right_amount\":\"0.00 USD\","
                           "\"at_stake\":\"60.00 USD\",\"delta\":\"-60.00 USD\",\"age_days\":2,") != std::string::npos);
 
-  // Totals: each key once per period and status; net variance is right - left.
+  // Totals: each key once per period and status; net variance is right - left. The order
+  // level's money is the refund level's (its failures name the refunds as causes): counted
+  // once, as the refunds', in the "all, counted once" rows.
+  const std::string header = ",status,reconcile,keys,exceptions,left_total,right_total,net_variance,"
+                             "explained_by_causes,net_counted_once,at_stake_counted_once";
   auto month = cp.seam("report totals --stack refunds --status all --format csv");
   CHECK(month.exit == 0);
-  CHECK(lines_of(month.out) == std::vector<std::string>{
-                                   "month,status,keys,exceptions,left_total,right_total,net_variance",
-                                   "2026-03,acknowledged,1,1,18.00 USD,18.00 USD,0.00 USD",
-                                   "2026-03,open,11,12,350.49 USD,545.49 USD,195.00 USD",
-                                   "2026-03,resolved,3,3,140.00 USD,8.00 USD,-132.00 USD"});
+  CHECK(lines_of(month.out) ==
+        std::vector<std::string>{
+            "month" + header,
+            "2026-03,acknowledged,refunds_reach_erp,1,1,18.00 USD,18.00 USD,0.00 USD,0.00 USD,0.00 USD,0.00 USD",
+            "2026-03,acknowledged,\"all, counted once\",1,1,,,,,0.00 USD,0.00 USD",
+            // 5005 (R1005 posted twice, +80.00) and 5008 (R1010 and R1011 missing, -20.00).
+            "2026-03,open,order_refund_totals,2,3,120.00 USD,180.00 USD,60.00 USD,60.00 USD,0.00 USD,0.00 USD",
+            // R1005 +80, R1010 -15, R1011 -5, R1013 -45, R1031 +45, R0999 +75.
+            "2026-03,open,refunds_reach_erp,9,9,230.49 USD,365.49 USD,135.00 USD,0.00 USD,135.00 USD,265.00 USD",
+            "2026-03,open,\"all, counted once\",11,12,,,,,135.00 USD,265.00 USD",
+            // R1012's -36.00 resolved at both levels, and R1003's -60.00: 96.00 cleared, not 132.00.
+            "2026-03,resolved,order_refund_totals,1,1,40.00 USD,4.00 USD,-36.00 USD,-36.00 USD,0.00 USD,0.00 USD",
+            "2026-03,resolved,refunds_reach_erp,2,2,100.00 USD,4.00 USD,-96.00 USD,0.00 USD,-96.00 USD,96.00 USD",
+            "2026-03,resolved,\"all, counted once\",3,3,,,,,-96.00 USD,96.00 USD"});
   auto week = cp.seam("report totals --stack refunds --status all --period week --format csv");
-  CHECK(lines_of(week.out) == std::vector<std::string>{
-                                  "week,status,keys,exceptions,left_total,right_total,net_variance",
-                                  "2026-W09,open,1,1,30.00 USD,30.00 USD,0.00 USD",
-                                  "2026-W11,acknowledged,1,1,18.00 USD,18.00 USD,0.00 USD",
-                                  "2026-W11,open,5,6,255.49 USD,395.49 USD,140.00 USD",
-                                  "2026-W11,resolved,1,1,60.00 USD,0.00 USD,-60.00 USD",
-                                  "2026-W12,open,4,4,65.00 USD,45.00 USD,-20.00 USD",
-                                  "2026-W12,resolved,2,2,80.00 USD,8.00 USD,-72.00 USD",
-                                  "2026-W13,open,1,1,0.00 USD,75.00 USD,75.00 USD"});
+  CHECK(lines_of(week.out) ==
+        std::vector<std::string>{
+            "week" + header,
+            "2026-W09,open,refunds_reach_erp,1,1,30.00 USD,30.00 USD,0.00 USD,0.00 USD,0.00 USD,0.00 USD",
+            "2026-W09,open,\"all, counted once\",1,1,,,,,0.00 USD,0.00 USD",
+            "2026-W11,acknowledged,refunds_reach_erp,1,1,18.00 USD,18.00 USD,0.00 USD,0.00 USD,0.00 USD,0.00 USD",
+            "2026-W11,acknowledged,\"all, counted once\",1,1,,,,,0.00 USD,0.00 USD",
+            "2026-W11,open,order_refund_totals,2,3,120.00 USD,180.00 USD,60.00 USD,60.00 USD,0.00 USD,0.00 USD",
+            "2026-W11,open,refunds_reach_erp,3,3,135.49 USD,215.49 USD,80.00 USD,0.00 USD,80.00 USD,80.00 USD",
+            "2026-W11,open,\"all, counted once\",5,6,,,,,80.00 USD,80.00 USD",
+            "2026-W11,resolved,refunds_reach_erp,1,1,60.00 USD,0.00 USD,-60.00 USD,0.00 USD,-60.00 USD,60.00 USD",
+            "2026-W11,resolved,\"all, counted once\",1,1,,,,,-60.00 USD,60.00 USD",
+            // R1010 and R1011 fall in week 12, the order they explain (5008) in week 11.
+            "2026-W12,open,refunds_reach_erp,4,4,65.00 USD,45.00 USD,-20.00 USD,0.00 USD,-20.00 USD,110.00 USD",
+            "2026-W12,open,\"all, counted once\",4,4,,,,,-20.00 USD,110.00 USD",
+            "2026-W12,resolved,order_refund_totals,1,1,40.00 USD,4.00 USD,-36.00 USD,-36.00 USD,0.00 USD,0.00 USD",
+            "2026-W12,resolved,refunds_reach_erp,1,1,40.00 USD,4.00 USD,-36.00 USD,0.00 USD,-36.00 USD,36.00 USD",
+            "2026-W12,resolved,\"all, counted once\",2,2,,,,,-36.00 USD,36.00 USD",
+            "2026-W13,open,refunds_reach_erp,1,1,0.00 USD,75.00 USD,75.00 USD,0.00 USD,75.00 USD,75.00 USD",
+            "2026-W13,open,\"all, counted once\",1,1,,,,,75.00 USD,75.00 USD"});
+  // One reconciliation alone: its causes are not in the report, so it carries all its money.
   auto day = cp.seam("report totals --stack refunds --period day --reconcile order_refund_totals --format json");
-  CHECK(day.out == "[{\"period\":\"2026-03-12\",\"status\":\"open\",\"currency\":\"USD\",\"keys\":1,\"exceptions\":1,"
-                   "\"left_total\":\"80.00 USD\",\"right_total\":\"160.00 USD\",\"net_variance\":\"80.00 USD\"},"
-                   "{\"period\":\"2026-03-14\",\"status\":\"open\",\"currency\":\"USD\",\"keys\":1,\"exceptions\":2,"
-                   "\"left_total\":\"40.00 USD\",\"right_total\":\"20.00 USD\",\"net_variance\":\"-20.00 USD\"}]\n");
+  CHECK(day.out ==
+        "[{\"period\":\"2026-03-12\",\"status\":\"open\",\"currency\":\"USD\",\"reconcile\":\"order_refund_totals\","
+        "\"keys\":1,\"exceptions\":1,\"left_total\":\"80.00 USD\",\"right_total\":\"160.00 USD\",\"net_variance\":"
+        "\"80.00 USD\",\"explained_by_causes\":\"0.00 USD\",\"net_counted_once\":\"80.00 USD\","
+        "\"at_stake_counted_once\":\"80.00 USD\"},"
+        "{\"period\":\"2026-03-12\",\"status\":\"open\",\"currency\":\"USD\",\"reconcile\":null,\"keys\":1,"
+        "\"exceptions\":1,\"left_total\":null,\"right_total\":null,\"net_variance\":null,\"explained_by_causes\":null,"
+        "\"net_counted_once\":\"80.00 USD\",\"at_stake_counted_once\":\"80.00 USD\"},"
+        "{\"period\":\"2026-03-14\",\"status\":\"open\",\"currency\":\"USD\",\"reconcile\":\"order_refund_totals\","
+        "\"keys\":1,\"exceptions\":2,\"left_total\":\"40.00 USD\",\"right_total\":\"20.00 USD\",\"net_variance\":"
+        "\"-20.00 USD\",\"explained_by_causes\":\"0.00 USD\",\"net_counted_once\":\"-20.00 USD\","
+        "\"at_stake_counted_once\":\"20.00 USD\"},"
+        "{\"period\":\"2026-03-14\",\"status\":\"open\",\"currency\":\"USD\",\"reconcile\":null,\"keys\":1,"
+        "\"exceptions\":2,\"left_total\":null,\"right_total\":null,\"net_variance\":null,\"explained_by_causes\":null,"
+        "\"net_counted_once\":\"-20.00 USD\",\"at_stake_counted_once\":\"20.00 USD\"}]\n");
   auto text = cp.seam("report totals --stack refunds --since 2026-03-19 --until 2026-03-21");
-  CHECK(text.out == "month    status  keys  exceptions  left_total  right_total  net_variance\n"
-                    "2026-03  open    2     2           45.00 USD   45.00 USD    0.00 USD\n");
+  CHECK(text.out ==
+        "month    status  reconciliation     keys  exceptions  left total  right total  net variance  explained by causes  "
+        "net, counted once  at stake, counted once\n"
+        "2026-03  open    refunds_reach_erp  2     2           45.00 USD   45.00 USD    0.00 USD      0.00 USD             "
+        "0.00 USD           90.00 USD\n"
+        "2026-03  open    all, counted once  2     2                                                                       "
+        "0.00 USD           90.00 USD\n");
+  // The books are kept in New York: R1015, refunded at 23:50 on 28 February there (04:50 on
+  // 1 March UTC), is February's, the cut-off its "same accounting month" rule flags.
+  auto books = cp.seam("report totals --stack refunds --zone America/New_York --format csv");
+  CHECK(lines_of(books.out)[1] ==
+        "2026-02,open,refunds_reach_erp,1,1,30.00 USD,30.00 USD,0.00 USD,0.00 USD,0.00 USD,0.00 USD");
+  CHECK(cp.seam("report totals --stack refunds --format csv --key R1015").out.find("\n2026-03,open,refunds_reach_erp,1,") !=
+        std::string::npos);
+  auto unknown = cp.seam("report totals --stack refunds --zone Mars/Base");
+  CHECK(unknown.exit == 2);
+  CHECK(unknown.err ==
+        "seam: error: --zone: unknown time zone 'Mars/Base' (an IANA name such as America/New_York, or UTC)\n");
   CHECK(cp.seam("report totals --stack refunds --period year").exit == 2);
 }
 
@@ -124,13 +176,16 @@ TEST_CASE("checkpoint: the HTML report is one self-contained page a browser show
   std::string dom = read_file(cp.dir / "dom.html");
   CHECK(dom.find("<h1>Variance report: exceptions by age and amount</h1>") != std::string::npos);
   CHECK(dom.find("<dt>exceptions</dt><dd>13</dd>") != std::string::npos);
-  CHECK(dom.find("<dt>money at stake</dt><dd>385.00 USD</dd>") != std::string::npos);
+  // Open and acknowledged apart, each key's money once (5005's 80.00 is R1005's).
+  CHECK(dom.find("<dt>open</dt><dd>13, 265.00 USD at stake</dd>") != std::string::npos);
+  CHECK(dom.find("<dt>acknowledged</dt>") == std::string::npos);  // none acknowledged: no such figure
   CHECK(dom.find("<dt>oldest</dt><dd>2 days</dd>") != std::string::npos);
-  // The chart: 16 open after run 1, 13 after run 2; net variance 63.00 then 195.00 USD.
-  CHECK(dom.find("data-label=\"run 1 2026-03-24\" data-value=\"16\"") != std::string::npos);
+  // The chart shows the exceptions the report lists (the unresolved ones): all 13 were open
+  // after both runs, with a net variance of 135.00 USD counted once.
+  CHECK(dom.find("data-label=\"run 1 2026-03-24\" data-value=\"13\"") != std::string::npos);
   CHECK(dom.find("data-label=\"run 2 2026-03-26\" data-value=\"13\"") != std::string::npos);
-  CHECK(dom.find("data-label=\"run 1 2026-03-24\" data-value=\"63.00 USD\"") != std::string::npos);
-  CHECK(dom.find("data-label=\"run 2 2026-03-26\" data-value=\"195.00 USD\"") != std::string::npos);
+  CHECK(dom.find("data-label=\"run 1 2026-03-24\" data-value=\"135.00 USD\"") != std::string::npos);
+  CHECK(dom.find("data-label=\"run 2 2026-03-26\" data-value=\"135.00 USD\"") != std::string::npos);
   // The first row of the table as the browser parsed it.
   CHECK(dom.find("<tr><td class=\"num\">3</td><td>R1005</td><td>storefront</td><td>refunds_reach_erp</td>"
                  "<td>posted once</td><td>open</td><td class=\"num\">80.00 USD</td><td></td><td class=\"num\">2</td>") !=
@@ -143,10 +198,23 @@ TEST_CASE("checkpoint: the HTML report is one self-contained page a browser show
         shell_quote("file://" + (cp.dir / "totals.html")) + " > " + shell_quote(cp.dir / "dom2.html") + " 2>/dev/null";
   REQUIRE(std::system(cmd.c_str()) == 0);
   std::string dom2 = read_file(cp.dir / "dom2.html");
-  CHECK(dom2.find("<tr><td>2026-03</td><td>resolved</td><td class=\"num\">3</td><td class=\"num\">3</td>"
-                  "<td class=\"num\">140.00 USD</td><td class=\"num\">8.00 USD</td><td class=\"num\">-132.00 USD</td></tr>") !=
+  CHECK(dom2.find("<tr><td>2026-03</td><td>resolved</td><td>all, counted once</td><td class=\"num\">3</td>"
+                  "<td class=\"num\">3</td><td class=\"num\"></td><td class=\"num\"></td><td class=\"num\"></td>"
+                  "<td class=\"num\"></td><td class=\"num\">-96.00 USD</td><td class=\"num\">96.00 USD</td></tr>") !=
         std::string::npos);
-  CHECK(dom2.find("<dt>net variance</dt><dd>63.00 USD</dd>") != std::string::npos);
+  // Open, acknowledged and resolved money apart, never one figure.
+  CHECK(dom2.find("<dt>open: net variance</dt><dd>135.00 USD</dd>") != std::string::npos);
+  CHECK(dom2.find("<dt>open: at stake</dt><dd>265.00 USD</dd>") != std::string::npos);
+  CHECK(dom2.find("<dt>resolved: net variance</dt><dd>-96.00 USD</dd>") != std::string::npos);
+  // Every status charted (--status all): 16 open after run 1, 13 after run 2; the net
+  // variance counted once, 39.00 then 135.00 USD.
+  CHECK(dom2.find("data-label=\"run 1 2026-03-24\" data-value=\"16\"") != std::string::npos);
+  CHECK(dom2.find("data-label=\"run 1 2026-03-24\" data-value=\"39.00 USD\"") != std::string::npos);
+  CHECK(dom2.find("data-label=\"run 2 2026-03-26\" data-value=\"135.00 USD\"") != std::string::npos);
+  // The chart honours the filters: one reconciliation, its own money.
+  auto orders = cp.seam("report totals --stack refunds --status all --reconcile order_refund_totals --format html");
+  CHECK(orders.out.find("data-label=\"run 1 2026-03-24\" data-value=\"4\"") != std::string::npos);
+  CHECK(orders.out.find("data-label=\"run 1 2026-03-24\" data-value=\"24.00 USD\"") != std::string::npos);
 }
 
 TEST_CASE("checkpoint: a windowed run evaluates only the groups whose record time falls inside it") {

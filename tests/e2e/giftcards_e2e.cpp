@@ -43,23 +43,39 @@ TEST_CASE("e2e giftcards: every seeded fault, with its amounts, system of record
         std::vector<std::string>{
             "ledgers part ways at entry 3: erp JE-7011 (2026-03-09T13:52:00Z, -40.00 USD) has no platform entry; "
             "balances agreed at 40.00 USD before it; final balance platform 40.00 USD, erp 0.00 USD"});
-  // The missing load (keyed by its platform event) is the root cause of its card's ledger
-  // and balance exceptions, found through the card's event ids, and explains all of their
-  // 50.00; the other cards' ledger exceptions have no declared cause behind them.
+  // Every card ledger exception has its root cause, found through the card's platform event
+  // ids (the loads' keys) or on the card's own key (its redemptions), and explained in full:
+  // the missing load its 50.00, the load booked 5.00 too high its 5.00, the redemption
+  // posted twice its 40.00.
   CHECK(rows(db, "SELECT e.id, e.reconcile, e.group_key, e.rule, e.system_of_record, e.severity, "
                  "coalesce(c.reconcile || ' / ' || c.rule || ' on ' || c.group_key, '') FROM exceptions e "
                  "LEFT JOIN exceptions c ON c.id = e.caused_by "
-                 "WHERE e.group_key IN ('EV-1006', 'EV-1011', 'GC-1003', 'GC-1005') ORDER BY e.id") ==
+                 "WHERE e.reconcile IN ('loads_reach_erp', 'card_ledgers') ORDER BY e.id") ==
         std::vector<std::string>{
             "1|loads_reach_erp|EV-1006|load in the liability ledger|erp_loads|critical|",
             "2|loads_reach_erp|EV-1011|loads add up|erp_loads|high|",
             "5|card_ledgers|GC-1003|ledgers agree|erp|high|loads_reach_erp / load in the liability ledger on EV-1006",
             "6|card_ledgers|GC-1003|liability balance|erp|critical|loads_reach_erp / load in the liability ledger on "
             "EV-1006",
-            "9|card_ledgers|GC-1005|ledgers agree|erp|high|",
-            "10|card_ledgers|GC-1005|liability balance|erp|critical|"});
+            "7|card_ledgers|GC-1004|ledgers agree|erp|high|redemptions_reach_erp / redemptions add up on GC-1004",
+            "8|card_ledgers|GC-1004|liability balance|erp|critical|redemptions_reach_erp / redemptions add up on GC-1004",
+            "9|card_ledgers|GC-1005|ledgers agree|erp|high|loads_reach_erp / loads add up on EV-1011",
+            "10|card_ledgers|GC-1005|liability balance|erp|critical|loads_reach_erp / loads add up on EV-1011"});
   CHECK(rows(db, "SELECT effect_id, cause_id, explains, currency FROM exception_causes ORDER BY effect_id") ==
-        std::vector<std::string>{"5|1|5000|USD", "6|1|5000|USD"});
+        std::vector<std::string>{"5|1|5000|USD", "6|1|5000|USD", "7|3|4000|USD", "8|3|4000|USD", "9|2|500|USD",
+                                 "10|2|500|USD"});
+  // So the totals count each of those amounts once: 50.00 missing, 5.00 too much, 40.00
+  // redeemed twice; the card ledgers' own 85.00 is all explained.
+  auto totals = run_seam(dir.path(), "report totals --stack giftcards --format csv");
+  CHECK(totals.out == "month,status,reconcile,keys,exceptions,left_total,right_total,net_variance,explained_by_causes,"
+                      "net_counted_once,at_stake_counted_once\r\n"
+                      "2026-03,open,gift_card_checkouts,1,1,,,,,,\r\n"
+                      "2026-03,open,\"all, counted once\",1,1,,,,,,\r\n"
+                      "2026-03,open,card_ledgers,3,6,142.50 USD,57.50 USD,-85.00 USD,-85.00 USD,0.00 USD,0.00 USD\r\n"
+                      "2026-03,open,loads_reach_erp,2,2,120.00 USD,75.00 USD,-45.00 USD,0.00 USD,-45.00 USD,55.00 USD\r\n"
+                      "2026-03,open,redemptions_reach_erp,1,2,-40.00 USD,-80.00 USD,-40.00 USD,0.00 USD,-40.00 USD,"
+                      "40.00 USD\r\n"
+                      "2026-03,open,\"all, counted once\",6,10,,,,,-85.00 USD,95.00 USD\r\n");
   auto trace = run_seam(dir.path(), "trace GC-1003 --stack giftcards");
   CHECK(trace.out.rfind("exceptions about GC-1003\n"
                         "  #5 open  card_ledgers / ledgers agree\n"

@@ -163,6 +163,40 @@ TEST_CASE("causes: caused_by via and explains are checked, with file:line") {
   CHECK(check_with("rule = \"load in the ledger\", via", "rule = \"load in ledger\", via") ==
         "DIR/stack.lua:17: rule 'balance' is caused_by rule 'load in ledger' of reconcile 'loads', which has no such "
         "rule (rules: load in the ledger, cardinality)");
+  // Without a rule: any rule of that reconciliation.
+  CHECK(check_with("rule = \"load in the ledger\", ", "") == "(valid)");
+  // Several causes, each checked on its own, the faulty one named by its place in the list.
+  const std::string one = "caused_by = { reconcile = \"loads\", rule = \"load in the ledger\", via = \"left.id\" }";
+  CHECK(check_with(one, "caused_by = { { reconcile = \"loads\", via = \"left.id\" }, { reconcile = \"loads\" } }") ==
+        "(valid)");
+  CHECK(check_with(one, "caused_by = { { reconcile = \"loads\", via = \"left.id\" }, { reconcile = \"lods\" } }") ==
+        "DIR/stack.lua:17: rule 'balance' is caused_by reconcile 'lods', which is not declared");
+  CHECK(check_with(one, "caused_by = { { reconcile = \"loads\" }, { reconcile = \"loads\", why = 1 } }") ==
+        "DIR/stack.lua:17: amount_equal { caused_by = { ..., [2] = ... } has no option 'why' (options: reconcile, rule, "
+        "via, explains)");
+  CHECK(check_with(one, "caused_by = { { reconcile = \"loads\" }, \"loads\" }") ==
+        "DIR/stack.lua:17: amount_equal { caused_by = { ..., [2] = ... } expects a table { ... }, found string");
+}
+
+TEST_CASE("causes: with several causes, each explains with its own sign and one exception explains once") {
+  auto usd = [](int64_t v) { return Stake{v, pack_currency("USD")}; };
+  // A card balance 90.00 too low: a missing load (-50.00, same sign) and a redemption posted
+  // twice (+40.00 in a reconciliation that holds the truth on the other side: opposite sign).
+  auto e = explain_effect(usd(-9000), {{1, usd(-5000), "same_sign"}, {2, usd(4000), "opposite_sign"}}, "same_sign");
+  CHECK(e.measured);
+  CHECK(e.explained == 9000);
+  REQUIRE(e.links.size() == 2);
+  CHECK(*e.links[1].explains == 4000);
+  // The same exception named by two causes explains once.
+  e = explain_effect(usd(-9000), {{1, usd(-5000), "same_sign"}, {1, usd(-5000), "same_sign"}}, "same_sign");
+  CHECK(e.links.size() == 1);
+  CHECK(e.explained == 5000);
+  // An "any" cause is linked and measures nothing; the signed ones still measure.
+  e = explain_effect(usd(-9000), {{1, usd(-5000), "same_sign"}, {3, std::nullopt, "any"}}, "same_sign");
+  CHECK(e.measured);
+  CHECK(e.explained == 5000);
+  REQUIRE(e.links.size() == 2);
+  CHECK(!e.links[1].explains);
 }
 
 TEST_CASE("causes: a log upgraded to schema v6 matches the chain entry sealed before, and a link row is state") {
@@ -196,7 +230,8 @@ TEST_CASE("causes: the expected sign follows the systems of record's sides unles
     write_file(dir / "stack.lua", stack);
     LoadedStack s = load_stack(dir.path());
     const ReconcileSpec& cards = s.spec.reconciles[1];
-    return cause_expectation(s.spec, cards, cards.rules[0]);
+    REQUIRE(cards.rules[0].causes.size() == 1);
+    return cause_expectation(s.spec, cards, cards.rules[0].causes[0]);
   };
   // Both hold the truth on the left (the default): deltas read the same way round.
   CHECK(expectation("", "") == "same_sign");
@@ -213,9 +248,12 @@ TEST_CASE("causes: via and explains are part of the rule's definition only when 
   write_file(dir / "stack.lua", kStack);
   LoadedStack s = load_stack(dir.path());
   const RuleSpec& balance = s.spec.reconciles[1].rules[0];
-  CHECK(balance.caused_by_via == "id");
-  CHECK(balance.caused_by_via_side == "left");
-  CHECK(balance.caused_by_explains == "");
+  REQUIRE(balance.causes.size() == 1);
+  CHECK(balance.causes[0].reconcile == "loads");
+  CHECK(balance.causes[0].rule == "load in the ledger");
+  CHECK(balance.causes[0].via == "id");
+  CHECK(balance.causes[0].via_side == "left");
+  CHECK(balance.causes[0].explains == "");
   CHECK(balance.definition.find("\ncaused_by=loads/load in the ledger via=left.id\n") != std::string::npos);
   CHECK(balance.definition.find("explains=") == std::string::npos);
 }

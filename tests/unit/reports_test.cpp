@@ -1,9 +1,12 @@
 #include <doctest/doctest.h>
 
+#include "engine/report/counted_once.hpp"
 #include "engine/report/html.hpp"
 #include "engine/report/table.hpp"
+#include "engine/report/totals.hpp"
 #include "engine/report/variance.hpp"
 #include "engine/util/json.hpp"
+#include "engine/value/time.hpp"
 
 using namespace seam;
 
@@ -73,26 +76,89 @@ TEST_CASE("reports: totals count each key once per period and status, and never 
       exception(5, "R4", "open", "", 0, 0, false),  // no record time, no amounts: first seen, counted only
   };
   auto totals = totals_report(rows, "month");
-  REQUIRE(totals.size() == 3);
+  // Per bucket the reconciliation's row, then the bucket's total counted once.
+  REQUIRE(totals.size() == 6);
   CHECK(totals[0].period == "2026-03");
   CHECK(totals[0].status == "open");
   CHECK(totals[0].currency == "USD");
+  CHECK(totals[0].reconcile == "refunds");
   CHECK(totals[0].keys == 2);
   CHECK(totals[0].exceptions == 3);
   CHECK(totals[0].left_total == 7000);
   CHECK(totals[0].right_total == 2500);
-  CHECK(totals[1].status == "resolved");
-  CHECK(totals[1].left_total == 700);
-  CHECK(totals[2].period == "2026-04");  // R4 by its first detection
-  CHECK(totals[2].currency == "");
-  CHECK(totals[2].exceptions == 1);
-  CHECK(totals[2].left_total == 0);
+  CHECK(totals[0].net == -4500);
+  CHECK(totals[0].net_once == -4500);
+  CHECK(totals[0].at_stake_once == 5500);  // 50.00 missing, 5.00 too much
+  CHECK(totals[1].total());
+  CHECK(totals[1].keys == 2);
+  CHECK(totals[1].exceptions == 3);
+  CHECK(totals[1].net_once == -4500);
+  CHECK(totals[2].status == "resolved");
+  CHECK(totals[2].left_total == 700);
+  CHECK(totals[4].period == "2026-04");  // R4 by its first detection
+  CHECK(totals[4].currency == "");
+  CHECK(totals[4].exceptions == 1);
+  CHECK(totals[4].left_total == 0);
+  CHECK(totals[5].total());
   auto by_day = totals_report(rows, "day");
-  CHECK(by_day.size() == 4);
+  CHECK(by_day.size() == 8);
   CHECK(by_day[0].period == "2026-03-10");
   CHECK(by_day[0].keys == 1);
   CHECK(by_day[0].exceptions == 2);
   CHECK(by_day[0].left_total == 5000);
+}
+
+TEST_CASE("reports: money two reconciliations see is counted once, as its root cause's") {
+  // A refund missing from the ERP (-50.00) fails at refund level; its order fails too (-50.00
+  // of -70.00: another refund of the order is 20.00 short, with no declared cause).
+  std::vector<ExceptionRow> rows = {
+      exception(1, "R1", "open", "2026-03-10T10:00:00Z", 5000, 0),
+      exception(2, "O1", "open", "2026-03-10T10:00:00Z", 9000, 2000),
+      exception(3, "O1", "open", "2026-03-10T10:00:00Z", 9000, 2000),  // a second rule on the order
+  };
+  rows[1].reconcile = rows[2].reconcile = "orders";
+  CauseLinks links = {{2, {{1, 5000, pack_currency("USD")}}}, {3, {{1, 5000, pack_currency("USD")}}}};
+  auto explained = explained_by_causes(rows, links);
+  CHECK(explained == std::vector<int64_t>{0, -5000, -5000});
+  auto totals = totals_report(rows, "month", links);
+  REQUIRE(totals.size() == 3);
+  CHECK(totals[0].reconcile == "orders");
+  CHECK(totals[0].keys == 1);
+  CHECK(totals[0].exceptions == 2);
+  CHECK(totals[0].net == -7000);
+  CHECK(totals[0].explained == -5000);
+  CHECK(totals[0].net_once == -2000);
+  CHECK(totals[0].at_stake_once == 2000);
+  CHECK(totals[1].reconcile == "refunds");
+  CHECK(totals[1].net_once == -5000);
+  CHECK(totals[2].total());
+  CHECK(totals[2].keys == 2);
+  CHECK(totals[2].exceptions == 3);
+  CHECK(totals[2].net_once == -7000);  // not -12000: the 50.00 once
+  CHECK(totals[2].at_stake_once == 7000);
+  auto headline = at_stake_once_by_status(rows, links);
+  CHECK(headline["open"][pack_currency("USD")] == 7000);
+  // Without its cause in the report (--reconcile orders), the order carries all its money.
+  std::vector<ExceptionRow> orders(rows.begin() + 1, rows.end());
+  CHECK(explained_by_causes(orders, links) == std::vector<int64_t>{0, 0});
+  CHECK(totals_report(orders, "month", links)[1].net_once == -7000);
+  // A link in another currency explains nothing of a USD variance.
+  CauseLinks euros = {{2, {{1, 5000, pack_currency("EUR")}}}};
+  CHECK(explained_by_causes(rows, euros) == std::vector<int64_t>{0, 0, 0});
+}
+
+TEST_CASE("reports: periods follow the books' zone when one is given") {
+  // 23:50 on 28 February in New York is 04:50 on 1 March UTC: February's books.
+  auto ny = find_zone("America/New_York");
+  REQUIRE(ny);
+  CHECK(period_of("2026-03-01T04:50:00Z", "month") == "2026-03");
+  CHECK(period_of("2026-03-01T04:50:00Z", "month", *ny) == "2026-02");
+  CHECK(period_of("2026-03-01T04:50:00Z", "day", *ny) == "2026-02-28");
+  // Monday 2 March 04:50 UTC is still Sunday in New York: the end of ISO week 9 there.
+  CHECK(period_of("2026-03-02T04:50:00Z", "week") == "2026-W10");
+  CHECK(period_of("2026-03-02T04:50:00Z", "week", *ny) == "2026-W09");
+  std::vector<ExceptionRow> rows = {exception(1, "R1", "open", "2026-03-01T04:50:00Z", 5000, 0)};
+  CHECK(totals_report(rows, "month", {}, *ny)[0].period == "2026-02");
 }
 
 TEST_CASE("reports: text tables fit a terminal, CSV quotes what needs quoting, HTML escapes") {

@@ -1,0 +1,76 @@
+#include "engine/report/counted_once.hpp"
+
+#include <tuple>
+#include <unordered_set>
+
+#include "engine/util/result.hpp"
+
+#include "engine/value/money.hpp"
+
+namespace seam {
+
+CauseLinks load_cause_links(Db& db) {
+  CauseLinks out;
+  Statement s(db, "SELECT effect_id, cause_id, explains, currency FROM exception_causes "
+                  "WHERE explains IS NOT NULL AND currency IS NOT NULL ORDER BY effect_id, cause_id");
+  while (s.step())
+    if (CurrencyCode cur = pack_currency(s.text_at(3)))
+      out[s.int_at(0)].push_back({s.int_at(1), s.int_at(2), cur});
+  return out;
+}
+
+std::vector<int64_t> explained_by_causes(const std::vector<ExceptionRow>& rows, const CauseLinks& links) {
+  std::vector<int64_t> out(rows.size(), 0);
+  if (links.empty()) return out;
+  std::unordered_set<int64_t> reported;
+  for (const auto& r : rows) reported.insert(r.id);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const ExceptionRow& r = rows[i];
+    auto it = links.find(r.id);
+    if (it == links.end() || !r.has_amounts) continue;
+    int64_t net = 0, magnitude = 0;
+    if (!checked_sub(r.right_amount, r.left_amount, net) || net == 0 || !checked_abs(net, magnitude)) continue;
+    int64_t explained = 0;
+    for (const auto& link : it->second) {
+      if (link.currency != r.currency || !reported.count(link.cause_id)) continue;
+      // Each link explains at most what is left (link_causes caps them so already).
+      explained = link.explains >= magnitude - explained ? magnitude : explained + link.explains;
+    }
+    out[i] = net < 0 ? -explained : explained;
+  }
+  return out;
+}
+
+std::map<std::string, std::map<CurrencyCode, int64_t>> at_stake_once_by_status(const std::vector<ExceptionRow>& rows,
+                                                                              const CauseLinks& links) {
+  struct Key {
+    int64_t stake = 0, explained = 0;
+    CurrencyCode currency = 0;
+  };
+  std::map<std::tuple<std::string, std::string, std::string>, Key> keys;  // status, reconcile, key
+  const std::vector<int64_t> explained = explained_by_causes(rows, links);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const ExceptionRow& r = rows[i];
+    if (!r.currency) continue;
+    auto [it, first] = keys.try_emplace({r.status, r.reconcile, r.key});
+    Key& k = it->second;
+    if (first) {
+      k.currency = r.currency;
+      k.stake = r.has_amounts ? r.right_amount - r.left_amount : r.amount_minor;  // list_exceptions checked both
+    }
+    if ((explained[i] < 0 ? -explained[i] : explained[i]) > (k.explained < 0 ? -k.explained : k.explained))
+      k.explained = explained[i];
+  }
+  std::map<std::string, std::map<CurrencyCode, int64_t>> out;
+  for (const auto& [where, k] : keys) {
+    int64_t own = 0, magnitude = 0;
+    if (!checked_sub(k.stake, k.explained, own) || !checked_abs(own, magnitude) ||
+        !checked_accumulate(out[std::get<0>(where)][k.currency], magnitude))
+      throw UserError("the money at stake in " + currency_name(k.currency) + " of the " + std::get<0>(where) +
+                      " exceptions exceeds " + int64_range_text() +
+                      "; narrow the report (--reconcile, --key, --since/--until) so that each total fits");
+  }
+  return out;
+}
+
+}  // namespace seam
