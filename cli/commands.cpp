@@ -313,7 +313,28 @@ int cmd_report(const std::string& which, const std::string& db, const std::strin
     if (!z) throw UserError("--zone: " + z.error());
     zone = *z;
   }
-  ReportContext ctx{format_time_iso(clock_now()), {}, load_cause_links(handle), common.rows_limit};
+  ReportContext ctx;
+  ctx.now_iso = format_time_iso(clock_now());
+  ctx.links = load_cause_links(handle);
+  ctx.graph = load_cause_graph(handle);
+  ctx.limit = common.rows_limit;
+  // What the report was asked for, as given: the filters an auditor must see next to its figures.
+  std::vector<std::pair<std::string, std::string>> filters = {{"status", a.status}};
+  if (!a.since.empty()) filters.push_back({"since", f.since});
+  if (!a.until.empty()) filters.push_back({"until", f.until});
+  if (!a.reconcile.empty()) filters.push_back({"reconcile", a.reconcile});
+  if (!a.key.empty()) filters.push_back({"key", a.key});
+  if (a.min_age) filters.push_back({"min_age_days", std::to_string(a.min_age)});
+  if (!a.min_amount.empty()) filters.push_back({"min_amount", a.min_amount});
+  if (which == "totals") {
+    filters.push_back({"period", a.period});
+    filters.push_back({"zone", a.zone.empty() ? "UTC" : a.zone});
+  }
+  if (which == "variance" && common.rows_limit) filters.push_back({"limit", std::to_string(common.rows_limit)});
+  ctx.provenance = describe_report(handle, std::filesystem::weakly_canonical(log->path()).string(),
+                                   which == "totals" ? "seam report totals: variance per " + a.period + " and status"
+                                                     : "seam report variance: exceptions by age and amount",
+                                   ctx.now_iso, std::move(filters));
   auto rows = variance_report(handle, f, ctx.now_iso);
   if (common.format == "html") ctx.history = open_history(handle, rows, ctx.links);
   if (which == "totals")

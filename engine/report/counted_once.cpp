@@ -19,6 +19,52 @@ CauseLinks load_cause_links(Db& db) {
   return out;
 }
 
+CauseGraph load_cause_graph(Db& db) {
+  CauseGraph g;
+  Statement s(db, "SELECT l.effect_id, l.cause_id, l.explains, coalesce(l.currency, ''), "
+                  "c.reconcile, c.group_key, c.rule, e.reconcile, e.group_key, e.rule FROM exception_causes l "
+                  "JOIN exceptions c ON c.id = l.cause_id JOIN exceptions e ON e.id = l.effect_id "
+                  "ORDER BY l.effect_id, l.cause_id");
+  while (s.step()) {
+    std::optional<int64_t> explains;
+    if (!s.is_null(2)) explains = s.int_at(2);
+    const CurrencyCode cur = pack_currency(s.text_at(3));
+    g.causes_of[s.int_at(0)].push_back({s.int_at(1), s.text_at(4), s.text_at(5), s.text_at(6), explains, cur});
+    g.consequences_of[s.int_at(1)].push_back({s.int_at(0), s.text_at(7), s.text_at(8), s.text_at(9), explains, cur});
+  }
+  return g;
+}
+
+namespace {
+std::string explains_text(const LinkedException& l) {
+  if (!l.explains) return "";
+  return l.currency ? format_money(*l.explains, l.currency) : std::to_string(*l.explains);
+}
+}  // namespace
+
+std::string linked_text(const std::vector<LinkedException>& links) {
+  std::string out;
+  for (const auto& l : links) {
+    out += (out.empty() ? "#" : "; #") + std::to_string(l.id) + " " + l.reconcile + " " + l.key + " (" + l.rule + ")";
+    if (l.explains) out += ", explains " + explains_text(l);
+  }
+  return out;
+}
+
+std::string linked_short(const std::vector<LinkedException>& links) {
+  std::string out;
+  for (const auto& l : links) out += (out.empty() ? "#" : ", #") + std::to_string(l.id) + " " + l.key;
+  return out;
+}
+
+void linked_json(JsonWriter& j, const std::vector<LinkedException>& links) {
+  j.begin_array();
+  for (const auto& l : links)
+    j.begin_object().key("id").value(l.id).key("reconcile").value(l.reconcile).key("key").value(l.key)
+        .key("rule").value(l.rule).key("explains").optional(l.explains.has_value(), explains_text(l)).end_object();
+  j.end_array();
+}
+
 std::vector<int64_t> explained_by_causes(const std::vector<ExceptionRow>& rows, const CauseLinks& links) {
   std::vector<int64_t> out(rows.size(), 0);
   if (links.empty()) return out;

@@ -11,12 +11,14 @@
 // reported, since the explained part is counted as the cause's.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "engine/audit/db.hpp"
 #include "engine/audit/exceptions.hpp"
+#include "engine/util/json.hpp"
 
 namespace seam {
 
@@ -28,6 +30,23 @@ struct CauseLink {
 // Measured money links only (a link with explains = "any" measures nothing), by effect id.
 using CauseLinks = std::unordered_map<int64_t, std::vector<CauseLink>>;
 CauseLinks load_cause_links(Db& db);
+
+// Every link, both ways, with what reports print of the other end.
+struct LinkedException {
+  int64_t id = 0;
+  std::string reconcile, key, rule;
+  std::optional<int64_t> explains;  // of the effect's stake; nullopt when not measured
+  CurrencyCode currency = 0;        // of `explains`; 0 for a count
+};
+struct CauseGraph {
+  std::unordered_map<int64_t, std::vector<LinkedException>> causes_of, consequences_of;
+};
+CauseGraph load_cause_graph(Db& db);
+// "#3 refunds_reach_erp R1005 (posted once), explains 80.00 USD; #4 ..." ("" when none).
+std::string linked_text(const std::vector<LinkedException>& links);
+// "#3 R1005, #9 R1013": the short form, for text tables.
+std::string linked_short(const std::vector<LinkedException>& links);
+void linked_json(JsonWriter& j, const std::vector<LinkedException>& links);
 
 // For each row, the part of its net variance (right - left) that its causes among `rows`
 // explain: signed as the net is, at most its magnitude; 0 without amounts or causes.

@@ -43,6 +43,8 @@ caption { text-align: left; font-weight: 600; padding-bottom: 0.4em; }
 th, td { border-bottom: 1px solid #d8dde2; padding: 0.3em 0.7em; text-align: left; vertical-align: top; }
 th { background: #eef2f6; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+dl.about { display: grid; grid-template-columns: max-content auto; gap: 0.1em 1em; font-size: 0.85em; color: #5a6570; }
+dl.about dd { margin: 0; color: #1d2329; overflow-wrap: anywhere; }
 figure { margin: 1.5em 0; }
 figcaption { font-weight: 600; margin-bottom: 0.3em; }
 svg text { font-size: 11px; fill: #1d2329; }
@@ -131,6 +133,12 @@ std::string render_html(const HtmlReport& r) {
   for (const auto& [label, value] : r.facts)
     out += "<div><dt>" + html_escape(label) + "</dt><dd>" + html_escape(value) + "</dd></div>\n";
   out += "</dl>\n";
+  if (!r.about.empty()) {
+    out += "<dl class=\"about\">\n";
+    for (const auto& [label, value] : r.about)
+      out += "<dt>" + html_escape(label) + "</dt><dd>" + html_escape(value) + "</dd>\n";
+    out += "</dl>\n";
+  }
   if (!r.history.empty()) out += open_history_svg(r.history, main_currency(r.history));
   out += "<table id=\"report\">\n<caption>" + html_escape(r.table_caption) + "</caption>\n";
   for (size_t i = 0; i < r.table.size(); ++i) {

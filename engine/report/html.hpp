@@ -20,6 +20,7 @@ struct HtmlReport {
   TextTable table;
   std::vector<size_t> numeric_columns;  // right-aligned
   std::vector<OpenAtRun> history;       // the chart; no chart when empty
+  std::vector<std::pair<std::string, std::string>> about{};  // provenance: stack, log, runs, filters, head
 };
 
 std::string render_html(const HtmlReport& report);

@@ -9,6 +9,10 @@
 #include "engine/util/text.hpp"
 
 namespace seam {
+namespace {
+// Narrower than this, a wrapped message is one word per line: better left long.
+constexpr size_t kMinWrapWidth = 12;
+}  // namespace
 
 std::string render_table(const TextTable& raw_rows, size_t max_width) {
   // Client text (ids, keys, messages) may hold control characters or bytes that are not
@@ -22,15 +26,35 @@ std::string render_table(const TextTable& raw_rows, size_t max_width) {
       if (width.size() <= c) width.push_back(0);
       width[c] = std::max(width[c], row[c].size());
     }
+  // Where the last column starts, and how much room it has on a terminal line.
+  size_t indent = 0;
+  for (size_t c = 0; c + 1 < width.size(); ++c) indent += width[c] + 2;
+  const size_t room = max_width > indent ? max_width - indent : 0;
   std::string out;
   for (const auto& row : rows) {
     std::string line;
-    for (size_t c = 0; c < row.size(); ++c) {
+    for (size_t c = 0; c + 1 < row.size(); ++c) {
       line += row[c];
-      if (c + 1 < row.size()) line.append(width[c] - row[c].size() + 2, ' ');
+      line.append(width[c] - row[c].size() + 2, ' ');
     }
+    std::string last = row.empty() ? "" : row.back();
+    // The last column (a message) wraps at spaces onto lines of its own, so no amount or
+    // key before it is ever cut. With too little room left for it, lines run long instead.
+    if (max_width && row.size() == width.size() && room >= kMinWrapWidth && last.size() > room) {
+      std::string_view rest = last;
+      bool first = true;
+      while (!rest.empty()) {
+        size_t take = rest.size() <= room ? rest.size() : rest.rfind(' ', room);
+        if (take == std::string_view::npos || take == 0) take = std::min(room, rest.size());
+        out += (first ? line : std::string(indent, ' ')) + std::string(rest.substr(0, take)) + "\n";
+        rest.remove_prefix(take);
+        while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+        first = false;
+      }
+      continue;
+    }
+    line += last;
     while (!line.empty() && line.back() == ' ') line.pop_back();
-    if (max_width > 3 && line.size() > max_width) line = line.substr(0, max_width - 3) + "...";
     out += line + "\n";
   }
   return out;

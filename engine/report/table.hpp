@@ -7,8 +7,9 @@ namespace seam {
 
 using TextTable = std::vector<std::vector<std::string>>;  // first row is the header
 
-// An aligned text table. The last column is not padded; with max_width > 0 it is cut
-// (ending in "...") so each line fits a terminal of that width.
+// An aligned text table. The last column is not padded; with max_width > 0 it wraps at
+// spaces onto continuation lines (indented to it) so each line fits a terminal of that
+// width. Other columns are never cut: with no room left for the last one, lines run long.
 std::string render_table(const TextTable& rows, size_t max_width = 0);
 // RFC 4180 CSV with CRLF line ends, safe to open in a spreadsheet: a cell beginning with
 // '=', '+', '-', '@', TAB or CR is written quoted with a leading single quote (OWASP's advice

@@ -102,13 +102,22 @@ std::vector<TotalsRow> totals_report(const std::vector<ExceptionRow>& rows, cons
 
 std::string render_totals(const std::vector<TotalsRow>& rows, const std::string& period, const std::string& format,
                           const ReportContext& ctx) {
-  auto money = [](const TotalsRow& t, int64_t minor) {
-    return t.currency.empty() ? std::string() : format_money(minor, pack_currency(t.currency));
+  const bool preamble = !ctx.provenance.title.empty();
+  // CSV and JSON keep plain digits for the programs reading them; text and HTML are for people.
+  const bool machine = format == "csv" || format == "json";
+  auto money = [&](const TotalsRow& t, int64_t minor) {
+    if (t.currency.empty()) return std::string();
+    return machine ? format_money(minor, pack_currency(t.currency)) : readable_money(minor, pack_currency(t.currency));
   };
   auto own_money = [&](const TotalsRow& t, int64_t minor) { return t.total() ? std::string() : money(t, minor); };
   if (format == "json") {
     JsonWriter j;
-    j.begin_array();
+    j.begin_object();
+    if (preamble) {
+      j.key("report");
+      provenance_json(j, ctx.provenance);
+    }
+    j.key("period").value(period).key("rows").begin_array();
     for (const auto& t : rows) {
       const bool m = !t.currency.empty();
       j.begin_object().key("period").value(t.period).key("status").value(t.status)
@@ -121,10 +130,9 @@ std::string render_totals(const std::vector<TotalsRow>& rows, const std::string&
           .key("net_counted_once").optional(m, money(t, t.net_once))
           .key("at_stake_counted_once").optional(m, money(t, t.at_stake_once)).end_object();
     }
-    j.end_array();
+    j.end_array().end_object();
     return j.str() + "\n";
   }
-  const bool machine = format == "csv";
   TextTable table = {{period, "status", machine ? "reconcile" : "reconciliation", "keys", "exceptions",
                       machine ? "left_total" : "left total", machine ? "right_total" : "right total",
                       machine ? "net_variance" : "net variance", machine ? "explained_by_causes" : "explained by causes",
@@ -142,7 +150,8 @@ std::string render_totals(const std::vector<TotalsRow>& rows, const std::string&
     add_to(net_by_status[t.status][pack_currency(t.currency)], t.net_once, "the net variance in " + t.currency);
     add_to(stake_by_status[t.status][pack_currency(t.currency)], t.at_stake_once, "the money at stake in " + t.currency);
   }
-  if (format == "csv") return render_csv(table, {3, 4, 5, 6, 7, 8, 9, 10});
+  if (format == "csv")
+    return (preamble ? provenance_csv(ctx.provenance) : "") + render_csv(table, {3, 4, 5, 6, 7, 8, 9, 10});
   if (format == "html") {
     std::vector<std::pair<std::string, std::string>> facts = {{"exceptions", std::to_string(exceptions)}};
     // Open, acknowledged and resolved money are different facts: never one figure.
@@ -155,10 +164,12 @@ std::string render_totals(const std::vector<TotalsRow>& rows, const std::string&
                     "Per " + period + ", status and reconciliation: left total, right total and net variance "
                     "(right - left); each key's money counted once in the total rows",
                     table, {3, 4, 5, 6, 7, 8, 9, 10}, ctx.history};
+    if (preamble) page.about = ctx.provenance.lines();
     return render_html(page);
   }
-  if (rows.empty()) return "no exceptions match\n";
-  return render_table(table, terminal_width());
+  std::string out = preamble ? provenance_text(ctx.provenance) : "";
+  if (rows.empty()) return out + "no exceptions match\n";
+  return out + render_table(table, terminal_width());
 }
 
 }  // namespace seam

@@ -38,38 +38,72 @@ std::vector<ExceptionRow> variance_report(Db& db, const ReportFilter& f, const s
   return rows;
 }
 
+namespace {
+
+const std::vector<LinkedException>& links_of(const std::unordered_map<int64_t, std::vector<LinkedException>>& m,
+                                             int64_t id) {
+  static const std::vector<LinkedException> none;
+  auto it = m.find(id);
+  return it == m.end() ? none : it->second;
+}
+
+}  // namespace
+
 std::string render_variance(const std::vector<ExceptionRow>& rows, const std::string& format, const ReportContext& ctx) {
   const size_t shown = ctx.limit && ctx.limit < rows.size() ? ctx.limit : rows.size();
+  const bool preamble = !ctx.provenance.title.empty();
   if (format == "json") {
     JsonWriter j;
-    j.begin_array();
+    j.begin_object();
+    if (preamble) {
+      j.key("report");
+      provenance_json(j, ctx.provenance);
+    }
+    j.key("count").value(static_cast<int64_t>(rows.size())).key("exceptions").begin_array();
     for (size_t i = 0; i < shown; ++i) {
       const ExceptionRow& r = rows[i];
       j.begin_object().key("id").value(r.id).key("key").value(r.key).key("system_of_record").value(r.system_of_record)
           .key("reconcile").value(r.reconcile).key("rule").value(r.rule).key("status").value(r.status)
-          .key("record_at").optional(!r.record_at.empty(), r.record_at)
+          .key("severity").value(r.severity).key("record_at").optional(!r.record_at.empty(), r.record_at)
           .key("left_amount").optional(r.has_amounts, money_or_blank(r.has_amounts, r.left_amount, r.currency))
           .key("right_amount").optional(r.has_amounts, money_or_blank(r.has_amounts, r.right_amount, r.currency))
           .key("at_stake").optional(r.currency != 0, money_or_blank(true, r.amount_minor, r.currency))
           .key("delta").optional(!r.delta.empty(), r.delta).key("age_days").value(r.age_days)
-          .key("first_seen_at").value(r.first_seen_at).key("message").value(r.message).end_object();
+          .key("first_seen_at").value(r.first_seen_at).key("caused_by");
+      linked_json(j, links_of(ctx.graph.causes_of, r.id));
+      j.key("consequences");
+      linked_json(j, links_of(ctx.graph.consequences_of, r.id));
+      j.key("message").value(r.message).end_object();
     }
-    j.end_array();
+    j.end_array().end_object();
     return j.str() + "\n";
   }
-  TextTable table = {{"id", "key", "system_of_record", "reconcile", "rule", "status", "at_stake", "delta", "age_days",
-                      "first_seen_at", "message"}};
+  // CSV keeps machine-readable names and plain numbers; text and HTML are for people.
+  const bool machine = format == "csv";
+  TextTable table = {machine ? std::vector<std::string>{"id", "key", "system_of_record", "reconcile", "rule", "status",
+                                                        "at_stake", "delta", "age_days", "first_seen_at", "severity",
+                                                        "caused_by", "consequences", "message"}
+                             : std::vector<std::string>{"id", "key", "system of record", "reconcile", "rule", "status",
+                                                        "at stake", "delta", "age (days)", "first seen", "severity",
+                                                        "caused by", "consequences", "message"}};
+  auto linked = [&](const std::vector<LinkedException>& l) { return format == "text" ? linked_short(l) : linked_text(l); };
   std::map<std::string, int64_t> count;
   int64_t oldest = 0;
   for (const auto& r : rows) {
-    if (table.size() <= shown) table.push_back({std::to_string(r.id), r.key, r.system_of_record, r.reconcile, r.rule, r.status,
-                     money_or_blank(true, r.amount_minor, r.currency), r.delta, std::to_string(r.age_days),
-                     r.first_seen_at, r.message});
+    if (table.size() <= shown) {
+      std::string stake = r.currency ? (machine ? format_money(r.amount_minor, r.currency)
+                                                : readable_money(r.amount_minor, r.currency))
+                                     : "";
+      table.push_back({std::to_string(r.id), r.key, r.system_of_record, r.reconcile, r.rule, r.status, stake,
+                       machine ? r.delta : readable_amount(r.delta), std::to_string(r.age_days),
+                       to_second(r.first_seen_at), r.severity, linked(links_of(ctx.graph.causes_of, r.id)),
+                       linked(links_of(ctx.graph.consequences_of, r.id)), r.message});
+    }
     ++count[r.status];
     oldest = std::max(oldest, r.age_days);
   }
   // Numbers seam writes stay numbers in CSV: id, at_stake, delta, age_days (csv_cell).
-  if (format == "csv") return render_csv(table, {0, 6, 7, 8});
+  if (format == "csv") return (preamble ? provenance_csv(ctx.provenance) : "") + render_csv(table, {0, 6, 7, 8});
   if (format == "html") {
     // Open, acknowledged and resolved money are different facts: the headline never adds
     // them, and counts each key's money once (engine/report/counted_once.hpp).
@@ -85,11 +119,13 @@ std::string render_variance(const std::vector<ExceptionRow>& rows, const std::st
                     shown < rows.size() ? "The first " + std::to_string(shown) + " of " + std::to_string(rows.size()) +
                                               " exceptions (--limit), oldest first, then the most money at stake"
                                         : "Exceptions, oldest first, then the most money at stake",
-                    table, {0, 6, 8}, ctx.history};
+                    table, {0, 6, 7, 8}, ctx.history};
+    if (preamble) page.about = ctx.provenance.lines();
     return render_html(page);
   }
-  if (rows.empty()) return "no exceptions match\n";
-  std::string out = render_table(table, terminal_width());
+  std::string out = preamble ? provenance_text(ctx.provenance) : "";
+  if (rows.empty()) return out + "no exceptions match\n";
+  out += render_table(table, terminal_width());
   if (shown < rows.size()) out += "... and " + std::to_string(rows.size() - shown) + " more (--limit 0 lists all)\n";
   return out;
 }

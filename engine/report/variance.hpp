@@ -10,6 +10,7 @@
 #include "engine/audit/exceptions.hpp"
 #include "engine/report/counted_once.hpp"
 #include "engine/report/history.hpp"
+#include "engine/report/provenance.hpp"
 #include "engine/value/money.hpp"
 
 namespace seam {
@@ -28,6 +29,8 @@ struct ReportContext {
   std::string now_iso;
   std::vector<OpenAtRun> history;
   CauseLinks links;  // what counts money once across reconciliations
+  CauseGraph graph;  // each exception's causes and consequences, for their columns
+  ReportProvenance provenance;  // no preamble when its title is empty
   size_t limit = 0;  // variance: rows listed, the first in report order (0: all); figures count every row
 };
 

@@ -69,7 +69,7 @@ TEST_CASE("checkpoint: run 1 finds exceptions, run 2 on later data ages them and
 
   auto resolved = cp.seam("report variance --stack refunds --status resolved --format json");
   CHECK(resolved.out.find("{\"id\":1,\"key\":\"R1003\",\"system_of_record\":\"storefront\",\"reconcile\":"
-                          "\"refunds_reach_erp\",\"rule\":\"exists in right\",\"status\":\"resolved\",\"record_at\":"
+                          "\"refunds_reach_erp\",\"rule\":\"exists in right\",\"status\":\"resolved\",\"severity\":\"high\",\"record_at\":"
                           "\"2026-03-11T09:00:00Z\",\"left_amount\":\"60.00 USD\",\"right_amount\":\"0.00 USD\","
                           "\"at_stake\":\"60.00 USD\",\"delta\":\"-60.00 USD\",\"age_days\":2,") != std::string::npos);
 
@@ -80,7 +80,7 @@ TEST_CASE("checkpoint: run 1 finds exceptions, run 2 on later data ages them and
                              "explained_by_causes,net_counted_once,at_stake_counted_once";
   auto month = cp.seam("report totals --stack refunds --status all --format csv");
   CHECK(month.exit == 0);
-  CHECK(lines_of(month.out) ==
+  CHECK(csv_body(month.out) ==
         std::vector<std::string>{
             "month" + header,
             "2026-03,acknowledged,refunds_reach_erp,1,1,18.00 USD,18.00 USD,0.00 USD,0.00 USD,0.00 USD,0.00 USD",
@@ -95,7 +95,7 @@ TEST_CASE("checkpoint: run 1 finds exceptions, run 2 on later data ages them and
             "2026-03,resolved,refunds_reach_erp,2,2,100.00 USD,4.00 USD,-96.00 USD,0.00 USD,-96.00 USD,96.00 USD",
             "2026-03,resolved,\"all, counted once\",3,3,,,,,-96.00 USD,96.00 USD"});
   auto week = cp.seam("report totals --stack refunds --status all --period week --format csv");
-  CHECK(lines_of(week.out) ==
+  CHECK(csv_body(week.out) ==
         std::vector<std::string>{
             "week" + header,
             "2026-W09,open,refunds_reach_erp,1,1,30.00 USD,30.00 USD,0.00 USD,0.00 USD,0.00 USD,0.00 USD",
@@ -117,7 +117,13 @@ TEST_CASE("checkpoint: run 1 finds exceptions, run 2 on later data ages them and
             "2026-W13,open,\"all, counted once\",1,1,,,,,75.00 USD,75.00 USD"});
   // One reconciliation alone: its causes are not in the report, so it carries all its money.
   auto day = cp.seam("report totals --stack refunds --period day --reconcile order_refund_totals --format json");
-  CHECK(day.out ==
+  // Rows below the report's provenance: what was asked, of which log and runs, at which head.
+  CHECK(python_json(day.out, "d['report']['filters']") ==
+        "{'status': 'unresolved', 'reconcile': 'order_refund_totals', 'period': 'day', 'zone': 'UTC'}");
+  CHECK(python_json(day.out, "(d['report']['stack'], d['report']['runs'], d['report']['chain_head'].startswith('4:'))") ==
+        "('acme-retail-refunds', {'count': 2, 'complete': 2, 'first': 1, 'last': 2, 'last_started_at': "
+        "'2026-03-26T06:00:00Z', 'last_status': 'complete'}, True)");
+  CHECK(day.out.substr(day.out.find("\"period\":\"day\",\"rows\":") + 22) ==
         "[{\"period\":\"2026-03-12\",\"status\":\"open\",\"currency\":\"USD\",\"reconcile\":\"order_refund_totals\","
         "\"keys\":1,\"exceptions\":1,\"left_total\":\"80.00 USD\",\"right_total\":\"160.00 USD\",\"net_variance\":"
         "\"80.00 USD\",\"explained_by_causes\":\"0.00 USD\",\"net_counted_once\":\"80.00 USD\","
@@ -131,9 +137,14 @@ TEST_CASE("checkpoint: run 1 finds exceptions, run 2 on later data ages them and
         "\"at_stake_counted_once\":\"20.00 USD\"},"
         "{\"period\":\"2026-03-14\",\"status\":\"open\",\"currency\":\"USD\",\"reconcile\":null,\"keys\":1,"
         "\"exceptions\":2,\"left_total\":null,\"right_total\":null,\"net_variance\":null,\"explained_by_causes\":null,"
-        "\"net_counted_once\":\"-20.00 USD\",\"at_stake_counted_once\":\"20.00 USD\"}]\n");
+        "\"net_counted_once\":\"-20.00 USD\",\"at_stake_counted_once\":\"20.00 USD\"}]}\n");
   auto text = cp.seam("report totals --stack refunds --since 2026-03-19 --until 2026-03-21");
-  CHECK(text.out ==
+  CHECK(text.out.rfind("seam report totals: variance per month and status\nstack acme-retail-refunds - audit log " +
+                           std::filesystem::weakly_canonical(cp.stack).string() + "/seam.db - runs 1-2 (2 complete; "
+                           "the latest, run 2, started 2026-03-26T06:00:00Z, complete)\nfilters: status unresolved, "
+                           "since 2026-03-19T00:00:00Z, until 2026-03-21T00:00:00Z, period month, zone UTC - chain head 4:",
+                       0) == 0);
+  CHECK(text.out.substr(text.out.find("\n\n") + 2) ==
         "month    status  reconciliation     keys  exceptions  left total  right total  net variance  explained by causes  "
         "net, counted once  at stake, counted once\n"
         "2026-03  open    refunds_reach_erp  2     2           45.00 USD   45.00 USD    0.00 USD      0.00 USD             "
@@ -143,7 +154,7 @@ TEST_CASE("checkpoint: run 1 finds exceptions, run 2 on later data ages them and
   // The books are kept in New York: R1015, refunded at 23:50 on 28 February there (04:50 on
   // 1 March UTC), is February's, the cut-off its "same accounting month" rule flags.
   auto books = cp.seam("report totals --stack refunds --zone America/New_York --format csv");
-  CHECK(lines_of(books.out)[1] ==
+  CHECK(csv_body(books.out)[1] ==
         "2026-02,open,refunds_reach_erp,1,1,30.00 USD,30.00 USD,0.00 USD,0.00 USD,0.00 USD,0.00 USD");
   CHECK(cp.seam("report totals --stack refunds --format csv --key R1015").out.find("\n2026-03,open,refunds_reach_erp,1,") !=
         std::string::npos);
@@ -188,7 +199,7 @@ TEST_CASE("checkpoint: the HTML report is one self-contained page a browser show
   CHECK(dom.find("data-label=\"run 2 2026-03-26\" data-value=\"135.00 USD\"") != std::string::npos);
   // The first row of the table as the browser parsed it.
   CHECK(dom.find("<tr><td class=\"num\">3</td><td>R1005</td><td>storefront</td><td>refunds_reach_erp</td>"
-                 "<td>posted once</td><td>open</td><td class=\"num\">80.00 USD</td><td></td><td class=\"num\">2</td>") !=
+                 "<td>posted once</td><td>open</td><td class=\"num\">80.00 USD</td><td class=\"num\"></td><td class=\"num\">2</td>") !=
         std::string::npos);
 
   auto totals = cp.seam("report totals --stack refunds --status all --format html");

@@ -44,7 +44,7 @@ TEST_CASE("cli safety: a client key written as a spreadsheet formula leaves CSV 
   CHECK(ex.seam("run refunds").exit == 1);
   auto variance = ex.seam("report variance --stack refunds --format csv --key '=HYPERLINK(\"http://evil.example/\",\"R1099\")'");
   CHECK(variance.exit == 0);
-  auto lines = lines_of(variance.out);
+  auto lines = csv_body(variance.out);
   REQUIRE(lines.size() == 2);
   // The key is quoted behind a single quote; the amounts seam wrote (-99.00 USD) stay numbers.
   CHECK(lines[1].rfind("11,\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"R1099\"\")\",storefront,refunds_reach_erp,"
@@ -62,7 +62,7 @@ TEST_CASE("cli safety: a client key written as a spreadsheet formula leaves CSV 
   }
   // A negative total seam computed stays a number.
   auto totals = ex.seam("report totals --stack refunds --format csv");
-  CHECK(lines_of(totals.out) ==
+  CHECK(csv_body(totals.out) ==
         std::vector<std::string>{"month,status,reconcile,keys,exceptions,left_total,right_total,net_variance,"
                                  "explained_by_causes,net_counted_once,at_stake_counted_once",
                                  // Order 5099 has no ERP refund at all: its rules skip.
@@ -253,8 +253,9 @@ TEST_CASE("cli habits: --limit N on the read commands lists the first N and says
   auto csv = ex.seam("report variance --stack refunds --format csv --limit 3");
   CHECK(csv_fields(csv.out, 2) == std::vector<std::string>{"id,key", "3,R1005", "13,5005", "12,R0999"});
   auto text = lines_of(ex.seam("report variance --stack refunds --limit 3").out);
-  REQUIRE(text.size() == 5);
-  CHECK(text[4] == "... and 14 more (--limit 0 lists all)");
+  REQUIRE(text.size() == 9);  // 3 lines of provenance and a blank one, the header, 3 rows, the rest counted
+  CHECK(text[3] == "");
+  CHECK(text[8] == "... and 14 more (--limit 0 lists all)");
   auto html = ex.seam("report variance --stack refunds --format html --limit 3").out;
   CHECK(html.find("The first 3 of 17 exceptions (--limit), oldest first, then the most money at stake") != std::string::npos);
   CHECK(html.find("<dt>exceptions</dt><dd>17</dd>") != std::string::npos);  // the headline counts them all

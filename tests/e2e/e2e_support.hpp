@@ -64,9 +64,19 @@ inline std::vector<std::string> lines_of(const std::string& text) {
 
 // The first `n` comma-separated fields of each CSV line, header included (for reports
 // whose first fields hold no quoted commas).
+// A report CSV's lines below its provenance rows ("# stack: ...", engine/report/provenance.hpp).
+inline bool csv_preamble_line(const std::string& line) { return line.rfind("# ", 0) == 0 || line.rfind("\"# ", 0) == 0; }
+inline std::vector<std::string> csv_body(const std::string& csv) {
+  std::vector<std::string> out;
+  for (const auto& line : lines_of(csv))
+    if (!csv_preamble_line(line)) out.push_back(line);
+  return out;
+}
+
+// The first n fields of each line of a report CSV, its provenance rows left out.
 inline std::vector<std::string> csv_fields(const std::string& csv, size_t n) {
   std::vector<std::string> out;
-  for (const auto& line : lines_of(csv)) {
+  for (const auto& line : csv_body(csv)) {
     size_t end = 0;
     for (size_t i = 0; i < n && end != std::string::npos; ++i) end = line.find(',', end + (i ? 1 : 0));
     out.push_back(line.substr(0, end));

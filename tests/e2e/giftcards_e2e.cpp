@@ -67,15 +67,15 @@ TEST_CASE("e2e giftcards: every seeded fault, with its amounts, system of record
   // So the totals count each of those amounts once: 50.00 missing, 5.00 too much, 40.00
   // redeemed twice; the card ledgers' own 85.00 is all explained.
   auto totals = run_seam(dir.path(), "report totals --stack giftcards --format csv");
-  CHECK(totals.out == "month,status,reconcile,keys,exceptions,left_total,right_total,net_variance,explained_by_causes,"
-                      "net_counted_once,at_stake_counted_once\r\n"
-                      "2026-03,open,gift_card_checkouts,1,1,,,,,,\r\n"
-                      "2026-03,open,\"all, counted once\",1,1,,,,,,\r\n"
-                      "2026-03,open,card_ledgers,3,6,142.50 USD,57.50 USD,-85.00 USD,-85.00 USD,0.00 USD,0.00 USD\r\n"
-                      "2026-03,open,loads_reach_erp,2,2,120.00 USD,75.00 USD,-45.00 USD,0.00 USD,-45.00 USD,55.00 USD\r\n"
-                      "2026-03,open,redemptions_reach_erp,1,2,-40.00 USD,-80.00 USD,-40.00 USD,0.00 USD,-40.00 USD,"
-                      "40.00 USD\r\n"
-                      "2026-03,open,\"all, counted once\",6,10,,,,,-85.00 USD,95.00 USD\r\n");
+  CHECK(csv_body(totals.out) ==
+        std::vector<std::string>{
+            "month,status,reconcile,keys,exceptions,left_total,right_total,net_variance,explained_by_causes,"
+            "net_counted_once,at_stake_counted_once",
+            "2026-03,open,gift_card_checkouts,1,1,,,,,,", "2026-03,open,\"all, counted once\",1,1,,,,,,",
+            "2026-03,open,card_ledgers,3,6,142.50 USD,57.50 USD,-85.00 USD,-85.00 USD,0.00 USD,0.00 USD",
+            "2026-03,open,loads_reach_erp,2,2,120.00 USD,75.00 USD,-45.00 USD,0.00 USD,-45.00 USD,55.00 USD",
+            "2026-03,open,redemptions_reach_erp,1,2,-40.00 USD,-80.00 USD,-40.00 USD,0.00 USD,-40.00 USD,40.00 USD",
+            "2026-03,open,\"all, counted once\",6,10,,,,,-85.00 USD,95.00 USD"});
   auto trace = run_seam(dir.path(), "trace GC-1003 --stack giftcards");
   CHECK(trace.out.rfind("exceptions about GC-1003\n"
                         "  #5 open  card_ledgers / ledgers agree\n"

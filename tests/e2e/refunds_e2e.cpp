@@ -355,7 +355,19 @@ TEST_CASE("e2e refunds: the variance report, oldest and largest first, with its 
   ex.run();
   auto all = run_seam(ex.dir.path(), "report variance --stack refunds --format csv");
   CHECK(all.exit == 0);
-  CHECK(all.out.rfind("id,key,system_of_record,reconcile,rule,status,at_stake,delta,age_days,first_seen_at,message\r\n", 0) == 0);
+  // Seven provenance rows, then the header.
+  CHECK(all.out.rfind("# report: seam report variance: exceptions by age and amount\r\n# stack: acme-retail-refunds\r\n",
+                      0) == 0);
+  CHECK(csv_body(all.out)[0] == "id,key,system_of_record,reconcile,rule,status,at_stake,delta,age_days,first_seen_at,"
+                                "severity,caused_by,consequences,message");
+  // Root causes both ways: the order's failure names the refund's, which names its consequence.
+  const std::string first = csv_body(all.out)[1];
+  CHECK(first.substr(first.find("Z,") + 2) ==
+        "high,,\"#13 order_refund_totals 5005 (order refunds add up), explains 80.00 USD\",\"external_ref 'R1005' appears 2 "
+        "times in erp: CR-9005, CR-9006; CR-9006 (erp_customer_refunds.csv:10) repeats CR-9005 "
+        "(erp_customer_refunds.csv:9)\"");
+  CHECK(csv_body(all.out)[2].find(",medium,\"#3 refunds_reach_erp R1005 (posted once), explains 80.00 USD\",,") !=
+        std::string::npos);
   // Money at stake is |right - left| of the group's amounts: a refund posted twice puts
   // its amount at stake again; a late or mis-coded one moves no money.
   CHECK(csv_prefix(all.out, 9) ==
@@ -379,13 +391,20 @@ TEST_CASE("e2e refunds: the variance report, oldest and largest first, with its 
   auto big = run_seam(ex.dir.path(), "report variance --stack refunds --format csv --min-amount 40 --reconcile refunds_reach_erp");
   CHECK(csv_prefix(big.out, 2) == std::vector<std::string>{"3,R1005", "12,R0999", "1,R1003", "9,R1013", "11,R1031"});
   auto one = run_seam(ex.dir.path(), "report variance --stack refunds --format json --key R1003");
-  CHECK(one.out.rfind("[{\"id\":1,\"key\":\"R1003\",\"system_of_record\":\"storefront\",\"reconcile\":\"refunds_reach_erp\","
-                      "\"rule\":\"exists in right\",\"status\":\"open\",\"record_at\":\"2026-03-11T09:00:00Z\","
-                      "\"left_amount\":\"60.00 USD\",\"right_amount\":\"0.00 USD\",\"at_stake\":\"60.00 USD\","
-                      "\"delta\":\"-60.00 USD\",\"age_days\":0,", 0) == 0);
-  CHECK(run_seam(ex.dir.path(), "report variance --stack refunds --min-age 1").out == "no exceptions match\n");
-  CHECK(run_seam(ex.dir.path(), "report variance --stack refunds --status resolved").out == "no exceptions match\n");
-  CHECK(run_seam(ex.dir.path(), "report variance --stack refunds --until 2026-01-01").out == "no exceptions match\n");
+  CHECK(one.out.find(",\"count\":1,\"exceptions\":[{\"id\":1,\"key\":\"R1003\",\"system_of_record\":\"storefront\","
+                     "\"reconcile\":\"refunds_reach_erp\",\"rule\":\"exists in right\",\"status\":\"open\","
+                     "\"severity\":\"high\",\"record_at\":\"2026-03-11T09:00:00Z\",\"left_amount\":\"60.00 USD\","
+                     "\"right_amount\":\"0.00 USD\",\"at_stake\":\"60.00 USD\",\"delta\":\"-60.00 USD\",\"age_days\":0,") !=
+        std::string::npos);
+  CHECK(python_json(one.out, "d['report']['filters']") == "{'status': 'unresolved', 'key': 'R1003'}");
+  auto cut = run_seam(ex.dir.path(), "report variance --stack refunds --format json --key R1012");
+  CHECK(python_json(cut.out, "(d['exceptions'][0]['caused_by'], d['exceptions'][0]['consequences'])") ==
+        "([], [{'id': 16, 'reconcile': 'order_refund_totals', 'key': '5012', 'rule': 'order refunds add up', "
+        "'explains': '36.00 USD'}])");
+  auto body = [](const Invocation& r) { return r.out.substr(r.out.find("\n\n") + 2); };
+  CHECK(body(run_seam(ex.dir.path(), "report variance --stack refunds --min-age 1")) == "no exceptions match\n");
+  CHECK(body(run_seam(ex.dir.path(), "report variance --stack refunds --status resolved")) == "no exceptions match\n");
+  CHECK(body(run_seam(ex.dir.path(), "report variance --stack refunds --until 2026-01-01")) == "no exceptions match\n");
   CHECK(csv_prefix(run_seam(ex.dir.path(), "report variance --stack refunds --format csv --since 2026-01-01").out, 1).size() == 16);
   // --since/--until go by the record time (the refund's), not by when seam saw it.
   CHECK(csv_prefix(run_seam(ex.dir.path(), "report variance --stack refunds --format csv --since 2026-03-19 --until 2026-03-21").out, 2) ==

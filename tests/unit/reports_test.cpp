@@ -164,7 +164,12 @@ TEST_CASE("reports: periods follow the books' zone when one is given") {
 TEST_CASE("reports: text tables fit a terminal, CSV quotes what needs quoting, HTML escapes") {
   TextTable t = {{"id", "message"}, {"1", "short"}, {"22", "a much longer message than fits"}};
   CHECK(render_table(t) == "id  message\n1   short\n22  a much longer message than fits\n");
-  CHECK(render_table(t, 16) == "id  message\n1   short\n22  a much lo...\n");
+  // The last column wraps at spaces, indented under itself; nothing is cut.
+  CHECK(render_table(t, 16) == "id  message\n1   short\n22  a much\n    longer\n    message than\n    fits\n");
+  // Too little room left for it to wrap readably: the line runs long rather than cut.
+  CHECK(render_table(t, 12) == "id  message\n1   short\n22  a much longer message than fits\n");
+  TextTable amounts = {{"key", "at stake", "message"}, {"R1", "1,234.56 USD", "x"}};
+  CHECK(render_table(amounts, 10) == "key  at stake      message\nR1   1,234.56 USD  x\n");
   CHECK(render_csv({{"a", "b,c"}, {"say \"hi\"", "x"}}) == "a,\"b,c\"\r\n\"say \"\"hi\"\"\",x\r\n");
   CHECK(html_escape("<b>R&D's \"x\"</b>") == "&lt;b&gt;R&amp;D&#39;s &quot;x&quot;&lt;/b&gt;");
 }
