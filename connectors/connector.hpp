@@ -144,9 +144,12 @@ class Connector {
   // Independent readers over consecutive, disjoint parts of an input not read yet, each
   // starting on a row boundary, so one large input can be mapped on several threads.
   // At most `parts`, none smaller than `min_part_bytes`; empty when the source cannot be
-  // split (CSV may quote a newline inside a field) or is too small for two parts. A part
-  // counts its lines from 1 (the caller adds the lines_seen() of the parts before it), may
-  // hold no row, and reads this connector's bytes: this connector must outlive its parts.
+  // split (nested records, a CSV whose rows start nowhere near the split points) or is too
+  // small for two parts. A part counts its lines from 1 (the caller adds the lines_seen()
+  // of the parts before it; a CSV's first part counts from the line after its header, whose
+  // lines are its own), may hold no row, and reads this connector's bytes: this connector
+  // must outlive its parts. A CSV connector split gives no more rows: its next() then only
+  // checks the whole input for emptiness.
   virtual std::vector<std::unique_ptr<Connector>> split(size_t parts, size_t min_part_bytes) { return {}; }
   // Lines passed so far, blank ones included; at the end, every line of the input or part.
   virtual uint64_t lines_seen() const { return 0; }

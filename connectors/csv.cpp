@@ -15,6 +15,7 @@
 #include <unordered_map>
 
 #include "connectors/connector.hpp"
+#include "connectors/csv_rows.hpp"
 #include "connectors/encoding.hpp"
 #include "engine/util/result.hpp"
 #include "engine/util/text.hpp"
@@ -43,21 +44,70 @@ class CsvConnector final : public Connector {
     read_header();
   }
 
+  // A part: the rows in [begin, end) of `whole`'s text, which holds a row start at each
+  // end. It shares the header and options of `whole`, which must outlive it. The first
+  // part gives back the rows above the header and counts lines from where it starts (the
+  // header's lines are its own); the others count from 1 (see Connector::split).
+  CsvConnector(const CsvConnector& whole, size_t begin, size_t end, bool first, size_t rows_estimate)
+      : system_(whole.system_), loc_(whole.loc_), data_(whole.data_.substr(0, end)), encoding_(whole.encoding_),
+        bad_(whole.bad_), skip_rules_(whole.skip_rules_), header_line_(whole.header_line_),
+        rows_estimate_(rows_estimate), delim_(whole.delim_), allow_empty_(true), pos_(begin), header_(whole.header_),
+        is_part_(true) {
+    path_ = whole.path_;
+    if (first) {
+      above_header_ = whole.above_header_;
+      line_ = whole.line_;
+    } else {
+      begin_ = begin;
+      counts_from_one_ = true;
+    }
+  }
+
+  // Row starts are found by one pass over the bytes after the header (csv_rows.hpp), by
+  // the parser's own rules, so each part reads the rows the whole would, with the same
+  // rejects. Only before the first row is read: the parts take every row, and this
+  // connector reads none after (its next() only checks the whole input for emptiness).
+  std::vector<std::unique_ptr<Connector>> split(size_t parts, size_t min_part_bytes) override {
+    std::vector<std::unique_ptr<Connector>> out;
+    const size_t from = pos_, size = data_.size() - pos_;
+    parts = std::min(parts, size / std::max<size_t>(min_part_bytes, 1));
+    if (parts < 2 || is_part_ || started_) return out;
+    std::vector<size_t> targets;
+    for (size_t k = 1; k < parts; ++k) targets.push_back(from + size / parts * k);
+    std::vector<size_t> bounds{from};
+    for (size_t at : csv_row_starts(data_, from, delim_, targets))
+      if (at > bounds.back() && at < data_.size()) bounds.push_back(at);  // no empty part
+    // One quoted field over most of the file, say: no row starts where a part would.
+    if (bounds.size() < 2) return out;
+    bounds.push_back(data_.size());
+    const size_t count = bounds.size() - 1;
+    for (size_t k = 0; k < count; ++k)
+      out.push_back(std::unique_ptr<Connector>(
+          new CsvConnector(*this, bounds[k], bounds[k + 1], k == 0, rows_estimate_ / count + 16)));
+    pos_ = data_.size();
+    above_ = above_header_.size();
+    started_ = true;
+    return out;
+  }
+
+  uint64_t lines_seen() const override { return line_ - 1; }
+
   std::optional<int> resolve(const std::string& column, std::string& why) override {
-    auto it = index_.find(column);
-    if (it != index_.end()) return it->second;
+    auto it = header_->index.find(column);
+    if (it != header_->index.end()) return it->second;
     why = "column '" + column + "' is not in the header of " + path_;
-    std::string hint = did_you_mean(column, header_);
+    std::string hint = did_you_mean(column, header_->names);
     if (!hint.empty()) why += " (did you mean '" + hint + "'?)";
     else {
       why += " (columns:";
-      for (const auto& h : header_) why += " '" + h + "'";
+      for (const auto& h : header_->names) why += " '" + h + "'";
       why += ")";
     }
     return std::nullopt;
   }
 
   bool next() override {
+    started_ = true;
     skip_reason_.clear();
     if (above_ < above_header_.size()) {
       // The rows above the header, given back first so they are counted where they are.
@@ -97,6 +147,17 @@ class CsvConnector final : public Connector {
     bool quoted;
     size_t off, len;
   };
+
+  struct Header {
+    std::vector<std::string> names;
+    std::unordered_map<std::string, int> index;
+  };
+
+  // A line number as a message shows it: the file's, in a part too.
+  std::string shown(uint64_t line) const {
+    if (counts_from_one_ && !lines_before_) lines_before_ = count_line_ends(data_, 0, begin_);
+    return std::to_string(line + lines_before_.value_or(0));
+  }
 
   // skip_rows = { { column = "Name", starts_with = "Total" }, { column = "Date", empty = true } }:
   // a row matching any one condition is skipped.
@@ -182,28 +243,28 @@ class CsvConnector final : public Connector {
       option_error("encoding", "names an encoding this system's iconv does not know: " + quote_for_message(name) +
                                    " (expected e.g. \"windows-1252\", \"latin-1\" or \"utf-8\")");
     converted_ = std::move(utf8->text);
-    bad_ = std::move(utf8->undefined);
+    undefined_ = std::move(utf8->undefined);
     data_ = converted_;
   }
 
   // The first byte in [from, to) that the declared encoding does not define, if any.
   const std::pair<size_t, unsigned char>* bad_byte_in(size_t from, size_t to) const {
-    auto it = std::lower_bound(bad_.begin(), bad_.end(), std::pair<size_t, unsigned char>{from, 0});
-    return it != bad_.end() && it->first < to ? &*it : nullptr;
+    auto it = std::lower_bound(bad_->begin(), bad_->end(), std::pair<size_t, unsigned char>{from, 0});
+    return it != bad_->end() && it->first < to ? &*it : nullptr;
   }
 
   std::string bad_byte_reason(const std::pair<size_t, unsigned char>& bad) const {
     char hex[8];
     std::snprintf(hex, sizeof hex, "0x%02X", bad.second);
     uint64_t line = row_line_ + count_line_ends(data_, record_start_, bad.first);
-    return std::string("byte ") + hex + " on line " + std::to_string(line) + " is not a character in " + encoding_ +
+    return std::string("byte ") + hex + " on line " + shown(line) + " is not a character in " + encoding_ +
            " (the encoding declared at " + loc_ + "); it reads as U+FFFD in the raw text. Fix the export or "
            "declare its real encoding";
   }
 
   // After a record is parsed: an undefined byte rejects it, a skip condition skips it.
   void check_record() {
-    if (!bad_.empty())
+    if (!bad_->empty())
       if (auto* bad = bad_byte_in(record_start_, pos_)) {
         malformed_ = bad_byte_reason(*bad);
         return;
@@ -269,16 +330,18 @@ class CsvConnector final : public Connector {
     if (header_row_ || !header_contains_.empty()) find_header();
     else if (!parse_record() || !malformed_.empty())
       throw UserError("cannot read the header of " + path_ + (malformed_.empty() ? "" : ": " + malformed_));
-    if (!bad_.empty())
+    if (!bad_->empty())
       if (auto* bad = bad_byte_in(record_start_, pos_))
         throw UserError("cannot read the header of " + path_ + ": " + bad_byte_reason(*bad));
+    auto header = std::make_shared<Header>();
     for (size_t i = 0; i < cells_.size(); ++i) {
       std::string name(*get(static_cast<int>(i)));
-      if (index_.count(name))
+      if (header->index.count(name))
         throw UserError("the header of " + path_ + " names column '" + name + "' twice");
-      index_[name] = static_cast<int>(i);
-      header_.push_back(name);
+      header->index[name] = static_cast<int>(i);
+      header->names.push_back(name);
     }
+    header_ = std::move(header);
     for (SkipRule& rule : skip_rules_) {
       std::string why;
       auto h = resolve(rule.column, why);
@@ -319,7 +382,7 @@ class CsvConnector final : public Connector {
           if (q == std::string::npos) {
             // No quote closes it anywhere: the lines after it hold no quote either, so they
             // are read as rows of their own rather than swallowed into this field.
-            malformed_ = "unterminated quoted field (opened on line " + std::to_string(quote_line) + ")";
+            malformed_ = "unterminated quoted field (opened on line " + shown(quote_line) + ")";
             skip_rest_of_line(quote_at);
             return true;
           }
@@ -340,8 +403,8 @@ class CsvConnector final : public Connector {
           // A quote that closes on a later line than it opened is most likely a quote left
           // open: the reject holds every line from the record's start, and says so.
           if (line_ != quote_line)
-            malformed_ += " (the quote opened on line " + std::to_string(quote_line) + " closes on line " +
-                          std::to_string(line_) + "; expected a delimiter or the end of the line after it)";
+            malformed_ += " (the quote opened on line " + shown(quote_line) + " closes on line " + shown(line_) +
+                          "; expected a delimiter or the end of the line after it)";
           skip_rest_of_line(pos_);
           return true;
         }
@@ -363,8 +426,8 @@ class CsvConnector final : public Connector {
     raw_ = std::string_view(data_).substr(record_start_, end - record_start_);
     structural_ok_ = true;
     if (cells_.size() == 1 && !cells_[0].quoted && cells_[0].len == 0) return false;  // blank line
-    if (!header_.empty() && cells_.size() != header_.size())
-      malformed_ = "expected " + std::to_string(header_.size()) + " fields as in the header, found " +
+    if (header_ && cells_.size() != header_->names.size())
+      malformed_ = "expected " + std::to_string(header_->names.size()) + " fields as in the header, found " +
                    std::to_string(cells_.size());
     return true;
   }
@@ -373,7 +436,8 @@ class CsvConnector final : public Connector {
   std::string_view data_;  // the file's bytes, owned by Connector, or converted_
   std::string converted_;  // the file as UTF-8, when an encoding is declared
   std::string encoding_;
-  std::vector<std::pair<size_t, unsigned char>> bad_;  // in converted_: where each undefined byte went, and its value
+  std::vector<std::pair<size_t, unsigned char>> undefined_;  // in converted_: where each undefined byte went, and its value
+  const std::vector<std::pair<size_t, unsigned char>>* bad_ = &undefined_;  // the whole's, in a part
   uint64_t header_row_ = 0;
   std::vector<std::string> header_contains_;
   std::vector<SkipRule> skip_rules_;
@@ -387,8 +451,13 @@ class CsvConnector final : public Connector {
   bool allow_empty_ = false;
   size_t pos_ = 0, record_start_ = 0;
   uint64_t line_ = 1, row_line_ = 1, rows_ = 0;
-  std::vector<std::string> header_;
-  std::unordered_map<std::string, int> index_;
+  std::shared_ptr<const Header> header_;  // null until read; shared by the parts
+  bool is_part_ = false, started_ = false;
+  // A part after the first counts lines from 1; the lines before it, counted when a
+  // message names a line, make the number in the message the file's.
+  bool counts_from_one_ = false;
+  size_t begin_ = 0;
+  mutable std::optional<uint64_t> lines_before_;
   std::vector<Cell> cells_;
   std::string scratch_;
   std::string_view raw_;

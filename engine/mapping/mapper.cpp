@@ -660,7 +660,9 @@ std::vector<MappedInput> map_source(const std::vector<const SystemSpec*>& system
     // The whole input's, so joining the parts does not regrow.
     for (auto& in : ins) in.records.reserve(connector.estimated_rows());
     map_parts(systems, host, scripts, parts, ins);
-    if (ins[0].stats.read == 0) connector.next();  // the whole input's emptiness check (parts may each be empty)
+    // The whole input's emptiness check (parts may each be empty): rows the source itself
+    // leaves out (a report's title lines) do not make an input non-empty.
+    if (ins[0].stats.read == ins[0].stats.skipped_by_source) connector.next();
   }
   for (auto& in : ins) finish_input(in, connector);
   return ins;

@@ -18,7 +18,7 @@ struct MappedInput {
 };
 
 struct MapOptions {
-  // Threads one input may be read on, when its source can be split (NDJSON); each part is
+  // Threads one input may be read on, when its source can be split (NDJSON, CSV); each part is
   // at least min_part_bytes.
   size_t threads = 1;
   size_t min_part_bytes = size_t{4} << 20;

@@ -31,7 +31,7 @@ struct RunWindow {
   bool contains(TimeUs t) const { return (!since || t >= *since) && (!until || t < *until); }
 };
 
-// How many threads a run may use. Inputs that can be split (NDJSON) are mapped in parts,
+// How many threads a run may use. Inputs that can be split (NDJSON, CSV) are mapped in parts,
 // Lua mapping functions and Lua rules included (each thread with a Lua state of its own);
 // the rest of evaluation and every write stay on one thread, in group order, so the audit
 // log and its seal are the same whatever the count.

@@ -156,4 +156,30 @@ inline std::optional<MappedInput> map_checked(const SystemSpec& sys, const MapOp
   }
 }
 
+// What a reader of a mapped input sees, in order: records' lines and ids, rejects, counts.
+inline std::vector<std::string> describe(const MappedInput& in) {
+  std::vector<std::string> out;
+  for (size_t r = 0; r < in.records.size(); ++r)
+    out.push_back(std::to_string(in.records.line(r)) + " " + std::string(in.records.id(r)));
+  for (const auto& rej : in.rejects) out.push_back("reject " + std::to_string(rej.line) + " " + rej.reason + " [" + rej.raw + "]");
+  out.push_back(std::to_string(in.stats.read) + " " + std::to_string(in.stats.accepted) + " " +
+                std::to_string(in.stats.rejected) + " " + std::to_string(in.stats.skipped) + " " + in.stats.digest);
+  return out;
+}
+
+// Maps the input whole, checked, then split into parts on three threads, which must give
+// exactly what one reader gave (or be refused alike).
+inline void map_whole_and_split(const SystemSpec& sys) {
+  auto whole = map_checked(sys);
+  auto split = map_checked(sys, MapOptions{3, 1});
+  if (whole.has_value() != split.has_value())
+    broken(std::string("read whole the input ") + (whole ? "maps" : "is refused") + ", read in parts it " +
+           (split ? "maps" : "is refused"));
+  if (whole && describe(*whole) != describe(*split)) {
+    for (const auto& l : describe(*whole)) std::fprintf(stderr, "whole: %s\n", l.c_str());
+    for (const auto& l : describe(*split)) std::fprintf(stderr, "split: %s\n", l.c_str());
+    broken("the input read in three parts maps differently from the input read whole");
+  }
+}
+
 }  // namespace seam::fuzz
