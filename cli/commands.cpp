@@ -17,6 +17,8 @@
 #include "engine/audit/exceptions.hpp"
 #include "engine/audit/schema.hpp"
 #include "engine/audit/verify.hpp"
+#include "engine/report/breakdown.hpp"
+#include "engine/report/counted_once.hpp"
 #include "engine/report/summary.hpp"
 #include "engine/report/table.hpp"
 #include "engine/report/trace.hpp"
@@ -205,14 +207,24 @@ int cmd_exceptions(const std::string& db, const std::string& stack, const std::s
   auto rows = list_exceptions(handle, status, format_time_iso(clock_now()));
   const size_t more = cut_to_limit(rows, common.rows_limit);
   if (common.format == "json") {
+    const CauseGraph graph = load_cause_graph(handle);
+    auto linked = [&](JsonWriter& j, const std::unordered_map<int64_t, std::vector<LinkedException>>& m, int64_t id) {
+      auto it = m.find(id);
+      linked_json(j, it == m.end() ? std::vector<LinkedException>{} : it->second);
+    };
     JsonWriter j;
     j.begin_array();
-    for (const auto& r : rows)
+    for (const auto& r : rows) {
       j.begin_object().key("id").value(r.id).key("status").value(r.status).key("reconcile").value(r.reconcile)
           .key("key").value(r.key).key("rule").value(r.rule).key("severity").value(r.severity)
           .key("age_days").value(r.age_days).key("first_run").value(r.first_run).key("first_seen_at").value(r.first_seen_at)
           .key("last_run").value(r.last_run).key("resolved_run").optional(r.resolved_run != 0, std::to_string(r.resolved_run))
-          .key("delta").optional(!r.delta.empty(), r.delta).key("message").value(r.message).end_object();
+          .key("delta").optional(!r.delta.empty(), r.delta).key("caused_by");
+      linked(j, graph.causes_of, r.id);
+      j.key("consequences");
+      linked(j, graph.consequences_of, r.id);
+      j.key("message").value(r.message).end_object();
+    }
     j.end_array();
     std::cout << j.str() << "\n";
     return kExitOk;
@@ -331,14 +343,18 @@ int cmd_report(const std::string& which, const std::string& db, const std::strin
     filters.push_back({"zone", a.zone.empty() ? "UTC" : a.zone});
   }
   if (which == "variance" && common.rows_limit) filters.push_back({"limit", std::to_string(common.rows_limit)});
-  ctx.provenance = describe_report(handle, std::filesystem::weakly_canonical(log->path()).string(),
-                                   which == "totals" ? "seam report totals: variance per " + a.period + " and status"
-                                                     : "seam report variance: exceptions by age and amount",
-                                   ctx.now_iso, std::move(filters));
+  if (which == "breakdown") filters.push_back({"by", a.by});
+  const std::string title = which == "totals"      ? "seam report totals: variance per " + a.period + " and status"
+                            : which == "breakdown" ? "seam report breakdown: exceptions by " + a.by
+                                                   : "seam report variance: exceptions by age and amount";
+  ctx.provenance = describe_report(handle, std::filesystem::weakly_canonical(log->path()).string(), title, ctx.now_iso,
+                                   std::move(filters));
   auto rows = variance_report(handle, f, ctx.now_iso);
   if (common.format == "html") ctx.history = open_history(handle, rows, ctx.links);
   if (which == "totals")
     std::cout << render_totals(totals_report(rows, a.period, ctx.links, zone), a.period, common.format, ctx);
+  else if (which == "breakdown")
+    std::cout << render_breakdown(breakdown_report(rows, a.by, ctx.links), a.by, common.format, ctx);
   else std::cout << render_variance(rows, common.format, ctx);
   return kExitOk;
 }

@@ -50,8 +50,9 @@ struct ReportArgs {
   int64_t min_age = 0;
   std::string period = "month";  // totals only
   std::string zone;              // totals: the calendar periods follow (IANA; empty: UTC)
+  std::string by = "reconcile";  // breakdown: reconcile, rule, severity or age
 };
-// `seam report variance` and `seam report totals` (which = "variance" or "totals").
+// `seam report variance|totals|breakdown` (which names the report).
 int cmd_report(const std::string& which, const std::string& db, const std::string& stack, const ReportArgs& args,
                const Common& common);
 // `seam alerts`: deliveries by status (exit 1 when one listed is not delivered);

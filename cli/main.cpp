@@ -163,6 +163,13 @@ int main(int argc, char** argv) {
   totals->add_option("--zone", report_args.zone,
                      "the books' time zone (IANA, e.g. America/New_York): periods are its calendar days (default UTC)");
 
+  auto* breakdown = report->add_subcommand(
+      "breakdown", "exceptions per reconciliation, rule, severity or age bucket, each key's money counted once");
+  add_report_filters(breakdown);
+  breakdown->add_option("--by", report_args.by, "reconcile, rule, severity or age (0-30, 31-60, 61-90, over 90 days)")
+      ->check(CLI::IsMember({"reconcile", "rule", "severity", "age"}))
+      ->capture_default_str();
+
   auto* audit = app.add_subcommand("audit", "audit log integrity");
   audit->require_subcommand(1);
   auto* verify = audit->add_subcommand("verify", "recompute every sealed run and the log's state, and check the chain");
@@ -223,6 +230,7 @@ int main(int argc, char** argv) {
     if (*alerts) return cmd_alerts(db, stack_dir, alert_status, common);
     if (*variance) return cmd_report("variance", db, stack_dir, report_args, common);
     if (*totals) return cmd_report("totals", db, stack_dir, report_args, common);
+    if (*breakdown) return cmd_report("breakdown", db, stack_dir, report_args, common);
   } catch (const seam::UserError& e) {
     return fail("seam: error: ", e.what(), kExitUsage);
   } catch (const seam::TamperedError& e) {

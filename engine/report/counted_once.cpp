@@ -87,18 +87,19 @@ std::vector<int64_t> explained_by_causes(const std::vector<ExceptionRow>& rows, 
   return out;
 }
 
-std::map<std::string, std::map<CurrencyCode, int64_t>> at_stake_once_by_status(const std::vector<ExceptionRow>& rows,
-                                                                              const CauseLinks& links) {
+std::map<std::string, std::map<CurrencyCode, MoneyOnce>> money_once_by(
+    const std::vector<ExceptionRow>& rows, const CauseLinks& links,
+    const std::function<std::string(const ExceptionRow&)>& group_of) {
   struct Key {
     int64_t stake = 0, explained = 0;
     CurrencyCode currency = 0;
   };
-  std::map<std::tuple<std::string, std::string, std::string>, Key> keys;  // status, reconcile, key
+  std::map<std::tuple<std::string, std::string, std::string>, Key> keys;  // group, reconcile, key
   const std::vector<int64_t> explained = explained_by_causes(rows, links);
   for (size_t i = 0; i < rows.size(); ++i) {
     const ExceptionRow& r = rows[i];
     if (!r.currency) continue;
-    auto [it, first] = keys.try_emplace({r.status, r.reconcile, r.key});
+    auto [it, first] = keys.try_emplace({group_of(r), r.reconcile, r.key});
     Key& k = it->second;
     if (first) {
       k.currency = r.currency;
@@ -107,15 +108,24 @@ std::map<std::string, std::map<CurrencyCode, int64_t>> at_stake_once_by_status(c
     if ((explained[i] < 0 ? -explained[i] : explained[i]) > (k.explained < 0 ? -k.explained : k.explained))
       k.explained = explained[i];
   }
-  std::map<std::string, std::map<CurrencyCode, int64_t>> out;
+  std::map<std::string, std::map<CurrencyCode, MoneyOnce>> out;
   for (const auto& [where, k] : keys) {
     int64_t own = 0, magnitude = 0;
+    MoneyOnce& m = out[std::get<0>(where)][k.currency];
     if (!checked_sub(k.stake, k.explained, own) || !checked_abs(own, magnitude) ||
-        !checked_accumulate(out[std::get<0>(where)][k.currency], magnitude))
-      throw UserError("the money at stake in " + currency_name(k.currency) + " of the " + std::get<0>(where) +
-                      " exceptions exceeds " + int64_range_text() +
+        !checked_accumulate(m.at_stake, magnitude) || !checked_accumulate(m.net, own))
+      throw UserError("the money at stake in " + currency_name(k.currency) + " of " + std::get<0>(where) +
+                      " exceeds " + int64_range_text() +
                       "; narrow the report (--reconcile, --key, --since/--until) so that each total fits");
   }
+  return out;
+}
+
+std::map<std::string, std::map<CurrencyCode, int64_t>> at_stake_once_by_status(const std::vector<ExceptionRow>& rows,
+                                                                              const CauseLinks& links) {
+  std::map<std::string, std::map<CurrencyCode, int64_t>> out;
+  for (const auto& [status, by_currency] : money_once_by(rows, links, [](const ExceptionRow& r) { return r.status; }))
+    for (const auto& [cur, m] : by_currency) out[status][cur] = m.at_stake;
   return out;
 }
 

@@ -10,6 +10,7 @@
 // carries only what its causes do not explain, when those causes are among the exceptions
 // reported, since the explained part is counted as the cause's.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -52,9 +53,17 @@ void linked_json(JsonWriter& j, const std::vector<LinkedException>& links);
 // explain: signed as the net is, at most its magnitude; 0 without amounts or causes.
 std::vector<int64_t> explained_by_causes(const std::vector<ExceptionRow>& rows, const CauseLinks& links);
 
-// Money at stake per status and currency, each reconciliation key once: its first reported
-// exception's stake (right - left, else a money delta) less what its reported causes
-// explain, as a magnitude. What the HTML headlines show.
+// Money per group (any grouping of exceptions: by status, rule, age...) and currency, each
+// reconciliation key once within its group: its first reported exception's stake (right -
+// left, else a money delta) less what its reported causes explain. `at_stake` adds the
+// magnitudes, `net` the signed amounts.
+struct MoneyOnce {
+  int64_t at_stake = 0, net = 0;
+};
+std::map<std::string, std::map<CurrencyCode, MoneyOnce>> money_once_by(
+    const std::vector<ExceptionRow>& rows, const CauseLinks& links,
+    const std::function<std::string(const ExceptionRow&)>& group_of);
+// What the HTML headlines show: money at stake per status.
 std::map<std::string, std::map<CurrencyCode, int64_t>> at_stake_once_by_status(const std::vector<ExceptionRow>& rows,
                                                                               const CauseLinks& links);
 

@@ -76,6 +76,15 @@ TEST_CASE("e2e giftcards: every seeded fault, with its amounts, system of record
             "2026-03,open,loads_reach_erp,2,2,120.00 USD,75.00 USD,-45.00 USD,0.00 USD,-45.00 USD,55.00 USD",
             "2026-03,open,redemptions_reach_erp,1,2,-40.00 USD,-80.00 USD,-40.00 USD,0.00 USD,-40.00 USD,40.00 USD",
             "2026-03,open,\"all, counted once\",6,10,,,,,-85.00 USD,95.00 USD"});
+  // `seam exceptions --format json` carries the links both ways, with what each explains.
+  auto listed = run_seam(dir.path(), "exceptions --stack giftcards --format json");
+  CHECK(python_json(listed.out, "[(e['id'], [c['id'] for c in e['caused_by']], [c['id'] for c in e['consequences']]) "
+                                "for e in d if e['caused_by'] or e['consequences']]") ==
+        "[(1, [], [5, 6]), (2, [], [9, 10]), (3, [], [7, 8]), (5, [1], []), (6, [1], []), (7, [3], []), (8, [3], []), "
+        "(9, [2], []), (10, [2], [])]");
+  CHECK(python_json(listed.out, "d[4]['caused_by']") ==
+        "[{'id': 1, 'reconcile': 'loads_reach_erp', 'key': 'EV-1006', 'rule': 'load in the liability ledger', "
+        "'explains': '50.00 USD'}]");
   auto trace = run_seam(dir.path(), "trace GC-1003 --stack giftcards");
   CHECK(trace.out.rfind("exceptions about GC-1003\n"
                         "  #5 open  card_ledgers / ledgers agree\n"
