@@ -45,6 +45,9 @@ th { background: #eef2f6; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 dl.about { display: grid; grid-template-columns: max-content auto; gap: 0.1em 1em; font-size: 0.85em; color: #5a6570; }
 dl.about dd { margin: 0; color: #1d2329; overflow-wrap: anywhere; }
+section.detail { border-top: 1px solid #d8dde2; margin-top: 1em; }
+section.detail h3 { font-size: 1em; margin-bottom: 0.3em; }
+section.detail:target { background: #fff8e1; }
 figure { margin: 1.5em 0; }
 figcaption { font-weight: 600; margin-bottom: 0.3em; }
 svg text { font-size: 11px; fill: #1d2329; }
@@ -146,15 +149,17 @@ std::string render_html(const HtmlReport& r) {
     for (size_t c = 0; c < r.table[i].size(); ++c) {
       bool numeric = std::find(r.numeric_columns.begin(), r.numeric_columns.end(), c) != r.numeric_columns.end();
       const char* tag = i == 0 ? "th" : "td";
-      out += std::string("<") + tag + (numeric && i ? " class=\"num\"" : "") + ">" + html_escape(r.table[i][c]) + "</" +
-             tag + ">";
+      std::string cell = html_escape(r.table[i][c]);
+      if (i && c == r.link_column && i - 1 < r.row_links.size() && !r.row_links[i - 1].empty())
+        cell = "<a href=\"" + html_escape(r.row_links[i - 1]) + "\">" + cell + "</a>";
+      out += std::string("<") + tag + (numeric && i ? " class=\"num\"" : "") + ">" + cell + "</" + tag + ">";
     }
     out += "</tr>\n";
   }
   if (r.table.size() <= 1)
     out += "<tr><td colspan=\"" + std::to_string(r.table.empty() ? 1 : r.table[0].size()) +
            "\">no exceptions match</td></tr>\n";
-  return out + "</table>\n</body>\n</html>\n";
+  return out + "</table>\n" + r.appendix + "</body>\n</html>\n";
 }
 
 }  // namespace seam

@@ -21,6 +21,11 @@ struct HtmlReport {
   std::vector<size_t> numeric_columns;  // right-aligned
   std::vector<OpenAtRun> history;       // the chart; no chart when empty
   std::vector<std::pair<std::string, std::string>> about{};  // provenance: stack, log, runs, filters, head
+  // Drill-down: the cells of `link_column` link to row_links[row - 1] (no link when empty),
+  // and `appendix` (trusted HTML seam wrote) follows the table.
+  size_t link_column = 0;
+  std::vector<std::string> row_links{};
+  std::string appendix{};
 };
 
 std::string render_html(const HtmlReport& report);

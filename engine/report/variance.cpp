@@ -117,10 +117,17 @@ std::string render_variance(const std::vector<ExceptionRow>& rows, const std::st
     facts.push_back({"oldest", std::to_string(oldest) + " days"});
     HtmlReport page{"Variance report: exceptions by age and amount", ctx.now_iso, facts,
                     shown < rows.size() ? "The first " + std::to_string(shown) + " of " + std::to_string(rows.size()) +
-                                              " exceptions (--limit), oldest first, then the most money at stake"
-                                        : "Exceptions, oldest first, then the most money at stake",
+                                              " exceptions (--limit; HTML lists 1000 unless told otherwise), oldest "
+                                              "first, then the most money at stake; each id opens its detail below"
+                                        : "Exceptions, oldest first, then the most money at stake; each id opens its "
+                                          "detail below",
                     table, {0, 6, 7, 8}, ctx.history};
     if (preamble) page.about = ctx.provenance.lines();
+    if (!ctx.details.empty()) {
+      for (size_t i = 0; i < shown; ++i) page.row_links.push_back("#x" + std::to_string(rows[i].id));
+      page.appendix = render_detail_sections(std::vector<ExceptionRow>(rows.begin(), rows.begin() + shown), ctx.details,
+                                             ctx.graph, ctx.provenance.log);
+    }
     return render_html(page);
   }
   std::string out = preamble ? provenance_text(ctx.provenance) : "";

@@ -9,6 +9,7 @@
 #include "engine/audit/db.hpp"
 #include "engine/audit/exceptions.hpp"
 #include "engine/report/counted_once.hpp"
+#include "engine/report/drilldown.hpp"
 #include "engine/report/history.hpp"
 #include "engine/report/provenance.hpp"
 #include "engine/value/money.hpp"
@@ -32,6 +33,7 @@ struct ReportContext {
   CauseGraph graph;  // each exception's causes and consequences, for their columns
   ReportProvenance provenance;  // no preamble when its title is empty
   size_t limit = 0;  // variance: rows listed, the first in report order (0: all); figures count every row
+  std::vector<ExceptionDetail> details;  // variance HTML: the drill-down of each row listed, in order
 };
 
 // Filtered, oldest first, then the most money at stake.

@@ -234,9 +234,46 @@ TEST_CASE("checkpoint: the HTML report is one self-contained page a browser show
   CHECK(dom.find("data-label=\"run 1 2026-03-24\" data-value=\"135.00 USD\"") != std::string::npos);
   CHECK(dom.find("data-label=\"run 2 2026-03-26\" data-value=\"135.00 USD\"") != std::string::npos);
   // The first row of the table as the browser parsed it.
-  CHECK(dom.find("<tr><td class=\"num\">3</td><td>R1005</td><td>storefront</td><td>refunds_reach_erp</td>"
+  CHECK(dom.find("<tr><td class=\"num\"><a href=\"#x3\">3</a></td><td>R1005</td><td>storefront</td><td>refunds_reach_erp</td>"
                  "<td>posted once</td><td>open</td><td class=\"num\">80.00 USD</td><td class=\"num\"></td><td class=\"num\">2</td>") !=
         std::string::npos);
+
+  // Drill-down: every id in the table links to its section on the same page, which the
+  // browser parsed with the group's records, the verdict, the rule and the cause (linked).
+  size_t links = 0;
+  for (size_t at = dom.find("<td class=\"num\"><a href=\"#x"); at != std::string::npos;
+       at = dom.find("<td class=\"num\"><a href=\"#x", at + 1), ++links) {
+    const size_t from = at + std::string("<td class=\"num\"><a href=\"#").size();
+    const std::string anchor = dom.substr(from, dom.find('"', from) - from);
+    CAPTURE(anchor);
+    CHECK(dom.find("<section class=\"detail\" id=\"" + anchor + "\">") != std::string::npos);
+  }
+  CHECK(links == 13);
+  const std::string x13 = dom.substr(dom.find("<section class=\"detail\" id=\"x13\">"));
+  CHECK(x13.rfind("<section class=\"detail\" id=\"x13\">\n<h3>#13 order_refund_totals 5005: order refunds add up</h3>", 0) ==
+        0);
+  CHECK(x13.find("<dt>records</dt><dd>left: R1005; right: CR-9005, CR-9006</dd>") < x13.find("</section>"));
+  CHECK(x13.find("<dt>expected, actual</dt><dd>80.00 USD; 160.00 USD</dd>") < x13.find("</section>"));
+  CHECK(x13.find("<dt>caused by</dt><dd><a href=\"#x3\">#3 refunds_reach_erp R1005 (posted once), explains 80.00 USD</a>") <
+        x13.find("</section>"));
+  CHECK(x13.find("<dt>rule</dt><dd>amount_equal at refunds/stack.lua:") < x13.find("</section>"));
+  // Following a link: the page opened at #x3 is the same page, its target the cause's section.
+  cmd = "timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run "
+        "--user-data-dir=" + shell_quote(profile.path()) + " --dump-dom " +
+        shell_quote("file://" + (cp.dir / "variance.html") + "#x3") + " > " + shell_quote(cp.dir / "dom3.html") +
+        " 2>/dev/null";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  std::string dom3 = read_file(cp.dir / "dom3.html");
+  CHECK(dom3.find("<section class=\"detail\" id=\"x3\">\n<h3>#3 refunds_reach_erp R1005: posted once</h3>") !=
+        std::string::npos);
+  CHECK(dom3.find("<dt>consequences</dt><dd><a href=\"#x13\">") != std::string::npos);
+  // The provenance block: stack, log, runs and head, under the title.
+  CHECK(dom.find("<dt>stack</dt><dd>acme-retail-refunds</dd>") != std::string::npos);
+  CHECK(dom.find("<dt>filters</dt><dd>status unresolved</dd>") != std::string::npos);
+  const size_t head = dom.find("<dt>chain head</dt><dd>");
+  REQUIRE(head != std::string::npos);
+  CHECK(dom.substr(head + 23, dom.find("</dd>", head) - head - 23) ==
+        lines_of(cp.seam("audit head --stack refunds").out)[0]);  // the head it was made at
 
   auto totals = cp.seam("report totals --stack refunds --status all --format html");
   write_file(cp.dir / "totals.html", totals.out);

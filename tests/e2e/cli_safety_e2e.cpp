@@ -257,7 +257,10 @@ TEST_CASE("cli habits: --limit N on the read commands lists the first N and says
   CHECK(text[3] == "");
   CHECK(text[8] == "... and 14 more (--limit 0 lists all)");
   auto html = ex.seam("report variance --stack refunds --format html --limit 3").out;
-  CHECK(html.find("The first 3 of 17 exceptions (--limit), oldest first, then the most money at stake") != std::string::npos);
+  CHECK(html.find("The first 3 of 17 exceptions (--limit; HTML lists 1000 unless told otherwise), oldest first, then "
+                  "the most money at stake") != std::string::npos);
+  CHECK(html.find("id=\"x12\"") != std::string::npos);   // the third listed has its detail
+  CHECK(html.find("id=\"x1\"") == std::string::npos);    // one not listed has none
   CHECK(html.find("<dt>exceptions</dt><dd>17</dd>") != std::string::npos);  // the headline counts them all
 
   auto trace = ex.seam("trace R1013 --stack refunds --limit 1");
