@@ -52,6 +52,8 @@ TEST_CASE("retire: a rule removed and a rule renamed retire exactly their except
   auto before = r.query("SELECT id || '|' || group_key || '|' || rule FROM exceptions WHERE id IN (4, 10)");
   CHECK(before == std::vector<std::string>{"4|R1006|reason code kept", "10|R1015|same accounting month"});
   const size_t alerted_run1 = lines_of(read_file(r.stack + "/alerts.ndjson")).size();
+  // Acknowledged or open, an exception its stack no longer evaluates is retired.
+  REQUIRE(r.seam("exceptions ack 4 --note \"reason codes are optional now\" --by ana --stack refunds", kDay1).exit == 0);
 
   r.edit(kReasonRule, "");
   r.edit(kSameMonth, kSameMonthRenamed);
@@ -61,7 +63,8 @@ TEST_CASE("retire: a rule removed and a rule renamed retire exactly their except
   CHECK(second.out.find("exceptions across runs: 1 opened, 0 reopened, 14 still open, 0 resolved, 2 retired "
                         "(seam exceptions)\n") != std::string::npos);
   CHECK(r.not_open() == std::vector<std::string>{"4|retired|2", "10|retired|2"});
-  CHECK(r.query("SELECT exception_id || '|' || run_id || '|' || at || '|' || event || '|' || note FROM exception_events") ==
+  CHECK(r.query("SELECT exception_id || '|' || run_id || '|' || at || '|' || event || '|' || note FROM exception_events "
+                "WHERE run_id = 2") ==
         std::vector<std::string>{
             "4|2|2026-03-26T06:00:00Z|retired|rule 'reason code kept' is no longer declared in reconcile 'refunds_reach_erp'",
             "10|2|2026-03-26T06:00:00Z|retired|rule 'same accounting month' is no longer declared in reconcile "
