@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
 
   std::string status = "open", by, note;
   int64_t exception_id = 0;
-  auto* exceptions = app.add_subcommand("exceptions", "exceptions across runs: open, acknowledged, resolved, with age");
+  auto* exceptions = app.add_subcommand("exceptions", "exceptions across runs: open, acknowledged, resolved, retired, with age");
   exceptions->add_option("--status", status, "open, acknowledged, unresolved (both), resolved, retired or all")
       ->check(CLI::IsMember({"open", "acknowledged", "unresolved", "resolved", "retired", "all"}));
   exceptions->add_option("--db", db, "audit log file (default: ./seam.db)");
