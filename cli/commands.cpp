@@ -218,7 +218,10 @@ int cmd_exceptions(const std::string& db, const std::string& stack, const std::s
       j.begin_object().key("id").value(r.id).key("status").value(r.status).key("reconcile").value(r.reconcile)
           .key("key").value(r.key).key("rule").value(r.rule).key("severity").value(r.severity)
           .key("age_days").value(r.age_days).key("first_run").value(r.first_run).key("first_seen_at").value(r.first_seen_at)
-          .key("last_run").value(r.last_run).key("resolved_run").optional(r.resolved_run != 0, std::to_string(r.resolved_run))
+          .key("last_run").value(r.last_run)
+          .key("resolved_run").optional(r.resolved_run != 0 && r.status != "retired", std::to_string(r.resolved_run))
+          .key("retired_run").optional(r.status == "retired", std::to_string(r.resolved_run))
+          .key("retired_because").optional(r.status == "retired", r.retired_because)
           .key("delta").optional(!r.delta.empty(), r.delta).key("caused_by");
       linked(j, graph.causes_of, r.id);
       j.key("consequences");
@@ -233,7 +236,10 @@ int cmd_exceptions(const std::string& db, const std::string& stack, const std::s
       {"id", "status", "reconcile", "key", "rule", "age", "first seen", "last run", "delta", "message"}};
   for (const auto& r : rows)
     table.push_back({std::to_string(r.id), r.status, r.reconcile, r.key, r.rule, std::to_string(r.age_days) + " d",
-                     "run " + std::to_string(r.first_run), std::to_string(r.last_run), r.delta, r.message});
+                     "run " + std::to_string(r.first_run), std::to_string(r.last_run), r.delta,
+                     // Why it is no longer evaluated says more than its last failure now.
+                     r.status == "retired" ? "retired by run " + std::to_string(r.resolved_run) + ": " + r.retired_because
+                                           : r.message});
   std::cout << (rows.empty() ? "no " + (status == "all" ? std::string() : status + " ") + "exceptions\n" : render_table(table));
   if (more) std::cout << "... and " << more << " more (--limit 0 lists all)\n";
   return kExitOk;

@@ -100,9 +100,9 @@ int main(int argc, char** argv) {
 
   std::string status = "open", by, note;
   int64_t exception_id = 0;
-  auto* exceptions = app.add_subcommand("exceptions", "exceptions across runs: open, acknowledged, resolved, with age");
-  exceptions->add_option("--status", status, "open, acknowledged, unresolved (both), resolved or all")
-      ->check(CLI::IsMember({"open", "acknowledged", "unresolved", "resolved", "all"}));
+  auto* exceptions = app.add_subcommand("exceptions", "exceptions across runs: open, acknowledged, resolved, retired, with age");
+  exceptions->add_option("--status", status, "open, acknowledged, unresolved (both), resolved, retired or all")
+      ->check(CLI::IsMember({"open", "acknowledged", "unresolved", "resolved", "retired", "all"}));
   exceptions->add_option("--db", db, "audit log file (default: ./seam.db)");
   exceptions->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
   exceptions->add_option("--limit", common.rows_limit, "list the first N (0: all)")->capture_default_str();
@@ -136,8 +136,8 @@ int main(int argc, char** argv) {
   report->require_subcommand(1);
   ReportArgs report_args;
   auto add_report_filters = [&](CLI::App* sub) {
-    sub->add_option("--status", report_args.status, "open, acknowledged, unresolved (both), resolved or all")
-        ->check(CLI::IsMember({"open", "acknowledged", "unresolved", "resolved", "all"}));
+    sub->add_option("--status", report_args.status, "open, acknowledged, unresolved (both), resolved, retired or all")
+        ->check(CLI::IsMember({"open", "acknowledged", "unresolved", "resolved", "retired", "all"}));
     sub->add_option("--since", report_args.since, "record time at or after (ISO 8601 or a date)");
     sub->add_option("--until", report_args.until, "record time before (ISO 8601 or a date)");
     sub->add_option("--reconcile", report_args.reconcile, "one reconciliation");

@@ -248,6 +248,15 @@ std::string compute_seal(Db& db, int64_t run_id, const std::string& prev_seal, c
       h.field(s.bytes_at(3));
     }
   }
+  {
+    // What decides each reconciliation's keys; none before v9, and those runs hash as before.
+    Statement s(db, "SELECT reconcile_no, definition FROM run_match_keys WHERE run_id = ?1 ORDER BY reconcile_no");
+    s.bind(1, run_id);
+    while (s.step()) {
+      h.field(s.int_at(0));
+      h.field(s.bytes_at(1));
+    }
+  }
   h.field(rejects_digest);
   h.field(verdicts_digest);
   return h.hex_final();
@@ -340,13 +349,17 @@ int64_t AuditLog::rule_id(const std::string& stack, const std::string& reconcile
 
 void AuditLog::add_reconcile(int reconcile_no, const std::string& name, const std::string& left,
                              const std::string& right, const std::vector<int64_t>& rule_ids,
-                             const std::vector<MatchStrategySpec>* strategies) {
+                             const std::vector<MatchStrategySpec>* strategies, const std::string& match_keys) {
   submit_batch();
   writer_->drain();
   Transaction tx(db_, "BEGIN IMMEDIATE");
   Statement rc(db_,
                "INSERT INTO run_reconciles (run_id, reconcile_no, name, left_system, right_system) VALUES (?1, ?2, ?3, ?4, ?5)");
   rc.bind(1, run_id_).bind(2, reconcile_no).bind(3, name).bind(4, left).bind(5, right).run();
+  if (!match_keys.empty()) {
+    Statement keys(db_, "INSERT INTO run_match_keys (run_id, reconcile_no, definition) VALUES (?1, ?2, ?3)");
+    keys.bind(1, run_id_).bind(2, reconcile_no).bind(3, match_keys).run();
+  }
   Statement rr(db_, "INSERT INTO run_rules (run_id, reconcile_no, position, rule_id) VALUES (?1, ?2, ?3, ?4)");
   for (size_t i = 0; i < rule_ids.size(); ++i)
     rr.bind(1, run_id_).bind(2, reconcile_no).bind(3, static_cast<int64_t>(i)).bind(4, rule_ids[i]).run();

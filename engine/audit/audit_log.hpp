@@ -67,8 +67,12 @@ class AuditLog {
   // The catalog id of a rule version, added on first sight.
   int64_t rule_id(const std::string& stack, const std::string& reconcile, const RuleSpec& rule);
   // `strategies`, when given, are recorded (a reconciliation with several, or keyless ones).
+  // `match_keys`: what decides its group keys (match_keys_definition), so a later run can
+  // tell its exceptions' keys from other keys; empty records none (nothing is then retired
+  // for a change of keys).
   void add_reconcile(int reconcile_no, const std::string& name, const std::string& left, const std::string& right,
-                     const std::vector<int64_t>& rule_ids, const std::vector<MatchStrategySpec>* strategies = nullptr);
+                     const std::vector<int64_t>& rule_ids, const std::vector<MatchStrategySpec>* strategies = nullptr,
+                     const std::string& match_keys = {});
   // An input that is a file is stored under its absolute, resolved path, so that replay
   // finds it from any folder (rejects keep the path as the run showed it).
   void add_input(const InputStats& stats, const std::vector<Reject>& rejects);

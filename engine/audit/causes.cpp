@@ -77,7 +77,7 @@ void link_causes(Db& db, const std::string& stack, const std::vector<ReconcileRe
   Statement cause(db,
                   "SELECT id, coalesce(delta, ''), coalesce(currency, ''), left_amount, right_amount FROM exceptions "
                   "WHERE stack_name = ?1 AND reconcile = ?2 AND group_key = ?3 AND (?4 = '' OR rule = ?4) "
-                  "AND status <> 'resolved' ORDER BY id");
+                  "AND status IN ('open', 'acknowledged') ORDER BY id");
   Statement forget(db, "DELETE FROM exception_causes WHERE effect_id = ?1");
   Statement add(db, "INSERT INTO exception_causes (effect_id, cause_id, explains, currency) VALUES (?1, ?2, ?3, ?4)");
   Statement first(db, "UPDATE exceptions SET caused_by = ?2 WHERE id = ?1");

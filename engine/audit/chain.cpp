@@ -38,6 +38,8 @@ constexpr StateTable kStateTables[] = {
      "SELECT * FROM run_rules WHERE run_id NOT IN " SEAM_RUNNING " ORDER BY run_id, reconcile_no, position"},
     {"run_strategies",
      "SELECT * FROM run_strategies WHERE run_id NOT IN " SEAM_RUNNING " ORDER BY run_id, reconcile_no, strategy_no"},
+    {"run_match_keys",
+     "SELECT * FROM run_match_keys WHERE run_id NOT IN " SEAM_RUNNING " ORDER BY run_id, reconcile_no", true},
     {"rules", "SELECT * FROM rules WHERE coalesce(added_by_run, 0) NOT IN " SEAM_RUNNING " ORDER BY id"},
     {"exceptions", "SELECT * FROM exceptions ORDER BY id"},
     {"exception_events", "SELECT * FROM exception_events ORDER BY id"},

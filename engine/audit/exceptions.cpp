@@ -20,14 +20,14 @@ std::string ExceptionTracker::id_key(std::string_view reconcile, std::string_vie
 }
 
 ExceptionTracker::ExceptionTracker(Db& db, const std::string& stack_name) : stack_(stack_name) {
-  // All of them, resolved ones included, so applying a run needs no lookup per failure.
+  // All of them, resolved and retired ones included, so applying a run needs no lookup per failure.
   Statement s(db, "SELECT id, reconcile, group_key, rule, status FROM exceptions WHERE stack_name = ?1");
   s.bind(1, stack_);
   while (s.step()) {
     std::string reconcile = s.text_at(1), key = s.text_at(2);
-    bool resolved = s.text_at(4) == "resolved";
-    known_[id_key(reconcile, key, s.text_at(3))] = {s.int_at(0), resolved};
-    if (!resolved) {
+    bool closed = s.text_at(4) == "resolved" || s.text_at(4) == "retired";
+    known_[id_key(reconcile, key, s.text_at(3))] = {s.int_at(0), closed};
+    if (!closed) {
       open_keys_[reconcile].insert(key);
       ++open_count_;
     }
@@ -41,7 +41,7 @@ void ExceptionTracker::observe(const ReconcileSpec& rec, std::string_view key, c
   for (size_t k = 0; k < verdicts.size(); ++k) {
     if (is_exception(verdicts[k].outcome)) continue;
     auto it = known_.find(id_key(rec.name, key, rec.rules[k].name));
-    if (it != known_.end() && !it->second.resolved) passing_.push_back(it->second.id);
+    if (it != known_.end() && !it->second.closed) passing_.push_back(it->second.id);
   }
 }
 
@@ -63,7 +63,7 @@ void bind_facts(Statement& s, int first, const Finding& f, std::deque<std::strin
 }  // namespace
 
 ExceptionChanges ExceptionTracker::apply(Db& db, int64_t run_id, const std::string& at,
-                                         const std::vector<ReconcileReport>& reports) {
+                                         const std::vector<ReconcileReport>& reports, const StackSpec* declared) {
   ExceptionChanges changes;
   // New exceptions go in many rows per INSERT: a first run over a large backlog opens tens of
   // thousands at once.
@@ -103,9 +103,10 @@ ExceptionChanges ExceptionTracker::apply(Db& db, int64_t run_id, const std::stri
                     "UPDATE exceptions SET last_run = ?2, last_seen_at = ?3, outcome = ?4, left_ids = ?5, right_ids = ?6, "
                     "expected = ?7, actual = ?8, delta = ?9, message = ?10, severity = ?11, "
                     "record_at = ?12, currency = ?13, left_amount = ?14, right_amount = ?15, "
-                    "status = CASE status WHEN 'resolved' THEN 'open' ELSE status END, "
-                    "resolved_run = CASE status WHEN 'resolved' THEN NULL ELSE resolved_run END, "
-                    "resolved_at = CASE status WHEN 'resolved' THEN NULL ELSE resolved_at END WHERE id = ?1");
+                    "status = CASE WHEN status IN ('resolved', 'retired') THEN 'open' ELSE status END, "
+                    "resolved_run = CASE WHEN status IN ('resolved', 'retired') THEN NULL ELSE resolved_run END, "
+                    "resolved_at = CASE WHEN status IN ('resolved', 'retired') THEN NULL ELSE resolved_at END "
+                    "WHERE id = ?1");
   Statement resolve(db,
                     "UPDATE exceptions SET status = 'resolved', resolved_run = ?2, resolved_at = ?3 "
                     "WHERE id = ?1 AND status IN ('open', 'acknowledged')");
@@ -125,7 +126,7 @@ ExceptionChanges ExceptionTracker::apply(Db& db, int64_t run_id, const std::stri
         refresh.bind(10, v.message).bind(11, severity_name(f.severity));
         bind_facts(refresh, 12, f, keep);
         refresh.run();
-        if (known->second.resolved) {
+        if (known->second.closed) {
           event.bind(1, id).bind(2, run_id).bind(3, at).bind(4, "reopened").run();
           ++changes.reopened;
         } else {
@@ -142,11 +143,65 @@ ExceptionChanges ExceptionTracker::apply(Db& db, int64_t run_id, const std::stri
     event.bind(1, id).bind(2, run_id).bind(3, at).bind(4, "resolved").run();
     ++changes.resolved;
   }
+  if (declared) changes.retired = retire(db, run_id, at, *declared);
   // Root causes last, once every exception of this run exists and those that now pass are
-  // resolved: a consequence names the unresolved causes that explain it now, so a cause
-  // fixed in this run no longer explains what is still failing.
+  // resolved or retired: a consequence names the unresolved causes that explain it now, so
+  // a cause fixed (or no longer evaluated) in this run no longer explains what is still failing.
   link_causes(db, stack_, reports);
   return changes;
+}
+
+uint64_t ExceptionTracker::retire(Db& db, int64_t run_id, const std::string& at, const StackSpec& declared) {
+  // What this run recorded as each reconciliation's keys (engine/spec/match_keys.hpp).
+  std::unordered_map<std::string, std::string> keys_now;
+  {
+    Statement s(db,
+                "SELECT rc.name, k.definition FROM run_reconciles rc JOIN run_match_keys k ON k.run_id = rc.run_id AND "
+                "k.reconcile_no = rc.reconcile_no WHERE rc.run_id = ?1");
+    s.bind(1, run_id);
+    while (s.step()) keys_now[s.text_at(0)] = s.text_at(1);
+  }
+  // Each unresolved exception this run did not see fail, with the keys of its reconciliation
+  // in the run that last saw it fail (NULL when that run recorded none: before schema v9,
+  // nothing tells whether its keys changed, so it is not retired for that).
+  Statement unresolved(db,
+                       "SELECT e.id, e.reconcile, e.rule, (SELECT k.definition FROM run_reconciles rc JOIN run_match_keys k "
+                       "ON k.run_id = rc.run_id AND k.reconcile_no = rc.reconcile_no WHERE rc.run_id = e.last_run AND "
+                       "rc.name = e.reconcile) FROM exceptions e WHERE e.stack_name = ?1 AND "
+                       "e.status IN ('open', 'acknowledged') AND e.last_run <> ?2 ORDER BY e.id");
+  unresolved.bind(1, stack_).bind(2, run_id);
+  std::vector<std::pair<int64_t, std::string>> retiring;  // id, why
+  while (unresolved.step()) {
+    const std::string reconcile = unresolved.text_at(1), rule = unresolved.text_at(2);
+    const ReconcileSpec* rec = nullptr;
+    for (const auto& r : declared.reconciles)
+      if (r.name == reconcile) rec = &r;
+    if (!rec) {
+      retiring.emplace_back(unresolved.int_at(0), "reconcile '" + reconcile + "' is no longer declared");
+      continue;
+    }
+    bool rule_declared = false;
+    for (const auto& r : rec->rules) rule_declared = rule_declared || r.name == rule;
+    if (!rule_declared) {
+      retiring.emplace_back(unresolved.int_at(0),
+                            "rule '" + rule + "' is no longer declared in reconcile '" + reconcile + "'");
+      continue;
+    }
+    auto now = keys_now.find(reconcile);
+    if (!unresolved.is_null(3) && now != keys_now.end() && now->second != unresolved.text_at(3))
+      retiring.emplace_back(unresolved.int_at(0), "reconcile '" + reconcile + "' now matches on a different key");
+  }
+  unresolved.reset();
+  Statement mark(db,
+                 "UPDATE exceptions SET status = 'retired', resolved_run = ?2, resolved_at = ?3 "
+                 "WHERE id = ?1 AND status IN ('open', 'acknowledged')");
+  Statement event(db,
+                  "INSERT INTO exception_events (exception_id, run_id, at, event, note) VALUES (?1, ?2, ?3, 'retired', ?4)");
+  for (const auto& [id, why] : retiring) {
+    mark.bind(1, id).bind(2, run_id).bind(3, at).run();
+    event.bind(1, id).bind(2, run_id).bind(3, at).bind(4, why).run();
+  }
+  return retiring.size();
 }
 
 std::vector<ExceptionRow> list_exceptions(Db& db, const std::string& status, const std::string& now_iso) {
@@ -154,7 +209,9 @@ std::vector<ExceptionRow> list_exceptions(Db& db, const std::string& status, con
               "SELECT id, status, reconcile, group_key, rule, system_of_record, severity, first_seen_at, last_seen_at, "
               "coalesce(delta, ''), message, first_run, last_run, coalesce(resolved_run, 0), "
               "CAST(julianday(?2) - julianday(first_seen_at) AS INTEGER), coalesce(record_at, ''), "
-              "coalesce(currency, ''), left_amount, right_amount FROM exceptions "
+              "coalesce(currency, ''), left_amount, right_amount, CASE status WHEN 'retired' THEN (SELECT note FROM "
+              "exception_events v WHERE v.exception_id = exceptions.id AND v.event = 'retired' ORDER BY v.id DESC "
+              "LIMIT 1) END FROM exceptions "
               "WHERE ?1 = 'all' OR status = ?1 OR (?1 = 'unresolved' AND status IN ('open', 'acknowledged')) ORDER BY id");
   s.bind(1, status).bind(2, now_iso);
   std::vector<ExceptionRow> rows;
@@ -176,6 +233,7 @@ std::vector<ExceptionRow> list_exceptions(Db& db, const std::string& status, con
     r.resolved_run = s.int_at(13);
     r.age_days = s.int_at(14);
     r.record_at = s.text_at(15);
+    r.retired_because = s.text_at(19);
     if (CurrencyCode cur = pack_currency(s.text_at(16)); cur && !s.is_null(17)) {
       r.has_amounts = true;
       r.currency = cur;

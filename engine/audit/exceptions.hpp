@@ -1,9 +1,11 @@
 #pragma once
 // Exceptions as durable state across runs, keyed by (stack, reconciliation, group key,
 // rule): opened by the first failing verdict, refreshed by each later one, resolved when a
-// later run evaluates the same rule on the same key and it no longer fails, reopened if
-// it fails again, acknowledged by a person. Never deleted; every status change after the
-// opening is an event in the audit log. Written in the same transaction as the run's seal.
+// later run evaluates the same rule on the same key and it no longer fails, retired when a
+// changed stack can no longer evaluate it (its rule or reconciliation is gone, or the
+// reconciliation's keys are other keys now), reopened if it fails again, acknowledged by a
+// person. Never deleted; every status change after the opening is an event in the audit
+// log. Written in the same transaction as the run's seal.
 #include <map>
 #include <string>
 #include <string_view>
@@ -25,16 +27,21 @@ class ExceptionTracker {
   // open exception. One hash lookup per group when nothing is open for its key.
   void observe(const ReconcileSpec& rec, std::string_view key, const std::vector<Verdict>& verdicts);
 
-  // Opens, refreshes, reopens and resolves, inside the caller's transaction: the run's
-  // sealing one, so exceptions change exactly when a sealed run says they should.
-  ExceptionChanges apply(Db& db, int64_t run_id, const std::string& at, const std::vector<ReconcileReport>& reports);
+  // Opens, refreshes, reopens, resolves and retires, inside the caller's transaction: the
+  // run's sealing one, so exceptions change exactly when a sealed run says they should.
+  // `declared` is the stack the run evaluated, when it looked at all of it; a windowed run
+  // passes nullptr and retires nothing (it did not look at the keys outside its window, and
+  // the next whole run retires what is left).
+  ExceptionChanges apply(Db& db, int64_t run_id, const std::string& at, const std::vector<ReconcileReport>& reports,
+                         const StackSpec* declared);
 
  private:
   static std::string id_key(std::string_view reconcile, std::string_view key, std::string_view rule);
+  uint64_t retire(Db& db, int64_t run_id, const std::string& at, const StackSpec& declared);
   std::string stack_;
   struct Known {
     int64_t id;
-    bool resolved;
+    bool closed;  // resolved or retired: failing again reopens it
   };
   std::unordered_map<std::string, std::unordered_set<std::string>> open_keys_;  // reconcile → keys with open ones
   std::unordered_map<std::string, Known> known_;  // id_key → every exception of the stack, loaded once
@@ -45,7 +52,9 @@ class ExceptionTracker {
 struct ExceptionRow {
   int64_t id = 0;
   std::string status, reconcile, key, rule, system_of_record, severity, first_seen_at, last_seen_at, delta, message;
+  // resolved_run: the run that resolved it, or that retired it (the status tells which).
   int64_t first_run = 0, last_run = 0, resolved_run = 0, age_days = 0;
+  std::string retired_because;  // a retired one's reason, as its `retired` event says
   std::string record_at;     // the group's record time; empty when its systems declare none
   // Both sides' amounts in minor units of `currency` (has_amounts false when not known).
   bool has_amounts = false;
@@ -58,8 +67,8 @@ struct ExceptionRow {
   const std::string& when() const { return record_at.empty() ? first_seen_at : record_at; }
 };
 
-// Exceptions with `status` ("open", "acknowledged", "unresolved" for both, "resolved" or
-// "all"), in id order. Age is counted in whole days from first detection to `now_iso`.
+// Exceptions with `status` ("open", "acknowledged", "unresolved" for both, "resolved",
+// "retired" or "all"), in id order. Age is counted in whole days from first detection to `now_iso`.
 std::vector<ExceptionRow> list_exceptions(Db& db, const std::string& status, const std::string& now_iso);
 // Acknowledges an open exception; throws UserError when it is not open.
 void acknowledge_exception(Db& db, int64_t id, const std::string& by, const std::string& note, const std::string& at);

@@ -468,6 +468,97 @@ SELECT * FROM failures_all_runs WHERE run_status = 'complete';
 )SQL");
 }
 
+// v9: exceptions a changed stack no longer evaluates are retired (ExceptionTracker::apply):
+// their rule or reconciliation is no longer declared, or the reconciliation's keys are
+// different keys now. `retired` is a status and an event; SQLite cannot change a CHECK in
+// place, so both tables are rebuilt with every row, column (in the same order, so the
+// chain's SELECT * digest of them is unchanged), index and trigger. A retirement names its
+// run in resolved_run / resolved_at, as a resolution does: both end an exception's time as
+// unresolved, the status tells which, and a new column would change the sealed shape of
+// every upgraded log's exceptions. What decides a reconciliation's group keys is recorded
+// per run in run_match_keys, so a later run can tell that an exception's key is no longer a
+// key of that reconciliation; a table of its own joins the chain's state once it holds a
+// row, and a run's seal covers its rows when it has any, so logs upgraded from v8 still
+// verify and their runs hash as before.
+void migrate_v8_to_v9(Db& db) {
+  db.exec(R"SQL(
+CREATE TABLE exceptions_v9 (
+  id             INTEGER PRIMARY KEY,
+  stack_name     TEXT NOT NULL,
+  reconcile      TEXT NOT NULL,
+  group_key      TEXT NOT NULL,
+  rule           TEXT NOT NULL,
+  system_of_record TEXT NOT NULL,
+  status         TEXT NOT NULL CHECK (status IN ('open', 'acknowledged', 'resolved', 'retired')),
+  severity       TEXT NOT NULL,
+  first_run      INTEGER NOT NULL REFERENCES runs(id),
+  first_seen_at  TEXT NOT NULL,
+  last_run       INTEGER NOT NULL REFERENCES runs(id),
+  last_seen_at   TEXT NOT NULL,
+  resolved_run   INTEGER REFERENCES runs(id),  -- the run that resolved or retired it
+  resolved_at    TEXT,
+  outcome        TEXT NOT NULL,
+  left_ids       TEXT NOT NULL,
+  right_ids      TEXT NOT NULL,
+  expected       TEXT,
+  actual         TEXT,
+  delta          TEXT,
+  message        TEXT NOT NULL,
+  record_at      TEXT,
+  currency       TEXT,
+  left_amount    INTEGER,
+  right_amount   INTEGER,
+  caused_by      INTEGER REFERENCES exceptions(id),
+  UNIQUE (stack_name, reconcile, group_key, rule)
+);
+INSERT INTO exceptions_v9 (id, stack_name, reconcile, group_key, rule, system_of_record, status, severity, first_run,
+  first_seen_at, last_run, last_seen_at, resolved_run, resolved_at, outcome, left_ids, right_ids, expected, actual,
+  delta, message, record_at, currency, left_amount, right_amount, caused_by)
+SELECT id, stack_name, reconcile, group_key, rule, system_of_record, status, severity, first_run,
+  first_seen_at, last_run, last_seen_at, resolved_run, resolved_at, outcome, left_ids, right_ids, expected, actual,
+  delta, message, record_at, currency, left_amount, right_amount, caused_by FROM exceptions ORDER BY id;
+DROP TABLE exceptions;
+ALTER TABLE exceptions_v9 RENAME TO exceptions;
+CREATE TRIGGER exceptions_no_delete BEFORE DELETE ON exceptions BEGIN SELECT RAISE(ABORT, 'exceptions are never deleted'); END;
+CREATE TRIGGER exceptions_keep_identity BEFORE UPDATE OF id, stack_name, reconcile, group_key, rule, first_run,
+  first_seen_at ON exceptions BEGIN SELECT RAISE(ABORT, 'an exception keeps its identity'); END;
+
+CREATE TABLE exception_events_v9 (
+  id           INTEGER PRIMARY KEY,
+  exception_id INTEGER NOT NULL REFERENCES exceptions(id),
+  run_id       INTEGER REFERENCES runs(id),
+  at           TEXT NOT NULL,
+  event        TEXT NOT NULL CHECK (event IN ('resolved', 'reopened', 'acknowledged', 'retired')),
+  by_whom      TEXT,
+  note         TEXT  -- an acknowledgement's reason; a retirement's (what the stack no longer declares)
+);
+INSERT INTO exception_events_v9 (id, exception_id, run_id, at, event, by_whom, note)
+SELECT id, exception_id, run_id, at, event, by_whom, note FROM exception_events ORDER BY id;
+DROP TABLE exception_events;
+ALTER TABLE exception_events_v9 RENAME TO exception_events;
+CREATE INDEX exception_events_by_exception ON exception_events(exception_id);
+CREATE TRIGGER events_no_update BEFORE UPDATE ON exception_events BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON exception_events BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+CREATE TABLE run_match_keys (
+  run_id       INTEGER NOT NULL REFERENCES runs(id),
+  reconcile_no INTEGER NOT NULL,
+  definition   TEXT NOT NULL,  -- what decides the group keys (engine/spec/match_keys.hpp)
+  PRIMARY KEY (run_id, reconcile_no)
+) WITHOUT ROWID;
+CREATE TRIGGER run_match_keys_no_update BEFORE UPDATE ON run_match_keys BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER run_match_keys_no_delete BEFORE DELETE ON run_match_keys BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)SQL");
+  // Foreign keys are off while migrating (migrate_audit_schema): the rebuilt tables' rows
+  // must still reference what they did.
+  for (const char* table : {"exceptions", "exception_events", "exception_causes"}) {
+    Statement check(db, std::string("PRAGMA foreign_key_check(") + table + ")");
+    if (check.step())
+      throw AuditError("audit log " + db.path() + ": upgrading to schema v9 left " + table +
+                       " rows referencing a missing row (" + check.text_at(2) + "); the log was left at v8");
+  }
+}
+
 }  // namespace
 
 std::unique_ptr<Db> open_audit_log_for_reading(const std::string& path) {
@@ -502,10 +593,24 @@ std::unique_ptr<Db> open_audit_log_for_reading(const std::string& path) {
 void migrate_audit_schema(Db& db, int target) {
   static const std::vector<std::function<void(Db&)>> steps = {migrate_v0_to_v1, migrate_v1_to_v2, migrate_v2_to_v3,
                                                               migrate_v3_to_v4, migrate_v4_to_v5,
-                                                              migrate_v5_to_v6, migrate_v6_to_v7, migrate_v7_to_v8};
+                                                              migrate_v5_to_v6, migrate_v6_to_v7, migrate_v7_to_v8,
+                                                              migrate_v8_to_v9};
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = NORMAL");
-  db.exec("PRAGMA foreign_keys = ON");
+  // Off while migrating: a step that rebuilds a table other tables reference (v9's
+  // exceptions) drops it first, which SQLite refuses with them on (its documented
+  // procedure for the table changes ALTER TABLE cannot make); such a step checks the
+  // references it touched before it commits. On again for everything after, however this ends.
+  db.exec("PRAGMA foreign_keys = OFF");
+  struct ForeignKeysOn {
+    Db& db;
+    ~ForeignKeysOn() {
+      try {
+        db.exec("PRAGMA foreign_keys = ON");
+      } catch (...) {
+      }
+    }
+  } foreign_keys_on{db};
   // 64 MB of page cache (SQLite's default is 2 MB): a first run over a large backlog opens
   // tens of thousands of exceptions in the sealing transaction, and a small cache spills
   // their pages to the WAL mid-transaction, writing some twice.

@@ -6,7 +6,7 @@
 
 namespace seam {
 
-constexpr int kAuditSchemaVersion = 8;
+constexpr int kAuditSchemaVersion = 9;
 
 // Brings the database to kAuditSchemaVersion, one version at a time, each step in its
 // own transaction with the version kept in PRAGMA user_version. Refuses a database

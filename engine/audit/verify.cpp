@@ -51,7 +51,7 @@ void check_runs(Db& db, VerifyReport& report) {
 void check_orphans(Db& db, VerifyReport& report) {
   for (const char* table : {"group_blocks", "group_rows", "verdict_details", "rejects", "run_params", "run_inputs",
                             "run_input_files",
-                            "run_reconciles", "run_rules", "run_strategies", "alert_deliveries"}) {
+                            "run_reconciles", "run_rules", "run_strategies", "run_match_keys", "alert_deliveries"}) {
     Statement s(db, std::string("SELECT count(*) FROM ") + table + " WHERE run_id NOT IN (SELECT id FROM runs)");
     s.step();
     if (int64_t n = s.int_at(0))

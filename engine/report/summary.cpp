@@ -96,7 +96,10 @@ std::string render_run_text(const RunReport& r, bool color, size_t limit) {
       << " error), " << r.counts.of(Outcome::Warn) << " warn, " << r.counts.of(Outcome::Pending) << " pending, "
       << r.counts.rejects << " rejected rows\n";
   out << "exceptions across runs: " << r.exceptions.opened << " opened, " << r.exceptions.reopened << " reopened, "
-      << r.exceptions.refreshed << " still open, " << r.exceptions.resolved << " resolved (seam exceptions)\n";
+      << r.exceptions.refreshed << " still open, " << r.exceptions.resolved << " resolved";
+  // Only a changed stack retires any: the line every other run prints stays as it was.
+  if (r.exceptions.retired) out << ", " << r.exceptions.retired << " retired";
+  out << " (seam exceptions)\n";
   for (const auto& a : r.alerts) {
     out << "alert " << a.alert << " (" << a.kind << " " << a.target << "): " << a.exceptions << " exception"
         << (a.exceptions == 1 ? "" : "s") << " " << a.status << " after " << a.attempts << " attempt"
@@ -162,7 +165,8 @@ std::string render_run_json(const RunReport& r) {
   }
   j.end_array();
   j.key("exceptions").begin_object().key("opened").value(r.exceptions.opened).key("reopened").value(r.exceptions.reopened);
-  j.key("still_open").value(r.exceptions.refreshed).key("resolved").value(r.exceptions.resolved).end_object();
+  j.key("still_open").value(r.exceptions.refreshed).key("resolved").value(r.exceptions.resolved);
+  j.key("retired").value(r.exceptions.retired).end_object();
   j.key("alerts").begin_array();
   for (const auto& a : r.alerts)
     j.begin_object().key("delivery").value(a.id).key("alert").value(a.alert).key("kind").value(a.kind)

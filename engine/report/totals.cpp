@@ -155,7 +155,7 @@ std::string render_totals(const std::vector<TotalsRow>& rows, const std::string&
   if (format == "html") {
     std::vector<std::pair<std::string, std::string>> facts = {{"exceptions", std::to_string(exceptions)}};
     // Open, acknowledged and resolved money are different facts: never one figure.
-    for (const char* status : {"open", "acknowledged", "resolved"}) {
+    for (const char* status : {"open", "acknowledged", "resolved", "retired"}) {
       if (!net_by_status.count(status)) continue;
       facts.push_back({std::string(status) + ": net variance", per_currency(net_by_status[status])});
       facts.push_back({std::string(status) + ": at stake", per_currency(stake_by_status[status])});

@@ -109,7 +109,7 @@ std::string render_variance(const std::vector<ExceptionRow>& rows, const std::st
     // them, and counts each key's money once (engine/report/counted_once.hpp).
     auto at_stake = at_stake_once_by_status(rows, ctx.links);
     std::vector<std::pair<std::string, std::string>> facts = {{"exceptions", std::to_string(rows.size())}};
-    for (const char* status : {"open", "acknowledged", "resolved"}) {
+    for (const char* status : {"open", "acknowledged", "resolved", "retired"}) {
       if (!count.count(status)) continue;
       facts.push_back({std::string(status), std::to_string(count[status]) + ", " + per_currency(at_stake[status]) +
                                                 " at stake"});

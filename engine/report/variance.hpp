@@ -17,7 +17,7 @@
 namespace seam {
 
 struct ReportFilter {
-  std::string status = "unresolved";  // open, acknowledged, unresolved (both), resolved, all
+  std::string status = "unresolved";  // open, acknowledged, unresolved (both), resolved, retired, all
   // On the exception's record time (first detection when its systems declare none), ISO 8601.
   std::string since, until;
   std::string reconcile, key;

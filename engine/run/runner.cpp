@@ -31,6 +31,7 @@
 #include "engine/match/pairing.hpp"
 #include "engine/match/strategies.hpp"
 #include "engine/run/strategy_plan.hpp"
+#include "engine/spec/match_keys.hpp"
 #include "engine/rules/builtin.hpp"
 #include "engine/script/script_pool.hpp"
 #include "engine/util/json.hpp"
@@ -418,7 +419,8 @@ class AuditSink final : public GroupSink {
     for (const auto& r : rec.rules) ids.push_back(log_.rule_id(spec_.name, rec.name, r));
     bool recorded = rec.strategies.size() > 1 || (rec.strategies.size() == 1 && !rec.strategies[0].keyed) ||
                     (rec.strategies.size() == 1 && rec.strategies[0].key_normalize.any());
-    log_.add_reconcile(static_cast<int>(rn), rec.name, rec.left, rec.right, ids, recorded ? &rec.strategies : nullptr);
+    log_.add_reconcile(static_cast<int>(rn), rec.name, rec.left, rec.right, ids, recorded ? &rec.strategies : nullptr,
+                       match_keys_definition(spec_, rn));
   }
   void group(size_t rn, std::string_view key, std::string_view lids, std::string_view rids,
              const std::vector<Verdict>& verdicts, const GroupOrigin* origin, std::string_view matched_by) override {
@@ -792,7 +794,8 @@ RunReport run_stack(const RunOptions& options) {
     PhaseTimer timer("seal and exceptions");
     const auto seal_started = ProfileClock::now();
     report.seal = log.complete_run(format_time_iso(clock_now()), [&](Db& db) {
-      report.exceptions = exceptions.apply(db, report.run_id, report.started_at, report.reconciles);
+      report.exceptions = exceptions.apply(db, report.run_id, report.started_at, report.reconciles,
+                                           options.window.active() ? nullptr : &spec);
     });
     if (profile) profile->seal_ns = elapsed_ns(seal_started);
   } catch (...) {

@@ -87,6 +87,7 @@ struct ReconcileReport {
 
 struct ExceptionChanges {
   uint64_t opened = 0, reopened = 0, refreshed = 0, resolved = 0;
+  uint64_t retired = 0;  // no longer evaluated by the changed stack (ExceptionTracker::apply)
 };
 
 struct RunReport {
