@@ -9,13 +9,21 @@
 namespace seam {
 namespace {
 
-// A count as rules print one: optional minus, digits.
-std::optional<int64_t> parse_count(std::string_view text) {
-  if (text.empty() || text.size() > 20) return std::nullopt;
+// A count as rules print one: optional minus, digits, then the unit it is in, if any
+// ("-24", "-24 each"); a lag is none. Returns the number and the unit.
+std::optional<std::pair<int64_t, std::string>> parse_count(std::string_view text) {
+  if (text.empty() || text.size() > 40) return std::nullopt;
   int64_t v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return v;
+  if (ec != std::errc()) return std::nullopt;
+  std::string_view rest(end, static_cast<size_t>(text.data() + text.size() - end));
+  if (rest.empty()) return std::pair<int64_t, std::string>{v, ""};
+  if (rest.size() < 2 || rest[0] != ' ') return std::nullopt;
+  // A lag ("105 min", "2 days") is late, not an amount: no stake.
+  if (rest == " min" || rest == " day" || rest == " days") return std::nullopt;
+  for (char c : rest.substr(1))
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_')) return std::nullopt;
+  return std::pair<int64_t, std::string>{v, std::string(rest.substr(1))};
 }
 
 }  // namespace
@@ -23,7 +31,7 @@ std::optional<int64_t> parse_count(std::string_view text) {
 std::optional<Stake> exception_stake(std::string_view delta, bool has_amounts, int64_t left_amount,
                                      int64_t right_amount, CurrencyCode currency) {
   if (auto money = parse_money_text(delta)) return Stake{money->first, money->second};
-  if (auto count = parse_count(delta)) return Stake{*count, 0};
+  if (auto count = parse_count(delta)) return Stake{count->first, 0, count->second};
   int64_t diff = 0;
   if (has_amounts && currency && checked_sub(right_amount, left_amount, diff)) return Stake{diff, currency};
   return std::nullopt;
@@ -56,7 +64,7 @@ Explanation explain_effect(const std::optional<Stake>& effect, std::vector<Cause
     if (!measurable) continue;
     const bool same = c.expects != "opposite_sign";
     int64_t magnitude = 0;
-    if (!c.stake || c.stake->currency != effect->currency || c.stake->amount == 0 ||
+    if (!c.stake || c.stake->currency != effect->currency || c.stake->unit != effect->unit || c.stake->amount == 0 ||
         !checked_abs(c.stake->amount, magnitude))
       continue;
     if (((c.stake->amount < 0) == (effect->amount < 0)) != same) continue;

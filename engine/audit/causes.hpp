@@ -25,6 +25,8 @@ struct ReconcileReport;
 struct Stake {
   int64_t amount = 0;         // minor units of `currency`, or base units when currency is 0
   CurrencyCode currency = 0;
+  std::string unit{};         // a count's unit ("each", "min"; empty for a bare count): counts
+                              // explain only counts in the same unit
 };
 
 // nullopt when neither the delta ("-50.00 USD", "-28") nor both amounts say it.

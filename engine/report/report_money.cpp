@@ -34,6 +34,20 @@ std::string readable_money(int64_t minor, CurrencyCode currency) {
   return readable_amount(format_money(minor, currency));
 }
 
+std::string count_at_stake(const std::string& delta) {
+  size_t i = !delta.empty() && delta[0] == '-' ? 1 : 0, digits = i;
+  while (digits < delta.size() && delta[digits] >= '0' && delta[digits] <= '9') ++digits;
+  if (digits == i) return {};
+  const std::string number = delta.substr(i, digits - i), rest = delta.substr(digits);
+  if (rest.empty()) return number;
+  if (rest[0] != ' ') return {};
+  const std::string unit = rest.substr(1);
+  if (unit.empty() || unit == "min" || unit == "days" || unit == "day") return {};
+  for (char c : unit)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_')) return {};
+  return number + " " + unit;
+}
+
 std::string to_second(const std::string& iso) {
   // ISO 8601 as seam writes it: "YYYY-MM-DDTHH:MM:SS" then fraction digits, then "Z".
   if (iso.size() > 20 && iso[19] == '.' && iso.back() == 'Z') return iso.substr(0, 19) + "Z";

@@ -21,6 +21,10 @@ std::string readable_money(int64_t minor, CurrencyCode currency);
 // The same for an amount format_money (or a rule's delta) already wrote: "-1234.50 USD",
 // "-28"; any other text is returned as it is.
 std::string readable_amount(const std::string& text);
+// What a count delta puts at stake: "-24 each" -> "24 each", "-1" -> "1" (quantity rules
+// write their counts in the stack's base unit). Empty for anything else, a lag included
+// ("105 min", "2 days": time is late, not at stake).
+std::string count_at_stake(const std::string& delta);
 // "2026-03-24T06:00:00.123456Z" -> "2026-03-24T06:00:00Z": reports show times to the second.
 std::string to_second(const std::string& iso);
 

@@ -67,7 +67,8 @@ std::string render_variance(const std::vector<ExceptionRow>& rows, const std::st
           .key("severity").value(r.severity).key("record_at").optional(!r.record_at.empty(), r.record_at)
           .key("left_amount").optional(r.has_amounts, money_or_blank(r.has_amounts, r.left_amount, r.currency))
           .key("right_amount").optional(r.has_amounts, money_or_blank(r.has_amounts, r.right_amount, r.currency))
-          .key("at_stake").optional(r.currency != 0, money_or_blank(true, r.amount_minor, r.currency))
+          .key("at_stake").optional(r.currency != 0 || !count_at_stake(r.delta).empty(),
+                                    r.currency ? money_or_blank(true, r.amount_minor, r.currency) : count_at_stake(r.delta))
           .key("delta").optional(!r.delta.empty(), r.delta).key("age_days").value(r.age_days)
           .key("first_seen_at").value(r.first_seen_at).key("caused_by");
       linked_json(j, links_of(ctx.graph.causes_of, r.id));
@@ -93,7 +94,7 @@ std::string render_variance(const std::vector<ExceptionRow>& rows, const std::st
     if (table.size() <= shown) {
       std::string stake = r.currency ? (machine ? format_money(r.amount_minor, r.currency)
                                                 : readable_money(r.amount_minor, r.currency))
-                                     : "";
+                                     : count_at_stake(r.delta);
       table.push_back({std::to_string(r.id), r.key, r.system_of_record, r.reconcile, r.rule, r.status, stake,
                        machine ? r.delta : readable_amount(r.delta), std::to_string(r.age_days),
                        to_second(r.first_seen_at), r.severity, linked(links_of(ctx.graph.causes_of, r.id)),

@@ -154,8 +154,9 @@ class AmountEqual final : public CompiledRule {
 // Counts in base units (integer or quantity fields), summed on the many side.
 class QuantityEqual final : public CompiledRule {
  public:
-  QuantityEqual(const RuleSpec& r, int lf, int rf, bool sum_left, bool sum_right, int64_t tolerance)
-      : rule_(r), lf_(lf), rf_(rf), sum_left_(sum_left), sum_right_(sum_right), tolerance_(tolerance) {}
+  QuantityEqual(const RuleSpec& r, int lf, int rf, bool sum_left, bool sum_right, int64_t tolerance, std::string unit)
+      : rule_(r), lf_(lf), rf_(rf), sum_left_(sum_left), sum_right_(sum_right), tolerance_(tolerance),
+        unit_(std::move(unit)) {}
 
   Verdict evaluate(const MatchGroup& g, const RuleContext& c) const override {
     SideRef l = side_of(Side::Left, g, c), r = side_of(Side::Right, g, c);
@@ -175,11 +176,11 @@ class QuantityEqual final : public CompiledRule {
       }
       return {};
     };
-    auto describe = [](const SideRef& s, Rows rows, const std::string& field, int64_t n) {
+    auto describe = [&](const SideRef& s, Rows rows, const std::string& field, int64_t n) {
       if (rows.size() > 1)
-        return std::string(s.system) + " total " + field + " " + std::to_string(n) + " (" + std::to_string(rows.size()) +
-               " records)";
-      return std::string(s.system) + " " + std::string(s.rs->id(rows[0])) + " " + field + " " + std::to_string(n);
+        return std::string(s.system) + " total " + field + " " + count_text(n, unit_) + " (" +
+               std::to_string(rows.size()) + " records)";
+      return std::string(s.system) + " " + std::string(s.rs->id(rows[0])) + " " + field + " " + count_text(n, unit_);
     };
     for (const auto& [lr, rr] : comparisons(l, sum_left_, r, sum_right_, c.match->is_paired(g))) {
       int64_t lc = 0, rc = 0;
@@ -198,9 +199,9 @@ class QuantityEqual final : public CompiledRule {
         if (abs_delta <= tolerance_) continue;
         return Verdict::make(Outcome::Fail,
                              describe(r, rr, rule_.right_field, rc) + " differs from " +
-                                 describe(l, lr, rule_.left_field, lc) + " by " + std::to_string(delta) +
-                                 " (tolerance " + std::to_string(tolerance_) + ")",
-                             std::to_string(lc), std::to_string(rc), std::to_string(delta));
+                                 describe(l, lr, rule_.left_field, lc) + " by " + count_text(delta, unit_) +
+                                 " (tolerance " + count_text(tolerance_, unit_) + ")",
+                             count_text(lc, unit_), count_text(rc, unit_), count_text(delta, unit_));
       }
     }
     return Verdict::pass();
@@ -211,6 +212,7 @@ class QuantityEqual final : public CompiledRule {
   int lf_, rf_;
   bool sum_left_, sum_right_;
   int64_t tolerance_;
+  std::string unit_;  // the base unit counts are in, when the fields are quantities
 };
 
 }  // namespace
@@ -235,7 +237,8 @@ std::unique_ptr<CompiledRule> compile_quantity_equal(const RuleSpec& rule, const
                     tolerance->str());
   return std::make_unique<QuantityEqual>(rule, lf, rf, rule.sum_left.value_or(rec.left_many()),
                                          rule.sum_right.value_or(rec.right_many()),
-                                         tolerance ? tolerance->to_scale(0) : 0);
+                                         tolerance ? tolerance->to_scale(0) : 0,
+                                         !count_unit(left, lf).empty() ? count_unit(left, lf) : count_unit(right, rf));
 }
 
 }  // namespace seam

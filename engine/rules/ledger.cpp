@@ -21,8 +21,9 @@ class LedgerEqual final : public CompiledRule {
   // and cycle counts), not money. `le`/`re`: entry id fields that pair entries (-1: pair by
   // amount and time). `window_us`: how far apart in time paired entries may be (-1: any).
   LedgerEqual(const RuleSpec& r, int la, int ra, int lt, int rt, int le, int re, std::optional<Decimal> tol, bool counts,
-              int64_t window_us)
-      : rule_(r), la_(la), ra_(ra), lt_(lt), rt_(rt), le_(le), re_(re), tol_(tol), counts_(counts), window_us_(window_us) {}
+              int64_t window_us, std::string unit)
+      : rule_(r), la_(la), ra_(ra), lt_(lt), rt_(rt), le_(le), re_(re), tol_(tol), counts_(counts), window_us_(window_us),
+        unit_(std::move(unit)) {}
 
   Verdict evaluate(const MatchGroup& g, const RuleContext& c) const override {
     SideRef l = side_of(Side::Left, g, c), r = side_of(Side::Right, g, c);
@@ -141,7 +142,7 @@ class LedgerEqual final : public CompiledRule {
     std::vector<Entry> entries;
     CurrencyCode currency = 0;
   };
-  std::string show(int64_t v, CurrencyCode cur) const { return counts_ ? std::to_string(v) : format_money(v, cur); }
+  std::string show(int64_t v, CurrencyCode cur) const { return counts_ ? count_text(v, unit_) : format_money(v, cur); }
   std::string read(const SideRef& s, int amount, int time, int entry, Ledger& out) const {
     for (uint32_t row : s.rows) {
       const Value& a = s.rs->get(row, static_cast<size_t>(amount));
@@ -173,6 +174,7 @@ class LedgerEqual final : public CompiledRule {
   int la_, ra_, lt_, rt_, le_, re_;
   std::optional<Decimal> tol_;
   bool counts_;
+  std::string unit_;  // counts: the base unit they are in (empty for plain integers)
   int64_t window_us_;
 };
 
@@ -197,7 +199,9 @@ std::unique_ptr<CompiledRule> compile_ledger(const RuleSpec& rule, const Reconci
   int re = rule.right_entry.empty() ? -1 : field_of(right, rule.right_entry, rule, "right entry");
   auto window = maybe(rule.window_minutes, params, rule.loc);
   return std::make_unique<LedgerEqual>(rule, la, ra, lt, rt, le, re, maybe(rule.tolerance, params, rule.loc), counts,
-                                       window ? minutes_us(*window) : -1);
+                                       window ? minutes_us(*window) : -1,
+                                       counts ? (!count_unit(left, la).empty() ? count_unit(left, la) : count_unit(right, ra))
+                                              : std::string());
 }
 
 }  // namespace seam

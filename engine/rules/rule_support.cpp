@@ -71,4 +71,9 @@ std::string record_where(const RecordSet& rs, uint32_t rec) {
   return std::string(rs.id(rec)) + " (" + (file.empty() ? "line " : file + ":") + std::to_string(rs.line(rec)) + ")";
 }
 
+std::string count_unit(const SystemSpec& sys, int field) {
+  if (field < 0 || sys.fields[static_cast<size_t>(field)].kind != FieldKind::Quantity) return {};
+  return sys.units.base;
+}
+
 }  // namespace seam

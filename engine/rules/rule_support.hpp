@@ -41,6 +41,14 @@ Verdict overflow_error(const std::string& what, const SideRef& l, const SideRef&
 // "12 min 30 s".
 std::string minutes_text(int64_t us);
 
+// The unit a count field is in: the stack's base unit ("each") for a quantity field of a
+// stack that declares units, else empty (a plain integer count).
+std::string count_unit(const SystemSpec& sys, int field);
+// "29 each", or "29" with no unit.
+inline std::string count_text(int64_t n, const std::string& unit) {
+  return unit.empty() ? std::to_string(n) : std::to_string(n) + " " + unit;
+}
+
 // The index of `field` in `sys`, checked to be of one of `kinds` (any kind when empty);
 // throws UserError at the rule's file:line otherwise. `role` says which field ("left").
 int field_of(const SystemSpec& sys, const std::string& field, const RuleSpec& rule, const char* role,

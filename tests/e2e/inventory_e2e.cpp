@@ -32,16 +32,16 @@ TEST_CASE("e2e inventory: every seeded fault, in base units, with its system of 
         std::vector<std::string>{
             "listing|SKU-500|out of stock while the ERP holds stock|fail|in stock|out of stock|",
             "picks|O-902 | SKU-200|decremented once|fail|1 record|2 records|",
-            "picks|O-902 | SKU-200|picked as ordered|fail|1|2|1",
+            "picks|O-902 | SKU-200|picked as ordered|fail|1 each|2 each|1 each",
             "po_receipts|PO-78|received in the WMS|fail|1 wms_receipts record|none|",
             "po_receipts|PO-79|received in the WMS|pending|1 wms_receipts record|none yet|",
             "replenishment|SKU-600|low stock|fail|>= 3.14|3|",
             "shipments|O-903|storefront updated|fail|1 storefront_fulfillments record|none|",
-            "stock/storefront_stock|SKU-200|count drift|fail|30|29|-1",
-            "stock/storefront_stock|SKU-300|count drift|fail|48|24|-24",
-            "stock/storefront_stock|SKU-500|count drift|fail|6|0|-6",
-            "stock/wms_stock|SKU-200|count drift|fail|30|29|-1",
-            "stock/wms_stock|SKU-300|count drift|fail|48|24|-24",
+            "stock/storefront_stock|SKU-200|count drift|fail|30 each|29 each|-1 each",
+            "stock/storefront_stock|SKU-300|count drift|fail|48 each|24 each|-24 each",
+            "stock/storefront_stock|SKU-500|count drift|fail|6 each|0 each|-6 each",
+            "stock/wms_stock|SKU-200|count drift|fail|30 each|29 each|-1 each",
+            "stock/wms_stock|SKU-300|count drift|fail|48 each|24 each|-24 each",
             "stock_ledgers|SKU-200|ledgers agree|fail|-2|-1|1",
             "stock_ledgers|SKU-300|ledgers agree|fail|24|48|24"});
   // SKU-400 is 4 cases of 12 in the ERP and 48 eaches in the WMS: no drift.
@@ -59,6 +59,12 @@ TEST_CASE("e2e inventory: every seeded fault, in base units, with its system of 
   CHECK(rows(db, "SELECT message FROM failures WHERE rule = 'low stock'") ==
         std::vector<std::string>{"erp_stock on_hand is 3, under 2 x the average daily sell-through of 1.57 (11 sold in "
                                  "the 7 days to 2026-04-01T06:00:00Z)"});
+  // Quantity exceptions are at stake in units, the stack's base unit named.
+  auto variance = csv_fields(run_seam(dir.path(), "report variance --stack inventory --format csv --key SKU-300").out, 8);
+  CHECK(variance == std::vector<std::string>{"id,key,system_of_record,reconcile,rule,status,at_stake,delta",
+                                             "2,SKU-300,erp_stock,stock/wms_stock,count drift,open,24 each,-24 each",
+                                             "4,SKU-300,erp_stock,stock/storefront_stock,count drift,open,24 each,-24 each",
+                                             "10,SKU-300,erp_ledger,stock_ledgers,ledgers agree,open,24,24"});
   // Ops widen the window to 14 days (14 sold, 1.00/day) and want 4 days of cover.
   auto wider = run_seam(dir.path(), "run inventory --set sell_days=14 --set cover_factor=4 --format json");
   CHECK(wider.out.find("\"rule\":\"low stock\"") != std::string::npos);

@@ -53,6 +53,15 @@ TEST_CASE("causes: an exception's stake is its delta, else right minus left, els
   CHECK(s->amount == 250);
   CHECK(s->currency == kEur);
   CHECK_FALSE(exception_stake("105 min", false, 0, 0, 0));
+  // A quantity rule's count in the stack's base unit: a stake in that unit, which explains
+  // only counts in the same unit.
+  s = exception_stake("-24 each", false, 0, 0, 0);
+  REQUIRE(s);
+  CHECK(s->amount == -24);
+  CHECK(s->unit == "each");
+  auto e = explain_effect(Stake{-30, 0, "each"}, {{1, Stake{-24, 0, "each"}}, {2, Stake{-6, 0, "case"}}}, "same_sign");
+  CHECK(e.explained == 24);
+  CHECK(e.links.size() == 1);
   CHECK_FALSE(exception_stake("", true, INT64_MIN, 1, kUsd));  // beyond int64: not known
   CHECK(format_stake(-5000, kUsd) == "-50.00 USD");
   CHECK(format_stake(28, 0) == "28");
