@@ -1,8 +1,7 @@
 -- Refund hand-off: storefront (Shopify Admin REST refunds, NDJSON) → ERP (a NetSuite saved
--- search of customer refunds, CSV) and → payments processor (Stripe's list of refunds, JSON,
--- in cents). Every storefront refund must reach the ERP once, for the same amount, with a
--- status the ERP maps correctly, its reason code, inside the lag window and in the same
--- accounting month; and the processor must have sent the customer that money.
+-- search, CSV) and → payments processor (Stripe's refunds, JSON, in cents). Every storefront
+-- refund must reach the ERP once, for the same amount, with a status the ERP maps correctly, its
+-- reason code, inside the lag window and in the same accounting month; and reach the customer.
 stack "acme-retail-refunds"
 
 include "periods"   -- seam's rules/periods.lua: same_month { ... }
@@ -46,24 +45,6 @@ system "erp" {
   },
 }
 
-system "processor" {
-  -- Stripe's GET /v1/refunds response as it comes: {"object": "list", "data": [...]}, whose
-  -- one array under "data" holds the refunds (newest first). Amounts are integer cents with
-  -- a lower-case currency, times Unix seconds.
-  source = json { path = "data/stripe_refunds.json" },
-  id = "id", record_time = "created", amount = "amount",
-  fields = {
-    id             = "id",                                       -- "re_...": the storefront's authorization
-    amount         = money { column = "amount", currency_column = "currency", minor_units = true },  -- 124999
-    created        = time  { column = "created", format = "unix" },                                 -- 1773156603
-    status         = "status",                     -- succeeded, pending, failed, canceled
-    failure_reason = "failure_reason",             -- why a failed refund never reached the card
-    charge         = "charge", payment_intent = "payment_intent",
-    reason         = "reason",                     -- null unless the refund gave one
-    shopify_refund = "metadata.shopify_refund_id", -- set by the storefront's app; absent on manual refunds
-  },
-}
-
 reconcile "refunds_reach_erp" {
   left = "storefront", right = "erp",
   system_of_record = "storefront",   -- the refund happened where the customer was paid back
@@ -102,6 +83,24 @@ reconcile "order_refund_totals" {
       end
       return pass()
     end, { severity = "high", caused_by = refund_failure }),
+  },
+}
+
+system "processor" {
+  -- Stripe's GET /v1/refunds response as it comes: {"object": "list", "data": [...]}, whose
+  -- one array under "data" holds the refunds (newest first). Amounts are integer cents with
+  -- a lower-case currency, times Unix seconds.
+  source = json { path = "data/stripe_refunds.json" },
+  id = "id", record_time = "created", amount = "amount",
+  fields = {
+    id             = "id",                         -- "re_...": the storefront transaction's authorization
+    amount         = money { column = "amount", currency_column = "currency", minor_units = true },  -- 124999, "usd"
+    created        = time  { column = "created", format = "unix" },                                   -- 1773156603
+    status         = "status",                     -- succeeded, pending, failed, canceled
+    failure_reason = "failure_reason",             -- why a failed refund never reached the card
+    charge         = "charge", payment_intent = "payment_intent",
+    reason         = "reason",                     -- null unless the refund gave one
+    shopify_refund = "metadata.shopify_refund_id", -- set by the storefront's app; absent on manual refunds
   },
 }
 
