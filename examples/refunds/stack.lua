@@ -22,7 +22,7 @@ system "storefront" {
     amount    = money { column = "amount", currency_column = "currency" },   -- "1249.99"
     at        = time  { column = "created_at", format = "iso8601" },          -- the shop's offset
     status    = "status",
-    authorization = "authorization",   -- the gateway's reference for the money sent back
+    authorization = "authorization",   -- the gateway's reference for the money sent back; a match key (processor leg), so required
     reason    = "parent.note",
   },
 }
