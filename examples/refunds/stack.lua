@@ -1,7 +1,7 @@
 -- Refund hand-off: storefront (Shopify Admin REST refunds, NDJSON) → ERP (a NetSuite saved
--- search of customer refunds, CSV). Every storefront refund must reach the ERP once, for the
--- same amount, with a status the ERP maps correctly, its reason code, inside the lag window
--- and in the same accounting month.
+-- search, CSV) and → payments processor (Stripe's refunds, JSON, in cents). Every storefront
+-- refund must reach the ERP once, for the same amount, with a status the ERP maps correctly, its
+-- reason code, inside the lag window and in the same accounting month; and reach the customer.
 stack "acme-retail-refunds"
 
 include "periods"   -- seam's rules/periods.lua: same_month { ... }
@@ -22,7 +22,7 @@ system "storefront" {
     amount    = money { column = "amount", currency_column = "currency" },   -- "1249.99"
     at        = time  { column = "created_at", format = "iso8601" },          -- the shop's offset
     status    = "status",
-    authorization = "authorization",   -- the gateway's reference for the money sent back
+    authorization = "authorization",   -- the gateway's reference for the money sent back; a match key (processor leg), so required
     reason    = "parent.note",
   },
 }
@@ -83,5 +83,43 @@ reconcile "order_refund_totals" {
       end
       return pass()
     end, { severity = "high", caused_by = refund_failure }),
+  },
+}
+
+system "processor" {
+  -- Stripe's GET /v1/refunds response as it comes: {"object": "list", "data": [...]}, whose
+  -- one array under "data" holds the refunds (newest first). Amounts are integer cents with
+  -- a lower-case currency, times Unix seconds.
+  source = json { path = "data/stripe_refunds.json" },
+  id = "id", record_time = "created", amount = "amount",
+  fields = {
+    id             = "id",                         -- "re_...": the storefront transaction's authorization
+    amount         = money { column = "amount", currency_column = "currency", minor_units = true },  -- 124999, "usd"
+    created        = time  { column = "created", format = "unix" },                                   -- 1773156603
+    status         = "status",                     -- succeeded, pending, failed, canceled
+    failure_reason = "failure_reason",             -- why a failed refund never reached the card
+    charge         = "charge", payment_intent = "payment_intent",
+    reason         = "reason",                     -- null unless the refund gave one
+    shopify_refund = "metadata.shopify_refund_id", -- set by the storefront's app; absent on manual refunds
+  },
+}
+
+-- Money level: every storefront refund paid back by card must be a refund at the processor,
+-- for the same cents, that succeeded. Shopify shows what it asked the gateway for; Stripe
+-- shows what the card got. Declared last so the other reconciliations' exception ids stay.
+reconcile "refunds_reach_processor" {
+  left = "storefront", right = "processor",
+  system_of_record = "processor",   -- whether the customer got the money is the processor's to say
+  match = { left = "authorization", right = "id", cardinality = "one_to_one" },
+  rules = {
+    -- Shopify creates the Stripe refund itself, in the same request: no lag to wait for.
+    exists_in { "right", severity = "high" },
+    exists_in { "left", severity = "high",
+                doc = "money sent back from the processor's dashboard, with no storefront refund behind it" },
+    amount_equal { field = "amount", severity = "high",
+                   doc = "cents are exact at the processor: no rounding tolerance" },
+    value_map { field = "status", map = { success = "succeeded", pending = "pending" }, severity = "high",
+                doc = "a refund the storefront shows done that failed at the processor never reached the customer" },
+    within { left = "at", right = "created", minutes = 5, severity = "low" },
   },
 }

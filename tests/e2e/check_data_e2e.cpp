@@ -288,8 +288,10 @@ TEST_CASE("e2e run --profile: one line per system and rule, then write and seal,
   CHECK(names ==
         "map storefront 19\n"
         "map erp 22\n"  // the saved search's 3 title and 3 total rows are read too
+        "map processor 18\n"
         "match refunds_reach_erp\n"
         "match order_refund_totals\n"
+        "match refunds_reach_processor\n"
         "rule refunds_reach_erp / exists in right 19\n"
         "rule refunds_reach_erp / exists in left 19\n"
         "rule refunds_reach_erp / amount equal 19\n"
@@ -301,6 +303,12 @@ TEST_CASE("e2e run --profile: one line per system and rule, then write and seal,
         "rule refunds_reach_erp / cardinality 19\n"
         "rule order_refund_totals / order refunds add up 16\n"
         "rule order_refund_totals / each partial refund posted 16\n"
+        "rule refunds_reach_processor / exists in right 18\n"
+        "rule refunds_reach_processor / exists in left 18\n"
+        "rule refunds_reach_processor / amount equal 18\n"
+        "rule refunds_reach_processor / status mapped 18\n"
+        "rule refunds_reach_processor / lag at -> created 18\n"
+        "rule refunds_reach_processor / cardinality 18\n"
         "write\n"
         "seal\n");
 

@@ -27,9 +27,11 @@ std::string line_with(const std::string& text, const std::string& needle) {
   return "";
 }
 
-// One more storefront refund (Shopify-shaped, as examples/refunds' export), never posted in the ERP.
+// One more storefront refund (Shopify-shaped, as examples/refunds' export), never posted in the
+// ERP nor paid back by the processor. (The authorization is a match key: without one the
+// storefront rejects the row.)
 const char* const kOneMoreRefund =
-    "{\"id\":\"R1098\",\"order_id\":5098,\"transactions\":[{\"status\":\"success\",\"created_at\":"
+    "{\"id\":\"R1098\",\"order_id\":5098,\"transactions\":[{\"status\":\"success\",\"authorization\":\"re_R1098\",\"created_at\":"
     "\"2026-03-23T10:00:00Z\",\"currency\":\"USD\",\"amount\":\"1.00\"}]}\n";
 
 }  // namespace
@@ -39,7 +41,8 @@ TEST_CASE("cli safety: a client key written as a spreadsheet formula leaves CSV 
   {
     std::ofstream shop(ex.stack + "/data/storefront_refunds.ndjson", std::ios::app);
     shop << "{\"id\":\"=HYPERLINK(\\\"http://evil.example/\\\",\\\"R1099\\\")\",\"order_id\":5099,\"transactions\":[{"
-            "\"status\":\"success\",\"created_at\":\"2026-03-23T10:00:00Z\",\"currency\":\"USD\",\"amount\":\"99.00\"}]}\n";
+            "\"status\":\"success\",\"authorization\":\"re_R1099\",\"created_at\":\"2026-03-23T10:00:00Z\",\"currency\":\"USD\","
+            "\"amount\":\"99.00\"}]}\n";
   }
   CHECK(ex.seam("run refunds").exit == 1);
   auto variance = ex.seam("report variance --stack refunds --format csv --key '=HYPERLINK(\"http://evil.example/\",\"R1099\")'");
@@ -70,7 +73,10 @@ TEST_CASE("cli safety: a client key written as a spreadsheet formula leaves CSV 
                                  "0.00 USD,0.00 USD",
                                  "2026-03,open,refunds_reach_erp,13,13,447.49 USD,387.49 USD,-60.00 USD,0.00 USD,"
                                  "-60.00 USD,460.00 USD",
-                                 "2026-03,open,\"all, counted once\",16,17,,,,,-60.00 USD,460.00 USD"});
+                                 // R1099 never reached the processor either (-99.00).
+                                 "2026-03,open,refunds_reach_processor,4,4,161.00 USD,136.85 USD,-24.15 USD,0.00 USD,"
+                                 "-24.15 USD,174.15 USD",
+                                 "2026-03,open,\"all, counted once\",20,21,,,,,-84.15 USD,634.15 USD"});
 }
 
 TEST_CASE("cli safety: a run stores absolute input paths, so replay works from any folder and after a move") {
@@ -81,6 +87,7 @@ TEST_CASE("cli safety: a run stores absolute input paths, so replay works from a
     Db db(ex.stack + "/seam.db", false);
     CHECK(rows(db, "SELECT system, path FROM run_inputs ORDER BY system") ==
           std::vector<std::string>{"erp|" + stack + "/data/erp_customer_refunds.csv",
+                                   "processor|" + stack + "/data/stripe_refunds.json",
                                    "storefront|" + stack + "/data/storefront_refunds.ndjson"});
     CHECK(rows(db, "SELECT stack_dir FROM runs") == std::vector<std::string>{stack});
   }
@@ -118,7 +125,8 @@ TEST_CASE("cli safety: replay of a log written before absolute paths finds its i
     db.exec("DROP TRIGGER runs_sealed");
     db.exec("UPDATE runs SET stack_dir = 'refunds'");
     CHECK(rows(db, "SELECT path FROM run_inputs ORDER BY system") ==
-          std::vector<std::string>{"refunds/data/erp_customer_refunds.csv", "refunds/data/storefront_refunds.ndjson"});
+          std::vector<std::string>{"refunds/data/erp_customer_refunds.csv", "refunds/data/stripe_refunds.json",
+                                   "refunds/data/storefront_refunds.ndjson"});
   }
   TempDir elsewhere;
   auto replay = run_seam(elsewhere.path(), "replay " + shell_quote(ex.stack));
@@ -242,12 +250,12 @@ TEST_CASE("cli habits: --limit N on the read commands lists the first N and says
   CHECK(exceptions[0].rfind("id  status", 0) == 0);
   CHECK(exceptions[1].rfind("1   open    refunds_reach_erp  R1003", 0) == 0);
   CHECK(exceptions[2].rfind("2   open    refunds_reach_erp  R1004", 0) == 0);
-  CHECK(exceptions[3] == "... and 15 more (--limit 0 lists all)");
+  CHECK(exceptions[3] == "... and 19 more (--limit 0 lists all)");
   auto json = ex.seam("exceptions --stack refunds --limit 2 --format json").out;
   CHECK(json.rfind("[{\"id\":1,", 0) == 0);
   CHECK(json.find("},{\"id\":2,") != std::string::npos);
   CHECK(json.find("\"id\":3,") == std::string::npos);
-  CHECK(lines_of(ex.seam("exceptions --stack refunds --limit 0").out).size() == 18);
+  CHECK(lines_of(ex.seam("exceptions --stack refunds --limit 0").out).size() == 22);
 
   // The variance report's first N are the oldest, then the most money at stake.
   auto csv = ex.seam("report variance --stack refunds --format csv --limit 3");
@@ -255,13 +263,13 @@ TEST_CASE("cli habits: --limit N on the read commands lists the first N and says
   auto text = lines_of(ex.seam("report variance --stack refunds --limit 3").out);
   REQUIRE(text.size() == 9);  // 3 lines of provenance and a blank one, the header, 3 rows, the rest counted
   CHECK(text[3] == "");
-  CHECK(text[8] == "... and 14 more (--limit 0 lists all)");
+  CHECK(text[8] == "... and 18 more (--limit 0 lists all)");
   auto html = ex.seam("report variance --stack refunds --format html --limit 3").out;
-  CHECK(html.find("The first 3 of 17 exceptions (--limit; HTML lists 1000 unless told otherwise), oldest first, then "
+  CHECK(html.find("The first 3 of 21 exceptions (--limit; HTML lists 1000 unless told otherwise), oldest first, then "
                   "the most money at stake") != std::string::npos);
   CHECK(html.find("id=\"x12\"") != std::string::npos);   // the third listed has its detail
   CHECK(html.find("id=\"x1\"") == std::string::npos);    // one not listed has none
-  CHECK(html.find("<dt>exceptions</dt><dd>17</dd>") != std::string::npos);  // the headline counts them all
+  CHECK(html.find("<dt>exceptions</dt><dd>21</dd>") != std::string::npos);  // the headline counts them all
 
   auto trace = ex.seam("trace R1013 --stack refunds --limit 1");
   CHECK(trace.out.find("\nrun 2 (") != std::string::npos);

@@ -37,6 +37,9 @@ const std::vector<std::string> kExpectedFindings = {
     "refunds_reach_erp|R1014|exists in right|pending|",
     "refunds_reach_erp|R1031|exists in left|fail|45.00 USD",
     "refunds_reach_erp|R0999|exists in left|fail|75.00 USD",
+    "refunds_reach_processor|re_3PgA1016Sh0p1fy|status mapped|fail|",
+    "refunds_reach_processor|re_3PgA1020Sh0p1fy|amount equal|fail|-0.15 USD",
+    "refunds_reach_processor|re_3PgA0999Dashb0rd|exists in left|fail|75.00 USD",
 };
 
 }  // namespace
@@ -49,9 +52,10 @@ TEST_CASE("e2e refunds: every seeded failure is named against the right refund a
   Db db(ex.stack + "/seam.db", false);
   CHECK(rows(db, "SELECT reconcile, group_key, rule, outcome, coalesce(delta, '') FROM verdicts "
                  "WHERE outcome NOT IN ('pass', 'skip') ORDER BY reconcile, group_no, position") == kExpectedFindings);
-  // Every rule on every group has a verdict: 19 refund groups x 8 rules, 16 order groups x 2.
+  // Every rule on every group has a verdict: 19 refund groups x 9 rules (cardinality
+  // included), 16 order groups x 2, 18 processor groups x 6.
   CHECK(rows(db, "SELECT reconcile, count(*) FROM verdicts GROUP BY reconcile ORDER BY reconcile") ==
-        std::vector<std::string>{"order_refund_totals|32", "refunds_reach_erp|171"});
+        std::vector<std::string>{"order_refund_totals|32", "refunds_reach_erp|171", "refunds_reach_processor|108"});
   // Clean refunds: nothing but passes.
   CHECK(rows(db, "SELECT group_key, group_concat(DISTINCT outcome) FROM verdicts WHERE reconcile = 'refunds_reach_erp' "
                  "AND group_key IN ('R1001', 'R1002', 'R1009', 'R1016', 'R1017', 'R1020') GROUP BY group_key ORDER BY group_key") ==
@@ -77,12 +81,91 @@ TEST_CASE("e2e refunds: messages, expected and actual values a finance person ca
         std::vector<std::string>{"[\"R1005\"]|[\"CR-9005\",\"CR-9006\"]|external_ref 'R1005' appears 2 times in erp: CR-9005, CR-9006; CR-9006 (erp_customer_refunds.csv:10) repeats CR-9005 (erp_customer_refunds.csv:9)"});
 }
 
+TEST_CASE("e2e refunds: the processor leg reads Stripe's list of refunds in cents and names what never reached the customer") {
+  Example ex;
+  auto r = ex.run();
+  CHECK(r.exit == 1);
+  // The list envelope's one array under "data" holds the records; nothing else is a row.
+  CHECK(r.out.find("  processor   refunds/data/stripe_refunds.json        read 18 = accepted 18 + rejected 0\n") !=
+        std::string::npos);
+  CHECK(r.out.find("reconcile refunds_reach_processor (storefront -> processor): 18 groups, 108 verdicts: 101 pass, "
+                   "3 fail, 4 skip\n") != std::string::npos);
+  Db db(ex.stack + "/seam.db", false);
+  // One group per storefront refund, keyed by its authorization (the Stripe refund id),
+  // and one for the dashboard refund that no storefront refund points at.
+  CHECK(rows(db, "SELECT group_key, left_ids, right_ids FROM verdicts WHERE reconcile = 'refunds_reach_processor' "
+                 "AND rule = 'exists in right' ORDER BY group_no") ==
+        std::vector<std::string>{
+            "re_3PgA1001Sh0p1fy|[\"R1001\"]|[\"re_3PgA1001Sh0p1fy\"]", "re_3PgA1002Sh0p1fy|[\"R1002\"]|[\"re_3PgA1002Sh0p1fy\"]",
+            "re_3PgA1003Sh0p1fy|[\"R1003\"]|[\"re_3PgA1003Sh0p1fy\"]", "re_3PgA1004Sh0p1fy|[\"R1004\"]|[\"re_3PgA1004Sh0p1fy\"]",
+            "re_3PgA1005Sh0p1fy|[\"R1005\"]|[\"re_3PgA1005Sh0p1fy\"]", "re_3PgA1006Sh0p1fy|[\"R1006\"]|[\"re_3PgA1006Sh0p1fy\"]",
+            "re_3PgA1007Sh0p1fy|[\"R1007\"]|[\"re_3PgA1007Sh0p1fy\"]", "re_3PgA1009Sh0p1fy|[\"R1009\"]|[\"re_3PgA1009Sh0p1fy\"]",
+            "re_3PgA1010Sh0p1fy|[\"R1010\"]|[\"re_3PgA1010Sh0p1fy\"]", "re_3PgA1011Sh0p1fy|[\"R1011\"]|[\"re_3PgA1011Sh0p1fy\"]",
+            "re_3PgA1012Sh0p1fy|[\"R1012\"]|[\"re_3PgA1012Sh0p1fy\"]", "re_3PgA1013Sh0p1fy|[\"R1013\"]|[\"re_3PgA1013Sh0p1fy\"]",
+            "re_3PgA1015Sh0p1fy|[\"R1015\"]|[\"re_3PgA1015Sh0p1fy\"]", "re_3PgA1016Sh0p1fy|[\"R1016\"]|[\"re_3PgA1016Sh0p1fy\"]",
+            "re_3PgA1017Sh0p1fy|[\"R1017\"]|[\"re_3PgA1017Sh0p1fy\"]", "re_3PgA1020Sh0p1fy|[\"R1020\"]|[\"re_3PgA1020Sh0p1fy\"]",
+            "re_3PgA1014Sh0p1fy|[\"R1014\"]|[\"re_3PgA1014Sh0p1fy\"]", "re_3PgA0999Dashb0rd|[]|[\"re_3PgA0999Dashb0rd\"]"});
+  // Every verdict that is not a pass, in order: the refund Stripe failed, the 15 cents, the
+  // dashboard refund (whose pairwise rules have nothing to compare).
+  CHECK(rows(db, "SELECT group_key, rule, outcome, coalesce(expected, ''), coalesce(actual, ''), coalesce(delta, ''), message "
+                 "FROM verdicts WHERE reconcile = 'refunds_reach_processor' AND outcome <> 'pass' ORDER BY group_no, position") ==
+        std::vector<std::string>{
+            "re_3PgA1016Sh0p1fy|status mapped|fail|succeeded|failed||processor re_3PgA1016Sh0p1fy status is 'failed', "
+            "expected 'succeeded' for storefront status 'success'",
+            "re_3PgA1020Sh0p1fy|amount equal|fail|50.00 USD|49.85 USD|-0.15 USD|processor re_3PgA1020Sh0p1fy amount 49.85 USD "
+            "differs from storefront R1020 amount 50.00 USD by -0.15 USD (tolerance 0)",
+            "re_3PgA0999Dashb0rd|exists in right|skip||||no storefront record",
+            "re_3PgA0999Dashb0rd|exists in left|fail|1 storefront record|none|75.00 USD|no storefront record with key "
+            "re_3PgA0999Dashb0rd for processor re_3PgA0999Dashb0rd",
+            "re_3PgA0999Dashb0rd|amount equal|skip||||no storefront record",
+            "re_3PgA0999Dashb0rd|status mapped|skip||||no storefront record",
+            "re_3PgA0999Dashb0rd|lag at -> created|skip||||no storefront record"});
+  // Cents read as dollars and cents: R1002's 124999 equals Shopify's "1249.99"; a pending
+  // refund is pending in both; times in Unix seconds land within a few seconds of Shopify's.
+  CHECK(rows(db, "SELECT group_key, group_concat(DISTINCT outcome) FROM verdicts WHERE reconcile = 'refunds_reach_processor' "
+                 "AND group_key IN ('re_3PgA1002Sh0p1fy', 're_3PgA1015Sh0p1fy', 're_3PgA1017Sh0p1fy') GROUP BY group_key "
+                 "ORDER BY group_key") ==
+        std::vector<std::string>{"re_3PgA1002Sh0p1fy|pass", "re_3PgA1015Sh0p1fy|pass", "re_3PgA1017Sh0p1fy|pass"});
+  // The exceptions come after the other reconciliations' (ids 17 to 19), owned by the
+  // processor, timed by its Unix seconds, with both sides' amounts in cents.
+  CHECK(rows(db, "SELECT id, group_key, rule, severity, system_of_record, record_at, currency, left_amount, right_amount "
+                 "FROM exceptions WHERE reconcile = 'refunds_reach_processor' ORDER BY id") ==
+        std::vector<std::string>{
+            "17|re_3PgA1016Sh0p1fy|status mapped|high|processor|2026-03-21T08:00:02Z|USD|1200|1200",
+            "18|re_3PgA1020Sh0p1fy|amount equal|high|processor|2026-03-24T09:15:02Z|USD|5000|4985",
+            "19|re_3PgA0999Dashb0rd|exists in left|high|processor|2026-03-23T13:41:00Z|USD|0|7500"});
+  // The storefront's refund id leads to its processor group; the Stripe id to the exception.
+  auto t = run_seam(ex.dir.path(), "trace R1016 --stack refunds");
+  CHECK(t.out.find(" - refunds_reach_processor - key re_3PgA1016Sh0p1fy\n  left: R1016   right: re_3PgA1016Sh0p1fy\n") !=
+        std::string::npos);
+  auto by_stripe_id = run_seam(ex.dir.path(), "trace re_3PgA1016Sh0p1fy --stack refunds");
+  CHECK(by_stripe_id.out.rfind("exceptions about re_3PgA1016Sh0p1fy\n  #17 open  refunds_reach_processor / status mapped\n", 0) ==
+        0);
+}
+
+TEST_CASE("e2e refunds: the run README shows is what the command prints, but for the seal") {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "examples");
+  copy_example("refunds", dir / "examples/refunds");
+  std::filesystem::remove(dir / "examples/refunds/seam.db");
+  auto r = run_seam(dir.path(), "run examples/refunds");
+  CHECK(r.exit == 1);
+  const std::string readme = read_file(std::string(SEAM_SOURCE_DIR) + "/README.md");
+  const size_t from = readme.find("```\nseam run 1 - stack acme-retail-refunds");
+  REQUIRE(from != std::string::npos);
+  const std::string shown = readme.substr(from + 4, readme.find("```\n", from + 4) - from - 4);
+  // The seal digests the run's start time too: the same inputs seal differently each run.
+  auto unsealed = [](const std::string& out) { return out.substr(0, out.rfind(" sealed ")); };
+  CHECK(unsealed(shown) == unsealed(r.out));
+}
+
 TEST_CASE("e2e refunds: inputs are counted and bad rows quarantined with file, line, reason and raw text") {
   Example ex;
   auto r = ex.run();
   Db db(ex.stack + "/seam.db", false);
   CHECK(rows(db, "SELECT system, path, rows_read, rows_accepted, rows_rejected FROM run_inputs ORDER BY system") ==
         std::vector<std::string>{"erp|" + std::filesystem::weakly_canonical(ex.stack).string() + "/data/erp_customer_refunds.csv|22|15|1",
+                                 "processor|" + std::filesystem::weakly_canonical(ex.stack).string() + "/data/stripe_refunds.json|18|18|0",
                                  "storefront|" + std::filesystem::weakly_canonical(ex.stack).string() + "/data/storefront_refunds.ndjson|19|17|2"});
   CHECK(rows(db, "SELECT system, line, reason, raw FROM rejects ORDER BY seq") ==
         std::vector<std::string>{
@@ -108,7 +191,7 @@ TEST_CASE("e2e refunds: inputs are counted and bad rows quarantined with file, l
   // The saved search's title rows and its total rows are skipped and counted.
   CHECK(r.out.find("  erp         refunds/data/erp_customer_refunds.csv   read 22 = accepted 15 + rejected 1 + skipped 6 "
                    "(6 by the source's own skips)\n") != std::string::npos);
-  CHECK(r.out.find("16 exceptions (16 fail, 0 error), 0 warn, 1 pending, 3 rejected rows\n") != std::string::npos);
+  CHECK(r.out.find("19 exceptions (19 fail, 0 error), 0 warn, 1 pending, 3 rejected rows\n") != std::string::npos);
 }
 
 TEST_CASE("e2e refunds: the run records params, inputs' digests, rule versions, json output") {
@@ -123,7 +206,7 @@ TEST_CASE("e2e refunds: the run records params, inputs' digests, rule versions, 
   Db db(ex.stack + "/seam.db", false);
   CHECK(rows(db, "SELECT name, value, source FROM run_params ORDER BY name") ==
         std::vector<std::string>{"amount_tolerance|0.00|default", "lag_minutes|30|default"});
-  CHECK(rows(db, "SELECT length(digest) FROM run_inputs") == std::vector<std::string>{"64", "64"});
+  CHECK(rows(db, "SELECT length(digest) FROM run_inputs") == std::vector<std::string>{"64", "64", "64"});
   CHECK(rows(db, "SELECT status, as_of, length(seal) FROM runs") ==
         std::vector<std::string>{"complete|2026-03-24T18:00:00Z|64"});
   CHECK(rows(db, "SELECT kind, source FROM rules WHERE name = 'same accounting month'") ==
@@ -192,7 +275,7 @@ TEST_CASE("e2e refunds: check validates without reading data") {
   std::filesystem::remove(ex.stack + "/data/erp_customer_refunds.csv");
   auto c = run_seam(ex.dir.path(), "check refunds");
   CHECK(c.exit == 0);
-  CHECK(c.out == "stack acme-retail-refunds is valid: 2 params, 2 systems, 2 reconciliations, 11 rules\n");
+  CHECK(c.out == "stack acme-retail-refunds is valid: 2 params, 3 systems, 3 reconciliations, 17 rules\n");
   CHECK_FALSE(std::filesystem::exists(ex.stack + "/seam.db"));
 }
 
@@ -224,7 +307,7 @@ TEST_CASE("e2e refunds: ops thresholds file, seam params, and where each value c
 TEST_CASE("e2e refunds: the example ships tests, and they pass") {
   auto r = run_seam(SEAM_SOURCE_DIR, "test examples/refunds");
   CHECK(r.exit == 0);
-  CHECK(r.out.find("\n8 passed, 0 failed\n") != std::string::npos);
+  CHECK(r.out.find("\n11 passed, 0 failed\n") != std::string::npos);
 }
 
 TEST_CASE("e2e refunds: replay previews a changed tolerance and a changed status map, and writes nothing") {
@@ -294,8 +377,8 @@ TEST_CASE("e2e refunds: exceptions live across runs: no duplicates, resolved whe
   ex.run();  // the same inputs again
   {
     Db db(ex.stack + "/seam.db", false);
-    CHECK(rows(db, "SELECT count(*), min(first_run), max(last_run) FROM exceptions") == std::vector<std::string>{"16|1|2"});
-    CHECK(rows(db, "SELECT count(*) FROM exceptions WHERE status = 'open'") == std::vector<std::string>{"16"});
+    CHECK(rows(db, "SELECT count(*), min(first_run), max(last_run) FROM exceptions") == std::vector<std::string>{"19|1|2"});
+    CHECK(rows(db, "SELECT count(*) FROM exceptions WHERE status = 'open'") == std::vector<std::string>{"19"});
   }
   // The ERP team posts the missing refund R1003 and corrects R1012's amount.
   std::string erp = read_file(ex.stack + "/data/erp_customer_refunds.csv");
@@ -306,7 +389,7 @@ TEST_CASE("e2e refunds: exceptions live across runs: no duplicates, resolved whe
          "NOT_AS_DESCRIBED,USD,-60.00\r\n";
   write_file(ex.stack + "/data/erp_customer_refunds.csv", erp);
   auto third = ex.run();
-  CHECK(third.out.find("exceptions across runs: 0 opened, 0 reopened, 13 still open, 3 resolved (seam exceptions)\n") !=
+  CHECK(third.out.find("exceptions across runs: 0 opened, 0 reopened, 16 still open, 3 resolved (seam exceptions)\n") !=
         std::string::npos);
   {
     Db db(ex.stack + "/seam.db", false);
@@ -327,9 +410,9 @@ TEST_CASE("e2e refunds: exceptions live across runs: no duplicates, resolved whe
   // The correction is reverted: the amount exception comes back as the same exception.
   write_file(ex.stack + "/data/erp_customer_refunds.csv", original + erp.substr(erp.rfind("CR-9003,")));
   auto fourth = ex.run();
-  CHECK(fourth.out.find("exceptions across runs: 0 opened, 2 reopened, 13 still open, 0 resolved") != std::string::npos);
+  CHECK(fourth.out.find("exceptions across runs: 0 opened, 2 reopened, 16 still open, 0 resolved") != std::string::npos);
   Db db(ex.stack + "/seam.db", false);
-  CHECK(rows(db, "SELECT count(*) FROM exceptions") == std::vector<std::string>{"16"});
+  CHECK(rows(db, "SELECT count(*) FROM exceptions") == std::vector<std::string>{"19"});
   CHECK(rows(db, "SELECT e.event, x.group_key, coalesce(e.by_whom, ''), coalesce(e.note, '') FROM exception_events e "
                  "JOIN exceptions x ON x.id = e.exception_id WHERE e.event <> 'opened' ORDER BY e.id") ==
         std::vector<std::string>{"resolved|R1003||", "resolved|R1012||", "resolved|5012||",
@@ -375,6 +458,7 @@ TEST_CASE("e2e refunds: the variance report, oldest and largest first, with its 
             "3,R1005,storefront,refunds_reach_erp,posted once,open,80.00 USD,,0",
             "13,5005,storefront,order_refund_totals,order refunds add up,open,80.00 USD,80.00 USD,0",
             "12,R0999,storefront,refunds_reach_erp,exists in left,open,75.00 USD,75.00 USD,0",
+            "19,re_3PgA0999Dashb0rd,processor,refunds_reach_processor,exists in left,open,75.00 USD,75.00 USD,0",
             "1,R1003,storefront,refunds_reach_erp,exists in right,open,60.00 USD,-60.00 USD,0",
             "9,R1013,storefront,refunds_reach_erp,exists in right,open,45.00 USD,-45.00 USD,0",
             "11,R1031,storefront,refunds_reach_erp,exists in left,open,45.00 USD,45.00 USD,0",
@@ -384,10 +468,12 @@ TEST_CASE("e2e refunds: the variance report, oldest and largest first, with its 
             "15,5008,storefront,order_refund_totals,each partial refund posted,open,20.00 USD,,0",
             "6,R1010,storefront,refunds_reach_erp,exists in right,open,15.00 USD,-15.00 USD,0",
             "7,R1011,storefront,refunds_reach_erp,exists in right,open,5.00 USD,-5.00 USD,0",
+            "18,re_3PgA1020Sh0p1fy,processor,refunds_reach_processor,amount equal,open,0.15 USD,-0.15 USD,0",
             "2,R1004,storefront,refunds_reach_erp,lag at -> posted_at,open,0.00 USD,105 min,0",
             "4,R1006,storefront,refunds_reach_erp,reason code kept,open,0.00 USD,,0",
             "5,R1007,storefront,refunds_reach_erp,status mapped,open,0.00 USD,,0",
-            "10,R1015,storefront,refunds_reach_erp,same accounting month,open,0.00 USD,,0"});
+            "10,R1015,storefront,refunds_reach_erp,same accounting month,open,0.00 USD,,0",
+            "17,re_3PgA1016Sh0p1fy,processor,refunds_reach_processor,status mapped,open,0.00 USD,,0"});
   auto big = run_seam(ex.dir.path(), "report variance --stack refunds --format csv --min-amount 40 --reconcile refunds_reach_erp");
   CHECK(csv_prefix(big.out, 2) == std::vector<std::string>{"3,R1005", "12,R0999", "1,R1003", "9,R1013", "11,R1031"});
   auto one = run_seam(ex.dir.path(), "report variance --stack refunds --format json --key R1003");
@@ -405,7 +491,7 @@ TEST_CASE("e2e refunds: the variance report, oldest and largest first, with its 
   CHECK(body(run_seam(ex.dir.path(), "report variance --stack refunds --min-age 1")) == "no exceptions match\n");
   CHECK(body(run_seam(ex.dir.path(), "report variance --stack refunds --status resolved")) == "no exceptions match\n");
   CHECK(body(run_seam(ex.dir.path(), "report variance --stack refunds --until 2026-01-01")) == "no exceptions match\n");
-  CHECK(csv_prefix(run_seam(ex.dir.path(), "report variance --stack refunds --format csv --since 2026-01-01").out, 1).size() == 16);
+  CHECK(csv_prefix(run_seam(ex.dir.path(), "report variance --stack refunds --format csv --since 2026-01-01").out, 1).size() == 19);
   // --since/--until go by the record time (the refund's), not by when seam saw it.
   CHECK(csv_prefix(run_seam(ex.dir.path(), "report variance --stack refunds --format csv --since 2026-03-19 --until 2026-03-21").out, 2) ==
         std::vector<std::string>{"9,R1013", "11,R1031", "8,R1012", "16,5012"});
