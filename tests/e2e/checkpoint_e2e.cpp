@@ -182,32 +182,35 @@ TEST_CASE("checkpoint: the breakdown report groups by age bucket, severity, reco
   // Five weeks later a new refund of 1,234.00 that never reached the ERP.
   std::ofstream(cp.stack + "/data/storefront_refunds.ndjson", std::ios::app)
       << "{\"id\":\"R1098\",\"order_id\":5098,\"transactions\":[{\"status\":\"success\",\"created_at\":"
-         "\"2026-03-23T10:00:00Z\",\"currency\":\"USD\",\"amount\":\"1234.00\"}]}\n";
-  CHECK(cp.seam("run refunds", "SEAM_NOW=2026-05-01T06:00:00Z").out.find("exceptions across runs: 1 opened,") !=
+         "\"2026-03-23T10:00:00Z\",\"currency\":\"USD\",\"amount\":\"1234.00\",\"authorization\":\"re_1098\"}]}\n";
+  // Missing from the ERP and from Stripe: two exceptions, each its reconciliation's money.
+  CHECK(cp.seam("run refunds", "SEAM_NOW=2026-05-01T06:00:00Z").out.find("exceptions across runs: 2 opened,") !=
         std::string::npos);
   const std::string june = "SEAM_NOW=2026-06-01T06:00:00Z";
-  // 16 exceptions first seen on 24 March (69 days), one on 1 May (31 days); every bucket listed.
+  // 19 exceptions first seen on 24 March (69 days), two on 1 May (31 days); every bucket listed.
   CHECK(csv_body(cp.seam("report breakdown --stack refunds --by age --format csv", june).out) ==
         std::vector<std::string>{"age,exceptions,keys,oldest_days,at_stake_counted_once,net_counted_once",
-                                 "0-30 days,0,0,0,,", "31-60 days,1,1,31,1234.00 USD,-1234.00 USD",
-                                 // 15 keys: 5008 fails two rules; its 20.00 and 5005's 80.00 are the refunds'.
-                                 "61-90 days,16,15,69,361.00 USD,39.00 USD", "over 90 days,0,0,0,,"});
+                                 "0-30 days,0,0,0,,", "31-60 days,2,2,31,2468.00 USD,-2468.00 USD",
+                                 // 18 keys: 5008 fails two rules; its 20.00 and 5005's 80.00 are the refunds'.
+                                 "61-90 days,19,18,69,436.15 USD,113.85 USD", "over 90 days,0,0,0,,"});
   CHECK(csv_body(cp.seam("report breakdown --stack refunds --by severity --format csv", june).out) ==
         std::vector<std::string>{"severity,exceptions,keys,oldest_days,at_stake_counted_once,net_counted_once",
-                                 "high,8,8,69,1475.00 USD,-1315.00 USD", "medium,8,8,69,120.00 USD,120.00 USD",
+                                 "high,12,12,69,2784.15 USD,-2474.15 USD", "medium,8,8,69,120.00 USD,120.00 USD",
                                  "low,1,1,69,0.00 USD,0.00 USD"});
   CHECK(csv_body(cp.seam("report breakdown --stack refunds --format csv", june).out) ==
         std::vector<std::string>{"reconcile,exceptions,keys,oldest_days,at_stake_counted_once,net_counted_once",
                                  "order_refund_totals,4,3,69,0.00 USD,0.00 USD",
-                                 "refunds_reach_erp,13,13,69,1595.00 USD,-1195.00 USD"});
+                                 "refunds_reach_erp,13,13,69,1595.00 USD,-1195.00 USD",
+                                 "refunds_reach_processor,4,4,69,1309.15 USD,-1159.15 USD"});
   auto rules = csv_body(cp.seam("report breakdown --stack refunds --by rule --format csv", june).out);
-  REQUIRE(rules.size() == 11);
+  REQUIRE(rules.size() == 15);
   CHECK(rules[5] == "refunds_reach_erp / exists in right,5,5,69,1359.00 USD,-1359.00 USD");
+  CHECK(rules[13] == "refunds_reach_processor / exists in right,1,1,31,1234.00 USD,-1234.00 USD");
   // Text for people: readable headers and thousands separators, under the report's provenance.
   auto text = cp.seam("report breakdown --stack refunds --by age", june).out;
   CHECK(text.rfind("seam report breakdown: exceptions by age\n", 0) == 0);
   CHECK(text.find("filters: status unresolved, by age - chain head ") != std::string::npos);
-  CHECK(text.find("31-60 days    1           1     31             1,234.00 USD            -1,234.00 USD\n") !=
+  CHECK(text.find("31-60 days    2           2     31             2,468.00 USD            -2,468.00 USD\n") !=
         std::string::npos);
   CHECK(cp.seam("report breakdown --stack refunds --by month").exit == 2);
 }
@@ -259,7 +262,7 @@ TEST_CASE("checkpoint: the HTML report is one self-contained page a browser show
     CAPTURE(anchor);
     CHECK(dom.find("<section class=\"detail\" id=\"" + anchor + "\">") != std::string::npos);
   }
-  CHECK(links == 13);
+  CHECK(links == 16);  // every exception listed: 13 at the ERP and order levels, 3 at Stripe
   const std::string x13 = dom.substr(dom.find("<section class=\"detail\" id=\"x13\">"));
   CHECK(x13.rfind("<section class=\"detail\" id=\"x13\">\n<h3>#13 order_refund_totals 5005: order refunds add up</h3>", 0) ==
         0);
