@@ -9,6 +9,7 @@ shows) or when a marker comment just above it names the command whose output it 
     <!-- doc-test: after "seam run examples/refunds" -->      commands to run first, output unchecked
     <!-- doc-test: in "examples" -->                          the folder the commands run in
     <!-- doc-test: skip "why" -->                             not checked, and why (it must say)
+    <!-- doc-test: exact -->                                  the block is the whole output, not an excerpt
 
 Markers combine in one comment, separated by ';'. A `$` block is checked with or without a
 marker; one that cannot run here says why with `skip`, so docs cannot drift unnoticed.
@@ -142,6 +143,10 @@ def self_test(seam, examples):
         assert doc(good.replace("stack.lua:53", "stack.lua:52")) == 1, "a drifted line passes"
         assert doc(good.replace("exceptions about R1013\n", "exceptions about R1013\n  #1 open  x\n")) == 1
         assert doc(f"{fence}\n$ seam --version\n{fence}\n") == 0  # checked with no marker
+        version = subprocess.run([seam, "--version"], stdout=subprocess.PIPE).stdout.decode().strip()
+        exact = f"<!-- doc-test: run \"seam --version\"; exact -->\n{fence}\n{version}\n{fence}\n"
+        assert doc(exact) == 0, "an exact block fails"
+        assert doc(exact.replace(version, version + "\nmore")) == 1, "an exact block with an extra line passes"
         assert doc(f"<!-- doc-test: skip \"\" -->\n{fence}\n$ seam --version\n{fence}\n") == 1, "a skip needs a reason"
         print("the checker catches drift")
         return 0
@@ -188,6 +193,14 @@ def main():
                 for command, shown in steps:
                     checked += 1
                     real = run(command, cwd, seam)
+                    if "exact" in opts:
+                        trim = lambda ls: [normalise(l) for l in "\n".join(ls).strip("\n").split("\n")]
+                        if trim(shown) != trim(real):
+                            diff = next(((a, b) for a, b in zip(trim(shown), trim(real)) if a != b),
+                                        ("(lengths differ)", f"{len(trim(shown))} shown, {len(trim(real))} printed"))
+                            failures.append(f"{where}: `{command}` prints other than the whole block shown "
+                                            f"(exact):\n    shown:   {diff[0]}\n    printed: {diff[1]}")
+                        continue
                     missing = first_missing(shown, real)
                     if missing is not None:
                         failures.append(f"{where}: `{command}` does not print the line shown:\n    {missing}\n"
