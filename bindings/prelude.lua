@@ -92,6 +92,18 @@ function stack(name)
   decls.file, decls.line = where()
 end
 
+-- accounting_zone "America/New_York": the zone the books are kept in. same_period rules
+-- without a zone of their own use it, and `seam report totals` buckets periods in it.
+function accounting_zone(zone)
+  check_string(zone, "accounting_zone")
+  if decls.accounting_zone then
+    user_error("accounting_zone is declared twice (first at " .. decls.accounting_zone.file .. ":" ..
+               decls.accounting_zone.line .. ")")
+  end
+  local file, line = where()
+  decls.accounting_zone = { zone = zone, file = file, line = line }
+end
+
 local PARAM_TYPES = { integer = true, number = true, money = true, text = true, boolean = true }
 
 function param(name, opts)
@@ -698,9 +710,11 @@ function same_period(opts)
   if opts.zone ~= nil then check_string(opts.zone, "same_period zone") end
   local o = {}
   for k, v in pairs(opts) do o[k] = v end
-  o.doc = o.doc or ("left and right fall in the same calendar " .. period .. " (" .. (opts.zone or "UTC") .. ")")
+  -- Without a zone: the stack's accounting_zone (the loader resolves it), else UTC.
+  local books = decls.accounting_zone and decls.accounting_zone.zone or "UTC"
+  o.doc = o.doc or ("left and right fall in the same calendar " .. period .. " (" .. (opts.zone or books) .. ")")
   return rule_decl("same_period", o, "same accounting " .. period, {
-    left = left, right = right, period = period, zone = opts.zone or "UTC",
+    left = left, right = right, period = period, zone = opts.zone,
   })
 end
 

@@ -18,6 +18,7 @@
 #include "bindings/embedded.hpp"
 #include "bindings/lua_values.hpp"
 #include "bindings/sandbox.hpp"
+#include "engine/value/time.hpp"
 #include "connectors/connector.hpp"
 #include "engine/alerts/alerts.hpp"
 #include "engine/rules/cardinality.hpp"
@@ -501,6 +502,11 @@ StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
   DeclReader d(L);
   StackSpec spec;
   spec.name = d.str("name");
+  d.with("accounting_zone", [&] {
+    spec.accounting_zone = d.str("zone");
+    if (auto z = find_zone(spec.accounting_zone); !z)
+      throw UserError(d.loc().str() + ": accounting_zone: " + z.error());
+  });
   d.each("params", [&] {
     ParamSpec p;
     p.name = d.str("name");
@@ -619,6 +625,9 @@ StackSpec read_decls(lua_State* L, LuaScriptHost& host, LoadContext& ctx) {
       rule.min_minutes = d.number_ref("min_minutes", rule.loc);
       rule.min_days = d.number_ref("min_days", rule.loc);
       rule.zone = d.str("zone");
+      // The books' zone, unless the rule names its own: a month's cut-off is the books'.
+      if (rule.zone.empty() && rule.kind == RuleKind::SamePeriod)
+        rule.zone = spec.accounting_zone.empty() ? "UTC" : spec.accounting_zone;
       if (auto dir = d.opt_str("direction"))
         rule.direction = *dir == "after" ? TimeDirection::RightAfter : *dir == "before" ? TimeDirection::RightBefore
                                                                                           : TimeDirection::Either;

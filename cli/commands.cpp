@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include <spdlog/spdlog.h>
+
 #include "bindings/stack_loader.hpp"
 #include "cli/terminal.hpp"
 #include "bindings/test_loader.hpp"
@@ -330,10 +332,28 @@ int cmd_report(const std::string& which, const std::string& db, const std::strin
   }
   auto log = open_audit_log_for_reading(existing_db(db, stack));
   Db& handle = *log;
+  // Periods follow the books: --zone, else the stack's accounting_zone (the stack folder
+  // given, else the one the log's latest run was of), else UTC.
+  std::string zone_name = a.zone, zone_from = a.zone.empty() ? "" : "--zone";
+  if (zone_name.empty() && which == "totals") {
+    std::string dir = stack;
+    if (dir.empty()) {
+      Statement s(*log, "SELECT stack_dir FROM runs ORDER BY id DESC LIMIT 1");
+      if (s.step()) dir = s.text_at(0);
+    }
+    if (!dir.empty() && std::filesystem::exists(std::filesystem::path(dir) / "stack.lua")) {
+      try {
+        zone_name = load_stack(dir).spec.accounting_zone;
+        if (!zone_name.empty()) zone_from = "the stack's accounting_zone";
+      } catch (const std::exception& e) {
+        spdlog::warn("periods are in UTC: the stack at {} did not load to say its accounting_zone ({})", dir, e.what());
+      }
+    }
+  }
   const date::time_zone* zone = nullptr;
-  if (!a.zone.empty()) {
-    auto z = find_zone(a.zone);
-    if (!z) throw UserError("--zone: " + z.error());
+  if (!zone_name.empty()) {
+    auto z = find_zone(zone_name);
+    if (!z) throw UserError(zone_from + ": " + z.error());
     zone = *z;
   }
   ReportContext ctx;
@@ -351,7 +371,7 @@ int cmd_report(const std::string& which, const std::string& db, const std::strin
   if (!a.min_amount.empty()) filters.push_back({"min_amount", a.min_amount});
   if (which == "totals") {
     filters.push_back({"period", a.period});
-    filters.push_back({"zone", a.zone.empty() ? "UTC" : a.zone});
+    filters.push_back({"zone", zone_name.empty() ? "UTC" : zone_name + (zone_from == "--zone" ? "" : " (" + zone_from + ")")});
   }
   if (which == "variance" && common.rows_limit) filters.push_back({"limit", std::to_string(common.rows_limit)});
   if (which == "breakdown") filters.push_back({"by", a.by});

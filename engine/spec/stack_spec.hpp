@@ -287,6 +287,7 @@ struct StackSpec {
   std::vector<AlertSpec> alerts;
   UnitTable units;
   std::map<std::string, int> currencies;  // currencies { BTC = 8 }: codes ISO 4217 does not have
+  std::string accounting_zone;            // accounting_zone "America/New_York" (empty: UTC)
   std::vector<std::pair<std::string, std::string>> sources;  // every Lua file loaded: name, text
   std::vector<Warning> load_warnings;                          // found while loading (shadowed builtins)
   const SystemSpec* find_system(const std::string& name) const;

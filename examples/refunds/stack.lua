@@ -2,7 +2,7 @@
 -- search, CSV) and → payments processor (Stripe's refunds, JSON, in cents). Every storefront
 -- refund must reach the ERP once, for the same amount, with a status the ERP maps correctly, its
 -- reason code, inside the lag window and in the same accounting month; and reach the customer.
-stack "acme-retail-refunds"
+stack "acme-retail-refunds"; accounting_zone "America/New_York"   -- the books are kept in New York
 
 include "periods"   -- seam's rules/periods.lua: same_month { ... }
 

@@ -90,15 +90,19 @@ TEST_CASE("checkpoint: run 1 finds exceptions, run 2 on later data ages them and
   CHECK(csv_body(month.out) ==
         std::vector<std::string>{
             "month" + header,
+            // The stack keeps its books in New York (accounting_zone): R1015, refunded at 23:50 on
+            // 28 February there, is February's.
+            "2026-02,open,refunds_reach_erp,1,1,30.00 USD,30.00 USD,0.00 USD,0.00 USD,0.00 USD,0.00 USD",
+            "2026-02,open,\"all, counted once\",1,1,,,,,0.00 USD,0.00 USD",
             "2026-03,acknowledged,refunds_reach_erp,1,1,18.00 USD,18.00 USD,0.00 USD,0.00 USD,0.00 USD,0.00 USD",
             "2026-03,acknowledged,\"all, counted once\",1,1,,,,,0.00 USD,0.00 USD",
             // 5005 (R1005 posted twice, +80.00) and 5008 (R1010 and R1011 missing, -20.00).
             "2026-03,open,order_refund_totals,2,3,120.00 USD,180.00 USD,60.00 USD,60.00 USD,0.00 USD,0.00 USD",
             // R1005 +80, R1010 -15, R1011 -5, R1013 -45, R1031 +45, R0999 +75.
-            "2026-03,open,refunds_reach_erp,9,9,230.49 USD,365.49 USD,135.00 USD,0.00 USD,135.00 USD,265.00 USD",
+            "2026-03,open,refunds_reach_erp,8,8,200.49 USD,335.49 USD,135.00 USD,0.00 USD,135.00 USD,265.00 USD",
             // At the processor: R1016 failed (12.00 both sides), R1020 0.15 short, the dashboard's +75.00.
             "2026-03,open,refunds_reach_processor,3,3,62.00 USD,136.85 USD,74.85 USD,0.00 USD,74.85 USD,75.15 USD",
-            "2026-03,open,\"all, counted once\",14,15,,,,,209.85 USD,340.15 USD",
+            "2026-03,open,\"all, counted once\",13,14,,,,,209.85 USD,340.15 USD",
             // R1012's -36.00 resolved at both levels, and R1003's -60.00: 96.00 cleared, not 132.00.
             "2026-03,resolved,order_refund_totals,1,1,40.00 USD,4.00 USD,-36.00 USD,-36.00 USD,0.00 USD,0.00 USD",
             "2026-03,resolved,refunds_reach_erp,2,2,100.00 USD,4.00 USD,-96.00 USD,0.00 USD,-96.00 USD,96.00 USD",
@@ -130,7 +134,8 @@ TEST_CASE("checkpoint: run 1 finds exceptions, run 2 on later data ages them and
   auto day = cp.seam("report totals --stack refunds --period day --reconcile order_refund_totals --format json");
   // Rows below the report's provenance: what was asked, of which log and runs, at which head.
   CHECK(python_json(day.out, "d['report']['filters']") ==
-        "{'status': 'unresolved', 'reconcile': 'order_refund_totals', 'period': 'day', 'zone': 'UTC'}");
+        "{'status': 'unresolved', 'reconcile': 'order_refund_totals', 'period': 'day', 'zone': "
+        "\"America/New_York (the stack's accounting_zone)\"}");
   CHECK(python_json(day.out, "(d['report']['stack'], d['report']['runs'], d['report']['chain_head'].startswith('4:'))") ==
         "('acme-retail-refunds', {'count': 2, 'complete': 2, 'first': 1, 'last': 2, 'last_started_at': "
         "'2026-03-26T06:00:00Z', 'last_status': 'complete'}, True)");
@@ -153,7 +158,8 @@ TEST_CASE("checkpoint: run 1 finds exceptions, run 2 on later data ages them and
   CHECK(text.out.rfind("seam report totals: variance per month and status\nstack acme-retail-refunds - audit log " +
                            std::filesystem::weakly_canonical(cp.stack).string() + "/seam.db - runs 1-2 (2 complete; "
                            "the latest, run 2, started 2026-03-26T06:00:00Z, complete)\nfilters: status unresolved, "
-                           "since 2026-03-19T00:00:00Z, until 2026-03-21T00:00:00Z, period month, zone UTC - chain head 4:",
+                           "since 2026-03-19T00:00:00Z, until 2026-03-21T00:00:00Z, period month, zone America/New_York (the stack's "
+                           "accounting_zone) - chain head 4:",
                        0) == 0);
   CHECK(text.out.substr(text.out.find("\n\n") + 2) ==
         "month    status  reconciliation     keys  exceptions  left total  right total  net variance  explained by causes  "
@@ -167,8 +173,12 @@ TEST_CASE("checkpoint: run 1 finds exceptions, run 2 on later data ages them and
   auto books = cp.seam("report totals --stack refunds --zone America/New_York --format csv");
   CHECK(csv_body(books.out)[1] ==
         "2026-02,open,refunds_reach_erp,1,1,30.00 USD,30.00 USD,0.00 USD,0.00 USD,0.00 USD,0.00 USD");
-  CHECK(cp.seam("report totals --stack refunds --format csv --key R1015").out.find("\n2026-03,open,refunds_reach_erp,1,") !=
-        std::string::npos);
+  // Given the log alone, the zone comes from the stack its latest run was of.
+  CHECK(csv_body(cp.seam("report totals --db " + cp.stack + "/seam.db --format csv").out)[1] ==
+        "2026-02,open,refunds_reach_erp,1,1,30.00 USD,30.00 USD,0.00 USD,0.00 USD,0.00 USD,0.00 USD");
+  // In UTC, asked for, it is March's.
+  CHECK(cp.seam("report totals --stack refunds --format csv --key R1015 --zone UTC").out.find(
+            "\n2026-03,open,refunds_reach_erp,1,") != std::string::npos);
   auto unknown = cp.seam("report totals --stack refunds --zone Mars/Base");
   CHECK(unknown.exit == 2);
   CHECK(unknown.err ==

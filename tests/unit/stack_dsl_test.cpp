@@ -59,6 +59,25 @@ std::string check_error(int line, const std::string& text, std::vector<std::pair
 
 }  // namespace
 
+TEST_CASE("dsl: accounting_zone names the books' zone, checked, and same_period rules default to it") {
+  CHECK(check_error(1, "stack \"shop\"; accounting_zone \"America/New_York\"") == "(valid)");
+  CHECK(check_error(1, "stack \"shop\"; accounting_zone \"Mars/Base\"") ==
+        "DIR/stack.lua:1: accounting_zone: unknown time zone 'Mars/Base' (an IANA name such as America/New_York, or UTC)");
+  CHECK(check_error(1, "stack \"shop\"; accounting_zone \"UTC\"; accounting_zone \"UTC\"") ==
+        "DIR/stack.lua:1: accounting_zone is declared twice (first at DIR/stack.lua:1)");
+  TempDir dir;
+  std::string stack = kValid;
+  stack.replace(0, std::string("stack \"shop\"").size(), "stack \"shop\"; accounting_zone \"America/New_York\"");
+  stack.replace(stack.find("    within {"), 0,
+                "    same_month { left = \"at\", right = \"at\" },\n"
+                "    same_month { left = \"at\", right = \"at\", zone = \"Europe/Paris\", name = \"paris\" },\n");
+  write_file(dir / "stack.lua", stack);
+  LoadedStack s = load_stack(dir.path());
+  CHECK(s.spec.accounting_zone == "America/New_York");
+  CHECK(s.spec.reconciles[0].rules[2].zone == "America/New_York");  // none of its own: the books'
+  CHECK(s.spec.reconciles[0].rules[3].zone == "Europe/Paris");      // its own
+}
+
 TEST_CASE("dsl: a valid stack becomes plain declarations with locations") {
   TempDir dir;
   write_file(dir / "stack.lua", kValid);
