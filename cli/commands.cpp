@@ -71,6 +71,24 @@ size_t cut_to_limit(std::vector<Row>& rows, size_t limit) {
 
 }  // namespace
 
+std::string stack_argument(const std::string& command, const std::string& positional, const std::string& option) {
+  if (positional.empty() && option.empty())
+    throw UserError("seam " + command + " needs a stack: give its folder as STACK_DIR or --stack DIR");
+  if (positional.empty()) return option;
+  if (option.empty()) return positional;
+  // "refunds" and "./refunds/" are one folder: only two different folders are a conflict.
+  auto folder = [](const std::string& dir) {
+    std::error_code ec;
+    std::filesystem::path p = std::filesystem::weakly_canonical(dir, ec);
+    if (ec) p = std::filesystem::path(dir).lexically_normal();
+    return p.has_filename() ? p : p.parent_path();
+  };
+  if (folder(positional) != folder(option))
+    throw UserError("seam " + command + " was given two stacks: STACK_DIR " + positional + " and --stack " + option +
+                    "; give one");
+  return positional;
+}
+
 int cmd_run(const std::string& stack, const std::string& db, const std::vector<std::string>& sets, const RunArgs& args,
             const Common& common) {
   RunOptions options;
