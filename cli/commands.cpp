@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "bindings/stack_loader.hpp"
+#include "cli/init.hpp"
 #include "cli/terminal.hpp"
 #include "bindings/test_loader.hpp"
 #include "engine/alerts/alerts.hpp"
@@ -87,6 +88,16 @@ std::string stack_argument(const std::string& command, const std::string& positi
     throw UserError("seam " + command + " was given two stacks: STACK_DIR " + positional + " and --stack " + option +
                     "; give one");
   return positional;
+}
+
+int cmd_init(const std::string& dir) {
+  std::vector<std::string> files = init_stack(dir);
+  std::cout << "made a stack in " << dir << ":\n";
+  for (const auto& f : files) std::cout << "  " << f << "\n";
+  const std::string q = dir.find_first_of(" '\"$\\") == std::string::npos ? dir : "'" + dir + "'";
+  std::cout << "next: seam check " << q << " && seam test " << q << " && seam run " << q
+            << " (finds the one failure seeded in its data); then edit " << q << "/stack.lua (see its README.md)\n";
+  return kExitOk;
 }
 
 int cmd_run(const std::string& stack, const std::string& db, const std::vector<std::string>& sets, const RunArgs& args,

@@ -31,6 +31,9 @@ struct Common {
 // is given.
 std::string stack_argument(const std::string& command, const std::string& positional, const std::string& option);
 
+// `seam init DIR`: writes a stack to start from into DIR (new or empty).
+int cmd_init(const std::string& dir);
+
 struct RunArgs {
   std::string as_of, since, until;  // ISO 8601; a date alone means its midnight UTC
   bool profile = false;             // --profile: timings on stderr after the run

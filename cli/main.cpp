@@ -43,6 +43,11 @@ int main(int argc, char** argv) {
     sub->add_option("--stack", stack_dir, what + " (the same as STACK_DIR)")->type_name("DIR");
   };
 
+  std::string init_dir;
+  auto* init = app.add_subcommand("init", "make a new stack to start from: two CSV systems, a reconciliation, data "
+                                          "with one seeded failure, a stack test and a README");
+  init->add_option("DIR", init_dir, "the stack folder to make (new or empty)")->required()->type_name("DIR");
+
   auto* run = app.add_subcommand("run", "reconcile a stack's inputs and record every verdict");
   add_stack(run, "folder holding stack.lua");
   run->add_option("--db", db, "audit log file (default: seam.db in the stack folder)")->type_name("FILE");
@@ -223,6 +228,7 @@ int main(int argc, char** argv) {
   try {
     for (CLI::App* sub : {run, check, params, rules, test, replay})
       if (*sub) stack = stack_argument(sub->get_name(), stack, stack_dir);
+    if (*init) return cmd_init(init_dir);
     if (*run) return cmd_run(stack, db, sets, run_args, common);
     if (*check) return cmd_check(stack, sets, check_data, sample_rows, strict, common);
     if (*params) return cmd_params(stack, sets, common);

@@ -1,6 +1,8 @@
-// Issue "a CLI that fits its users' habits": the stack given the same way to every command.
+// Issue "a CLI that fits its users' habits": the stack given the same way to every command, and
+// seam init.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "tests/e2e/e2e_support.hpp"
@@ -94,4 +96,85 @@ TEST_CASE("cli conventions: the read commands take --stack DIR, --db FILE, or el
   CHECK(nolog.exit == 2);
   CHECK(nolog.err ==
         "seam: error: no audit log at seam.db (run `seam run STACK_DIR` first, or pass --db FILE / --stack DIR)\n");
+}
+
+namespace {
+
+// The names of the files under `dir`, relative to it, sorted.
+std::vector<std::string> files_under(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) out.push_back(std::filesystem::relative(e.path(), dir).string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("cli conventions: seam init makes a stack that checks, passes its tests and finds the seeded failure") {
+  TempDir dir;
+  auto made = run_seam(dir.path(), "init books");
+  CHECK(made.exit == 0);
+  CHECK(made.err == "");
+  CHECK(made.out ==
+        "made a stack in books:\n  stack.lua\n  data/billing_invoices.csv\n  data/ledger_entries.csv\n"
+        "  tests/books_test.lua\n  README.md\n"
+        "next: seam check books && seam test books && seam run books (finds the one failure seeded in its data); "
+        "then edit books/stack.lua (see its README.md)\n");
+  CHECK(files_under(dir / "books") == std::vector<std::string>{"README.md", "data/billing_invoices.csv",
+                                                                "data/ledger_entries.csv", "stack.lua",
+                                                                "tests/books_test.lua"});
+  auto check = run_seam(dir.path(), "check books --data");
+  CHECK(check.exit == 0);
+  CHECK(lines_of(check.out).back() == "stack books is valid: 1 params, 2 systems, 1 reconciliations, 5 rules");
+  auto test = run_seam(dir.path(), "test books");
+  CHECK(test.exit == 0);
+  CHECK(lines_of(test.out).back() == "3 passed, 0 failed");
+  auto params = run_seam(dir.path(), "params books --format json");
+  CHECK(python_json(params.out, "[(p['name'], p['value'], p['source']) for p in d]") ==
+        "[('lag_days', '5', 'default')]");
+
+  // Every row read is accepted; exactly one verdict fails: the invoice seeded with another amount.
+  auto run = run_seam(dir.path(), "run books");
+  CHECK(run.exit == 1);
+  CHECK(run.out.find("  billing  books/data/billing_invoices.csv  read 5 = accepted 5 + rejected 0\n") != std::string::npos);
+  CHECK(run.out.find("  ledger   books/data/ledger_entries.csv    read 5 = accepted 5 + rejected 0\n") != std::string::npos);
+  CHECK(run.out.find("5 groups, 25 verdicts: 24 pass, 1 fail\n") != std::string::npos);
+  Db db(dir / "books/seam.db", false);
+  CHECK(rows(db, "SELECT stack_name, reconcile, group_key, rule, status, left_ids, right_ids, delta FROM exceptions") ==
+        std::vector<std::string>{
+            "books|invoices_reach_ledger|INV-1004|amounts agree|open|[\"INV-1004\"]|[\"JE-504\"]|-270.00 USD"});
+  // Its README's commands work from inside the folder.
+  CHECK(run_seam(dir / "books", "test .").exit == 0);
+  CHECK(lines_of(run_seam(dir / "books", "exceptions").out).size() == 2);
+}
+
+TEST_CASE("cli conventions: seam init fills an empty or new folder, names the stack after it, and refuses anything else") {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "empty");
+  CHECK(run_seam(dir.path(), "init empty").exit == 0);
+  CHECK(run_seam(dir.path(), "init 'new/acme books'").exit == 0);
+  CHECK(lines_of(run_seam(dir.path(), "check 'new/acme books'").out).back() ==
+        "stack acme-books is valid: 1 params, 2 systems, 1 reconciliations, 5 rules");
+  CHECK(std::filesystem::exists(dir / "new/acme books/tests/acme-books_test.lua"));
+
+  // A folder holding anything, even one file, is left as it was.
+  std::filesystem::create_directories(dir / "busy");
+  write_file(dir / "busy/notes.txt", "mine\n");
+  auto busy = run_seam(dir.path(), "init busy");
+  CHECK(busy.exit == 2);
+  CHECK(busy.out == "");
+  CHECK(busy.err ==
+        "seam: error: cannot make a stack in busy: the folder is not empty, and seam init overwrites nothing (give a new "
+        "or empty folder)\n");
+  CHECK(files_under(dir / "busy") == std::vector<std::string>{"notes.txt"});
+  CHECK(read_file(dir / "busy/notes.txt") == "mine\n");
+  // The stack made first is not made again over itself.
+  CHECK(run_seam(dir.path(), "init empty").exit == 2);
+  CHECK(read_file(dir / "empty/data/ledger_entries.csv").find("JE-504,INV-1004,2030.00") != std::string::npos);
+  auto file = run_seam(dir.path(), "init busy/notes.txt");
+  CHECK(file.exit == 2);
+  CHECK(file.err == "seam: error: cannot make a stack in busy/notes.txt: it is a file, not a folder (give a new or "
+                    "empty folder)\n");
+  CHECK(run_seam(dir.path(), "init").exit == 2);
 }
