@@ -5,9 +5,11 @@
 
 #include <unistd.h>
 
+#include <fstream>
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/man_page.hpp"
 #include "cli/terminal.hpp"
 #include "engine/audit/db.hpp"
 #include "engine/script/script_host.hpp"
@@ -195,6 +197,11 @@ int main(int argc, char** argv) {
   head->add_option("--stack", stack_dir, "the stack folder: use DIR/seam.db")->type_name("DIR");
   add_format(head);
 
+  // Hidden: writes seam.1 at build time (CMakeLists.txt) from the definitions above.
+  std::string man_output;
+  auto* man = app.add_subcommand("man", "print the manual page (roff: man -l FILE)")->group("");
+  man->add_option("--output", man_output, "write it to FILE, not stdout")->type_name("FILE");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -204,6 +211,22 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return kExitUsage;
+  }
+
+  if (*man) {
+    const std::string page = man_page(app, SEAM_VERSION);
+    if (man_output.empty()) {
+      std::cout << page;
+      return kExitOk;
+    }
+    std::ofstream out(man_output, std::ios::binary);
+    out << page;
+    out.close();
+    if (!out) {
+      std::cerr << "seam: error: cannot write " << man_output << "\n";
+      return kExitStorage;
+    }
+    return kExitOk;
   }
 
   const ColorMode color_mode = parse_color_mode(color.c_str());

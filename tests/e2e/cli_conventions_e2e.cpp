@@ -178,3 +178,70 @@ TEST_CASE("cli conventions: seam init fills an empty or new folder, names the st
                     "empty folder)\n");
   CHECK(run_seam(dir.path(), "init").exit == 2);
 }
+
+namespace {
+
+// The names under "Subcommands:" in `seam [COMMAND] --help`.
+std::vector<std::string> subcommands_in_help(const std::string& command) {
+  std::vector<std::string> out;
+  bool listed = false;
+  for (const auto& line : lines_of(run_seam(".", command + " --help").out)) {
+    if (line == "Subcommands:") listed = true;
+    else if (listed && line.rfind("  ", 0) == 0 && line.size() > 2 && line[2] != ' ')
+      out.push_back(line.substr(2, line.find(' ', 2) - 2));
+  }
+  return out;
+}
+
+// The long options `seam COMMAND --help` lists ("--db", "--stack", ...), -h,--help aside.
+std::vector<std::string> options_in_help(const std::string& command) {
+  std::vector<std::string> out;
+  for (const auto& line : lines_of(run_seam(".", command + " --help").out)) {
+    if (line.rfind("  -", 0) != 0) continue;
+    std::string names = line.substr(2, line.find(' ', 2) - 2);
+    for (size_t at = names.find("--"); at != std::string::npos; at = names.find("--", at + 2)) {
+      std::string name = names.substr(at, names.find(',', at) - at);
+      if (name != "--help") out.push_back(name);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("cli conventions: seam man writes the manual from the commands: every command and option --help lists") {
+  auto man = run_seam(".", "man");
+  CHECK(man.exit == 0);
+  CHECK(man.out.find(".TH SEAM 1 \"\" \"seam " SEAM_VERSION "\" \"User Commands\"\n") != std::string::npos);
+  std::vector<std::string> commands;
+  for (const auto& c : subcommands_in_help("")) {
+    commands.push_back(c);
+    for (const auto& s : subcommands_in_help(c)) commands.push_back(c + " " + s);
+  }
+  CHECK(commands.size() == 19);
+  size_t checked = 0;
+  for (const auto& command : commands) {
+    CAPTURE(command);
+    // The command's own section: from its heading to the next one.
+    std::string roff_name = "seam " + command;
+    const size_t at = man.out.find(".SS \"" + roff_name + " ");
+    REQUIRE(at != std::string::npos);
+    const size_t end = man.out.find(".SS ", at + 4);
+    const std::string section = man.out.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    const auto options = options_in_help(command);
+    checked += options.size();
+    for (const auto& o : options) {
+      CAPTURE(o);
+      std::string roffed;
+      for (char c : o) roffed += c == '-' ? std::string("\\-") : std::string(1, c);
+      CHECK(section.find(".TP\n\\fB" + roffed + "\\fR") != std::string::npos);
+    }
+  }
+  CHECK(checked > 90);
+  // Hidden from --help and from the manual it writes.
+  CHECK(run_seam(".", "--help").out.find(" man ") == std::string::npos);
+  CHECK(man.out.find(".SS \"seam man") == std::string::npos);
+  TempDir dir;
+  CHECK(run_seam(dir.path(), "man --output seam.1").exit == 0);
+  CHECK(read_file(dir / "seam.1") == man.out);
+}
