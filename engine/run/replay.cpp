@@ -250,7 +250,7 @@ ReplayReport replay_run(const ReplayOptions& o) {
 
   RecordedRun old = load_recorded(db, report.run_id);
   ReplaySink sink(spec, old, report);
-  evaluate_reconciles(spec, params, loaded.host.get(), inputs, *as_of, sink, false);
+  evaluate_reconciles(spec, params, loaded.host.get(), inputs, *as_of, sink, nullptr);
   sink.finish();
   return report;
 }

@@ -245,3 +245,73 @@ TEST_CASE("cli conventions: seam man writes the manual from the commands: every 
   CHECK(run_seam(dir.path(), "man --output seam.1").exit == 0);
   CHECK(read_file(dir / "seam.1") == man.out);
 }
+
+TEST_CASE("cli conventions: on a terminal the progress line names every phase of a run, drawn in place, then cleared") {
+  Giftcards ex;
+  auto tty = on_terminal(ex.dir.path(), "run giftcards", "TERM=xterm NO_COLOR=1 SEAM_PROGRESS_AFTER_MS=0");
+  CHECK(tty.exit == 1);
+  // Each phase as it starts (the line's own thread may redraw it in between, with later figures).
+  std::vector<std::string> phases = {"seam: reading and mapping platform, platform_loads, ",
+                                     "seam: recording the inputs and their rejected rows... "};
+  for (const auto& [name, groups] : std::vector<std::pair<std::string, int>>{{"loads_reach_erp", 6},
+                                                                            {"redemptions_reach_erp", 4},
+                                                                            {"card_ledgers", 6},
+                                                                            {"gift_card_checkouts", 6},
+                                                                            {"gift_card_captures", 6}}) {
+    phases.push_back("seam: matching " + name + "... ");
+    phases.push_back("seam: evaluating and writing " + name + ": 0/" + std::to_string(groups) + " groups, ");
+  }
+  phases.push_back("seam: sealing run 1 and updating its exceptions... ");
+  // Cleared before the report: its first line starts on a clean line.
+  phases.push_back("seam run 1 - stack acme-retail-giftcards - as of ");
+  size_t at = 0;
+  for (const auto& p : phases) {
+    CAPTURE(p);
+    at = tty.out.find("\r\033[K" + p, at);
+    REQUIRE(at != std::string::npos);
+  }
+  CHECK(tty.out.find("\r\033[Kseam:", at) == std::string::npos);
+  CHECK(tty.out.find("\033[K", at + 3) == std::string::npos);
+  // Every drawing fits in the terminal's width (80 when it tells none) less one column,
+  // on one line: a line that wraps cannot be redrawn in place.
+  size_t drawings = 0;
+  for (size_t from = tty.out.find("\r\033[Kseam: "); from != std::string::npos && from < at;
+       from = tty.out.find("\r\033[Kseam: ", from + 1)) {
+    const size_t end = tty.out.find('\r', from + 1);
+    const std::string drawn = tty.out.substr(from + 4, end - from - 4);
+    CAPTURE(drawn);
+    CHECK(drawn.size() <= 79);
+    CHECK(drawn.find('\n') == std::string::npos);
+    ++drawings;
+  }
+  CHECK(drawings >= phases.size() - 1);
+  // The mapping line's name is shortened, its figures kept.
+  CHECK(tty.out.find("\r\033[Kseam: reading and mapping platform, platform_loads, platform_...: 0 rows, 0.") !=
+        std::string::npos);
+
+  // Not a terminal, or one that cannot redraw a line: nothing at all.
+  Giftcards piped;
+  auto file = piped.seam("run giftcards", "SEAM_PROGRESS_AFTER_MS=0");
+  CHECK(file.exit == 1);
+  CHECK(file.err == "");
+  CHECK(file.out.find('\033') == std::string::npos);
+  CHECK(piped.seam("run giftcards --format json", "SEAM_PROGRESS_AFTER_MS=0").err == "");
+  Giftcards dumb;
+  auto plain = on_terminal(dumb.dir.path(), "run giftcards", "TERM=dumb NO_COLOR=1 SEAM_PROGRESS_AFTER_MS=0");
+  CHECK(plain.exit == 1);
+  CHECK(plain.out.find('\033') == std::string::npos);
+  CHECK(plain.out.find("seam: matching") == std::string::npos);
+}
+
+TEST_CASE("cli conventions: a run that fails after its progress line was drawn clears it before the error") {
+  Giftcards ex;
+  // The ERP's SQLite file is not a database: the run stops while reading its inputs.
+  write_file(ex.stack + "/data/erp.db", "not a database\n");
+  auto tty = on_terminal(ex.dir.path(), "run giftcards", "TERM=xterm NO_COLOR=1 SEAM_PROGRESS_AFTER_MS=0");
+  CHECK(tty.exit == 2);
+  const size_t drawn = tty.out.find("\r\033[Kseam: reading and mapping platform, ");
+  REQUIRE(drawn != std::string::npos);
+  const size_t error = tty.out.find("seam: error: ", drawn);
+  REQUIRE(error != std::string::npos);
+  CHECK(tty.out.substr(error - 4, 4) == "\r\033[K");
+}
