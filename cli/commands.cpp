@@ -184,6 +184,7 @@ int cmd_params(const std::string& stack, const std::vector<std::string>& sets, c
 int cmd_replay(const std::string& stack, const std::string& db, int64_t run, const std::vector<std::string>& sets,
                const Common& common) {
   ReplayOptions o{stack, db, run, parse_sets(sets), common.params_file};
+  o.progress = progress_on_stderr();
   ReplayReport report = replay_run(o);
   std::cout << (common.format == "json" ? render_replay_json(report) : render_replay_text(report));
   return report.any() ? kExitExceptions : kExitOk;

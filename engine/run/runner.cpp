@@ -419,6 +419,7 @@ namespace {
 // Writes each group to the audit log, registering each reconciliation's rule versions first.
 class AuditSink final : public GroupSink {
  public:
+  bool writes() const override { return true; }
   AuditSink(AuditLog& log, const StackSpec& spec, ExceptionTracker& exceptions)
       : log_(log), spec_(spec), exceptions_(exceptions) {}
   void begin_reconcile(size_t rn, const ReconcileSpec& rec) override {
@@ -642,7 +643,8 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
 
     phase.emplace("evaluate and write " + rec.name);
     // The verdicts go to the sink group by group: writing is this phase too.
-    if (progress) progress->phase("evaluating and writing " + rec.name, "groups", m.groups.size());
+    if (progress)
+      progress->phase((sink.writes() ? "evaluating and writing " : "evaluating ") + rec.name, "groups", m.groups.size());
     ReconcileReport rr;
     rr.name = rec.name;
     rr.left = rec.left;

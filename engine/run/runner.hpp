@@ -122,6 +122,8 @@ class GroupSink {
  public:
   virtual ~GroupSink() = default;
   virtual void begin_reconcile(size_t reconcile_no, const ReconcileSpec& rec) {}
+  // Whether the groups are written somewhere lasting (the progress line says so).
+  virtual bool writes() const { return false; }
   // Verdicts in rule order; `origin` says how the group was formed and `matched_by` says it
   // for people (nullptr and empty when the reconciliation has a single keyed strategy). The
   // views are valid during the call only.

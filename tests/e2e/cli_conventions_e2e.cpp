@@ -315,3 +315,23 @@ TEST_CASE("cli conventions: a run that fails after its progress line was drawn c
   REQUIRE(error != std::string::npos);
   CHECK(tty.out.substr(error - 4, 4) == "\r\033[K");
 }
+
+TEST_CASE("cli conventions: replay shows its phases on a terminal too, and says it evaluates without writing") {
+  Giftcards ex;
+  CHECK(ex.seam("run giftcards").exit == 1);
+  auto tty = on_terminal(ex.dir.path(), "replay giftcards", "TERM=xterm NO_COLOR=1 SEAM_PROGRESS_AFTER_MS=0");
+  CHECK(tty.exit == 0);
+  size_t at = 0;
+  for (const char* p : {"seam: reading and mapping platform, ", "seam: reading the verdicts run 1 recorded... ",
+                        "seam: matching loads_reach_erp... ", "seam: evaluating loads_reach_erp: 0/6 groups, ",
+                        "seam: evaluating gift_card_captures: 0/6 groups, ", "seam: comparing the verdicts... ",
+                        "replay of run 1 "}) {
+    CAPTURE(p);
+    at = tty.out.find(std::string("\r\033[K") + p, at);
+    REQUIRE(at != std::string::npos);
+  }
+  CHECK(tty.out.find("evaluating and writing") == std::string::npos);
+  auto piped = ex.seam("replay giftcards", "SEAM_PROGRESS_AFTER_MS=0");
+  CHECK(piped.exit == 0);
+  CHECK(piped.err == "");
+}
