@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bindings/stack_loader.hpp"
+#include "cli/init.hpp"
 #include "cli/terminal.hpp"
 #include "bindings/test_loader.hpp"
 #include "engine/alerts/alerts.hpp"
@@ -72,6 +73,34 @@ size_t cut_to_limit(std::vector<Row>& rows, size_t limit) {
 }
 
 }  // namespace
+
+std::string stack_argument(const std::string& command, const std::string& positional, const std::string& option) {
+  if (positional.empty() && option.empty())
+    throw UserError("seam " + command + " needs a stack: give its folder as STACK_DIR or --stack DIR");
+  if (positional.empty()) return option;
+  if (option.empty()) return positional;
+  // "refunds" and "./refunds/" are one folder: only two different folders are a conflict.
+  auto folder = [](const std::string& dir) {
+    std::error_code ec;
+    std::filesystem::path p = std::filesystem::weakly_canonical(dir, ec);
+    if (ec) p = std::filesystem::path(dir).lexically_normal();
+    return p.has_filename() ? p : p.parent_path();
+  };
+  if (folder(positional) != folder(option))
+    throw UserError("seam " + command + " was given two stacks: STACK_DIR " + positional + " and --stack " + option +
+                    "; give one");
+  return positional;
+}
+
+int cmd_init(const std::string& dir) {
+  std::vector<std::string> files = init_stack(dir);
+  std::cout << "made a stack in " << dir << ":\n";
+  for (const auto& f : files) std::cout << "  " << f << "\n";
+  const std::string q = dir.find_first_of(" '\"$\\") == std::string::npos ? dir : "'" + dir + "'";
+  std::cout << "next: seam check " << q << " && seam test " << q << " && seam run " << q
+            << " (finds the one failure seeded in its data); then edit " << q << "/stack.lua (see its README.md)\n";
+  return kExitOk;
+}
 
 int cmd_run(const std::string& stack, const std::string& db, const std::vector<std::string>& sets, const RunArgs& args,
             const Common& common) {
@@ -157,6 +186,7 @@ int cmd_params(const std::string& stack, const std::vector<std::string>& sets, c
 int cmd_replay(const std::string& stack, const std::string& db, int64_t run, const std::vector<std::string>& sets,
                const Common& common) {
   ReplayOptions o{stack, db, run, parse_sets(sets), common.params_file};
+  o.progress = progress_on_stderr();
   ReplayReport report = replay_run(o);
   std::cout << (common.format == "json" ? render_replay_json(report) : render_replay_text(report));
   return report.any() ? kExitExceptions : kExitOk;

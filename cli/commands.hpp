@@ -26,6 +26,14 @@ struct Common {
   bool color = false;  // colour on stdout (--color, NO_COLOR, TERM=dumb: cli/terminal.hpp)
 };
 
+// The stack folder `command` was given as STACK_DIR or as --stack DIR (either, or both when
+// they name the same folder). Throws UserError naming both when they differ, or when neither
+// is given.
+std::string stack_argument(const std::string& command, const std::string& positional, const std::string& option);
+
+// `seam init DIR`: writes a stack to start from into DIR (new or empty).
+int cmd_init(const std::string& dir);
+
 struct RunArgs {
   std::string as_of, since, until;  // ISO 8601; a date alone means its midnight UTC
   bool profile = false;             // --profile: timings on stderr after the run

@@ -5,9 +5,11 @@
 
 #include <unistd.h>
 
+#include <fstream>
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/man_page.hpp"
 #include "cli/terminal.hpp"
 #include "engine/audit/db.hpp"
 #include "engine/script/script_host.hpp"
@@ -36,10 +38,21 @@ int main(int argc, char** argv) {
 
   std::string stack, db, key, stack_dir;
   std::vector<std::string> sets;
+  // Every command takes the stack as --stack DIR; those that took it as a positional
+  // still do, for the scripts and docs written that way.
+  auto add_stack = [&](CLI::App* sub, const std::string& what) {
+    sub->add_option("STACK_DIR", stack, what + " (or --stack DIR)");
+    sub->add_option("--stack", stack_dir, what + " (the same as STACK_DIR)")->type_name("DIR");
+  };
+
+  std::string init_dir;
+  auto* init = app.add_subcommand("init", "make a new stack to start from: two CSV systems, a reconciliation, data "
+                                          "with one seeded failure, a stack test and a README");
+  init->add_option("DIR", init_dir, "the stack folder to make (new or empty)")->required()->type_name("DIR");
 
   auto* run = app.add_subcommand("run", "reconcile a stack's inputs and record every verdict");
-  run->add_option("STACK_DIR", stack, "folder holding stack.lua")->required();
-  run->add_option("--db", db, "audit log file (default: seam.db in the stack folder)");
+  add_stack(run, "folder holding stack.lua");
+  run->add_option("--db", db, "audit log file (default: seam.db in the stack folder)")->type_name("FILE");
   run->add_option("--set", sets, "override a param: name=value (repeatable)");
   run->add_option("--params", common.params_file, "thresholds file (default: STACK_DIR/thresholds.lua when present)");
   RunArgs run_args;
@@ -56,7 +69,7 @@ int main(int argc, char** argv) {
   add_format(run);
 
   auto* check = app.add_subcommand("check", "load and validate a stack (with --data, against a sample of its inputs)");
-  check->add_option("STACK_DIR", stack, "folder holding stack.lua")->required();
+  add_stack(check, "folder holding stack.lua");
   check->add_option("--set", sets, "param values to validate: name=value (repeatable)");
   check->add_option("--params", common.params_file, "thresholds file to validate");
   bool check_data = false, strict = false;
@@ -68,33 +81,33 @@ int main(int argc, char** argv) {
   check->add_flag("--strict", strict, "exit 1 when there are warnings");
 
   auto* params = app.add_subcommand("params", "the stack's params: value in effect, where it comes from, range, doc");
-  params->add_option("STACK_DIR", stack, "folder holding stack.lua")->required();
+  add_stack(params, "folder holding stack.lua");
   params->add_option("--set", sets, "override a param: name=value (repeatable)");
   params->add_option("--params", common.params_file, "thresholds file (default: STACK_DIR/thresholds.lua when present)");
   add_format(params);
 
   auto* test = app.add_subcommand("test", "run the tests in STACK_DIR/tests/*.lua (fixtures and expected verdicts)");
-  test->add_option("STACK_DIR", stack, "folder holding stack.lua")->required();
+  add_stack(test, "folder holding stack.lua");
   add_format(test);
 
   int64_t run_id = 0;
   auto* replay = app.add_subcommand("replay", "impact preview: re-evaluate a past run's inputs with the current stack "
                                               "and changed params; writes nothing");
-  replay->add_option("STACK_DIR", stack, "folder holding stack.lua (as changed)")->required();
+  add_stack(replay, "folder holding stack.lua (as changed)");
   replay->add_option("--run", run_id, "the run to replay (default: the latest complete run)");
-  replay->add_option("--db", db, "audit log file (default: seam.db in the stack folder)");
+  replay->add_option("--db", db, "audit log file (default: seam.db in the stack folder)")->type_name("FILE");
   replay->add_option("--set", sets, "param value to try: name=value (repeatable)");
   replay->add_option("--params", common.params_file, "thresholds file to try");
   add_format(replay);
 
   auto* rules = app.add_subcommand("rules", "the rule catalog: name, kind, version, source, severity, params, doc");
-  rules->add_option("STACK_DIR", stack, "folder holding stack.lua")->required();
+  add_stack(rules, "folder holding stack.lua");
   add_format(rules);
 
   auto* trace = app.add_subcommand("trace", "every verdict about a key or record id, newest run first");
   trace->add_option("KEY", key, "match key or record id")->required();
-  trace->add_option("--db", db, "audit log file (default: ./seam.db)");
-  trace->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
+  trace->add_option("--db", db, "audit log file (default: ./seam.db)")->type_name("FILE");
+  trace->add_option("--stack", stack_dir, "the stack folder: use DIR/seam.db")->type_name("DIR");
   trace->add_option("--limit", common.rows_limit, "verdicts of the newest N runs only (0: all)")->capture_default_str();
   add_format(trace);
 
@@ -103,8 +116,8 @@ int main(int argc, char** argv) {
   auto* exceptions = app.add_subcommand("exceptions", "exceptions across runs: open, acknowledged, resolved, retired, with age");
   exceptions->add_option("--status", status, "open, acknowledged, unresolved (both), resolved, retired or all")
       ->check(CLI::IsMember({"open", "acknowledged", "unresolved", "resolved", "retired", "all"}));
-  exceptions->add_option("--db", db, "audit log file (default: ./seam.db)");
-  exceptions->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
+  exceptions->add_option("--db", db, "audit log file (default: ./seam.db)")->type_name("FILE");
+  exceptions->add_option("--stack", stack_dir, "the stack folder: use DIR/seam.db")->type_name("DIR");
   exceptions->add_option("--limit", common.rows_limit, "list the first N (0: all)")->capture_default_str();
   add_format(exceptions);
   exceptions->require_subcommand(0, 1);
@@ -112,8 +125,8 @@ int main(int argc, char** argv) {
   ack->add_option("ID", exception_id, "exception id")->required();
   ack->add_option("--note", note, "why, for the auditor")->required();
   ack->add_option("--by", by, "who acknowledges")->required();
-  ack->add_option("--db", db, "audit log file (default: ./seam.db)");
-  ack->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
+  ack->add_option("--db", db, "audit log file (default: ./seam.db)")->type_name("FILE");
+  ack->add_option("--stack", stack_dir, "the stack folder: use DIR/seam.db")->type_name("DIR");
 
   std::string alert_status = "all";
   std::vector<int64_t> delivery_ids;
@@ -121,15 +134,15 @@ int main(int argc, char** argv) {
   alerts->add_option("--status", alert_status, "pending, delivered, failed or all")
       ->check(CLI::IsMember({"pending", "delivered", "failed", "all"}))
       ->capture_default_str();
-  alerts->add_option("--db", db, "audit log file (default: ./seam.db)");
-  alerts->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
+  alerts->add_option("--db", db, "audit log file (default: ./seam.db)")->type_name("FILE");
+  alerts->add_option("--stack", stack_dir, "the stack folder: use DIR/seam.db")->type_name("DIR");
   alerts->add_option("--limit", common.rows_limit, "list the newest N (0: all)")->capture_default_str();
   add_format(alerts);
   alerts->require_subcommand(0, 1);
   auto* retry = alerts->add_subcommand("retry", "send failed and pending deliveries again (all, or the IDs given)");
   retry->add_option("ID", delivery_ids, "delivery ids");
-  retry->add_option("--db", db, "audit log file (default: ./seam.db)");
-  retry->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
+  retry->add_option("--db", db, "audit log file (default: ./seam.db)")->type_name("FILE");
+  retry->add_option("--stack", stack_dir, "the stack folder: use DIR/seam.db")->type_name("DIR");
   add_format(retry);
 
   auto* report = app.add_subcommand("report", "reports over the audit log");
@@ -144,8 +157,8 @@ int main(int argc, char** argv) {
     sub->add_option("--key", report_args.key, "one key (a refund id, say)");
     sub->add_option("--min-age", report_args.min_age, "at least this many days old");
     sub->add_option("--min-amount", report_args.min_amount, "at least this much money at stake");
-    sub->add_option("--db", db, "audit log file (default: ./seam.db)");
-    sub->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
+    sub->add_option("--db", db, "audit log file (default: ./seam.db)")->type_name("FILE");
+    sub->add_option("--stack", stack_dir, "the stack folder: use DIR/seam.db")->type_name("DIR");
     sub->add_option("--format", common.format, "text, csv, json or html")
         ->check(CLI::IsMember({"text", "csv", "json", "html"}));
   };
@@ -173,16 +186,21 @@ int main(int argc, char** argv) {
   auto* audit = app.add_subcommand("audit", "audit log integrity");
   audit->require_subcommand(1);
   auto* verify = audit->add_subcommand("verify", "recompute every sealed run and the log's state, and check the chain");
-  verify->add_option("--db", db, "audit log file (default: ./seam.db)");
-  verify->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
+  verify->add_option("--db", db, "audit log file (default: ./seam.db)")->type_name("FILE");
+  verify->add_option("--stack", stack_dir, "the stack folder: use DIR/seam.db")->type_name("DIR");
   std::string expect_head;
   verify->add_option("--expect-head", expect_head,
                      "SEQ:DIGEST printed earlier by `seam audit head`: fail when the chain no longer holds it");
   add_format(verify);
   auto* head = audit->add_subcommand("head", "print the chain's head (SEQ:DIGEST), to record somewhere else");
-  head->add_option("--db", db, "audit log file (default: ./seam.db)");
-  head->add_option("--stack", stack_dir, "use STACK_DIR/seam.db");
+  head->add_option("--db", db, "audit log file (default: ./seam.db)")->type_name("FILE");
+  head->add_option("--stack", stack_dir, "the stack folder: use DIR/seam.db")->type_name("DIR");
   add_format(head);
+
+  // Hidden: writes seam.1 at build time (CMakeLists.txt) from the definitions above.
+  std::string man_output;
+  auto* man = app.add_subcommand("man", "print the manual page (roff: man -l FILE)")->group("");
+  man->add_option("--output", man_output, "write it to FILE, not stdout")->type_name("FILE");
 
   try {
     app.parse(argc, argv);
@@ -193,6 +211,22 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return kExitUsage;
+  }
+
+  if (*man) {
+    const std::string page = man_page(app, SEAM_VERSION);
+    if (man_output.empty()) {
+      std::cout << page;
+      return kExitOk;
+    }
+    std::ofstream out(man_output, std::ios::binary);
+    out << page;
+    out.close();
+    if (!out) {
+      std::cerr << "seam: error: cannot write " << man_output << "\n";
+      return kExitStorage;
+    }
+    return kExitOk;
   }
 
   const ColorMode color_mode = parse_color_mode(color.c_str());
@@ -215,6 +249,9 @@ int main(int argc, char** argv) {
     return code;
   };
   try {
+    for (CLI::App* sub : {run, check, params, rules, test, replay})
+      if (*sub) stack = stack_argument(sub->get_name(), stack, stack_dir);
+    if (*init) return cmd_init(init_dir);
     if (*run) return cmd_run(stack, db, sets, run_args, common);
     if (*check) return cmd_check(stack, sets, check_data, sample_rows, strict, common);
     if (*params) return cmd_params(stack, sets, common);

@@ -17,6 +17,7 @@ packages=(
   libcurl4-openssl-dev     # webhook alerts
   chromium                 # the HTML report's end-to-end test renders it headless
   python3                  # the benchmark's generator and scorer (its smoke test runs with the tests)
+  man-db                   # the install test renders the installed manual, seam.1, with man -l
   # clang with libFuzzer and the ASan/UBSan runtimes: scripts/fuzz.sh (gcc has no libFuzzer)
   # and scripts/sanitize.sh build with them; scripts/test.sh runs both after the normal suite.
   clang-14 libclang-rt-14-dev

@@ -546,9 +546,10 @@ class RowMapper {
 
 // Maps every row `connector` gives into the input of each system, one row for all of
 // them at a time (records, rejects, counts). Systems with Lua fields borrow a host from
-// `scripts` when there is one, for the whole part.
+// `scripts` when there is one, for the whole part. Adds the rows read to `rows_read` (when
+// given) every 4096 rows: one atomic add per batch, not per row.
 void map_rows(const std::vector<const SystemSpec*>& systems, ScriptHost* host, ScriptPool* scripts,
-              Connector& connector, std::vector<MappedInput>& ins) {
+              Connector& connector, std::vector<MappedInput>& ins, std::atomic<uint64_t>* rows_read) {
   std::optional<ScriptPool::Lease> lease;
   if (scripts && std::any_of(systems.begin(), systems.end(), [](auto* s) { return maps_with_lua(*s); })) {
     lease.emplace(scripts->acquire());
@@ -557,8 +558,16 @@ void map_rows(const std::vector<const SystemSpec*>& systems, ScriptHost* host, S
   std::vector<std::unique_ptr<RowMapper>> mappers;
   for (size_t k = 0; k < systems.size(); ++k)
     mappers.push_back(std::make_unique<RowMapper>(*systems[k], host, connector, ins[k]));
-  while (connector.next())
+  constexpr uint64_t kBatch = 4096;
+  uint64_t unreported = 0;
+  while (connector.next()) {
     for (auto& m : mappers) m->map(connector);
+    if (rows_read && ++unreported == kBatch) {
+      rows_read->fetch_add(kBatch, std::memory_order_relaxed);
+      unreported = 0;
+    }
+  }
+  if (rows_read) rows_read->fetch_add(unreported, std::memory_order_relaxed);
   for (auto& m : mappers) m->finish();
 }
 
@@ -566,16 +575,18 @@ void map_rows(const std::vector<const SystemSpec*>& systems, ScriptHost* host, S
 // joined in input order: the records, rejects and line numbers come out as a single
 // reader would have produced them.
 void map_parts(const std::vector<const SystemSpec*>& systems, ScriptHost* host, ScriptPool* scripts,
-               std::vector<std::unique_ptr<Connector>>& parts, std::vector<MappedInput>& ins) {
+               std::vector<std::unique_ptr<Connector>>& parts, std::vector<MappedInput>& ins,
+               std::atomic<uint64_t>* rows_read) {
   std::vector<std::vector<MappedInput>> more(parts.size() - 1);
   for (auto& part : more)
     for (const SystemSpec* sys : systems) part.push_back(MappedInput{RecordSet(*sys), InputStats{}, {}});
   std::vector<std::future<void>> pending;
   for (size_t k = 1; k < parts.size(); ++k)
-    pending.push_back(std::async(std::launch::async, [&, k] { map_rows(systems, host, scripts, *parts[k], more[k - 1]); }));
+    pending.push_back(std::async(std::launch::async,
+                                 [&, k] { map_rows(systems, host, scripts, *parts[k], more[k - 1], rows_read); }));
   std::exception_ptr first_error;
   try {
-    map_rows(systems, host, scripts, *parts[0], ins);
+    map_rows(systems, host, scripts, *parts[0], ins, rows_read);
   } catch (...) {
     first_error = std::current_exception();
   }
@@ -655,11 +666,11 @@ std::vector<MappedInput> map_source(const std::vector<const SystemSpec*>& system
   std::vector<std::unique_ptr<Connector>> parts;
   if (threads > 1) parts = connector.split(threads, options.min_part_bytes);
   if (parts.empty()) {
-    map_rows(systems, host, scripts, connector, ins);
+    map_rows(systems, host, scripts, connector, ins, options.rows_read);
   } else {
     // The whole input's, so joining the parts does not regrow.
     for (auto& in : ins) in.records.reserve(connector.estimated_rows());
-    map_parts(systems, host, scripts, parts, ins);
+    map_parts(systems, host, scripts, parts, ins, options.rows_read);
     // The whole input's emptiness check (parts may each be empty): rows the source itself
     // leaves out (a report's title lines) do not make an input non-empty.
     if (ins[0].stats.read == ins[0].stats.skipped_by_source) connector.next();

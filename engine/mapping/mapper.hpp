@@ -2,6 +2,8 @@
 // Mapping: raw connector rows → typed records of one system, by a plan compiled once
 // from the declared field mappings. Rows that cannot be mapped are quarantined as
 // rejects with file, line, reason and raw text; read = accepted + rejected + skipped, always.
+#include <atomic>
+#include <cstdint>
 #include <vector>
 
 #include "engine/mapping/records.hpp"
@@ -26,6 +28,9 @@ struct MapOptions {
   // Lua state serves one thread at a time). Without it, or when it holds a single host,
   // such a system is read whole, with the host given to map_system.
   ScriptPool* scripts = nullptr;
+  // Rows read so far, added to every few thousand rows by each thread reading (a run's
+  // progress line); none when null.
+  std::atomic<uint64_t>* rows_read = nullptr;
 };
 
 // Whether a field of the system is mapped by a Lua function.

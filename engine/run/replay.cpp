@@ -237,7 +237,8 @@ ReplayReport replay_run(const ReplayOptions& o) {
                       ": a replay evaluates the run's own inputs");
     sys.source.path = input_path(it->second.first, run_stack_dir, spec.dir);
   }
-  std::vector<MappedInput> inputs = map_all(spec, loaded.host.get());
+  Progress progress(o.progress);
+  std::vector<MappedInput> inputs = map_all(spec, loaded.host.get(), nullptr, {}, nullptr, &progress);
   for (const auto& in : inputs) {
     const auto& digest = inputs_of[in.stats.system].second;
     if (in.stats.digest != digest)
@@ -248,10 +249,13 @@ ReplayReport replay_run(const ReplayOptions& o) {
   auto as_of = parse_time(report.as_of, *make_time_format("iso8601", "UTC"));
   if (!as_of) throw UserError("run " + std::to_string(report.run_id) + " has an unreadable as_of: " + as_of.error());
 
+  progress.phase("reading the verdicts run " + std::to_string(report.run_id) + " recorded");
   RecordedRun old = load_recorded(db, report.run_id);
   ReplaySink sink(spec, old, report);
-  evaluate_reconciles(spec, params, loaded.host.get(), inputs, *as_of, sink, false);
+  evaluate_reconciles(spec, params, loaded.host.get(), inputs, *as_of, sink, &progress);
+  progress.phase("comparing the verdicts");
   sink.finish();
+  progress.clear();
   return report;
 }
 

@@ -17,6 +17,7 @@ struct ReplayOptions {
   int64_t run_id = 0;               // 0: the latest complete run
   std::vector<std::pair<std::string, std::string>> sets;
   std::string params_file;          // applied over the run's recorded values
+  bool progress = false;            // a progress line on stderr (a terminal), as `seam run` has
 };
 
 struct Flip {

@@ -25,6 +25,7 @@
 #include "engine/run/causes.hpp"
 #include "engine/run/chains.hpp"
 #include "engine/run/lint.hpp"
+#include "engine/run/progress.hpp"
 #include "engine/run/stack_checks.hpp"
 #include "engine/match/matcher.hpp"
 #include "engine/match/nearest.hpp"
@@ -311,7 +312,7 @@ size_t thread_count(const Parallelism& p) {
 // input would otherwise idle while the largest one is parsed). Lua mapping functions run
 // on hosts borrowed from the pool, one per thread: a Lua state serves one thread at a time.
 std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host, RunProfile* profile,
-                                 const Parallelism& parallel, ScriptPool* scripts) {
+                                 const Parallelism& parallel, ScriptPool* scripts, Progress* progress) {
   // Systems declaring the same source (kind, path and options; one export split by `only`)
   // are one reading: its rows are parsed once and each system maps them. Systems sharing
   // only the file (other options, another SQLite query) share its read and its digest.
@@ -337,6 +338,12 @@ std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host, RunPro
   std::optional<ScriptPool> own_pool;
   if (uses_lua && !scripts) scripts = &own_pool.emplace(host, threads);
   MapOptions options{threads, parallel.min_part_bytes, uses_lua ? scripts : nullptr};
+  if (progress && progress->on()) {
+    std::string names;
+    for (const auto& sys : spec.systems) names += (names.empty() ? "" : ", ") + sys.name;
+    progress->phase("reading and mapping " + names, "rows");
+    options.rows_read = &progress->counter();
+  }
   std::vector<std::optional<MappedInput>> by_system(spec.systems.size());
   // One slot per source: each thread writes its own. Systems read together share the time.
   std::vector<int64_t> wall(groups.size(), 0);
@@ -412,6 +419,7 @@ namespace {
 // Writes each group to the audit log, registering each reconciliation's rule versions first.
 class AuditSink final : public GroupSink {
  public:
+  bool writes() const override { return true; }
   AuditSink(AuditLog& log, const StackSpec& spec, ExceptionTracker& exceptions)
       : log_(log), spec_(spec), exceptions_(exceptions) {}
   void begin_reconcile(size_t rn, const ReconcileSpec& rec) override {
@@ -575,25 +583,10 @@ class LuaAhead {
 // How many groups ahead evaluation asks for records (RecordSet::prefetch); measured at 1M.
 constexpr size_t kPrefetchGroups = 8;
 
-namespace {
-
-// Progress shows once a run passes a second, so short runs print none. SEAM_PROGRESS_AFTER_MS
-// changes the wait, so a test on a terminal sees it without a slow run.
-std::chrono::milliseconds progress_delay() {
-  static const std::chrono::milliseconds delay = [] {
-    const char* env = std::getenv("SEAM_PROGRESS_AFTER_MS");
-    return std::chrono::milliseconds(env && *env ? std::strtoll(env, nullptr, 10) : 1000);
-  }();
-  return delay;
-}
-
-}  // namespace
-
 std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const ParamValues& params, ScriptHost* host,
                                                  const std::vector<MappedInput>& inputs, TimeUs as_of, GroupSink& sink,
-                                                 bool progress, const RunWindow& window, RunProfile* profile,
+                                                 Progress* progress, const RunWindow& window, RunProfile* profile,
                                                  const Parallelism& parallel, ScriptPool* scripts) {
-  auto started = std::chrono::steady_clock::now();
   std::optional<ScriptPool> own_pool;  // made when first needed: loading replicas costs a stack load each
   auto records_of = [&](const std::string& name) -> const RecordSet& {
     for (size_t i = 0; i < spec.systems.size(); ++i)
@@ -602,7 +595,6 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
   };
   std::vector<ReconcileReport> reports;
   std::string left_buf, right_buf;
-  bool progress_shown = false;
   ChainKeys chains(spec);
   for (size_t rn = 0; rn < spec.reconciles.size(); ++rn) {
     const ReconcileSpec& rec = spec.reconciles[rn];
@@ -613,6 +605,7 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
     sink.begin_reconcile(rn, rec);
 
     std::optional<PhaseTimer> phase(std::in_place, "match " + rec.name);
+    if (progress) progress->phase("matching " + rec.name);
     const auto match_started = ProfileClock::now();
     std::vector<ResolvedStrategy> strategies = plan_strategies(rec, left.system(), right.system(), params);
     MatchResult m = match_strategies(strategies, left, right);
@@ -649,6 +642,9 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
     RuleTally* tally_ptr = tally ? &*tally : nullptr;
 
     phase.emplace("evaluate and write " + rec.name);
+    // The verdicts go to the sink group by group: writing is this phase too.
+    if (progress)
+      progress->phase((sink.writes() ? "evaluating and writing " : "evaluating ") + rec.name, "groups", m.groups.size());
     ReconcileReport rr;
     rr.name = rec.name;
     rr.left = rec.left;
@@ -729,11 +725,7 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
           }
         }
       }
-      if (progress && (gi & 0xffff) == 0 && std::chrono::steady_clock::now() - started >= progress_delay()) {
-        // \033[K clears what a longer line before left ("0/957318 groupsoups").
-        std::fprintf(stderr, "\r\033[Kseam: %s: %zu/%zu groups", rec.name.c_str(), gi, m.groups.size());
-        progress_shown = true;
-      }
+      if (progress && (gi & 0xfff) == 0) progress->set(gi);  // the line's own thread draws it
     }
     if (tally) {
       if (ahead) ahead->finish(tally_ptr);  // the parts still held: the last one at least
@@ -743,7 +735,6 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
     }
     reports.push_back(std::move(rr));
   }
-  if (progress_shown) std::fprintf(stderr, "\r\033[K");
   return reports;
 }
 
@@ -770,7 +761,9 @@ RunReport run_stack(const RunOptions& options) {
   const size_t threads = thread_count(options.parallel);
   if (uses_lua && threads > 1) scripts.emplace(prepared.loaded.host.get(), threads);
   ScriptPool* pool = scripts ? &*scripts : nullptr;
-  std::vector<MappedInput> inputs = map_all(spec, prepared.loaded.host.get(), profile, options.parallel, pool);
+  Progress progress(options.progress);
+  std::vector<MappedInput> inputs =
+      map_all(spec, prepared.loaded.host.get(), profile, options.parallel, pool, &progress);
   TimeUs as_of = options.as_of ? *options.as_of : default_as_of(inputs);
   report.as_of = format_time_iso(as_of);
 
@@ -782,6 +775,7 @@ RunReport run_stack(const RunOptions& options) {
                                  options.allow_other_stack},
                                 prepared.params);
   try {
+    progress.phase("recording the inputs and their rejected rows");
     for (auto& in : inputs) {
       log.add_input(in.stats, in.rejects);
       report.inputs.push_back(in.stats);
@@ -790,7 +784,8 @@ RunReport run_stack(const RunOptions& options) {
     ExceptionTracker exceptions(log.db(), spec.name);
     AuditSink sink(log, spec, exceptions);
     report.reconciles = evaluate_reconciles(spec, prepared.params, prepared.loaded.host.get(), inputs, as_of, sink,
-                                            options.progress, options.window, profile, options.parallel, pool);
+                                            &progress, options.window, profile, options.parallel, pool);
+    progress.phase("sealing run " + std::to_string(report.run_id) + " and updating its exceptions");
     PhaseTimer timer("seal and exceptions");
     const auto seal_started = ProfileClock::now();
     report.seal = log.complete_run(format_time_iso(clock_now()), [&](Db& db) {
@@ -799,6 +794,7 @@ RunReport run_stack(const RunOptions& options) {
     });
     if (profile) profile->seal_ns = elapsed_ns(seal_started);
   } catch (...) {
+    progress.clear();  // before the messages about the failure
     try {
       log.fail_run(format_time_iso(clock_now()));
     } catch (const std::exception& e) {
@@ -806,6 +802,7 @@ RunReport run_stack(const RunOptions& options) {
     }
     throw;
   }
+  progress.clear();  // before the alerts, whose warnings would land on its line
   report.counts = log.counts();
   // After the seal and the exceptions: an alert tells of what the audit log already holds.
   report.alerts = send_alerts(log.db(), spec, report.run_id);

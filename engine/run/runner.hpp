@@ -15,6 +15,7 @@
 #include "engine/match/matcher.hpp"
 #include "engine/run/data_check.hpp"
 #include "engine/run/profile.hpp"
+#include "engine/run/progress.hpp"
 #include "engine/rules/verdict.hpp"
 #include "engine/spec/stack_spec.hpp"
 #include "engine/value/time.hpp"
@@ -49,7 +50,7 @@ struct RunOptions {
   std::vector<std::pair<std::string, std::string>> sets;
   std::string params_file;  // empty: the stack folder's thresholds.lua, when there is one
   std::optional<TimeUs> as_of;  // empty: the latest time found in the inputs
-  bool progress = false;        // progress lines on stderr once a run passes one second
+  bool progress = false;        // a progress line on stderr (a terminal) once a run passes one second
   RunWindow window;
   bool profile = false;         // time each mapping, match, rule, the writes and the seal
   bool allow_other_stack = false;  // write into a log that holds another stack's runs
@@ -121,6 +122,8 @@ class GroupSink {
  public:
   virtual ~GroupSink() = default;
   virtual void begin_reconcile(size_t reconcile_no, const ReconcileSpec& rec) {}
+  // Whether the groups are written somewhere lasting (the progress line says so).
+  virtual bool writes() const { return false; }
   // Verdicts in rule order; `origin` says how the group was formed and `matched_by` says it
   // for people (nullptr and empty when the reconciliation has a single keyed strategy). The
   // views are valid during the call only.
@@ -132,16 +135,19 @@ class GroupSink {
 // run on hosts borrowed from `scripts` (a pool of `host` and its replicas is made when it
 // is null).
 // With `profile`, records each system's mapping time and rows read.
+// With `progress`, it shows the rows read so far.
 std::vector<MappedInput> map_all(const StackSpec& spec, ScriptHost* host, RunProfile* profile = nullptr,
-                                 const Parallelism& parallel = {}, ScriptPool* scripts = nullptr);
+                                 const Parallelism& parallel = {}, ScriptPool* scripts = nullptr,
+                                 Progress* progress = nullptr);
 // Matches and evaluates every reconciliation, handing each group to `sink`, in group
 // order, on this thread. Lua rules of a reconciliation with more groups than one part
 // are evaluated ahead, part by part, on other threads (hosts from `scripts`, or a pool
 // made here); the verdicts reach the sink as one thread would give them.
-// With `profile`, records the time of each match, each rule and the sink's calls.
+// With `profile`, records the time of each match, each rule and the sink's calls; with
+// `progress`, shows each match and how many groups were evaluated and written.
 std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const ParamValues& params, ScriptHost* host,
                                                  const std::vector<MappedInput>& inputs, TimeUs as_of, GroupSink& sink,
-                                                 bool progress, const RunWindow& window = {},
+                                                 Progress* progress, const RunWindow& window = {},
                                                  RunProfile* profile = nullptr, const Parallelism& parallel = {},
                                                  ScriptPool* scripts = nullptr);
 // Checks everything that can be wrong before data is read (fields, keys, zones, rules with

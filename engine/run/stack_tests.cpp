@@ -100,7 +100,7 @@ std::vector<TestResult> run_stack_tests(PreparedStack& stack, const std::vector<
         as_of = *parsed;
       }
       MemorySink sink(spec);
-      evaluate_reconciles(spec, params, host, inputs, as_of, sink, false);
+      evaluate_reconciles(spec, params, host, inputs, as_of, sink, nullptr);
       for (const auto& x : t.expect) compare(x, sink.seen, r.problems);
       for (const auto& s : sink.seen)
         if (!s.expected && s.verdict.outcome != Outcome::Pass && s.verdict.outcome != Outcome::Skip)

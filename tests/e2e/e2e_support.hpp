@@ -102,4 +102,19 @@ inline std::string python_json(const std::string& text, const std::string& expr 
   return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? out : "invalid JSON: " + out;
 }
 
+// `seam ARGS` on a pseudo-terminal (util-linux `script`), stdout and stderr both on it;
+// returns what the terminal received.
+inline Invocation on_terminal(const std::string& cwd, const std::string& args, const std::string& env = "") {
+  TempDir capture;
+  const std::string inner = "cd " + shell_quote(cwd) + " && " + env + (env.empty() ? "" : " ") +
+                            shell_quote(SEAM_BINARY) + " " + args;
+  const std::string cmd = "script -qec " + shell_quote(inner) + " /dev/null >" + shell_quote(capture / "out") +
+                          " 2>&1 </dev/null";
+  int status = std::system(cmd.c_str());
+  Invocation o;
+  o.exit = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  o.out = read_file(capture / "out");
+  return o;
+}
+
 }  // namespace seam::test
