@@ -116,13 +116,25 @@ def blocks(path):
 
 
 def run(command, cwd, seam):
+    if " && " in command:  # a shell chain: each in turn while they succeed, outputs together
+        out = []
+        for part in command.split(" && "):
+            lines, code = run_one(part.strip(), cwd, seam)
+            out += lines
+            if code != 0:
+                break
+        return out
+    return run_one(command, cwd, seam)[0]
+
+
+def run_one(command, cwd, seam):
     argv = shlex.split(command)
     if argv and argv[0] in ("seam", "./build/seam"):
         argv[0] = seam
     env = dict(os.environ, NO_COLOR="1", COLUMNS="400")
     env.pop("SEAM_NOW", None)
     p = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
-    return p.stdout.decode("utf-8", "replace").split("\n")
+    return p.stdout.decode("utf-8", "replace").split("\n"), p.returncode
 
 
 def self_test(seam, examples):
