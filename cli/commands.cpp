@@ -353,6 +353,7 @@ int cmd_report(const std::string& which, const std::string& db, const std::strin
   f.reconcile = a.reconcile;
   f.key = a.key;
   f.min_age_days = a.min_age;
+  f.sort = a.sort;
   if (auto t = cli_time("--since", a.since)) f.since = format_time_iso(*t);
   if (auto t = cli_time("--until", a.until)) f.until = format_time_iso(*t);
   if (!a.min_amount.empty()) {
@@ -391,6 +392,7 @@ int cmd_report(const std::string& which, const std::string& db, const std::strin
   ctx.links = load_cause_links(handle);
   ctx.graph = load_cause_graph(handle);
   ctx.limit = common.rows_limit;
+  ctx.sort = a.sort;
   // What the report was asked for, as given: the filters an auditor must see next to its figures.
   std::vector<std::pair<std::string, std::string>> filters = {{"status", a.status}};
   if (!a.since.empty()) filters.push_back({"since", f.since});
@@ -403,6 +405,7 @@ int cmd_report(const std::string& which, const std::string& db, const std::strin
     filters.push_back({"period", a.period});
     filters.push_back({"zone", zone_name.empty() ? "UTC" : zone_name + (zone_from == "--zone" ? "" : " (" + zone_from + ")")});
   }
+  if (which == "variance" && a.sort != "age") filters.push_back({"sort", a.sort});
   if (which == "variance" && common.rows_limit) filters.push_back({"limit", std::to_string(common.rows_limit)});
   if (which == "breakdown") filters.push_back({"by", a.by});
   const std::string title = which == "totals"      ? "seam report totals: variance per " + a.period + " and status"

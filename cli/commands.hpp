@@ -59,6 +59,7 @@ struct ReportArgs {
   std::string period = "month";  // totals only
   std::string zone;              // totals: the calendar periods follow (IANA; empty: UTC)
   std::string by = "reconcile";  // breakdown: reconcile, rule, severity or age
+  std::string sort = "age";      // variance: age (the oldest first) or amount (the most money first)
 };
 // `seam report variance|totals|breakdown` (which names the report).
 int cmd_report(const std::string& which, const std::string& db, const std::string& stack, const ReportArgs& args,

@@ -168,6 +168,11 @@ int main(int argc, char** argv) {
                        "list the first N in report order, the oldest then the most money at stake; headline figures "
                        "still count every exception (0: all)")
       ->capture_default_str();
+  variance->add_option("--sort", report_args.sort,
+                       "age: the oldest first, then the most money at stake; amount: the most money first, then the "
+                       "oldest (with --limit N: the top N)")
+      ->check(CLI::IsMember({"age", "amount"}))
+      ->capture_default_str();
   auto* totals = report->add_subcommand("totals", "left total, right total and net variance per period and status");
   add_report_filters(totals);
   totals->add_option("--period", report_args.period, "day, week or month")

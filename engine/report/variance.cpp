@@ -30,7 +30,9 @@ std::vector<ExceptionRow> variance_report(Db& db, const ReportFilter& f, const s
     if (f.min_amount && (!r.currency || r.amount_minor < f.min_amount->to_scale(currency_scale(r.currency)))) continue;
     rows.push_back(std::move(r));
   }
-  std::stable_sort(rows.begin(), rows.end(), [](const ExceptionRow& a, const ExceptionRow& b) {
+  const bool by_amount = f.sort == "amount";
+  std::stable_sort(rows.begin(), rows.end(), [by_amount](const ExceptionRow& a, const ExceptionRow& b) {
+    if (by_amount && a.amount_minor != b.amount_minor) return a.amount_minor > b.amount_minor;
     if (a.age_days != b.age_days) return a.age_days > b.age_days;
     if (a.amount_minor != b.amount_minor) return a.amount_minor > b.amount_minor;
     return a.id < b.id;
@@ -116,12 +118,13 @@ std::string render_variance(const std::vector<ExceptionRow>& rows, const std::st
                                                 " at stake"});
     }
     facts.push_back({"oldest", std::to_string(oldest) + " days"});
+    const std::string order = ctx.sort == "amount" ? "the most money at stake first, then the oldest"
+                                                   : "oldest first, then the most money at stake";
     HtmlReport page{"Variance report: exceptions by age and amount", ctx.now_iso, facts,
                     shown < rows.size() ? "The first " + std::to_string(shown) + " of " + std::to_string(rows.size()) +
-                                              " exceptions (--limit; HTML lists 1000 unless told otherwise), oldest "
-                                              "first, then the most money at stake; each id opens its detail below"
-                                        : "Exceptions, oldest first, then the most money at stake; each id opens its "
-                                          "detail below",
+                                              " exceptions (--limit; HTML lists 1000 unless told otherwise), " + order +
+                                              "; each id opens its detail below"
+                                        : "Exceptions, " + order + "; each id opens its detail below",
                     table, {0, 6, 7, 8}, ctx.history};
     if (preamble) page.about = ctx.provenance.lines();
     if (!ctx.details.empty()) {

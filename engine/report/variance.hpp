@@ -23,6 +23,7 @@ struct ReportFilter {
   std::string reconcile, key;
   int64_t min_age_days = 0;
   std::optional<Decimal> min_amount;  // money at stake in major units, any currency
+  std::string sort = "age";  // age: the oldest first, then the most money; amount: the reverse
 };
 
 // Rendering needs the rows, the history for the HTML chart and the time the report is for.
@@ -34,9 +35,11 @@ struct ReportContext {
   ReportProvenance provenance;  // no preamble when its title is empty
   size_t limit = 0;  // variance: rows listed, the first in report order (0: all); figures count every row
   std::vector<ExceptionDetail> details;  // variance HTML: the drill-down of each row listed, in order
+  std::string sort = "age";               // variance: the order rows are in (ReportFilter::sort)
 };
 
-// Filtered, oldest first, then the most money at stake.
+// Filtered; oldest first, then the most money at stake (sort "amount": the most money first,
+// then the oldest; amounts compare in minor units, so one currency at a time reads best).
 std::vector<ExceptionRow> variance_report(Db& db, const ReportFilter& filter, const std::string& now_iso);
 std::string render_variance(const std::vector<ExceptionRow>& rows, const std::string& format, const ReportContext& ctx);
 

@@ -216,6 +216,12 @@ TEST_CASE("checkpoint: the breakdown report groups by age bucket, severity, reco
   REQUIRE(rules.size() == 15);
   CHECK(rules[5] == "refunds_reach_erp / exists in right,5,5,69,1359.00 USD,-1359.00 USD");
   CHECK(rules[13] == "refunds_reach_processor / exists in right,1,1,31,1234.00 USD,-1234.00 USD");
+  // The variance report's top N: by age (the default) the oldest, by amount the largest.
+  CHECK(csv_fields(cp.seam("report variance --stack refunds --format csv --limit 2", june).out, 2) ==
+        std::vector<std::string>{"id,key", "3,R1005", "13,5005"});
+  auto top = cp.seam("report variance --stack refunds --format csv --sort amount --limit 2", june);
+  CHECK(csv_fields(top.out, 2) == std::vector<std::string>{"id,key", "20,R1098", "21,re_1098"});
+  CHECK(top.out.find("\"# filters: status unresolved, sort amount, limit 2\"") != std::string::npos);
   // Text for people: readable headers and thousands separators, under the report's provenance.
   auto text = cp.seam("report breakdown --stack refunds --by age", june).out;
   CHECK(text.rfind("seam report breakdown: exceptions by age\n", 0) == 0);
