@@ -223,7 +223,7 @@ local function read_column_by(v, what)
   return { field = v.field, columns = columns, negate = negate }
 end
 
--- Options every field reading columns shares; see README "Field mappings".
+-- Options every field reading columns shares; see docs/stack.md, "Field mappings".
 local READS = { "column", "columns", "null_if", "default", "required" }
 local function options(...)
   local out = {}

@@ -207,7 +207,7 @@ std::vector<TestCase> load_stack_tests(LoadedStack& stack) {
   for (const auto& entry : fs::directory_iterator(dir, ec))
     if (entry.path().extension() == ".lua") files.push_back(entry.path().lexically_normal().string());
   std::sort(files.begin(), files.end());
-  if (files.empty()) throw UserError("no tests: " + (dir / "*.lua").string() + " (see README: seam test)");
+  if (files.empty()) throw UserError("no tests: " + (dir / "*.lua").string() + " (see docs/stack.md: Testing a stack before go-live)");
 
   LuaState& lua = stack.host->lua();
   lua_State* L = lua.L();

@@ -132,7 +132,7 @@ What to edit, in `stack.lua`:
    each field to the export's column, `id` names the field that identifies a record.
 2. The `reconcile`: `match` names the fields that pair a record with its counterpart,
    `rules` say what must agree (exists_in, amount_equal, within, unique, and more: see
-   seam's README, "Reconciliations and rules").
+   seam's docs/rules.md).
 3. The `param`: a threshold ops can change (`seam params .`, `--set lag_days=7`).
 
 Then replace the rows in `data/` with your exports and change `tests/@NAME@_test.lua` to

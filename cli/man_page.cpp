@@ -78,7 +78,9 @@ std::string man_page(const CLI::App& app, const std::string& version) {
   out << ".SH COMMANDS\n";
   for (const CLI::App* sub : app.get_subcommands([](const CLI::App* s) { return !s->get_group().empty(); }))
     command(out, *sub, "seam");
-  out << ".SH SEE ALSO\nThe README.md of seam's sources: the stack language, the rules, the audit log and examples.\n";
+  out << ".SH SEE ALSO\nREADME.md and docs/ in seam's sources: docs/stack.md (the stack language), docs/rules.md "
+         "(the rules), docs/cli.md (the commands, reports and exit codes), docs/audit-log.md (the audit "
+         "log) and docs/examples.md.\n";
   return out.str();
 }
 

@@ -2,5 +2,5 @@
 --
 -- same_month { left = "at", right = "posted_at", zone = "America/New_York" } was written
 -- here in Lua; it is now declared natively, with day, quarter and year beside it:
--- same_period { ..., period = "month" } (see README's rule table). This file stays so that
+-- same_period { ..., period = "month" } (see docs/rules.md, the rule table). This file stays so that
 -- stacks which include it keep loading; it defines nothing more.
