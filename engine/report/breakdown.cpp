@@ -75,15 +75,11 @@ std::vector<BreakdownRow> breakdown_report(const std::vector<ExceptionRow>& rows
 
 std::string render_breakdown(const std::vector<BreakdownRow>& rows, const std::string& by, const std::string& format,
                              const ReportContext& ctx) {
-  const bool preamble = !ctx.provenance.title.empty();
   const std::string what = by == "reconcile" ? "reconciliation" : by;
   if (format == "json") {
     JsonWriter j;
     j.begin_object();
-    if (preamble) {
-      j.key("report");
-      provenance_json(j, ctx.provenance);
-    }
+    provenance_json(j, ctx.provenance);
     j.key("by").value(by).key("rows").begin_array();
     for (const auto& r : rows) {
       j.begin_object().key("group").value(r.group).key("exceptions").value(r.exceptions).key("keys").value(r.keys)
@@ -107,15 +103,15 @@ std::string render_breakdown(const std::vector<BreakdownRow>& rows, const std::s
                      money_text(r.money, false, machine), money_text(r.money, true, machine)});
     exceptions += r.exceptions;
   }
-  if (format == "csv") return (preamble ? provenance_csv(ctx.provenance) : "") + render_csv(table, {1, 2, 3, 4, 5});
+  if (format == "csv") return provenance_csv(ctx.provenance) + render_csv(table, {1, 2, 3, 4, 5});
   if (format == "html") {
     HtmlReport page{"Exceptions by " + what, ctx.now_iso, {{"exceptions", std::to_string(exceptions)}},
                     "Per " + what + ": exceptions, keys, the oldest, and the money each key puts at stake counted once",
                     table, {1, 2, 3, 4, 5}, ctx.history};
-    if (preamble) page.about = ctx.provenance.lines();
+    page.about = ctx.provenance.lines();
     return render_html(page);
   }
-  std::string out = preamble ? provenance_text(ctx.provenance) : "";
+  std::string out = provenance_text(ctx.provenance);
   if (rows.empty()) return out + "no exceptions match\n";
   return out + render_table(table, terminal_width());
 }

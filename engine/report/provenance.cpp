@@ -22,6 +22,7 @@ std::string ReportProvenance::filters_text() const {
 }
 
 std::vector<std::pair<std::string, std::string>> ReportProvenance::lines() const {
+  if (title.empty()) return {};
   return {{"report", title},       {"stack", stacks},     {"audit log", log},
           {"runs", runs_text()},   {"filters", filters_text()},
           {"chain head", head},    {"generated", to_second(generated_at)}};
@@ -61,6 +62,7 @@ ReportProvenance describe_report(Db& db, const std::string& log_path, std::strin
 }
 
 std::string provenance_text(const ReportProvenance& p) {
+  if (p.title.empty()) return "";
   return p.title + "\nstack " + p.stacks + " - audit log " + p.log + " - " + p.runs_text() + "\nfilters: " +
          p.filters_text() + " - chain head " + p.head + " - generated " + to_second(p.generated_at) + "\n\n";
 }
@@ -74,7 +76,8 @@ std::string provenance_csv(const ReportProvenance& p) {
 }
 
 void provenance_json(JsonWriter& j, const ReportProvenance& p) {
-  j.begin_object().key("title").value(p.title).key("stack").value(p.stacks).key("audit_log").value(p.log);
+  if (p.title.empty()) return;
+  j.key("report").begin_object().key("title").value(p.title).key("stack").value(p.stacks).key("audit_log").value(p.log);
   j.key("runs").begin_object().key("count").value(p.runs).key("complete").value(p.complete_runs)
       .key("first").value(p.first_run).key("last").value(p.last_run)
       .key("last_started_at").optional(!p.last_run_at.empty(), p.last_run_at)

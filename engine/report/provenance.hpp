@@ -23,14 +23,16 @@ struct ReportProvenance {
   // "runs 1-2 (2 complete; the latest, run 2, started 2026-03-26T06:00:00Z, complete)"
   std::string runs_text() const;
   std::string filters_text() const;  // "status unresolved, reconcile refunds_reach_erp"
-  // label, value: what every format prints above the figures
+  // label, value: what every format prints above the figures (none without a title)
   std::vector<std::pair<std::string, std::string>> lines() const;
 };
 
 ReportProvenance describe_report(Db& db, const std::string& log_path, std::string title, std::string generated_at,
                                  std::vector<std::pair<std::string, std::string>> filters);
 
-// The report's preamble: text lines, CSV comment rows ("# stack: ..."), a JSON object.
+// The report's preamble: text lines, CSV comment rows ("# stack: ..."), a "report" member of
+// the JSON object being written. Nothing at all for a provenance without a title (reports
+// rendered outside the CLI, as unit tests do).
 std::string provenance_text(const ReportProvenance& p);
 std::string provenance_csv(const ReportProvenance& p);
 void provenance_json(JsonWriter& j, const ReportProvenance& p);

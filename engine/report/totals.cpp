@@ -102,7 +102,6 @@ std::vector<TotalsRow> totals_report(const std::vector<ExceptionRow>& rows, cons
 
 std::string render_totals(const std::vector<TotalsRow>& rows, const std::string& period, const std::string& format,
                           const ReportContext& ctx) {
-  const bool preamble = !ctx.provenance.title.empty();
   // CSV and JSON keep plain digits for the programs reading them; text and HTML are for people.
   const bool machine = format == "csv" || format == "json";
   auto money = [&](const TotalsRow& t, int64_t minor) {
@@ -113,10 +112,7 @@ std::string render_totals(const std::vector<TotalsRow>& rows, const std::string&
   if (format == "json") {
     JsonWriter j;
     j.begin_object();
-    if (preamble) {
-      j.key("report");
-      provenance_json(j, ctx.provenance);
-    }
+    provenance_json(j, ctx.provenance);
     j.key("period").value(period).key("rows").begin_array();
     for (const auto& t : rows) {
       const bool m = !t.currency.empty();
@@ -151,7 +147,7 @@ std::string render_totals(const std::vector<TotalsRow>& rows, const std::string&
     add_to(stake_by_status[t.status][pack_currency(t.currency)], t.at_stake_once, "the money at stake in " + t.currency);
   }
   if (format == "csv")
-    return (preamble ? provenance_csv(ctx.provenance) : "") + render_csv(table, {3, 4, 5, 6, 7, 8, 9, 10});
+    return provenance_csv(ctx.provenance) + render_csv(table, {3, 4, 5, 6, 7, 8, 9, 10});
   if (format == "html") {
     std::vector<std::pair<std::string, std::string>> facts = {{"exceptions", std::to_string(exceptions)}};
     // Open, acknowledged and resolved money are different facts: never one figure.
@@ -164,10 +160,10 @@ std::string render_totals(const std::vector<TotalsRow>& rows, const std::string&
                     "Per " + period + ", status and reconciliation: left total, right total and net variance "
                     "(right - left); each key's money counted once in the total rows",
                     table, {3, 4, 5, 6, 7, 8, 9, 10}, ctx.history};
-    if (preamble) page.about = ctx.provenance.lines();
+    page.about = ctx.provenance.lines();
     return render_html(page);
   }
-  std::string out = preamble ? provenance_text(ctx.provenance) : "";
+  std::string out = provenance_text(ctx.provenance);
   if (rows.empty()) return out + "no exceptions match\n";
   return out + render_table(table, terminal_width());
 }

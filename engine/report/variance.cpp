@@ -53,14 +53,10 @@ const std::vector<LinkedException>& links_of(const std::unordered_map<int64_t, s
 
 std::string render_variance(const std::vector<ExceptionRow>& rows, const std::string& format, const ReportContext& ctx) {
   const size_t shown = ctx.limit && ctx.limit < rows.size() ? ctx.limit : rows.size();
-  const bool preamble = !ctx.provenance.title.empty();
   if (format == "json") {
     JsonWriter j;
     j.begin_object();
-    if (preamble) {
-      j.key("report");
-      provenance_json(j, ctx.provenance);
-    }
+    provenance_json(j, ctx.provenance);
     j.key("count").value(static_cast<int64_t>(rows.size())).key("exceptions").begin_array();
     for (size_t i = 0; i < shown; ++i) {
       const ExceptionRow& r = rows[i];
@@ -106,7 +102,7 @@ std::string render_variance(const std::vector<ExceptionRow>& rows, const std::st
     oldest = std::max(oldest, r.age_days);
   }
   // Numbers seam writes stay numbers in CSV: id, at_stake, delta, age_days (csv_cell).
-  if (format == "csv") return (preamble ? provenance_csv(ctx.provenance) : "") + render_csv(table, {0, 6, 7, 8});
+  if (format == "csv") return provenance_csv(ctx.provenance) + render_csv(table, {0, 6, 7, 8});
   if (format == "html") {
     // Open, acknowledged and resolved money are different facts: the headline never adds
     // them, and counts each key's money once (engine/report/counted_once.hpp).
@@ -126,7 +122,7 @@ std::string render_variance(const std::vector<ExceptionRow>& rows, const std::st
                                               "; each id opens its detail below"
                                         : "Exceptions, " + order + "; each id opens its detail below",
                     table, {0, 6, 7, 8}, ctx.history};
-    if (preamble) page.about = ctx.provenance.lines();
+    page.about = ctx.provenance.lines();
     if (!ctx.details.empty()) {
       for (size_t i = 0; i < shown; ++i) page.row_links.push_back("#x" + std::to_string(rows[i].id));
       page.appendix = render_detail_sections(std::vector<ExceptionRow>(rows.begin(), rows.begin() + shown), ctx.details,
@@ -134,7 +130,7 @@ std::string render_variance(const std::vector<ExceptionRow>& rows, const std::st
     }
     return render_html(page);
   }
-  std::string out = preamble ? provenance_text(ctx.provenance) : "";
+  std::string out = provenance_text(ctx.provenance);
   if (rows.empty()) return out + "no exceptions match\n";
   out += render_table(table, terminal_width());
   if (shown < rows.size()) out += "... and " + std::to_string(rows.size() - shown) + " more (--limit 0 lists all)\n";
