@@ -145,8 +145,10 @@ int cmd_check(const std::string& stack, const std::vector<std::string>& sets, bo
               << (r.errors.size() == 1 ? " error" : " errors") << " in the sample\n";
     return kExitUsage;
   }
-  std::cout << "stack " << r.stack_name << " is valid: " << r.params << " params, " << r.systems << " systems, "
-            << r.reconciles << " reconciliations, " << r.rules << " rules";
+  auto counted = [](size_t n, const char* one, const char* many) { return std::to_string(n) + " " + (n == 1 ? one : many); };
+  std::cout << "stack " << r.stack_name << " is valid: " << counted(r.params, "param", "params") << ", "
+            << counted(r.systems, "system", "systems") << ", "
+            << counted(r.reconciles, "reconciliation", "reconciliations") << ", " << counted(r.rules, "rule", "rules");
   if (!r.warnings.empty()) std::cout << "; " << r.warnings.size() << " warning" << (r.warnings.size() == 1 ? "" : "s");
   std::cout << "\n";
   return strict && !r.warnings.empty() ? kExitExceptions : kExitOk;
@@ -251,8 +253,8 @@ int cmd_exceptions(const std::string& db, const std::string& stack, const std::s
           .key("key").value(r.key).key("rule").value(r.rule).key("severity").value(r.severity)
           .key("age_days").value(r.age_days).key("first_run").value(r.first_run).key("first_seen_at").value(r.first_seen_at)
           .key("last_run").value(r.last_run)
-          .key("resolved_run").optional(r.resolved_run != 0 && r.status != "retired", std::to_string(r.resolved_run))
-          .key("retired_run").optional(r.status == "retired", std::to_string(r.resolved_run))
+          .key("resolved_run").optional_number(r.resolved_run != 0 && r.status != "retired", r.resolved_run)
+          .key("retired_run").optional_number(r.status == "retired", r.resolved_run)
           .key("retired_because").optional(r.status == "retired", r.retired_because)
           .key("delta").optional(!r.delta.empty(), r.delta).key("caused_by");
       linked(j, graph.causes_of, r.id);

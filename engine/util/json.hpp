@@ -59,6 +59,8 @@ class JsonWriter {
   JsonWriter& strings(const std::vector<std::string>& items);
   // A string, or null when `present` is false.
   JsonWriter& optional(bool present, std::string_view s) { return present ? value(s) : null(); }
+  // A number, or null when `present` is false.
+  JsonWriter& optional_number(bool present, int64_t n) { return present ? value(n) : null(); }
   const std::string& str() const { return out_; }
 
  private:

@@ -306,7 +306,7 @@ reconcile "r" {
       "'status'?)\n";
   auto plain = run_seam(dir.path(), "check lint");
   CHECK(plain.exit == 0);
-  CHECK(plain.out == warnings + "stack lint is valid: 2 params, 3 systems, 1 reconciliations, 3 rules; 4 warnings\n");
+  CHECK(plain.out == warnings + "stack lint is valid: 2 params, 3 systems, 1 reconciliation, 3 rules; 4 warnings\n");
   auto data = run_seam(dir.path(), "check lint --data --strict");
   CHECK(data.exit == 1);
   CHECK(data.out == "sample of a: all 3 rows of lint/a.csv (3 accepted, 0 rejected)\n"
@@ -317,7 +317,7 @@ reconcile "r" {
                         warnings +
                         "lint/stack.lua:11: warning: value_map 'status mapped' does not map 'voided' (a status, seen 2 "
                         "times in the sample)\n"
-                        "stack lint is valid: 2 params, 3 systems, 1 reconciliations, 3 rules; 5 warnings\n");
+                        "stack lint is valid: 2 params, 3 systems, 1 reconciliation, 3 rules; 5 warnings\n");
 }
 
 TEST_CASE("e2e: a large NDJSON input loses nothing and numbers a reject by its real line") {

@@ -121,7 +121,7 @@ TEST_CASE("e2e check --data: what the sample holds, and the value maps that do n
         "sample)\n"
         "pay/stack.lua:24: warning: value_map 'status matches' maps nothing to 'partially_refunded' (stripe status, seen "
         "2 times in the sample)\n"
-        "stack pay is valid: 0 params, 2 systems, 1 reconciliations, 3 rules; 3 warnings\n");
+        "stack pay is valid: 0 params, 2 systems, 1 reconciliation, 3 rules; 3 warnings\n");
   CHECK(run_seam(dir.path(), "check pay --data --strict").exit == 1);
 
   // --sample N reads the first N rows only: the third row's status is not seen.
@@ -167,7 +167,7 @@ reconcile "stock" { left = "erp", right = "wms", match = { left = "sku", right =
   auto fixed = run_seam(dir.path(), "check inv --data");
   CHECK(fixed.exit == 0);
   CHECK(fixed.err == "");
-  CHECK(lines_of(fixed.out).back() == "stack inv is valid: 0 params, 2 systems, 1 reconciliations, 2 rules");
+  CHECK(lines_of(fixed.out).back() == "stack inv is valid: 0 params, 2 systems, 1 reconciliation, 2 rules");
 }
 
 TEST_CASE("e2e check: declarations that cannot work at run time are refused at file:line") {
@@ -256,7 +256,7 @@ TEST_CASE("e2e check: declarations that cannot work at run time are refused at f
   auto ok = run_seam(dir.path(), "check c");
   CHECK(ok.err == "");
   CHECK(ok.out == "c/stack.lua:2: warning: param 'neg' is declared but nothing reads it\n"
-                  "stack c is valid: 1 params, 2 systems, 1 reconciliations, 3 rules; 1 warning\n");
+                  "stack c is valid: 1 param, 2 systems, 1 reconciliation, 3 rules; 1 warning\n");
 }
 
 TEST_CASE("e2e check: params read by match strategies are not reported unused") {

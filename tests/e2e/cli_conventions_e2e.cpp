@@ -126,7 +126,7 @@ TEST_CASE("cli conventions: seam init makes a stack that checks, passes its test
                                                                 "tests/books_test.lua"});
   auto check = run_seam(dir.path(), "check books --data");
   CHECK(check.exit == 0);
-  CHECK(lines_of(check.out).back() == "stack books is valid: 1 params, 2 systems, 1 reconciliations, 5 rules");
+  CHECK(lines_of(check.out).back() == "stack books is valid: 1 param, 2 systems, 1 reconciliation, 5 rules");
   auto test = run_seam(dir.path(), "test books");
   CHECK(test.exit == 0);
   CHECK(lines_of(test.out).back() == "3 passed, 0 failed");
@@ -155,7 +155,7 @@ TEST_CASE("cli conventions: seam init fills an empty or new folder, names the st
   CHECK(run_seam(dir.path(), "init empty").exit == 0);
   CHECK(run_seam(dir.path(), "init 'new/acme books'").exit == 0);
   CHECK(lines_of(run_seam(dir.path(), "check 'new/acme books'").out).back() ==
-        "stack acme-books is valid: 1 params, 2 systems, 1 reconciliations, 5 rules");
+        "stack acme-books is valid: 1 param, 2 systems, 1 reconciliation, 5 rules");
   CHECK(std::filesystem::exists(dir / "new/acme books/tests/acme-books_test.lua"));
 
   // A folder holding anything, even one file, is left as it was.

@@ -91,8 +91,8 @@ TEST_CASE("retire: a rule removed and a rule renamed retire exactly their except
                       "'refunds_reach_erp'") != std::string::npos);
   auto json = r.seam("exceptions --status retired --stack refunds --format json");
   CHECK(python_json(json.out, "[(e['id'], e['status'], e['resolved_run'], e['retired_run'], e['retired_because']) for e in d]") ==
-        "[(4, 'retired', None, '2', \"rule 'reason code kept' is no longer declared in reconcile 'refunds_reach_erp'\"), "
-        "(10, 'retired', None, '2', \"rule 'same accounting month' is no longer declared in reconcile "
+        "[(4, 'retired', None, 2, \"rule 'reason code kept' is no longer declared in reconcile 'refunds_reach_erp'\"), "
+        "(10, 'retired', None, 2, \"rule 'same accounting month' is no longer declared in reconcile "
         "'refunds_reach_erp'\")]");
   // Retired is neither unresolved nor resolved; `all` has it.
   CHECK(r.seam("exceptions --stack refunds --format json").out.find("\"status\":\"retired\"") == std::string::npos);
