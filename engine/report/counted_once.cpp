@@ -103,7 +103,9 @@ std::map<std::string, std::map<CurrencyCode, MoneyOnce>> money_once_by(
     Key& k = it->second;
     if (first) {
       k.currency = r.currency;
-      k.stake = r.has_amounts ? r.right_amount - r.left_amount : r.amount_minor;  // list_exceptions checked both
+      // list_exceptions checked both fit: right - left, else the money delta with its sign.
+      k.stake = r.has_amounts ? r.right_amount - r.left_amount
+                              : (!r.delta.empty() && r.delta[0] == '-' ? -r.amount_minor : r.amount_minor);
     }
     if ((explained[i] < 0 ? -explained[i] : explained[i]) > (k.explained < 0 ? -k.explained : k.explained))
       k.explained = explained[i];

@@ -138,6 +138,14 @@ TEST_CASE("reports: money two reconciliations see is counted once, as its root c
   CHECK(totals[2].at_stake_once == 7000);
   auto headline = at_stake_once_by_status(rows, links);
   CHECK(headline["open"][pack_currency("USD")] == 7000);
+  // An exception with no amounts but a money delta keeps the delta's sign in the net.
+  ExceptionRow delta_only = exception(9, "R9", "open", "2026-03-10T10:00:00Z", 0, 0, false);
+  delta_only.currency = pack_currency("USD");
+  delta_only.delta = "-12.50 USD";
+  delta_only.amount_minor = 1250;
+  auto by_status = money_once_by({delta_only}, {}, [](const ExceptionRow& r) { return r.status; });
+  CHECK(by_status["open"][pack_currency("USD")].net == -1250);
+  CHECK(by_status["open"][pack_currency("USD")].at_stake == 1250);
   // Without its cause in the report (--reconcile orders), the order carries all its money.
   std::vector<ExceptionRow> orders(rows.begin() + 1, rows.end());
   CHECK(explained_by_causes(orders, links) == std::vector<int64_t>{0, 0});
