@@ -92,9 +92,10 @@ std::string render_run_text(const RunReport& r, bool color, size_t limit) {
     }
   }
   uint64_t exceptions = r.counts.of(Outcome::Fail) + r.counts.of(Outcome::Error);
-  out << "\n" << exceptions << " exceptions (" << r.counts.of(Outcome::Fail) << " fail, " << r.counts.of(Outcome::Error)
-      << " error), " << r.counts.of(Outcome::Warn) << " warn, " << r.counts.of(Outcome::Pending) << " pending, "
-      << r.counts.rejects << " rejected rows\n";
+  out << "\n" << exceptions << (exceptions == 1 ? " exception (" : " exceptions (") << r.counts.of(Outcome::Fail)
+      << " fail, " << r.counts.of(Outcome::Error) << " error), " << r.counts.of(Outcome::Warn) << " warn, "
+      << r.counts.of(Outcome::Pending) << " pending, " << r.counts.rejects
+      << (r.counts.rejects == 1 ? " rejected row\n" : " rejected rows\n");
   out << "exceptions across runs: " << r.exceptions.opened << " opened, " << r.exceptions.reopened << " reopened, "
       << r.exceptions.refreshed << " still open, " << r.exceptions.resolved << " resolved";
   // Only a changed stack retires any: the line every other run prints stays as it was.

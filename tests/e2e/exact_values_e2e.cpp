@@ -65,7 +65,7 @@ TEST_CASE("e2e exact values: an amount sum beyond int64 is an error verdict nami
             "K1|cardinality|pass|", "K2|exists in right|pass|", "K2|amount equal|pass|", "K2|cardinality|pass|"});
   CHECK(rows(db, "SELECT group_key, outcome, left_ids, right_ids, left_amount IS NULL FROM exceptions") ==
         std::vector<std::string>{"K1|error|[\"S1\",\"S2\"]|[\"E1\"]|1"});  // no wrapped amounts kept
-  CHECK(r.out.find("1 exceptions (0 fail, 1 error)") != std::string::npos);
+  CHECK(r.out.find("1 exception (0 fail, 1 error)") != std::string::npos);
   CHECK(run_seam(dir.path(), "audit verify --db exact/seam.db").exit == 0);
 }
 
