@@ -242,10 +242,6 @@ int cmd_exceptions(const std::string& db, const std::string& stack, const std::s
   const size_t more = cut_to_limit(rows, common.rows_limit);
   if (common.format == "json") {
     const CauseGraph graph = load_cause_graph(handle);
-    auto linked = [&](JsonWriter& j, const std::unordered_map<int64_t, std::vector<LinkedException>>& m, int64_t id) {
-      auto it = m.find(id);
-      linked_json(j, it == m.end() ? std::vector<LinkedException>{} : it->second);
-    };
     JsonWriter j;
     j.begin_array();
     for (const auto& r : rows) {
@@ -257,9 +253,9 @@ int cmd_exceptions(const std::string& db, const std::string& stack, const std::s
           .key("retired_run").optional_number(r.status == "retired", r.resolved_run)
           .key("retired_because").optional(r.status == "retired", r.retired_because)
           .key("delta").optional(!r.delta.empty(), r.delta).key("caused_by");
-      linked(j, graph.causes_of, r.id);
+      linked_json(j, graph.causes(r.id));
       j.key("consequences");
-      linked(j, graph.consequences_of, r.id);
+      linked_json(j, graph.consequences(r.id));
       j.key("message").value(r.message).end_object();
     }
     j.end_array();

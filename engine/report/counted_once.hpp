@@ -41,6 +41,17 @@ struct LinkedException {
 };
 struct CauseGraph {
   std::unordered_map<int64_t, std::vector<LinkedException>> causes_of, consequences_of;
+  // Exception `id`'s causes, and the exceptions it causes (empty when none).
+  const std::vector<LinkedException>& causes(int64_t id) const { return find(causes_of, id); }
+  const std::vector<LinkedException>& consequences(int64_t id) const { return find(consequences_of, id); }
+
+ private:
+  static const std::vector<LinkedException>& find(
+      const std::unordered_map<int64_t, std::vector<LinkedException>>& m, int64_t id) {
+    static const std::vector<LinkedException> none;
+    auto it = m.find(id);
+    return it == m.end() ? none : it->second;
+  }
 };
 CauseGraph load_cause_graph(Db& db);
 // "#3 refunds_reach_erp R1005 (posted once), explains 80.00 USD; #4 ..." ("" when none).

@@ -114,10 +114,8 @@ std::string render_detail_sections(const std::vector<ExceptionRow>& rows, const 
     item("message", html_escape(d.found ? d.message : r.message));
     if (d.found)
       item("rule", html_escape(d.rule_kind + " at " + d.rule_source + ", version " + d.rule_version));
-    auto causes = graph.causes_of.find(r.id);
-    if (causes != graph.causes_of.end()) item("caused by", linked_html(causes->second, listed));
-    auto effects = graph.consequences_of.find(r.id);
-    if (effects != graph.consequences_of.end()) item("consequences", linked_html(effects->second, listed));
+    if (!graph.causes(r.id).empty()) item("caused by", linked_html(graph.causes(r.id), listed));
+    if (!graph.consequences(r.id).empty()) item("consequences", linked_html(graph.consequences(r.id), listed));
     for (const auto& e : d.events)
       item(e.event, html_escape(to_second(e.at) + (e.by.empty() ? "" : " by " + e.by) +
                                 (e.note.empty() ? "" : ": " + e.note)));

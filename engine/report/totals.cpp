@@ -32,7 +32,8 @@ struct KeyMoney {
 }  // namespace
 
 std::string period_of(const std::string& iso, const std::string& period, const date::time_zone* zone) {
-  auto t = parse_time(iso, *make_time_format("iso8601", "UTC"));
+  static const TimeFormat kIso = *make_time_format("iso8601", "UTC");  // once, not per exception
+  auto t = parse_time(iso, kIso);
   if (!t) return period == "month" ? iso.substr(0, 7) : iso.substr(0, 10);
   const date::sys_days day{date::days(day_number_in(*t, zone))};
   char buf[16];

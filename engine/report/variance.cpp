@@ -40,16 +40,6 @@ std::vector<ExceptionRow> variance_report(Db& db, const ReportFilter& f, const s
   return rows;
 }
 
-namespace {
-
-const std::vector<LinkedException>& links_of(const std::unordered_map<int64_t, std::vector<LinkedException>>& m,
-                                             int64_t id) {
-  static const std::vector<LinkedException> none;
-  auto it = m.find(id);
-  return it == m.end() ? none : it->second;
-}
-
-}  // namespace
 
 std::string render_variance(const std::vector<ExceptionRow>& rows, const std::string& format, const ReportContext& ctx) {
   const size_t shown = ctx.limit && ctx.limit < rows.size() ? ctx.limit : rows.size();
@@ -69,9 +59,9 @@ std::string render_variance(const std::vector<ExceptionRow>& rows, const std::st
                                     r.currency ? money_or_blank(true, r.amount_minor, r.currency) : count_at_stake(r.delta))
           .key("delta").optional(!r.delta.empty(), r.delta).key("age_days").value(r.age_days)
           .key("first_seen_at").value(r.first_seen_at).key("caused_by");
-      linked_json(j, links_of(ctx.graph.causes_of, r.id));
+      linked_json(j, ctx.graph.causes(r.id));
       j.key("consequences");
-      linked_json(j, links_of(ctx.graph.consequences_of, r.id));
+      linked_json(j, ctx.graph.consequences(r.id));
       j.key("message").value(r.message).end_object();
     }
     j.end_array().end_object();
@@ -95,8 +85,8 @@ std::string render_variance(const std::vector<ExceptionRow>& rows, const std::st
                                      : count_at_stake(r.delta);
       table.push_back({std::to_string(r.id), r.key, r.system_of_record, r.reconcile, r.rule, r.status, stake,
                        machine ? r.delta : readable_amount(r.delta), std::to_string(r.age_days),
-                       to_second(r.first_seen_at), r.severity, linked(links_of(ctx.graph.causes_of, r.id)),
-                       linked(links_of(ctx.graph.consequences_of, r.id)), r.message});
+                       to_second(r.first_seen_at), r.severity, linked(ctx.graph.causes(r.id)),
+                       linked(ctx.graph.consequences(r.id)), r.message});
     }
     ++count[r.status];
     oldest = std::max(oldest, r.age_days);
