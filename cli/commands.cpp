@@ -342,6 +342,36 @@ int cmd_alerts_retry(const std::string& db, const std::string& stack, const std:
 namespace {
 // An HTML variance report of a 1M-refund run lists 121,799 rows (41.7 MB) unless capped.
 constexpr size_t kHtmlRows = 1000;
+
+struct BooksZone {
+  const date::time_zone* zone = nullptr;  // nullptr: UTC
+  std::string text = "UTC";              // what the report's filters line says
+};
+
+// Periods follow the books: --zone, else the stack's accounting_zone (the stack folder
+// given, else the one the log's latest run was of), else UTC.
+BooksZone books_zone(const std::string& option, const std::string& stack, Db& log) {
+  std::string name = option, from = "--zone";
+  if (name.empty()) {
+    std::string dir = stack;
+    if (dir.empty()) {
+      Statement s(log, "SELECT stack_dir FROM runs ORDER BY id DESC LIMIT 1");
+      if (s.step()) dir = s.text_at(0);
+    }
+    if (!dir.empty() && std::filesystem::exists(std::filesystem::path(dir) / "stack.lua")) {
+      try {
+        name = load_stack(dir).spec.accounting_zone;
+        from = "the stack's accounting_zone";
+      } catch (const std::exception& e) {
+        spdlog::warn("periods are in UTC: the stack at {} did not load to say its accounting_zone ({})", dir, e.what());
+      }
+    }
+  }
+  if (name.empty()) return {};
+  auto z = find_zone(name);
+  if (!z) throw UserError(from + ": " + z.error());
+  return {*z, option.empty() ? name + " (" + from + ")" : name};
+}
 }  // namespace
 
 int cmd_report(const std::string& which, const std::string& db, const std::string& stack, const ReportArgs& a,
@@ -361,34 +391,11 @@ int cmd_report(const std::string& which, const std::string& db, const std::strin
   }
   auto log = open_audit_log_for_reading(existing_db(db, stack));
   Db& handle = *log;
-  // Periods follow the books: --zone, else the stack's accounting_zone (the stack folder
-  // given, else the one the log's latest run was of), else UTC.
-  std::string zone_name = a.zone, zone_from = a.zone.empty() ? "" : "--zone";
-  if (zone_name.empty() && which == "totals") {
-    std::string dir = stack;
-    if (dir.empty()) {
-      Statement s(*log, "SELECT stack_dir FROM runs ORDER BY id DESC LIMIT 1");
-      if (s.step()) dir = s.text_at(0);
-    }
-    if (!dir.empty() && std::filesystem::exists(std::filesystem::path(dir) / "stack.lua")) {
-      try {
-        zone_name = load_stack(dir).spec.accounting_zone;
-        if (!zone_name.empty()) zone_from = "the stack's accounting_zone";
-      } catch (const std::exception& e) {
-        spdlog::warn("periods are in UTC: the stack at {} did not load to say its accounting_zone ({})", dir, e.what());
-      }
-    }
-  }
-  const date::time_zone* zone = nullptr;
-  if (!zone_name.empty()) {
-    auto z = find_zone(zone_name);
-    if (!z) throw UserError(zone_from + ": " + z.error());
-    zone = *z;
-  }
+  const BooksZone books = which == "totals" ? books_zone(a.zone, stack, handle) : BooksZone{};
   ReportContext ctx;
   ctx.now_iso = format_time_iso(clock_now());
-  ctx.links = load_cause_links(handle);
   ctx.graph = load_cause_graph(handle);
+  ctx.links = measured_links(ctx.graph);
   ctx.limit = common.rows_limit;
   ctx.sort = a.sort;
   // What the report was asked for, as given: the filters an auditor must see next to its figures.
@@ -401,7 +408,7 @@ int cmd_report(const std::string& which, const std::string& db, const std::strin
   if (!a.min_amount.empty()) filters.push_back({"min_amount", a.min_amount});
   if (which == "totals") {
     filters.push_back({"period", a.period});
-    filters.push_back({"zone", zone_name.empty() ? "UTC" : zone_name + (zone_from == "--zone" ? "" : " (" + zone_from + ")")});
+    filters.push_back({"zone", books.text});
   }
   if (which == "variance" && a.sort != "age") filters.push_back({"sort", a.sort});
   if (which == "variance" && common.rows_limit) filters.push_back({"limit", std::to_string(common.rows_limit)});
@@ -420,7 +427,7 @@ int cmd_report(const std::string& which, const std::string& db, const std::strin
     ctx.details = exception_details(handle, std::vector<ExceptionRow>(rows.begin(), rows.begin() + shown));
   }
   if (which == "totals")
-    std::cout << render_totals(totals_report(rows, a.period, ctx.links, zone), a.period, common.format, ctx);
+    std::cout << render_totals(totals_report(rows, a.period, ctx.links, books.zone), a.period, common.format, ctx);
   else if (which == "breakdown")
     std::cout << render_breakdown(breakdown_report(rows, a.by, ctx.links), a.by, common.format, ctx);
   else std::cout << render_variance(rows, common.format, ctx);

@@ -9,16 +9,6 @@
 
 namespace seam {
 
-CauseLinks load_cause_links(Db& db) {
-  CauseLinks out;
-  Statement s(db, "SELECT effect_id, cause_id, explains, currency FROM exception_causes "
-                  "WHERE explains IS NOT NULL AND currency IS NOT NULL ORDER BY effect_id, cause_id");
-  while (s.step())
-    if (CurrencyCode cur = pack_currency(s.text_at(3)))
-      out[s.int_at(0)].push_back({s.int_at(1), s.int_at(2), cur});
-  return out;
-}
-
 CauseGraph load_cause_graph(Db& db) {
   CauseGraph g;
   Statement s(db, "SELECT l.effect_id, l.cause_id, l.explains, coalesce(l.currency, ''), "
@@ -33,6 +23,14 @@ CauseGraph load_cause_graph(Db& db) {
     g.consequences_of[s.int_at(1)].push_back({s.int_at(0), s.text_at(7), s.text_at(8), s.text_at(9), explains, cur});
   }
   return g;
+}
+
+CauseLinks measured_links(const CauseGraph& graph) {
+  CauseLinks out;
+  for (const auto& [effect, causes] : graph.causes_of)
+    for (const auto& c : causes)
+      if (c.explains && c.currency) out[effect].push_back({c.id, *c.explains, c.currency});
+  return out;
 }
 
 namespace {

@@ -30,7 +30,6 @@ struct CauseLink {
 };
 // Measured money links only (a link with explains = "any" measures nothing), by effect id.
 using CauseLinks = std::unordered_map<int64_t, std::vector<CauseLink>>;
-CauseLinks load_cause_links(Db& db);
 
 // Every link, both ways, with what reports print of the other end.
 struct LinkedException {
@@ -54,6 +53,8 @@ struct CauseGraph {
   }
 };
 CauseGraph load_cause_graph(Db& db);
+// The graph's measured money links, what counting money once needs.
+CauseLinks measured_links(const CauseGraph& graph);
 // "#3 refunds_reach_erp R1005 (posted once), explains 80.00 USD; #4 ..." ("" when none).
 std::string linked_text(const std::vector<LinkedException>& links);
 // "#3 R1005, #9 R1013": the short form, for text tables.
