@@ -362,7 +362,7 @@ void push_value(lua_State* L, const Value& v) {
   switch (v.kind) {
     case ValueKind::Missing: lua_pushnil(L); break;
     case ValueKind::Empty: lua_pushliteral(L, ""); break;
-    case ValueKind::Text: lua_pushlstring(L, v.text.data(), v.text.size()); break;
+    case ValueKind::Text: lua_pushlstring(L, v.text().data(), v.text().size()); break;
     case ValueKind::Integer: lua_pushinteger(L, v.i); break;
     case ValueKind::Money: push_money(L, v.i, v.currency); break;
     case ValueKind::Time: push_time(L, v.i); break;
@@ -397,6 +397,11 @@ bool to_value(lua_State* L, int idx, StringArena& arena, Value& out, std::string
     case LUA_TSTRING: {
       size_t len = 0;
       const char* s = lua_tolstring(L, idx, &len);
+      if (len > kMaxTextBytes) {
+        why = "returned a string of " + std::to_string(len) + " bytes; a field holds at most " +
+              std::to_string(kMaxTextBytes);
+        return false;
+      }
       out = len == 0 ? Value::empty() : Value::of_text(arena.store(std::string_view(s, len)));
       return true;
     }

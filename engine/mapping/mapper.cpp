@@ -143,7 +143,7 @@ void apply_case(std::string& s, TextCase c) {
 // The text of a Value for comparing with declared values: a view of the record's text, or
 // of `tmp` for the other kinds.
 std::string_view text_of(const Value& v, std::string& tmp) {
-  if (v.kind == ValueKind::Text) return v.text;
+  if (v.kind == ValueKind::Text) return v.text();
   tmp = key_text(v);
   return tmp;
 }
@@ -287,6 +287,11 @@ bool join_parts(FieldPlan& p, Connector& c, Value& v) {
   return true;
 }
 
+std::string too_long(size_t bytes, const FieldSpec& f) {
+  return "the value holds " + std::to_string(bytes) + " bytes; a field holds at most " + std::to_string(kMaxTextBytes) +
+         where_of(f);
+}
+
 // abs, then negate (flipped again by a column_by choice in `negate`), checked.
 std::string apply_sign(const FieldSpec& f, bool negate_chosen, Value& v) {
   if (!(f.abs || f.negate || negate_chosen) || (v.kind != ValueKind::Money && v.kind != ValueKind::Integer)) return {};
@@ -309,6 +314,7 @@ std::string map_field(FieldPlan& p, Connector& c, RecordSet& out, Value* values,
   if (f.kind != FieldKind::Constant && f.kind != FieldKind::Lua && f.kind != FieldKind::Concat && p.debit < 0) {
     if (auto why = choose_cell(p, c, values, cell, negate_chosen); !why.empty()) return why;
     if (f.kind == FieldKind::Column && cell && f.trim) cell = trim(*cell);
+    if (cell && cell->size() > kMaxTextBytes) return too_long(cell->size(), f);
     if (!cell || cell->empty()) {  // no value: the default, else missing or empty
       if (!f.default_text) {
         v = cell ? Value::empty() : Value::missing();
@@ -330,6 +336,7 @@ std::string map_field(FieldPlan& p, Connector& c, RecordSet& out, Value* values,
     }
     case FieldKind::Concat:
       if (!join_parts(p, c, v)) return {};
+      if (p.scratch.size() > kMaxTextBytes) return too_long(p.scratch.size(), f);
       if (f.text_case != TextCase::Keep) apply_case(p.scratch, f.text_case);
       v = Value::of_text(out.arena().store(p.scratch));
       break;
@@ -485,9 +492,9 @@ class RowMapper {
           reason = "required field '" + spec.name + "' is " + (values[i].is_missing() ? "missing" : "empty") + column;
         // An id or key of blanks names nothing a person could find, and " " and "  " would
         // be two different records that look the same in every report.
-        else if (values[i].kind == ValueKind::Text && trim(values[i].text).empty())
+        else if (values[i].kind == ValueKind::Text && trim(values[i].text()).empty())
           reason = "required field '" + spec.name + "'" + column + " holds only whitespace (" +
-                   std::to_string(values[i].text.size()) + " characters): expected an id or key with at least one "
+                   std::to_string(values[i].text().size()) + " characters): expected an id or key with at least one "
                    "other character; fix the export or leave the row out";
       }
     }
@@ -499,7 +506,7 @@ class RowMapper {
     std::string_view id;
     if (id_field >= 0) {
       const Value& v = values[id_field];
-      id = v.kind == ValueKind::Text ? v.text : in.records.arena().store(key_text(v));
+      id = v.kind == ValueKind::Text ? v.text() : in.records.arena().store(key_text(v));
     } else {
       line_id = "line " + std::to_string(connector.line());
       id = in.records.arena().store(line_id);

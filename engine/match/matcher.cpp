@@ -13,7 +13,7 @@ std::string_view key_of(const RecordSet& rs, size_t rec, const std::vector<int>&
                         std::string& buf) {
   if (fields.size() == 1) {
     const Value& v = rs.get(rec, static_cast<size_t>(fields[0]));
-    if (v.kind == ValueKind::Text) return v.text;
+    if (v.kind == ValueKind::Text) return v.text();
     return arena.store(key_text(v));
   }
   buf.clear();

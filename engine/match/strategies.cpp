@@ -14,7 +14,7 @@ std::string record_key(const RecordSet& rs, uint32_t rec, const std::vector<int>
   for (size_t i = 0; i < fields.size(); ++i) {
     const Value& v = rs.get(rec, static_cast<size_t>(fields[i]));
     if (i) out += " | ";
-    out += v.kind == ValueKind::Text ? std::string(v.text) : key_text(v);
+    out += v.kind == ValueKind::Text ? std::string(v.text()) : key_text(v);
   }
   return out;
 }

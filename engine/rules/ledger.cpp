@@ -157,8 +157,8 @@ class LedgerEqual final : public CompiledRule {
       std::string_view id;
       if (entry >= 0) {
         const Value& e = s.rs->get(row, static_cast<size_t>(entry));
-        if (e.kind != ValueKind::Text || e.text.empty()) return who + " has no entry id (" + display(e) + ")";
-        id = e.text;
+        if (e.kind != ValueKind::Text || e.text().empty()) return who + " has no entry id (" + display(e) + ")";
+        id = e.text();
       }
       out.entries.push_back({t.i, a.i, row, id});
     }

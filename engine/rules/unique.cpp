@@ -75,7 +75,7 @@ class Unique final : public CompiledRule {
     if (fields_.size() == 1) {
       const Value& v = rs.get(rec, static_cast<size_t>(fields_[0]));
       if (!v.has_content()) return std::nullopt;
-      if (v.kind == ValueKind::Text) return v.text;
+      if (v.kind == ValueKind::Text) return v.text();
       scratch = key_text(v);
       return std::string_view(scratch);
     }

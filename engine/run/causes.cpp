@@ -125,7 +125,7 @@ std::vector<std::string> CauseKeys::of(const MatchGroup& g, const MatchResult& m
     for (uint32_t r : rows) {
       const Value& v = rs.get(r, static_cast<size_t>(field));
       if (!v.has_content()) continue;
-      std::string k = v.kind == ValueKind::Text ? std::string(v.text) : key_text(v);
+      std::string k = v.kind == ValueKind::Text ? std::string(v.text()) : key_text(v);
       if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(std::move(k));
     }
   };
