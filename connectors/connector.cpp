@@ -225,6 +225,13 @@ size_t LineEnds::line_end(size_t from, size_t& next) {
   return lf;
 }
 
+namespace {
+// From this size a file is hashed on a thread of its own (below it, a thread costs more
+// than it saves), and its pages come in as they are read and leave once read (page_release.hpp)
+// instead of being mapped in one go.
+constexpr size_t kLargeInput = 4 << 20;
+}  // namespace
+
 InputBuffer::InputBuffer(const std::string& path, size_t padding) {
   // O_NONBLOCK: opening a FIFO with no writer would otherwise wait forever, before the
   // check below could refuse it. It changes nothing for a regular file.
@@ -247,9 +254,11 @@ InputBuffer::InputBuffer(const std::string& path, size_t padding) {
     // Reserve file + padding as zeroed anonymous memory, then lay the file over its start:
     // the padding never reaches past the file's last page into memory that is not there.
     void* region = ::mmap(nullptr, map_size_, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    const int populate = size_ < kLargeInput ? MAP_POPULATE : 0;
     if (region != MAP_FAILED &&
-        ::mmap(region, size_, PROT_READ, MAP_PRIVATE | MAP_FIXED | MAP_POPULATE, fd, 0) != MAP_FAILED) {
+        ::mmap(region, size_, PROT_READ, MAP_PRIVATE | MAP_FIXED | populate, fd, 0) != MAP_FAILED) {
       ::close(fd);
+      if (!populate) ::madvise(region, size_, MADV_WILLNEED);  // read ahead into the page cache
       map_ = region;
       data_ = static_cast<const char*>(region);
       return;
@@ -297,7 +306,23 @@ struct Connector::Loaded {
   InputBuffer buffer;
   std::shared_future<std::string> digest;
   std::exception_ptr error;
+  // Set for a large mapped file one parse reads beside its digest (not a file several
+  // systems read: their parses would each be a pass, in an order nothing fixes).
+  std::shared_ptr<PageRelease> release;
 };
+
+void Connector::release_read() {
+  if (!release_) return;
+  const size_t to = consumed();
+  if (to <= released_to_) return;
+  release_->done(released_to_, to);
+  released_to_ = to;
+}
+
+void Connector::share_release(Connector& part, size_t begin) const {
+  part.release_ = release_;
+  part.released_to_ = begin;
+}
 
 namespace {
 
@@ -341,6 +366,7 @@ SharedInputs::~SharedInputs() {
 std::shared_ptr<const Connector::Loaded> Connector::load_shared(const std::string& path, const struct ::stat* st,
                                                                 size_t padding) {
   std::shared_ptr<Loaded> loaded;
+  bool shared = false;
   if (st) {
     FileKey key{st->st_dev, st->st_ino, st->st_size,
                 int64_t{st->st_mtim.tv_sec} * 1000000000 + st->st_mtim.tv_nsec, padding};
@@ -355,6 +381,7 @@ std::shared_ptr<const Connector::Loaded> Connector::load_shared(const std::strin
       for (const auto& p : pinned_paths)
         if (p == path || ::fnmatch(p.c_str(), path.c_str(), FNM_PATHNAME) == 0) {
           pinned.emplace_back(p, loaded);
+          shared = true;
           break;
         }
     }
@@ -367,9 +394,22 @@ std::shared_ptr<const Connector::Loaded> Connector::load_shared(const std::strin
       loaded->buffer = InputBuffer(path, padding);
       ++file_reads;
       std::string_view bytes = loaded->buffer.view();
-      constexpr size_t kHashAside = 4 << 20;  // below this, a thread costs more than it saves
-      auto policy = bytes.size() >= kHashAside ? std::launch::async : std::launch::deferred;
-      loaded->digest = std::async(policy, [bytes] { return sha256_hex(bytes); }).share();
+      if (bytes.size() < kLargeInput) {
+        loaded->digest = std::async(std::launch::deferred, [bytes] { return sha256_hex(bytes); }).share();
+      } else {
+        // Two passes: this digest and the parse.
+        if (loaded->buffer.mapped() && !shared)
+          loaded->release = std::make_shared<PageRelease>(bytes.data(), bytes.size(), 2);
+        loaded->digest = std::async(std::launch::async, [bytes, release = loaded->release] {
+                           Sha256 h;
+                           for (size_t at = 0; at < bytes.size(); at += PageRelease::kChunkBytes) {
+                             const size_t n = std::min(PageRelease::kChunkBytes, bytes.size() - at);
+                             h.update(bytes.substr(at, n));
+                             if (release) release->done(at, at + n);
+                           }
+                           return h.hex_final();
+                         }).share();
+      }
     } catch (...) {
       loaded->error = std::current_exception();
     }
@@ -407,6 +447,8 @@ std::string_view Connector::load_file(const ConnectorSpec& spec, const std::stri
                     "'); an empty export usually means a failed export. Set allow_empty = true on the source if "
                     "an empty file is expected");
   digest_ = input_->digest;
+  release_ = input_->release;
+  released_to_ = 0;
   return bytes;
 }
 

@@ -14,13 +14,15 @@
 #include <string_view>
 #include <vector>
 
+#include "connectors/page_release.hpp"
 #include "engine/spec/stack_spec.hpp"
 
 namespace seam {
 
 // An input file's bytes, read-only, with `padding` zero bytes readable past the end (for
-// simdjson). The file is memory-mapped: no zeroed buffer, no copy, and the kernel maps
-// the page cache in one go (read into memory instead when it cannot be mapped).
+// simdjson). The file is memory-mapped: no zeroed buffer, no copy. A small file's pages are
+// mapped in one go; a large one's as they are read, so that they can leave once read
+// (page_release.hpp). Read into memory instead when it cannot be mapped.
 // Only regular files: a FIFO would block the run forever, a device (/dev/zero) would be
 // read until memory runs out, a directory has no rows.
 class InputBuffer {
@@ -35,6 +37,7 @@ class InputBuffer {
   InputBuffer(const InputBuffer&) = delete;
   InputBuffer& operator=(const InputBuffer&) = delete;
   std::string_view view() const { return {data_, size_}; }
+  bool mapped() const { return map_ != nullptr; }
 
  private:
   const char* data_ = "";
@@ -154,7 +157,21 @@ class Connector {
   // Lines passed so far, blank ones included; at the end, every line of the input or part.
   virtual uint64_t lines_seen() const { return 0; }
 
+  // Says the rows before the current one are read: the input's pages that every pass has
+  // now gone past leave memory (see page_release.hpp). The mapper calls it every few
+  // thousand rows and after the last; a reader that never calls it keeps every page.
+  void release_read();
+
  protected:
+  // Where the current row starts in the input's text (after the last row, the end of what
+  // this reader reads): everything before it is read. 0 for a reader that cannot tell.
+  virtual size_t consumed() const { return 0; }
+  // A part reading `this` connector's text from `begin` reports its reading as its own pass's.
+  void share_release(Connector& part, size_t begin) const;
+  // This connector reads a copy of the file (converted to UTF-8, say) or no longer reads
+  // at all (split into parts): it reports nothing.
+  void stop_release() { release_.reset(); }
+
 
   std::string path_;
 
@@ -162,6 +179,8 @@ class Connector {
   static std::shared_ptr<const Loaded> load_shared(const std::string& path, const struct ::stat* st, size_t padding);
   std::shared_ptr<const Loaded> input_;  // declared before digest_: destroyed after the hashing ends
   std::shared_future<std::string> digest_;
+  std::shared_ptr<PageRelease> release_;  // null when this reader's pages are not given back
+  size_t released_to_ = 0;                // what this reader has reported read
 };
 
 // While one lives, the files it names stay loaded once read, so the systems that declare

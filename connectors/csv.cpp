@@ -84,6 +84,8 @@ class CsvConnector final : public Connector {
     for (size_t k = 0; k < count; ++k)
       out.push_back(std::unique_ptr<Connector>(
           new CsvConnector(*this, bounds[k], bounds[k + 1], k == 0, rows_estimate_ / count + 16)));
+    for (size_t k = 0; k < count; ++k) share_release(*out[k], bounds[k]);
+    stop_release();  // the parts read it all
     pos_ = data_.size();
     above_ = above_header_.size();
     started_ = true;
@@ -91,6 +93,7 @@ class CsvConnector final : public Connector {
   }
 
   uint64_t lines_seen() const override { return line_ - 1; }
+  size_t consumed() const override { return pos_ >= data_.size() ? data_.size() : record_start_; }
 
   std::optional<int> resolve(const std::string& column, std::string& why) override {
     auto it = header_->index.find(column);
@@ -243,6 +246,7 @@ class CsvConnector final : public Connector {
       option_error("encoding", "names an encoding this system's iconv does not know: " + quote_for_message(name) +
                                    " (expected e.g. \"windows-1252\", \"latin-1\" or \"utf-8\")");
     converted_ = std::move(utf8->text);
+    stop_release();  // the rows are read from the copy
     undefined_ = std::move(utf8->undefined);
     data_ = converted_;
   }

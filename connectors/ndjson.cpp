@@ -61,8 +61,10 @@ class NdjsonConnector final : public Connector {
       }
       end = std::max(end, begin);
       out.push_back(std::make_unique<NdjsonConnector>(path_, system_, text_, begin, end, rows_estimate_ / parts + 16));
+      share_release(*out.back(), begin);
       begin = end;
     }
+    stop_release();  // the parts read it all
     return out;
   }
 
@@ -94,6 +96,7 @@ class NdjsonConnector final : public Connector {
       line_no_ = next_line_++;
       std::string_view text(base + start, end - start);
       if (trim(text).empty()) continue;  // blank lines are not rows
+      row_start_ = start;
       raw_ = text;
       malformed_ = nested_.active() ? nested_.begin(text, line_no_) : json_.parse(text);
       if (malformed_.rfind("expected a JSON object", 0) == 0) malformed_ = "expected a JSON object on each line";
@@ -107,6 +110,7 @@ class NdjsonConnector final : public Connector {
   size_t estimated_rows() const override { return rows_estimate_; }
   uint64_t line() const override { return from_nested_ ? nested_.line() : line_no_; }
   uint64_t lines_seen() const override { return next_line_ - 1; }
+  size_t consumed() const override { return pos_ >= end_ ? end_ : row_start_; }
   std::string_view raw() const override { return from_nested_ ? nested_.raw() : raw_; }
   const std::string& malformed() const override { return from_nested_ ? nested_.malformed() : malformed_; }
   const std::string& skip_reason() const override {
@@ -126,6 +130,7 @@ class NdjsonConnector final : public Connector {
   NestedRecords nested_;  // records = "transactions[]": the rows inside each line
   bool in_nested_ = false, from_nested_ = false;
   size_t pos_ = 0, begin_ = 0, end_ = 0;  // what is left to read: [pos_, end_) of text_, from begin_
+  size_t row_start_ = 0;                  // where the current row's line starts
   LineEnds lines_{{}, 0};
   uint64_t next_line_ = 1, line_no_ = 0, rows_ = 0;
   std::string_view raw_;

@@ -554,7 +554,8 @@ class RowMapper {
 // Maps every row `connector` gives into the input of each system, one row for all of
 // them at a time (records, rejects, counts). Systems with Lua fields borrow a host from
 // `scripts` when there is one, for the whole part. Adds the rows read to `rows_read` (when
-// given) every 4096 rows: one atomic add per batch, not per row.
+// given) every 4096 rows: one atomic add per batch, not per row; the input's pages read by
+// then leave memory when its digest is past them too (Connector::release_read).
 void map_rows(const std::vector<const SystemSpec*>& systems, ScriptHost* host, ScriptPool* scripts,
               Connector& connector, std::vector<MappedInput>& ins, std::atomic<uint64_t>* rows_read) {
   std::optional<ScriptPool::Lease> lease;
@@ -569,12 +570,14 @@ void map_rows(const std::vector<const SystemSpec*>& systems, ScriptHost* host, S
   uint64_t unreported = 0;
   while (connector.next()) {
     for (auto& m : mappers) m->map(connector);
-    if (rows_read && ++unreported == kBatch) {
-      rows_read->fetch_add(kBatch, std::memory_order_relaxed);
+    if (++unreported == kBatch) {
+      if (rows_read) rows_read->fetch_add(kBatch, std::memory_order_relaxed);
+      connector.release_read();
       unreported = 0;
     }
   }
   if (rows_read) rows_read->fetch_add(unreported, std::memory_order_relaxed);
+  connector.release_read();
   for (auto& m : mappers) m->finish();
 }
 
