@@ -33,6 +33,12 @@ struct FieldPlan {
   int currency_column = -1;  // money
   int unit_column = -1, sku_column = -1;  // quantity
   CurrencyCode currency = 0; // money, declared constant
+  // money with a currency column: the last code read there and what it packs to (checked
+  // once, not for every row of an export in one currency)
+  std::string last_currency_text;
+  CurrencyCode last_currency = 0;
+  CurrencyCode scale_of = 0;  // money: the currency whose minor-unit scale is `scale`
+  int scale = 2;
   TimeFormat time;
   std::unique_ptr<Regex> regex;
   std::string scratch;       // concat and case: reused row after row, so a row allocates nothing new
@@ -197,18 +203,28 @@ std::string choose_cell(const FieldPlan& p, Connector& c, const Value* values, s
 }
 
 // Money from `cell`, or from the plan's debit and credit columns.
-std::string map_money(const FieldPlan& p, Connector& c, std::optional<std::string_view> cell, Value& v) {
+std::string map_money(FieldPlan& p, Connector& c, std::optional<std::string_view> cell, Value& v) {
   const FieldSpec& f = *p.spec;
   CurrencyCode cur = p.currency;
   if (p.currency_column >= 0) {
     auto ct = c.get(p.currency_column);
     if (!ct || trim(*ct).empty()) return "no currency in column '" + f.currency_column + "'" + where_of(f);
-    cur = pack_currency(trim(*ct));
-    if (!cur) return "currency " + quote_for_message(*ct) + " is not an ISO 4217 code" + where_of(f);
-    if (known_currency_scale(cur) < 0) return unknown_currency_text(cur) + where_of(f);
+    if (p.last_currency && trim(*ct) == p.last_currency_text) {
+      cur = p.last_currency;
+    } else {
+      cur = pack_currency(trim(*ct));
+      if (!cur) return "currency " + quote_for_message(*ct) + " is not an ISO 4217 code" + where_of(f);
+      if (known_currency_scale(cur) < 0) return unknown_currency_text(cur) + where_of(f);
+      p.last_currency_text.assign(trim(*ct));
+      p.last_currency = cur;
+    }
   }
   auto read = [&](std::string_view text, int64_t& minor) -> std::string {
-    auto parsed = parse_amount(text, cur ? currency_scale(cur) : 2, f.money_format);
+    if (cur && cur != p.scale_of) {
+      p.scale = currency_scale(cur);
+      p.scale_of = cur;
+    }
+    auto parsed = parse_amount(text, cur ? p.scale : 2, f.money_format);
     if (!parsed) return parsed.error() + where_of(f);
     if (parsed->currency) {
       CurrencyCode in_text = pack_currency(*parsed->currency);
@@ -486,14 +502,16 @@ class RowMapper {
       if (k >= only_first) reason = map_field(plans[i], connector, in.records, values, i, host, row);
       if (reason.empty() && plans[i].spec->required) {
         const FieldSpec& spec = *plans[i].spec;
-        const std::string source = spec.source_text();
-        const std::string column = source.empty() ? "" : " (" + source + ")";
+        auto column = [&] {  // only for a row it rejects: this runs for every row's id and keys
+          const std::string source = spec.source_text();
+          return source.empty() ? std::string() : " (" + source + ")";
+        };
         if (!values[i].has_content())
-          reason = "required field '" + spec.name + "' is " + (values[i].is_missing() ? "missing" : "empty") + column;
+          reason = "required field '" + spec.name + "' is " + (values[i].is_missing() ? "missing" : "empty") + column();
         // An id or key of blanks names nothing a person could find, and " " and "  " would
         // be two different records that look the same in every report.
         else if (values[i].kind == ValueKind::Text && trim(values[i].text()).empty())
-          reason = "required field '" + spec.name + "'" + column + " holds only whitespace (" +
+          reason = "required field '" + spec.name + "'" + column() + " holds only whitespace (" +
                    std::to_string(values[i].text().size()) + " characters): expected an id or key with at least one "
                    "other character; fix the export or leave the row out";
       }

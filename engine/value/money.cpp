@@ -72,6 +72,39 @@ constexpr CurrencyCode code_of(const char (&iso)[4]) {
 
 constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
 
+// The shape nearly every export writes, "-1234.50": digits, a leading '-' at most, and at
+// most `scale` decimals after `decimal`. Read here without the general path's search for
+// symbols, codes and notations (every amount of a run comes through): false for anything
+// else, which the general path then reads, to the same value or with its message.
+bool parse_plain_amount(std::string_view s, int scale, char decimal, int64_t& minor) {
+  size_t i = 0;
+  const bool negative = !s.empty() && s[0] == '-';
+  if (negative) i = 1;
+  const size_t int_start = i;
+  int64_t whole = 0;
+  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) whole = whole * 10 + (s[i] - '0');
+  const size_t int_digits = i - int_start;
+  // 18 digits in all fit int64 with no check.
+  if (int_digits == 0 || scale < 0 || int_digits + static_cast<size_t>(scale) > 18) return false;
+  int64_t fraction = 0;
+  int frac_digits = 0;
+  if (i < s.size()) {
+    if (s[i] != decimal) return false;
+    for (++i; i < s.size(); ++i) {
+      if (s[i] < '0' || s[i] > '9' || frac_digits == scale) return false;
+      fraction = fraction * 10 + (s[i] - '0');
+      ++frac_digits;
+    }
+    if (frac_digits == 0) return false;
+  }
+  int64_t factor = 1;
+  for (int k = 0; k < scale; ++k) factor *= 10;
+  for (; frac_digits < scale; ++frac_digits) fraction *= 10;
+  minor = whole * factor + fraction;
+  if (negative) minor = -minor;
+  return true;
+}
+
 }  // namespace
 
 bool symbol_fits(std::string_view symbol, CurrencyCode currency) {
@@ -92,6 +125,8 @@ bool symbol_fits(std::string_view symbol, CurrencyCode currency) {
 }
 
 Result<ParsedAmount> parse_amount(std::string_view text, int scale, const MoneyFormat& format) {
+  if (ParsedAmount plain; !format.minor_units && parse_plain_amount(text, scale, format.decimal, plain.minor))
+    return plain;
   const std::string_view original = text;
   auto fail = [&](const std::string& why) {
     return err("cannot read " + quote_for_message(original) + " as an amount: " + why);

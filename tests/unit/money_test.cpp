@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <cstring>
+#include <string>
+
 #include "engine/value/money.hpp"
 
 using namespace seam;
@@ -205,4 +208,44 @@ TEST_CASE("money: a lone dash is zero only when declared") {
         "cannot read '-' as an amount: a lone '-' is not a number; declare dash = \"zero\" if the export writes zero "
         "as '-', or null_if = { \"-\" } if it means no value");
   CHECK(failure("--", 2, dash) == "cannot read '--' as an amount: two sign notations (a leading '-' and a leading '-'): use one");
+}
+
+// Plain amounts take a short path through parse_amount; what it reads, and what it leaves
+// to the general path, must come out as the general path alone read them.
+TEST_CASE("money: plain amounts near the short path's edges read as the general rules say") {
+  CHECK(minor("0") == 0);
+  CHECK(minor("-0.00") == 0);
+  CHECK(minor("12") == 1200);
+  CHECK(minor("-12.5") == -1250);
+  CHECK(minor("12.") == 1200);          // a decimal point with no digits: the general path
+  CHECK(minor("12.500") == 1250);       // zeros past the scale: the general path
+  CHECK(minor("+12.50") == 1250);
+  CHECK(minor(".5") == 50);
+  CHECK(minor("1234567890123456.78") == 123456789012345678);  // 18 digits: the short path
+  CHECK(minor("12345678901234567.89") == 1234567890123456789); // 19: the general path's checks
+  CHECK(failure("99999999999999999.99").find("too large") != std::string::npos);
+  CHECK(failure("12.505").find("more than 2 decimal places") != std::string::npos);
+  CHECK(failure("12.5", 0).find("more than 0 decimal places") != std::string::npos);
+  CHECK(minor("7", 0) == 7);
+  CHECK(minor("7.125", 3) == 7125);
+  CHECK(minor("-7.1", 4) == -71000);
+  MoneyFormat comma;
+  comma.decimal = ',';
+  CHECK(minor("12,50", 2, comma) == 1250);
+  CHECK(minor("1234", 2, comma) == 123400);
+  CHECK(failure("12.50", 2, comma).find("group separator") != std::string::npos);
+  MoneyFormat cents;
+  cents.minor_units = true;
+  CHECK(minor("1250", 2, cents) == 1250);  // minor units never take the short path
+  CHECK(failure("12.50", 2, cents).find("minor units") != std::string::npos);
+  // Every amount of up to 15 whole digits and 0-2 decimals at scale 2, sampled.
+  for (int64_t whole : {int64_t{0}, int64_t{1}, int64_t{99}, int64_t{100000}, int64_t{999999999999999}})
+    for (const char* frac : {"", ".0", ".05", ".5", ".99"})
+      for (bool neg : {false, true}) {
+        const std::string text = (neg ? "-" : "") + std::to_string(whole) + frac;
+        int64_t cents_of_frac = frac[0] ? std::stoll(std::string(frac + 1) + (std::strlen(frac) == 2 ? "0" : "")) : 0;
+        const int64_t expected = (whole * 100 + cents_of_frac) * (neg ? -1 : 1);
+        CAPTURE(text);
+        CHECK(minor(text.c_str()) == expected);
+      }
 }
