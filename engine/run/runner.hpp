@@ -1,6 +1,7 @@
 #pragma once
 // A run: load the stack, resolve params, map every input, match each reconciliation,
 // evaluate every rule on every group, and append it all to the audit log, sealed.
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -83,7 +84,9 @@ struct ReconcileReport {
   uint64_t groups = 0;
   uint64_t outside_window = 0;  // groups a windowed run left out
   std::array<uint64_t, kOutcomeCount> outcomes{};
-  std::vector<Finding> findings;
+  // A deque: at a million groups there are a hundred thousand findings, and a vector
+  // moved every one of them each time it grew.
+  std::deque<Finding> findings;
 };
 
 struct ExceptionChanges {
