@@ -521,6 +521,11 @@ void AuditLog::write_batch(const Batch& b) {
 std::string AuditLog::complete_run(const std::string& ended_at, const std::function<void(Db&)>& with_seal) {
   submit_batch();
   writer_->drain();
+  // 64 MB of page cache for the seal: a first run over a large backlog opens tens of
+  // thousands of exceptions in the sealing transaction, and a small cache spills their
+  // pages to the WAL mid-transaction, writing some twice. By now the run has let go of its
+  // records (run_stack), so this memory is not on top of theirs.
+  db_.exec("PRAGMA cache_size = -65536");
   Transaction tx(db_, "BEGIN IMMEDIATE");
   // Another connection may have written since begin_run checked (an acknowledgement, or an
   // edit outside seam): check again before sealing on top of it.

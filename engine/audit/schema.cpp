@@ -611,10 +611,10 @@ void migrate_audit_schema(Db& db, int target) {
       }
     }
   } foreign_keys_on{db};
-  // 64 MB of page cache (SQLite's default is 2 MB): a first run over a large backlog opens
-  // tens of thousands of exceptions in the sealing transaction, and a small cache spills
-  // their pages to the WAL mid-transaction, writing some twice.
-  db.exec("PRAGMA cache_size = -65536");
+  // 16 MB of page cache (SQLite's default is 2 MB): the groups a run appends are written
+  // once and not read again, so more would only hold clean pages while the records are
+  // still in memory. The seal raises it (AuditLog::complete_run).
+  db.exec("PRAGMA cache_size = -16384");
   for (;;) {
     Transaction tx(db, "BEGIN IMMEDIATE");  // two seams migrating at once: one waits
     Statement version(db, "PRAGMA user_version");

@@ -785,6 +785,10 @@ RunReport run_stack(const RunOptions& options) {
     AuditSink sink(log, spec, exceptions);
     report.reconciles = evaluate_reconciles(spec, prepared.params, prepared.loaded.host.get(), inputs, as_of, sink,
                                             &progress, options.window, profile, options.parallel, pool);
+    // The findings hold what the seal and the report need: the records go before the
+    // seal's page cache and exceptions take their memory (a third of a 5M run's peak), on
+    // the core the audit writer no longer needs (unmapping them takes a while).
+    auto records_freed = std::async(std::launch::async, [done = std::move(inputs)]() mutable { done.clear(); });
     progress.phase("sealing run " + std::to_string(report.run_id) + " and updating its exceptions");
     PhaseTimer timer("seal and exceptions");
     const auto seal_started = ProfileClock::now();
