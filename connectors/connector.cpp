@@ -307,7 +307,7 @@ struct Connector::Loaded {
   std::shared_future<std::string> digest;
   std::exception_ptr error;
   // Set for a large mapped file one parse reads beside its digest (not a file several
-  // systems read: their parses would each be a pass, in an order nothing fixes).
+  // systems read one after the other: each would fault every page in again).
   std::shared_ptr<PageRelease> release;
 };
 
@@ -397,13 +397,13 @@ std::shared_ptr<const Connector::Loaded> Connector::load_shared(const std::strin
       if (bytes.size() < kLargeInput) {
         loaded->digest = std::async(std::launch::deferred, [bytes] { return sha256_hex(bytes); }).share();
       } else {
-        // Two passes: this digest and the parse.
         if (loaded->buffer.mapped() && !shared)
-          loaded->release = std::make_shared<PageRelease>(bytes.data(), bytes.size(), 2);
+          loaded->release = std::make_shared<PageRelease>(bytes.data(), bytes.size());
         loaded->digest = std::async(std::launch::async, [bytes, release = loaded->release] {
+                           constexpr size_t kStep = size_t{1} << 20;
                            Sha256 h;
-                           for (size_t at = 0; at < bytes.size(); at += PageRelease::kChunkBytes) {
-                             const size_t n = std::min(PageRelease::kChunkBytes, bytes.size() - at);
+                           for (size_t at = 0; at < bytes.size(); at += kStep) {
+                             const size_t n = std::min(kStep, bytes.size() - at);
                              h.update(bytes.substr(at, n));
                              if (release) release->done(at, at + n);
                            }
