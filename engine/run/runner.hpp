@@ -40,7 +40,7 @@ struct RunWindow {
 struct Parallelism {
   size_t threads = 0;                       // 0: SEAM_THREADS from the environment, else the machine's cores (2 or more)
   size_t min_part_bytes = size_t{4} << 20;  // an input is split in parts no smaller than this
-  size_t groups_per_part = 512;             // Lua rules: the groups one thread evaluates at a time (~4 ms of Lua)
+  size_t groups_per_part = 8192;            // Lua rules: the groups one thread evaluates at a time (~4 ms of Lua)
 };
 // The thread count `p` means. Throws UserError when SEAM_THREADS is not a whole number of 1 or more.
 size_t thread_count(const Parallelism& p);
