@@ -86,6 +86,7 @@ class LuaState {
   bool memory_tripped_ = false;
   bool time_tripped_ = false;
   std::chrono::steady_clock::time_point deadline_{};
+  bool clock_started_ = false;  // deadline_ is set (see past_deadline)
   bool in_call_ = false;  // inside pcall(): the hook is armed
   void arm_stop();
   char first_stop_[512] = "";  // chunk:line: message of the budget's first stop in this call

@@ -39,9 +39,12 @@ struct RuleCall {
   const GroupView* g;
   const uint64_t* live;
 };
+static_assert(LUA_NOREF == -2, "LuaScriptHost::row_ref_ starts as LUA_NOREF");
+
 struct MapCall {
   int ref;
   RowAccess** slot;
+  int* row_ref;  // the host's one row object, made at its first mapping call
 };
 struct ParamsCall {
   const ParamValues* values;
@@ -75,7 +78,16 @@ int call_mapping(lua_State* L) {
   const auto* c = static_cast<const MapCall*>(lua_touserdata(L, 1));
   lua_settop(L, 0);
   lua_rawgeti(L, LUA_REGISTRYINDEX, c->ref);
-  push_row(L, c->slot);
+  // One row object per host, not one per row: it reads whichever row the host's slot
+  // holds, and only during a mapping call (outside one it raises), so a function that kept
+  // it could never read another call's row through it anyway.
+  if (*c->row_ref == LUA_NOREF) {
+    push_row(L, c->slot);
+    lua_pushvalue(L, -1);
+    *c->row_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  } else {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, *c->row_ref);
+  }
   lua_call(L, 1, 1);
   return 1;
 }
@@ -161,7 +173,7 @@ int LuaScriptHost::ref_of(int fn) const {
 Value LuaScriptHost::map_field(int fn, RowAccess& row, StringArena& arena) {
   lua_State* L = lua_.L();
   RowScope scope(current_row_, &row);
-  MapCall call{ref_of(fn), &current_row_};
+  MapCall call{ref_of(fn), &current_row_, &row_ref_};
   lua_.protected_call(call_mapping, &call, 1);  // throws ScriptError: the caller rejects the row
   Value v;
   std::string why;

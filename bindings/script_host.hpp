@@ -40,6 +40,7 @@ class LuaScriptHost final : public ScriptHost {
   std::function<std::unique_ptr<LuaScriptHost>()> load_again_;
   std::optional<ParamValues> params_;  // what set_params published, for replicas
   RowAccess* current_row_ = nullptr;
+  int row_ref_ = -2;  // LUA_NOREF until the first mapping call makes the row object
   uint64_t group_serial_ = 0;  // moves on after each rule call: a group kept past its call raises
 };
 
