@@ -102,3 +102,39 @@ TEST_CASE("mapping: an input allowed to be empty, read in parts, maps to zero ro
   CHECK(in.stats.read == 0);
   CHECK(in.rejects.empty());
 }
+
+// A record's id is its id field's text, not stored again; an id of its own (an integer
+// id's digits, "line N") is kept from then on, and parts joined mix both correctly.
+TEST_CASE("mapping: record ids come from the id field, or are kept when they are text of their own") {
+  SystemSpec sys;
+  sys.name = "erp";
+  sys.id_field = "id";
+  FieldSpec id;
+  id.name = "id";
+  id.column = "id";
+  sys.fields.push_back(id);
+  StringArena texts;
+  auto add = [&](RecordSet& rs, std::string_view field_text, std::optional<std::string_view> own_id) {
+    Value* v = rs.begin_record();
+    v[0] = Value::of_text(texts.store(field_text));
+    rs.commit_record(rs.size() + 2, own_id ? texts.store(*own_id) : v[0].text());
+  };
+  RecordSet first(sys), second(sys), third(sys);
+  add(first, "A1", std::nullopt);
+  add(first, "A2", std::nullopt);
+  add(second, "B1", std::nullopt);
+  add(second, "B2", "line 9");  // from here on this set keeps its ids
+  add(second, "B3", std::nullopt);
+  add(third, "C1", std::nullopt);
+  CHECK(first.id(1) == "A2");
+  CHECK(second.id(0) == "B1");
+  CHECK(second.id(1) == "line 9");
+  CHECK(second.id(2) == "B3");
+  first.append(std::move(second), 10);
+  first.append(std::move(third), 20);
+  REQUIRE(first.size() == 6);
+  const char* expected[] = {"A1", "A2", "B1", "line 9", "B3", "C1"};
+  for (size_t r = 0; r < first.size(); ++r) CHECK(first.id(r) == expected[r]);
+  CHECK(first.line(2) == 12);
+  CHECK(first.line(5) == 22);
+}
