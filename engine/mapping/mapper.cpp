@@ -37,6 +37,7 @@ struct FieldPlan {
   // once, not for every row of an export in one currency)
   std::string last_currency_text;
   CurrencyCode last_currency = 0;
+  ZoneCache zone_cache;       // time: the plan is one thread's (see RowMapper)
   CurrencyCode scale_of = 0;  // money: the currency whose minor-unit scale is `scale`
   int scale = 2;
   TimeFormat time;
@@ -384,7 +385,7 @@ std::string map_field(FieldPlan& p, Connector& c, RecordSet& out, Value* values,
       break;
     }
     case FieldKind::Time: {
-      auto t = parse_time(*cell, p.time);
+      auto t = parse_time(*cell, p.time, &p.zone_cache);
       if (!t) return t.error() + where_of(f);
       v = Value::of_time(*t);
       break;

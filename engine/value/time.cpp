@@ -97,7 +97,36 @@ struct Fields {
   int64_t offset_seconds = 0;
 };
 
-Result<TimeUs> to_utc(const Fields& f, const TimeFormat& format, std::string_view text) {
+// Local time to UTC in `zone`: from the cache when the local time is inside its stretch,
+// else by the zone's rules (a repeated or skipped local time, at a DST change, resolves to
+// the earlier instant), refilling the cache when the offset there is unambiguous.
+TimeUs local_to_utc(date::local_time<microseconds> local, const date::time_zone& zone, ZoneCache* cache) {
+  const int64_t local_us = local.time_since_epoch().count();
+  const int64_t local_s = date::floor<std::chrono::seconds>(local).time_since_epoch().count();
+  if (cache && local_s >= cache->local_from_s && local_s < cache->local_to_s)
+    return local_us - cache->offset_s * kMicrosPerSecond;
+  if (cache) {
+    const date::local_info info = zone.get_info(date::floor<std::chrono::seconds>(local));
+    if (info.result == date::local_info::unique) {
+      const date::sys_info& span = info.first;
+      // The zone's first and last spans reach to the ends of time: kept within ±10,000
+      // years, the sums below cannot overflow.
+      constexpr int64_t kFar = int64_t{10000} * 366 * 86400, kDay = 86400;
+      const int64_t off = span.offset.count();
+      const int64_t begin = std::max(span.begin.time_since_epoch().count(), -kFar);
+      const int64_t end = std::min(span.end.time_since_epoch().count(), kFar);
+      // A day clear of each change: local times near one may be repeated or skipped.
+      cache->local_from_s = begin + off + kDay;
+      cache->local_to_s = end + off - kDay;
+      cache->offset_s = off;
+      if (local_s >= cache->local_from_s && local_s < cache->local_to_s) return local_us - off * kMicrosPerSecond;
+    }
+  }
+  auto sys = zone.to_sys(local, date::choose::earliest);
+  return std::chrono::duration_cast<microseconds>(sys.time_since_epoch()).count();
+}
+
+Result<TimeUs> to_utc(const Fields& f, const TimeFormat& format, std::string_view text, ZoneCache* cache) {
   auto bad = [&](const std::string& why) {
     return err("cannot read " + quote_for_message(text) + " as a time: " + why);
   };
@@ -117,12 +146,10 @@ Result<TimeUs> to_utc(const Fields& f, const TimeFormat& format, std::string_vie
     return std::chrono::duration_cast<microseconds>(since_epoch).count();
   }
   if (!format.zone) return std::chrono::duration_cast<microseconds>(local.time_since_epoch()).count();
-  // Repeated or skipped local times (DST changes) resolve to the earlier instant.
-  auto sys = format.zone->to_sys(local, date::choose::earliest);
-  return std::chrono::duration_cast<microseconds>(sys.time_since_epoch()).count();
+  return local_to_utc(local, *format.zone, cache);
 }
 
-Result<TimeUs> parse_iso(std::string_view text, const TimeFormat& format) {
+Result<TimeUs> parse_iso(std::string_view text, const TimeFormat& format, ZoneCache* cache) {
   Cursor c{trim(text)};
   Fields f;
   auto bad = [&](const std::string& why) {
@@ -155,7 +182,7 @@ Result<TimeUs> parse_iso(std::string_view text, const TimeFormat& format) {
     }
   }
   if (!c.done()) return bad("unexpected text after the time");
-  return to_utc(f, format, text);
+  return to_utc(f, format, text, cache);
 }
 
 // The instants a Unix time in an export can plausibly stand for. A count outside them is
@@ -203,7 +230,7 @@ Result<TimeUs> parse_unix(std::string_view text, int64_t unit_us) {
   return neg ? -us : us;
 }
 
-Result<TimeUs> parse_pattern(std::string_view text, const TimeFormat& format) {
+Result<TimeUs> parse_pattern(std::string_view text, const TimeFormat& format, ZoneCache* cache) {
   Cursor c{trim(text)};
   Fields f;
   const std::string& p = format.pattern;
@@ -261,7 +288,7 @@ Result<TimeUs> parse_pattern(std::string_view text, const TimeFormat& format) {
   if (!c.done()) return bad("unexpected text at position " + std::to_string(c.i + 1));
   if (f.month < 1 || f.month > 12) return bad("month out of range");
   if (f.hour12 >= 0 && f.pm < 0) return bad("%I needs %p (am/pm)");
-  return to_utc(f, format, text);
+  return to_utc(f, format, text, cache);
 }
 
 }  // namespace
@@ -299,13 +326,13 @@ Result<TimeFormat> make_time_format(std::string_view format, std::string_view zo
   return tf;
 }
 
-Result<TimeUs> parse_time(std::string_view text, const TimeFormat& format) {
+Result<TimeUs> parse_time(std::string_view text, const TimeFormat& format, ZoneCache* cache) {
   switch (format.kind) {
-    case TimeFormat::Kind::Iso8601: return parse_iso(text, format);
+    case TimeFormat::Kind::Iso8601: return parse_iso(text, format, cache);
     case TimeFormat::Kind::UnixSeconds: return parse_unix(text, kMicrosPerSecond);
     case TimeFormat::Kind::UnixMillis: return parse_unix(text, 1000);
     case TimeFormat::Kind::UnixMicros: return parse_unix(text, 1);
-    case TimeFormat::Kind::Pattern: return parse_pattern(text, format);
+    case TimeFormat::Kind::Pattern: return parse_pattern(text, format, cache);
   }
   return err("unknown time format");
 }

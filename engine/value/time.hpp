@@ -28,9 +28,19 @@ struct TimeFormat {
 // `format` is "iso8601", "unix", "unix_ms", "unix_us" or a pattern with %Y %y %m %d %e %H %I %M %S %f
 // %p %z %b %F %T %%. `zone` is an IANA name ("America/New_York") or "UTC".
 Result<TimeFormat> make_time_format(std::string_view format, std::string_view zone);
+// The stretch of local time around the last one converted in which the zone keeps one UTC
+// offset, a day clear of any change: a reader of a million local times in one zone (an ERP
+// export in New York time) converts them without a time-zone look-up each. One per thread.
+struct ZoneCache {
+  int64_t local_from_s = 1, local_to_s = 0;  // [from, to) in local seconds; empty at first
+  int64_t offset_s = 0;                      // local - UTC
+};
+
 // A Unix time must fall in 1990-01-01 .. 2099-12-31 UTC; outside, the reason names the unit
 // it fits ("looks like milliseconds: declare format = \"unix_ms\"").
-Result<TimeUs> parse_time(std::string_view text, const TimeFormat& format);
+// `cache`, when given, is used and updated for local times in the format's zone; the
+// result is the same with it or without.
+Result<TimeUs> parse_time(std::string_view text, const TimeFormat& format, ZoneCache* cache = nullptr);
 
 std::string format_time_iso(TimeUs t);  // "2026-03-14T14:22:00Z"
 

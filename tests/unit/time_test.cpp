@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <cstdio>
+#include <utility>
+
 #include "engine/value/time.hpp"
 
 using namespace seam;
@@ -100,4 +103,37 @@ TEST_CASE("time: unix microseconds, and a count in the wrong unit is refused wit
         "(seconds, milliseconds or microseconds) either: check the column");
   CHECK(failure("1773483720500000000", "unix") ==
         "cannot read '1773483720500000000' as a Unix time: expected a number");
+}
+
+// A mapper converts a million local times with one ZoneCache; every one must come out as
+// the zone's rules say, the DST changes (skipped and repeated hours) included.
+TEST_CASE("time: local times converted through the zone cache equal the zone's rules, across DST changes") {
+  auto tf = make_time_format("%Y-%m-%d %H:%M:%S", "America/New_York");
+  REQUIRE(tf.ok());
+  ZoneCache cache;
+  int checked = 0;
+  // Every 37 minutes through 2025 and 2026, then minute by minute around each change.
+  auto check = [&](int y, int mo, int d, int h, int mi, int s) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%04d-%02d-%02d %02d:%02d:%02d", y, mo, d, h, mi, s);
+    auto plain = parse_time(text, *tf);
+    auto cached = parse_time(text, *tf, &cache);
+    CAPTURE(text);
+    REQUIRE(plain.ok());
+    REQUIRE(cached.ok());
+    CHECK(*cached == *plain);
+    ++checked;
+  };
+  for (int y : {2025, 2026})
+    for (int mo = 1; mo <= 12; ++mo)
+      for (int d = 1; d <= 28; ++d)
+        for (int m = 0; m < 24 * 60; m += 37) check(y, mo, d, m / 60, m % 60, m % 60);
+  for (auto [mo, d] : {std::pair{3, 8}, std::pair{11, 1}, std::pair{3, 9}, std::pair{11, 2}})  // 2026's changes, and after
+    for (int m = 0; m < 24 * 60; ++m) check(2026, mo, d, m / 60, m % 60, 0);
+  CHECK(checked > 30000);
+  // The repeated hour resolves to its earlier instant, a time in the skipped hour to the
+  // change itself, with the cache as without.
+  CHECK(format_time_iso(*parse_time("2026-11-01 01:30:00", *tf, &cache)) == "2026-11-01T05:30:00Z");
+  CHECK(format_time_iso(*parse_time("2026-03-08 02:30:00", *tf, &cache)) == "2026-03-08T07:00:00Z");
+  CHECK(format_time_iso(*parse_time("2026-07-04 12:00:00", *tf, &cache)) == "2026-07-04T16:00:00Z");
 }
