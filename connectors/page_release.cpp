@@ -18,11 +18,9 @@ void PageRelease::done(size_t from, size_t to) {
   // file's last page is shared with the zeroed padding after it.
   const size_t first = (from + page - 1) / page * page, end = std::min(to, size_) / page * page;
   if (end <= first) return;
-  if (::madvise(const_cast<char*>(base_ + first), end - first, MADV_DONTNEED) == 0)
-  {
-    released_.fetch_add(end - first, std::memory_order_relaxed);
-    bytes_released.fetch_add(end - first, std::memory_order_relaxed);
-  }
+  if (::madvise(const_cast<char*>(base_ + first), end - first, MADV_DONTNEED) != 0) return;  // kept: only memory
+  released_.fetch_add(end - first, std::memory_order_relaxed);
+  bytes_released.fetch_add(end - first, std::memory_order_relaxed);
 }
 
 }  // namespace seam

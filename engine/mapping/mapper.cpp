@@ -574,7 +574,7 @@ class RowMapper {
 // them at a time (records, rejects, counts). Systems with Lua fields borrow a host from
 // `scripts` when there is one, for the whole part. Adds the rows read to `rows_read` (when
 // given) every 4096 rows: one atomic add per batch, not per row; the input's pages read by
-// then leave memory when its digest is past them too (Connector::release_read).
+// then leave memory (Connector::release_read).
 void map_rows(const std::vector<const SystemSpec*>& systems, ScriptHost* host, ScriptPool* scripts,
               Connector& connector, std::vector<MappedInput>& ins, std::atomic<uint64_t>* rows_read) {
   std::optional<ScriptPool::Lease> lease;
