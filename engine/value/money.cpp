@@ -80,12 +80,16 @@ bool parse_plain_amount(std::string_view s, int scale, char decimal, int64_t& mi
   size_t i = 0;
   const bool negative = !s.empty() && s[0] == '-';
   if (negative) i = 1;
+  // 18 digits in all fit int64 with no check; a longer amount is the general path's.
+  if (scale < 0 || scale > 18) return false;
+  const size_t max_int_digits = 18 - static_cast<size_t>(scale);
   const size_t int_start = i;
   int64_t whole = 0;
-  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) whole = whole * 10 + (s[i] - '0');
-  const size_t int_digits = i - int_start;
-  // 18 digits in all fit int64 with no check.
-  if (int_digits == 0 || scale < 0 || int_digits + static_cast<size_t>(scale) > 18) return false;
+  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+    if (i - int_start == max_int_digits) return false;
+    whole = whole * 10 + (s[i] - '0');
+  }
+  if (i == int_start) return false;
   int64_t fraction = 0;
   int frac_digits = 0;
   if (i < s.size()) {
