@@ -67,6 +67,12 @@ std::string provenance_text(const ReportProvenance& p) {
          p.filters_text() + " - chain head " + p.head + " - generated " + to_second(p.generated_at) + "\n\n";
 }
 
+std::string provenance_and_table_text(const ReportProvenance& p, const TextTable& table) {
+  std::string out = provenance_text(p);
+  if (table.size() <= 1) return out + "no exceptions match\n";
+  return out + render_table(table, terminal_width());
+}
+
 std::string provenance_csv(const ReportProvenance& p) {
   // Comment rows a reader skips (pandas: comment='#'); a spreadsheet shows them as the
   // report's heading. Each is one cell, neutralised like any other.

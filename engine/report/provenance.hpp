@@ -36,5 +36,8 @@ ReportProvenance describe_report(Db& db, const std::string& log_path, std::strin
 std::string provenance_text(const ReportProvenance& p);
 std::string provenance_csv(const ReportProvenance& p);
 void provenance_json(JsonWriter& j, const ReportProvenance& p);
+// A report for a person at a terminal: the preamble, then `table` (header first) wrapped to
+// the terminal, or a line saying that no exception matched when it holds only its header.
+std::string provenance_and_table_text(const ReportProvenance& p, const std::vector<std::vector<std::string>>& table);
 
 }  // namespace seam

@@ -164,9 +164,7 @@ std::string render_totals(const std::vector<TotalsRow>& rows, const std::string&
     page.about = ctx.provenance.lines();
     return render_html(page);
   }
-  std::string out = provenance_text(ctx.provenance);
-  if (rows.empty()) return out + "no exceptions match\n";
-  return out + render_table(table, terminal_width());
+  return provenance_and_table_text(ctx.provenance, table);
 }
 
 }  // namespace seam

@@ -120,9 +120,7 @@ std::string render_variance(const std::vector<ExceptionRow>& rows, const std::st
     }
     return render_html(page);
   }
-  std::string out = provenance_text(ctx.provenance);
-  if (rows.empty()) return out + "no exceptions match\n";
-  out += render_table(table, terminal_width());
+  std::string out = provenance_and_table_text(ctx.provenance, table);
   if (shown < rows.size()) out += "... and " + std::to_string(rows.size() - shown) + " more (--limit 0 lists all)\n";
   return out;
 }
