@@ -209,14 +209,15 @@ std::string map_money(FieldPlan& p, Connector& c, std::optional<std::string_view
   CurrencyCode cur = p.currency;
   if (p.currency_column >= 0) {
     auto ct = c.get(p.currency_column);
-    if (!ct || trim(*ct).empty()) return "no currency in column '" + f.currency_column + "'" + where_of(f);
-    if (p.last_currency && trim(*ct) == p.last_currency_text) {
+    const std::string_view code = ct ? trim(*ct) : std::string_view();
+    if (code.empty()) return "no currency in column '" + f.currency_column + "'" + where_of(f);
+    if (p.last_currency && code == p.last_currency_text) {
       cur = p.last_currency;
     } else {
-      cur = pack_currency(trim(*ct));
+      cur = pack_currency(code);
       if (!cur) return "currency " + quote_for_message(*ct) + " is not an ISO 4217 code" + where_of(f);
       if (known_currency_scale(cur) < 0) return unknown_currency_text(cur) + where_of(f);
-      p.last_currency_text.assign(trim(*ct));
+      p.last_currency_text.assign(code);
       p.last_currency = cur;
     }
   }
