@@ -63,8 +63,9 @@ class MatchResult {
 };
 
 // Key fields must exist in each system (the stack loader checks); keys are compared as
-// exact text, composite keys joined with " | ".
+// exact text, composite keys joined with " | ". `threads` > 1 joins large inputs keyed by
+// one text field on that many threads; the result is the same as on one.
 MatchResult match(const RecordSet& left, const std::vector<int>& left_key, const RecordSet& right,
-                  const std::vector<int>& right_key);
+                  const std::vector<int>& right_key, size_t threads = 1);
 
 }  // namespace seam

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <future>
 #include <set>
 
 namespace seam {
@@ -60,10 +61,18 @@ void NearestFinder::HashIndex::for_each(uint64_t hash, F f) const {
     f(it->second);
 }
 
-NearestFinder::NearestFinder(const MatchResult& m, const RecordSet& left, const RecordSet& right, NearestFields f)
+NearestFinder::NearestFinder(const MatchResult& m, const RecordSet& left, const RecordSet& right, NearestFields f,
+                             size_t threads)
     : m_(m), left_(left), right_(right), f_(f) {
+  if (threads < 2) {
+    index_side(true, left_only_);
+    index_side(false, right_only_);
+    return;
+  }
+  // Each side writes only its own index and reads what is already built: nothing shared is written.
+  auto right_side = std::async(std::launch::async, [this] { index_side(false, right_only_); });
   index_side(true, left_only_);
-  index_side(false, right_only_);
+  right_side.get();
 }
 
 void NearestFinder::index_side(bool left_only, SideIndex& idx) {

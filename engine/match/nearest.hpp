@@ -4,6 +4,7 @@
 // the other side's unmatched records: same amount at a close time, or a key one edit
 // away (an adjacent swap counts as one) at a close time. Indexes are built once, over unmatched records only, so the cost stays
 // proportional to the exceptions, not to the input.
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,10 @@ struct NearestFields {
 
 class NearestFinder {
  public:
-  NearestFinder(const MatchResult& m, const RecordSet& left, const RecordSet& right, NearestFields fields);
+  // `threads` > 1: the two sides' indexes are built at once (each is a pass over every
+  // group and a sort of its one-sided keys' variants; at 5M, 0.45 s on one core).
+  NearestFinder(const MatchResult& m, const RecordSet& left, const RecordSet& right, NearestFields fields,
+                size_t threads = 1);
   // "CR-5011 (key R1070, same amount 45.00 USD, 12 min later)", or empty when nothing is close.
   std::string describe(const MatchGroup& g) const;
 

@@ -73,9 +73,9 @@ class Keys {
 }  // namespace
 
 MatchResult match_strategies(const std::vector<ResolvedStrategy>& strategies, const RecordSet& left,
-                             const RecordSet& right) {
+                             const RecordSet& right, size_t threads) {
   if (strategies.size() == 1 && strategies[0].keyed && !strategies[0].normalize.any())
-    return match(left, strategies[0].left_key, right, strategies[0].right_key);
+    return match(left, strategies[0].left_key, right, strategies[0].right_key, threads);
 
   MatchResult out;
   std::vector<char> left_used(left.size(), 0), right_used(right.size(), 0);

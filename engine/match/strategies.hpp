@@ -27,7 +27,8 @@ struct ResolvedStrategy {
   CandidateStrategy candidates;  // keyless
 };
 
+// `threads`: how many threads a single keyed strategy's join may use (matcher.hpp).
 MatchResult match_strategies(const std::vector<ResolvedStrategy>& strategies, const RecordSet& left,
-                             const RecordSet& right);
+                             const RecordSet& right, size_t threads = 1);
 
 }  // namespace seam

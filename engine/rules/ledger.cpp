@@ -22,8 +22,8 @@ class LedgerEqual final : public CompiledRule {
   // amount and time). `window_us`: how far apart in time paired entries may be (-1: any).
   LedgerEqual(const RuleSpec& r, int la, int ra, int lt, int rt, int le, int re, std::optional<Decimal> tol, bool counts,
               int64_t window_us, std::string unit)
-      : rule_(r), la_(la), ra_(ra), lt_(lt), rt_(rt), le_(le), re_(re), tol_(tol), counts_(counts), window_us_(window_us),
-        unit_(std::move(unit)) {}
+      : rule_(r), la_(la), ra_(ra), lt_(lt), rt_(rt), le_(le), re_(re), tol_(tol), counts_(counts), unit_(std::move(unit)),
+        window_us_(window_us) {}
 
   Verdict evaluate(const MatchGroup& g, const RuleContext& c) const override {
     SideRef l = side_of(Side::Left, g, c), r = side_of(Side::Right, g, c);

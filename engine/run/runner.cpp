@@ -608,13 +608,14 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
     if (progress) progress->phase("matching " + rec.name);
     const auto match_started = ProfileClock::now();
     std::vector<ResolvedStrategy> strategies = plan_strategies(rec, left.system(), right.system(), params);
-    MatchResult m = match_strategies(strategies, left, right);
+    const size_t threads = thread_count(parallel);
+    MatchResult m = match_strategies(strategies, left, right, threads);
     NearestFields fit = nearest_fields(rec, left.system(), right.system(), params);
     if (rec.cardinality == Cardinality::OneToOne) pair_by_best_fit(m, left, right, fit);
     chains.rekey(rn, m, left);
     chains.remember(rn, m, right.size());
     std::string matched_by;
-    NearestFinder nearest(m, left, right, fit);
+    NearestFinder nearest(m, left, right, fit, threads);
     RuleContext ctx{&rec, &left, &right, &m, &nearest, host, as_of};
     for (auto& r : rules) r->prepare(ctx);
     std::optional<RuleTally> tally;  // only when profiling: otherwise no clock is read per rule
@@ -633,7 +634,7 @@ std::vector<ReconcileReport> evaluate_reconciles(const StackSpec& spec, const Pa
                       rec.name + "': declare record_time = \"<time field>\" on system '" + rec.system_of_record + "'");
     std::optional<LuaAhead> ahead;
     if (has_lua_rules(rec) && m.groups.size() > parallel.groups_per_part && host) {
-      if (const size_t threads = thread_count(parallel); threads > 1) {
+      if (threads > 1) {
         if (!scripts) scripts = &own_pool.emplace(host, threads);
         if (scripts->capacity() > 1)
           ahead.emplace(rec, rules, ctx, facts, window, *scripts, parallel.groups_per_part, profile != nullptr);
