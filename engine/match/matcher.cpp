@@ -304,14 +304,21 @@ MatchResult match(const RecordSet& left, const std::vector<int>& left_key, const
   out.left_rows.resize(left.size());
   out.right_rows.resize(right.size());
   std::vector<uint32_t> lfill(out.groups.size(), 0), rfill(out.groups.size(), 0);
+  auto sort_right = [&] {
+    for (uint32_t r = 0; r < right.size(); ++r) {
+      auto& g = out.groups[right_group[r]];
+      out.right_rows[g.right_begin + rfill[right_group[r]]++] = r;
+    }
+  };
+  // The sides write apart (their own rows and fill counts) and only read the groups.
+  std::future<void> right_sorted;
+  if (parts > 1 && left.size() + right.size() >= kParallelFrom) right_sorted = std::async(std::launch::async, sort_right);
+  else sort_right();
   for (uint32_t r = 0; r < left.size(); ++r) {
     auto& g = out.groups[left_group[r]];
     out.left_rows[g.left_begin + lfill[left_group[r]]++] = r;
   }
-  for (uint32_t r = 0; r < right.size(); ++r) {
-    auto& g = out.groups[right_group[r]];
-    out.right_rows[g.right_begin + rfill[right_group[r]]++] = r;
-  }
+  if (right_sorted.valid()) right_sorted.get();
   return out;
 }
 
