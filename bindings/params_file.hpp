@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/run/params.hpp"
+#include "engine/spec/params.hpp"
 
 namespace seam {
 

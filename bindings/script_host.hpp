@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "bindings/lua_state.hpp"
-#include "engine/run/params.hpp"
+#include "engine/spec/params.hpp"
 #include "engine/script/script_host.hpp"
 
 namespace seam {

@@ -18,7 +18,7 @@
 #include "engine/mapping/records.hpp"
 #include "engine/match/matcher.hpp"
 #include "engine/rules/verdict.hpp"
-#include "engine/run/params.hpp"
+#include "engine/spec/params.hpp"
 #include "engine/spec/stack_spec.hpp"
 #include "engine/util/digest.hpp"
 

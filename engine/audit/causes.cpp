@@ -4,7 +4,7 @@
 #include <charconv>
 #include <unordered_map>
 
-#include "engine/run/runner.hpp"
+#include "engine/rules/findings.hpp"
 
 namespace seam {
 namespace {

@@ -14,9 +14,15 @@
 #include <vector>
 
 #include "engine/audit/db.hpp"
-#include "engine/run/runner.hpp"
+#include "engine/rules/findings.hpp"
+#include "engine/spec/stack_spec.hpp"
 
 namespace seam {
+
+struct ExceptionChanges {
+  uint64_t opened = 0, reopened = 0, refreshed = 0, resolved = 0;
+  uint64_t retired = 0;  // no longer evaluated by the changed stack (ExceptionTracker::apply)
+};
 
 class ExceptionTracker {
  public:

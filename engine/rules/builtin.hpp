@@ -8,7 +8,7 @@
 #include "engine/match/matcher.hpp"
 #include "engine/match/nearest.hpp"
 #include "engine/rules/verdict.hpp"
-#include "engine/run/params.hpp"
+#include "engine/spec/params.hpp"
 #include "engine/script/script_host.hpp"
 
 namespace seam {

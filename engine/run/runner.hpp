@@ -11,12 +11,14 @@
 #include "bindings/stack_loader.hpp"
 #include "engine/alerts/alerts.hpp"
 #include "engine/audit/audit_log.hpp"
+#include "engine/audit/exceptions.hpp"
 #include "engine/mapping/mapper.hpp"
 #include "engine/mapping/records.hpp"
 #include "engine/match/matcher.hpp"
 #include "engine/run/data_check.hpp"
 #include "engine/run/profile.hpp"
 #include "engine/run/progress.hpp"
+#include "engine/rules/findings.hpp"
 #include "engine/rules/verdict.hpp"
 #include "engine/spec/stack_spec.hpp"
 #include "engine/value/time.hpp"
@@ -56,42 +58,6 @@ struct RunOptions {
   bool profile = false;         // time each mapping, match, rule, the writes and the seal
   bool allow_other_stack = false;  // write into a log that holds another stack's runs
   Parallelism parallel;
-};
-
-// A verdict worth a person's attention: anything but pass and skip.
-struct Finding {
-  std::string key, rule, rule_source, left_ids, right_ids;
-  Outcome outcome;
-  Severity severity;
-  Verdict verdict;
-  // What the group is about, for periods and totals: its record time (INT64_MIN when the
-  // systems declare no record_time) and each side's amount (currency 0 when no amount
-  // field is known or the side mixes currencies).
-  TimeUs at = INT64_MIN;
-  int64_t left_amount = 0, right_amount = 0;
-  CurrencyCode currency = 0;
-  // The rule's declared causes, each with the keys of its reconciliation this group names.
-  struct Cause {
-    std::string reconcile, rule;  // rule empty: any rule of that reconciliation
-    std::vector<std::string> keys;
-    std::string explains;  // same_sign, opposite_sign or any (engine/run/causes.hpp)
-  };
-  std::vector<Cause> causes{};
-};
-
-struct ReconcileReport {
-  std::string name, left, right, system_of_record;
-  uint64_t groups = 0;
-  uint64_t outside_window = 0;  // groups a windowed run left out
-  std::array<uint64_t, kOutcomeCount> outcomes{};
-  // A deque: at a million groups there are a hundred thousand findings, and a vector
-  // moved every one of them each time it grew.
-  std::deque<Finding> findings;
-};
-
-struct ExceptionChanges {
-  uint64_t opened = 0, reopened = 0, refreshed = 0, resolved = 0;
-  uint64_t retired = 0;  // no longer evaluated by the changed stack (ExceptionTracker::apply)
 };
 
 struct RunReport {

@@ -2,7 +2,7 @@
 // Declarations that load and resolve but cannot work at run time: each would reject every
 // row or fail every group for a reason visible without data. Run by validate_stack after
 // fields and rules are resolved, so `seam check` refuses them with file:line.
-#include "engine/run/params.hpp"
+#include "engine/spec/params.hpp"
 #include "engine/spec/stack_spec.hpp"
 
 namespace seam {

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "engine/match/strategies.hpp"
-#include "engine/run/params.hpp"
+#include "engine/spec/params.hpp"
 
 namespace seam {
 

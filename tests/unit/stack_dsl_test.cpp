@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "bindings/stack_loader.hpp"
-#include "engine/run/params.hpp"
+#include "engine/spec/params.hpp"
 #include "engine/run/runner.hpp"
 #include "engine/util/result.hpp"
 #include "tests/support.hpp"

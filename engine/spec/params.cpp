@@ -1,4 +1,4 @@
-#include "engine/run/params.hpp"
+#include "engine/spec/params.hpp"
 
 #include "engine/util/text.hpp"
 
