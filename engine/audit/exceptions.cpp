@@ -19,29 +19,59 @@ std::string ExceptionTracker::id_key(std::string_view reconcile, std::string_vie
   return k;
 }
 
+// Both of a key's bits in one 64-bit word, so that a look costs one memory access: the
+// word from the hash's low bits, the two bits from its high ones.
+namespace {
+uint64_t filter_bits(uint64_t h) { return (uint64_t{1} << (h >> 52 & 63)) | (uint64_t{1} << (h >> 58)); }
+}  // namespace
+
+void ExceptionTracker::OpenKeys::seal() {
+  size_t words = 1;
+  while (words * 64 < by_key.size() * 16) words <<= 1;
+  filter.assign(words, 0);
+  mask = words - 1;
+  for (const auto& entry : by_key) {
+    const uint64_t h = TextHash{}(entry.first);
+    filter[h & mask] |= filter_bits(h);
+  }
+}
+
+bool ExceptionTracker::OpenKeys::may_hold(uint64_t h) const {
+  const uint64_t bits = filter_bits(h);
+  return (filter[h & mask] & bits) == bits;
+}
+
 ExceptionTracker::ExceptionTracker(Db& db, const std::string& stack_name) : stack_(stack_name) {
   // All of them, resolved and retired ones included, so applying a run needs no lookup per failure.
   Statement s(db, "SELECT id, reconcile, group_key, rule, status FROM exceptions WHERE stack_name = ?1");
   s.bind(1, stack_);
   while (s.step()) {
-    std::string reconcile = s.text_at(1), key = s.text_at(2);
+    std::string reconcile = s.text_at(1), key = s.text_at(2), rule = s.text_at(3);
     bool closed = s.text_at(4) == "resolved" || s.text_at(4) == "retired";
-    known_[id_key(reconcile, key, s.text_at(3))] = {s.int_at(0), closed};
+    known_[id_key(reconcile, key, rule)] = {s.int_at(0), closed};
     if (!closed) {
-      open_keys_[reconcile].insert(key);
+      open_[reconcile].by_key[key].push_back({rule, s.int_at(0)});
       ++open_count_;
     }
   }
+  for (auto& [reconcile, keys] : open_) keys.seal();
 }
 
 void ExceptionTracker::observe(const ReconcileSpec& rec, std::string_view key, const std::vector<Verdict>& verdicts) {
   if (open_count_ == 0) return;
-  auto keys = open_keys_.find(rec.name);
-  if (keys == open_keys_.end() || !keys->second.count(std::string(key))) return;
+  if (&rec != last_reconcile_) {
+    auto it = open_.find(rec.name);
+    last_reconcile_ = &rec;
+    last_open_ = it == open_.end() ? nullptr : &it->second;
+  }
+  if (!last_open_ || !last_open_->may_hold(TextHash{}(key))) return;
+  auto open = last_open_->by_key.find(key);
+  if (open == last_open_->by_key.end()) return;
+  // In rule order, as the seal's resolving events are written.
   for (size_t k = 0; k < verdicts.size(); ++k) {
     if (is_exception(verdicts[k].outcome)) continue;
-    auto it = known_.find(id_key(rec.name, key, rec.rules[k].name));
-    if (it != known_.end() && !it->second.closed) passing_.push_back(it->second.id);
+    for (const OpenOne& o : open->second)
+      if (o.rule == rec.rules[k].name) passing_.push_back(o.id);
   }
 }
 

@@ -10,7 +10,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "engine/audit/db.hpp"
@@ -30,7 +29,7 @@ class ExceptionTracker {
   ExceptionTracker(Db& db, const std::string& stack_name);
 
   // During evaluation, per group: notes rules that now pass (or skip) on a key that has an
-  // open exception. One hash lookup per group when nothing is open for its key.
+  // open exception. A group whose key has none costs a look at two bits (OpenKeys).
   void observe(const ReconcileSpec& rec, std::string_view key, const std::vector<Verdict>& verdicts);
 
   // Opens, refreshes, reopens, resolves and retires, inside the caller's transaction: the
@@ -49,7 +48,29 @@ class ExceptionTracker {
     int64_t id;
     bool closed;  // resolved or retired: failing again reopens it
   };
-  std::unordered_map<std::string, std::unordered_set<std::string>> open_keys_;  // reconcile → keys with open ones
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  struct OpenOne {
+    std::string rule;
+    int64_t id;
+  };
+  // A reconciliation's keys with open (or acknowledged) exceptions. Every group of a run
+  // asks, and most keys have none: a hash table of strings cost a run over a million groups
+  // 0.75 s in cache misses, more than all its rules. A filter of two bits per key first (16
+  // bits a key, so it mostly stays in the cache, and about 97 of 100 keys with none are
+  // answered by it alone), then the table.
+  struct OpenKeys {
+    std::unordered_map<std::string, std::vector<OpenOne>, TextHash, std::equal_to<>> by_key;
+    std::vector<uint64_t> filter;
+    uint64_t mask = 0;  // filter words - 1
+    void seal();        // builds the filter, once by_key holds every key
+    bool may_hold(uint64_t hash) const;
+  };
+  std::unordered_map<std::string, OpenKeys> open_;  // reconcile → its keys with open exceptions
+  const ReconcileSpec* last_reconcile_ = nullptr;    // observe's last reconciliation and its keys
+  const OpenKeys* last_open_ = nullptr;
   std::unordered_map<std::string, Known> known_;  // id_key → every exception of the stack, loaded once
   size_t open_count_ = 0;
   std::vector<int64_t> passing_;                  // open ones that now pass
