@@ -1,5 +1,6 @@
 #include "engine/audit/exceptions.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <deque>
 
@@ -43,14 +44,30 @@ bool ExceptionTracker::OpenKeys::may_hold(uint64_t h) const {
 
 ExceptionTracker::ExceptionTracker(Db& db, const std::string& stack_name) : stack_(stack_name) {
   // All of them, resolved and retired ones included, so applying a run needs no lookup per failure.
-  Statement s(db, "SELECT id, reconcile, group_key, rule, status FROM exceptions WHERE stack_name = ?1");
-  s.bind(1, stack_);
-  while (s.step()) {
-    std::string reconcile = s.text_at(1), key = s.text_at(2), rule = s.text_at(3);
-    bool closed = s.text_at(4) == "resolved" || s.text_at(4) == "retired";
-    known_[id_key(reconcile, key, rule)] = {s.int_at(0), closed};
-    if (!closed) {
-      open_[reconcile].by_key[key].push_back({rule, s.int_at(0)});
+  struct Row {
+    int64_t id;
+    std::string reconcile, key, rule;
+    bool closed;  // resolved or retired
+  };
+  std::vector<Row> loaded;
+  {
+    Statement s(db, "SELECT id, reconcile, group_key, rule, status FROM exceptions WHERE stack_name = ?1");
+    s.bind(1, stack_);
+    while (s.step()) {
+      const std::string status = s.text_at(4);
+      loaded.push_back({s.int_at(0), s.text_at(1), s.text_at(2), s.text_at(3), status == "resolved" || status == "retired"});
+    }
+  }
+  // Sized before they are filled: growing them rehashed every key, twice the time of the filling.
+  std::unordered_map<std::string, size_t> open_per_reconcile;
+  for (const Row& r : loaded) open_per_reconcile[r.reconcile] += !r.closed;
+  known_.reserve(loaded.size());
+  for (const auto& [reconcile, count] : open_per_reconcile)
+    if (count) open_[reconcile].by_key.reserve(count);
+  for (Row& r : loaded) {
+    known_[id_key(r.reconcile, r.key, r.rule)] = {r.id, r.closed};
+    if (!r.closed) {
+      open_[r.reconcile].by_key[std::move(r.key)].push_back({std::move(r.rule), r.id});
       ++open_count_;
     }
   }
@@ -129,14 +146,47 @@ ExceptionChanges ExceptionTracker::apply(Db& db, int64_t run_id, const std::stri
     }
     stmt.run();
   };
-  Statement refresh(db,
-                    "UPDATE exceptions SET last_run = ?2, last_seen_at = ?3, outcome = ?4, left_ids = ?5, right_ids = ?6, "
-                    "expected = ?7, actual = ?8, delta = ?9, message = ?10, severity = ?11, "
-                    "record_at = ?12, currency = ?13, left_amount = ?14, right_amount = ?15, "
-                    "status = CASE WHEN status IN ('resolved', 'retired') THEN 'open' ELSE status END, "
-                    "resolved_run = CASE WHEN status IN ('resolved', 'retired') THEN NULL ELSE resolved_run END, "
-                    "resolved_at = CASE WHEN status IN ('resolved', 'retired') THEN NULL ELSE resolved_at END "
-                    "WHERE id = ?1");
+  // Still-failing exceptions are refreshed many rows per UPDATE too: a run over a log
+  // that already holds its exceptions refreshes every one of them, and one statement per
+  // row cost three times what SQLite spends rewriting the rows.
+  constexpr size_t kRefreshCols = 15;
+  auto refresh_sql = [&](size_t rows) {
+    std::string sql = "UPDATE exceptions SET last_run = v.column2, last_seen_at = v.column3, outcome = v.column4, "
+                      "left_ids = v.column5, right_ids = v.column6, expected = v.column7, actual = v.column8, "
+                      "delta = v.column9, message = v.column10, severity = v.column11, record_at = v.column12, "
+                      "currency = v.column13, left_amount = v.column14, right_amount = v.column15, "
+                      "status = CASE WHEN status IN ('resolved', 'retired') THEN 'open' ELSE status END, "
+                      "resolved_run = CASE WHEN status IN ('resolved', 'retired') THEN NULL ELSE resolved_run END, "
+                      "resolved_at = CASE WHEN status IN ('resolved', 'retired') THEN NULL ELSE resolved_at END "
+                      "FROM (VALUES ";
+    for (size_t r = 0; r < rows; ++r) {
+      sql += r ? ", (" : "(";
+      for (size_t c = 1; c <= kRefreshCols; ++c) sql += "?" + std::to_string(r * kRefreshCols + c) + (c < kRefreshCols ? ", " : ")");
+    }
+    return sql + ") AS v WHERE exceptions.id = v.column1";
+  };
+  Statement refresh_one(db, refresh_sql(1)), refresh_many(db, refresh_sql(kRows));
+  std::vector<std::pair<int64_t, const Finding*>> stale;  // refreshes not yet run
+  auto flush_refreshes = [&] {
+    size_t done = 0;
+    auto run = [&](Statement& stmt, size_t count) {
+      for (size_t r = 0; r < count; ++r) {
+        const auto& [id, f] = stale[done + r];
+        const Verdict& v = f->verdict;
+        int b = static_cast<int>(r * kRefreshCols);
+        stmt.bind(b + 1, id).bind(b + 2, run_id).bind(b + 3, at).bind(b + 4, outcome_name(f->outcome));
+        stmt.bind(b + 5, f->left_ids).bind(b + 6, f->right_ids).bind_optional(b + 7, v.expected);
+        stmt.bind_optional(b + 8, v.actual).bind_optional(b + 9, v.delta).bind(b + 10, v.message);
+        stmt.bind(b + 11, severity_name(f->severity));
+        bind_facts(stmt, b + 12, *f, keep);
+      }
+      stmt.run();
+      done += count;
+    };
+    while (stale.size() - done >= kRows) run(refresh_many, kRows);
+    while (done < stale.size()) run(refresh_one, 1);
+    stale.clear();
+  };
   Statement resolve(db,
                     "UPDATE exceptions SET status = 'resolved', resolved_run = ?2, resolved_at = ?3 "
                     "WHERE id = ?1 AND status IN ('open', 'acknowledged')");
@@ -146,16 +196,15 @@ ExceptionChanges ExceptionTracker::apply(Db& db, int64_t run_id, const std::stri
       if (!is_exception(f.outcome)) continue;
       auto known = known_.find(id_key(rec.name, f.key, f.rule));
       int64_t id = known == known_.end() ? 0 : known->second.id;
-      const Verdict& v = f.verdict;
       if (id == 0) {
         fresh.emplace_back(&rec, &f);  // its opening is first_run / first_seen_at: no event row needed
         ++changes.opened;
       } else {
-        refresh.bind(1, id).bind(2, run_id).bind(3, at).bind(4, outcome_name(f.outcome)).bind(5, f.left_ids);
-        refresh.bind(6, f.right_ids).bind_optional(7, v.expected).bind_optional(8, v.actual).bind_optional(9, v.delta);
-        refresh.bind(10, v.message).bind(11, severity_name(f.severity));
-        bind_facts(refresh, 12, f, keep);
-        refresh.run();
+        // One statement must not update a row twice (which of its values would win is not
+        // defined): a repeated exception runs the refreshes before it first, as one at a time did.
+        if (std::any_of(stale.begin(), stale.end(), [id](const auto& e) { return e.first == id; })) flush_refreshes();
+        stale.emplace_back(id, &f);
+        if (stale.size() == kRows) flush_refreshes();
         if (known->second.closed) {
           event.bind(1, id).bind(2, run_id).bind(3, at).bind(4, "reopened").run();
           ++changes.reopened;
@@ -164,6 +213,7 @@ ExceptionChanges ExceptionTracker::apply(Db& db, int64_t run_id, const std::stri
         }
       }
     }
+  flush_refreshes();
   size_t done = 0;
   for (; fresh.size() - done >= kRows; done += kRows) flush(insert_many, done, kRows);
   for (; done < fresh.size(); ++done) flush(insert_one, done, 1);
