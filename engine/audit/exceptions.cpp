@@ -43,34 +43,31 @@ bool ExceptionTracker::OpenKeys::may_hold(uint64_t h) const {
 }
 
 ExceptionTracker::ExceptionTracker(Db& db, const std::string& stack_name) : stack_(stack_name) {
-  // All of them, resolved and retired ones included, so applying a run needs no lookup per failure.
-  struct Row {
-    int64_t id;
-    std::string reconcile, key, rule;
-    bool closed;  // resolved or retired
-  };
-  std::vector<Row> loaded;
+  // Sized before they are filled: growing them rehashed every key, twice the time of the
+  // filling. The counts come from the exceptions' unique index alone (stack, reconcile, ...).
   {
-    Statement s(db, "SELECT id, reconcile, group_key, rule, status FROM exceptions WHERE stack_name = ?1");
-    s.bind(1, stack_);
-    while (s.step()) {
-      const std::string status = s.text_at(4);
-      loaded.push_back({s.int_at(0), s.text_at(1), s.text_at(2), s.text_at(3), status == "resolved" || status == "retired"});
+    Statement counts(db, "SELECT reconcile, count(*) FROM exceptions WHERE stack_name = ?1 GROUP BY reconcile");
+    counts.bind(1, stack_);
+    size_t total = 0;
+    while (counts.step()) {
+      open_[counts.text_at(0)].by_key.reserve(static_cast<size_t>(counts.int_at(1)));  // closed ones included
+      total += static_cast<size_t>(counts.int_at(1));
     }
+    known_.reserve(total);
   }
-  // Sized before they are filled: growing them rehashed every key, twice the time of the filling.
-  std::unordered_map<std::string, size_t> open_per_reconcile;
-  for (const Row& r : loaded) open_per_reconcile[r.reconcile] += !r.closed;
-  known_.reserve(loaded.size());
-  for (const auto& [reconcile, count] : open_per_reconcile)
-    if (count) open_[reconcile].by_key.reserve(count);
-  for (Row& r : loaded) {
-    known_[id_key(r.reconcile, r.key, r.rule)] = {r.id, r.closed};
-    if (!r.closed) {
-      open_[r.reconcile].by_key[std::move(r.key)].push_back({std::move(r.rule), r.id});
+  // All of them, resolved and retired ones included, so applying a run needs no lookup per failure.
+  Statement s(db, "SELECT id, reconcile, group_key, rule, status FROM exceptions WHERE stack_name = ?1");
+  s.bind(1, stack_);
+  while (s.step()) {
+    std::string reconcile = s.text_at(1), key = s.text_at(2), rule = s.text_at(3);
+    bool closed = s.text_at(4) == "resolved" || s.text_at(4) == "retired";
+    known_[id_key(reconcile, key, rule)] = {s.int_at(0), closed};
+    if (!closed) {
+      open_[reconcile].by_key[std::move(key)].push_back({std::move(rule), s.int_at(0)});
       ++open_count_;
     }
   }
+  std::erase_if(open_, [](const auto& entry) { return entry.second.by_key.empty(); });  // all closed there
   for (auto& [reconcile, keys] : open_) keys.seal();
 }
 
