@@ -6,6 +6,7 @@
 // reconciliation's keys are other keys now), reopened if it fails again, acknowledged by a
 // person. Never deleted; every status change after the opening is an event in the audit
 // log. Written in the same transaction as the run's seal.
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -27,6 +28,9 @@ class ExceptionTracker {
  public:
   // Loads the stack's open and acknowledged exceptions.
   ExceptionTracker(Db& db, const std::string& stack_name);
+  // observe() keeps a pointer into its own tables.
+  ExceptionTracker(const ExceptionTracker&) = delete;
+  ExceptionTracker& operator=(const ExceptionTracker&) = delete;
 
   // During evaluation, per group: notes rules that now pass (or skip) on a key that has an
   // open exception. A group whose key has none costs a look at two bits (OpenKeys).
