@@ -139,8 +139,8 @@ inline uint32_t partition_of(uint64_t hash, uint32_t parts) {
 
 // The join in `parts` partitions of the key space, one thread each, when keys are single
 // text fields: each thread builds the groups of its keys, in the order one thread would
-// meet them, and a pass in source order then numbers every group as the one-thread join
-// does (first appearance on the left, then right-only groups in right order). Same groups,
+// meet them, and a merge by the record that made each group then numbers them as the
+// one-thread join does (first appearance on the left, then right-only groups in right order). Same groups,
 // same order, same records; half the cache misses per core at two. Only keys of one text
 // field qualify, since a thread reads them without the arena (which one thread at a time
 // may add to): false, with nothing done to `out`, when some record's key is not text.
@@ -282,8 +282,8 @@ MatchResult match(const RecordSet& left, const std::vector<int>& left_key, const
   // Below this many records a thread costs more than it saves.
   constexpr size_t kParallelFrom = size_t{1} << 16;
   const uint32_t parts = static_cast<uint32_t>(std::min<size_t>(threads, 16));
-  if (parts < 2 || left.size() + right.size() < kParallelFrom ||
-      !join_partitioned(left, left_key, right, right_key, parts, out, left_group, right_group)) {
+  const bool on_threads = parts > 1 && left.size() + right.size() >= kParallelFrom;
+  if (!on_threads || !join_partitioned(left, left_key, right, right_key, parts, out, left_group, right_group)) {
     out.groups.reserve(left.size() + right.size() / 8);
     KeyIndex<MatchGroup> index(left.size() + right.size(), out.groups);
     index.clear();
@@ -312,7 +312,7 @@ MatchResult match(const RecordSet& left, const std::vector<int>& left_key, const
   };
   // The sides write apart (their own rows and fill counts) and only read the groups.
   std::future<void> right_sorted;
-  if (parts > 1 && left.size() + right.size() >= kParallelFrom) right_sorted = std::async(std::launch::async, sort_right);
+  if (on_threads) right_sorted = std::async(std::launch::async, sort_right);
   else sort_right();
   for (uint32_t r = 0; r < left.size(); ++r) {
     auto& g = out.groups[left_group[r]];
